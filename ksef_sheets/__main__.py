@@ -1,0 +1,3 @@
+from ksef_sheets.cli import run
+
+run()

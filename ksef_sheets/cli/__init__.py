@@ -1,0 +1,90 @@
+"""The ``ksef-sheets`` command line: thin, one function per command, no logic of its own.
+
+Each command group lives in its own module (``cli/invoice.py``, ``cli/office.py`` …) and calls the
+library. This module only assembles them and turns a ``UserError`` into one Polish sentence on
+stderr with exit code 1 (exit 2 for wrong usage), never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from ksef_sheets import __version__
+from ksef_sheets.errors import UserError
+from ksef_sheets.redaction import install_log_redaction, redact
+
+app = typer.Typer(
+    name="ksef-sheets",
+    help="KSeF dla biur rachunkowych: rejestr klientów, pobieranie faktur, dokumenty, zestawienia w Excelu.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """KSeF dla biur rachunkowych: rejestr klientów, pobieranie faktur, dokumenty, zestawienia w Excelu."""
+
+
+@app.command("version")
+def version() -> None:
+    """Wersja programu."""
+    typer.echo(f"ksef-sheets {__version__}")
+
+
+# Modules that register their commands on ``app`` when imported. A module that is missing (a part
+# not built yet) is skipped so the rest of the command line keeps working.
+_COMMAND_MODULES = (
+    "office",
+    "invoice",
+    "emulator",
+    "credentials",
+    "fetch",
+    "documents",
+    "exports",
+    "permissions",
+    "send",
+    "demo",
+)
+
+
+def _register_commands() -> None:
+    for name in _COMMAND_MODULES:
+        try:
+            importlib.import_module(f"ksef_sheets.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"ksef_sheets.cli.{name}":
+                raise
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code.
+
+    Typer (standalone mode) already prints usage errors and exits 2; here only our own
+    ``UserError`` and Ctrl-C are turned into a Polish sentence.
+    """
+    install_log_redaction()
+    try:
+        app(args=argv, prog_name="ksef-sheets")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except UserError as exc:
+        typer.echo(f"Błąd: {redact(str(exc))}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        typer.echo("Przerwano.", err=True)
+        return 130
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""The office folder and its ``ksef-sheets.toml``.
+
+One folder per office (DESIGN.md "Office folder"): the default is ``./biuro``, overridden by
+``--dir`` or ``KSEF_SHEETS_DIR``. Everything the toolkit writes for an office lives under it, and
+every part asks ``OfficeFolder`` for its paths instead of building them itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ksef_sheets.errors import UserError
+from ksef_sheets.files import atomic_write_bytes
+from ksef_sheets.identifiers import nip_problem, normalize_nip
+
+Environment = Literal["emulator", "test", "demo", "prod"]
+DEFAULT_DIR = Path("biuro")
+CONFIG_NAME = "ksef-sheets.toml"
+
+
+class OfficeConfig(BaseModel):
+    """What ``ksef-sheets.toml`` holds. Never a secret: credentials live in the vault."""
+
+    model_config = ConfigDict(extra="allow")
+
+    office_nip: str = Field(description="NIP biura rachunkowego")
+    office_name: str = Field(description="Nazwa biura")
+    environment: Environment = "emulator"
+    # The emulator's state (keys, invoices, seeded clients) for a training office.
+    emulator_state: str = "emulator"
+    # First day the initial fetch backfills from (ISO date).
+    fetch_from: str = "2026-02-01"
+    # How many clients are fetched at once.
+    fetch_concurrency: int = 4
+    # The office's clients when there is no office workbook yet: NIPs only.
+    clients: list[str] = Field(default_factory=list)
+
+    @field_validator("office_nip")
+    @classmethod
+    def _nip(cls, value: str) -> str:
+        problem = nip_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return normalize_nip(value)
+
+
+@dataclass(frozen=True)
+class OfficeFolder:
+    """Paths inside one office folder."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, directory: Path | str | None = None) -> OfficeFolder:
+        chosen = directory or os.environ.get("KSEF_SHEETS_DIR") or DEFAULT_DIR
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def office_workbook(self) -> Path:
+        return self.root / "biuro.xlsx"
+
+    @property
+    def database(self) -> Path:
+        return self.root / "ksef.sqlite"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.root / "archiwum"
+
+    @property
+    def clients_dir(self) -> Path:
+        return self.root / "klienci"
+
+    @property
+    def vault_file(self) -> Path:
+        return self.root / "sejf.bin"
+
+    @property
+    def emulator_dir(self) -> Path:
+        return self.root / "emulator"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logi"
+
+    def client_dir(self, nip: str) -> Path:
+        return self.clients_dir / normalize_nip(nip)
+
+    def invoice_workbook(self, nip: str, year: int) -> Path:
+        return self.client_dir(nip) / f"faktury-{year}.xlsx"
+
+    def exports_dir(self, nip: str) -> Path:
+        return self.client_dir(nip) / "eksport"
+
+    def documents_dir(self, nip: str) -> Path:
+        return self.client_dir(nip) / "dokumenty"
+
+    def client_archive_dir(self, nip: str) -> Path:
+        return self.archive_dir / normalize_nip(nip)
+
+    def exists(self) -> bool:
+        return self.config_path.exists()
+
+    def load_config(self) -> OfficeConfig:
+        if not self.config_path.exists():
+            raise UserError(
+                f"W folderze {self.root} nie ma biura ({CONFIG_NAME}). "
+                "Utwórz je poleceniem: ksef-sheets init --dir " + str(self.root)
+            )
+        try:
+            data = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"Plik {self.config_path} jest uszkodzony: {exc}.") from exc
+        try:
+            return OfficeConfig.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "?"
+            raise UserError(f"Plik {self.config_path}: pole „{field}” — {first['msg']}.") from exc
+
+    def save_config(self, config: OfficeConfig) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.config_path, tomli_w.dumps(config.model_dump(mode="json")).encode("utf-8"))
