@@ -1,0 +1,151 @@
+"""Excel entry points: what the *Uruchom* button of ``ksef_panel.xlsm`` runs (via xlwings).
+
+Thin adapters over the same use cases the command line calls. The panel is read and written only
+through ``PanelIO`` (named values and Excel Tables by name), with two implementations: xlwings for
+the workbook open in Excel (``xw.Book.caller()``) and openpyxl for a file (tests, batch). Errors
+reach staff as one Polish message box, never a Python traceback; progress goes to the status bar.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from ksef_sheets.errors import UserError
+from ksef_sheets.identifiers import normalize_nip
+from ksef_sheets.redaction import redact
+from ksef_sheets.sheets import panel_workbook as pw
+
+log = logging.getLogger(__name__)
+
+
+class PanelIO(Protocol):
+    """What an action may do with the panel workbook."""
+
+    def get_named(self, name: str) -> Any: ...
+
+    def set_named(self, name: str, value: Any) -> None: ...
+
+    def read_table(self, table: str) -> list[dict[str, Any]]: ...
+
+    def write_table(self, table: str, rows: list[dict[str, Any]]) -> None: ...
+
+    def append_row(self, table: str, row: dict[str, Any]) -> None: ...
+
+    def status(self, text: str | None) -> None: ...
+
+    def alert(self, text: str, *, title: str, critical: bool = False) -> None: ...
+
+    def selected_ksef_numbers(self) -> list[str]: ...
+
+
+@dataclass
+class ActionContext:
+    """What an action gets: the office folder, the chosen clients and options, and a progress sink."""
+
+    office_dir: Path
+    clients: list[str]
+    document_kind: str
+    month: str
+    decisions_file: str
+    panel: PanelIO
+    messages: list[str] = field(default_factory=list)
+
+    def progress(self, text: str) -> None:
+        self.panel.status(text)
+
+
+Action = Callable[[ActionContext], str]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    label: str
+    run: Action
+    needs_month: bool = False
+    needs_file: bool = False
+
+
+_ACTIONS: dict[str, ActionSpec] = {}
+
+
+def action(label: str, *, needs_month: bool = False, needs_file: bool = False) -> Callable[[Action], Action]:
+    """Register a panel action under its Polish label (the label is what the dropdown offers)."""
+
+    def register(fn: Action) -> Action:
+        _ACTIONS[label] = ActionSpec(label, fn, needs_month, needs_file)
+        return fn
+
+    return register
+
+
+def actions() -> dict[str, ActionSpec]:
+    from ksef_sheets import excel_actions  # noqa: F401  (registers the actions)
+
+    return dict(_ACTIONS)
+
+
+def selected_clients(rows: Sequence[dict[str, Any]]) -> list[str]:
+    chosen = []
+    for row in rows:
+        mark = str(row.get("Zaznacz") or "").strip().upper()
+        nip = normalize_nip(str(row.get("NIP") or ""))
+        if nip and mark in {pw.SELECTED_MARK, "T", "X", "1", "TAK"}:
+            chosen.append(nip)
+    return chosen
+
+
+def run_panel(panel: PanelIO) -> str:
+    """Run the action chosen on the panel; returns the Polish result (also shown in the workbook)."""
+    label = str(panel.get_named(pw.NAME_ACTION) or "").strip()
+    registry = actions()
+    started = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        spec = registry.get(label)
+        if spec is None:
+            raise UserError(f"Nieznana akcja „{label}” w polu Akcja panelu. Wybierz akcję z listy.")
+        folder_text = str(panel.get_named(pw.NAME_FOLDER) or "").strip()
+        if not folder_text:
+            raise UserError("Pole „Folder biura” w panelu jest puste.")
+        ctx = ActionContext(
+            office_dir=Path(folder_text),
+            clients=selected_clients(panel.read_table(pw.CLIENTS_TABLE)),
+            document_kind=str(panel.get_named(pw.NAME_DOCUMENT) or "").strip(),
+            month=str(panel.get_named(pw.NAME_MONTH) or "").strip(),
+            decisions_file=str(panel.get_named(pw.NAME_FILE) or "").strip(),
+            panel=panel,
+        )
+        if spec.needs_month and not ctx.month:
+            raise UserError("Akcja wymaga miesiąca: wpisz go w polu „Miesiąc (RRRR-MM)”.")
+        if spec.needs_file and not ctx.decisions_file:
+            raise UserError("Akcja wymaga pliku: wpisz ścieżkę w polu „Plik z decyzjami klienta”.")
+        panel.status(f"KSeF: {label}…")
+        result = spec.run(ctx)
+    except UserError as exc:
+        result = f"Błąd: {redact(str(exc))}"
+        panel.alert(redact(str(exc)), title="KSeF — nie wykonano", critical=True)
+    except Exception as exc:  # a bug: staff still get a message box, the details go to the log
+        log.error("Panel action %s failed:\n%s", label, redact(traceback.format_exc()))
+        result = (
+            f"Błąd programu ({type(exc).__name__}). Szczegóły zapisano w dzienniku; zgłoś to informatykowi."
+        )
+        panel.alert(result, title="KSeF — błąd programu", critical=True)
+    finally:
+        panel.status(None)
+    panel.set_named(pw.NAME_RESULT, result)
+    panel.append_row(pw.LOG_TABLE, {"Czas": started, "Akcja": label, "Wynik": result})
+    return result
+
+
+def main() -> None:
+    """Entry point for ``ksef_panel.main()`` (RunPython from the workbook)."""
+    import xlwings as xw
+
+    from ksef_sheets.sheets.xlwings_io import XlwingsPanel
+
+    run_panel(XlwingsPanel(xw.Book.caller()))
