@@ -50,6 +50,7 @@ _COMMAND_MODULES = (
     "permissions",
     "send",
     "demo",
+    "excel",
 )
 
 

@@ -1,0 +1,43 @@
+"""``ksef-sheets excel panel|actions`` — the Excel panel for staff."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from ksef_sheets.cli import app
+from ksef_sheets.cli._common import DirOption, JsonOption, console, office_folder, print_json
+
+excel_app = typer.Typer(help="Panel KSeF w Excelu (przyciski zamiast wiersza poleceń).", no_args_is_help=True)
+app.add_typer(excel_app, name="excel")
+
+
+@excel_app.command("panel")
+def panel(directory: DirOption = None) -> None:
+    """Zbuduj ksef_panel.xlsm (przycisk „Uruchom”) i ksef_panel.py w folderze biura."""
+    from ksef_sheets.panel import build_office_panel
+
+    folder = office_folder(directory)
+    path = build_office_panel(folder, interpreter=_pythonw())
+    console.print(f"Panel zapisany: {path}")
+
+
+@excel_app.command("actions")
+def list_actions(as_json: JsonOption = False) -> None:
+    """Akcje, które oferuje panel."""
+    from ksef_sheets.excel import actions
+
+    labels = list(actions())
+    if as_json:
+        print_json(labels)
+    else:
+        for label in labels:
+            console.print(f"• {label}")
+
+
+def _pythonw() -> str:
+    exe = Path(sys.executable)
+    windowed = exe.with_name("pythonw.exe")
+    return str(windowed if windowed.exists() else exe)
