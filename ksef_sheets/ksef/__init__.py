@@ -1,0 +1,125 @@
+"""KSeF API 2.0 client: environments, crypto, login (token, XAdES), endpoints, limits, errors.
+
+Public API (what the fetch and send parts code against)::
+
+    from ksef_sheets.ksef import KsefClient, RateLimiter, InvoiceQueryFilters, DateRange
+
+    async with KsefClient(base_url, transport=None, limiter=None, timeout=30.0, clock=None) as client:
+        session = await client.login(context_nip, credential)          # TokenCredential | CertificateCredential
+        # or: await client.login_with_token(context_nip, token_str_or_TokenCredential)
+        # or: await client.login_with_certificate(context_nip, cert_credential,
+        #                                         subject_identifier="certificateSubject")
+        async with session:                                            # logs out (revokes) on exit
+            page = await session.query_metadata(filters, page_offset=0, page_size=250)  # QueryInvoicesMetadataResponse
+            async for meta in session.iter_metadata(filters): ...     # InvoiceMetadata, deduplicated, handles isTruncated
+            xml = await session.download_invoice(ksef_number)         # bytes, x-ms-meta-hash checked
+            result = await session.export_invoices(filters)           # ExportResult
+            #   result.invoices {ksefNumber: xml bytes}, result.metadata [InvoiceMetadata], result.entries,
+            #   result.is_truncated, result.last_permanent_storage_date, result.permanent_storage_hwm_date
+            #   (lower level: start_export / wait_for_export / download_export)
+            perms = await session.query_permissions("personal")       # list[Permission]; also "persons", "entities"
+            limits = await session.rate_limits()                       # {group: LimitValues}; limiter adopts them
+            async with await session.open_online_session() as online:  # OnlineSession (closes on exit)
+                ref = await online.send_invoice(xml)
+                st = await online.wait_for_invoice(ref)                # .ksef_number, .status.code
+                upo = await online.invoice_upo(invoice_reference=ref)
+            await session.refresh(); await session.logout()
+
+``filters`` is an ``InvoiceQueryFilters`` model or the same dict in the API's camelCase.
+
+``RateLimiter(limits=PRODUCTION_LIMITS, clock=SystemClock())`` is shared per run; pass one ``clock``
+(``ManualClock`` in tests/simulations) to the limiter and the client so no real time is spent.
+Every error is a subclass of ``KsefError`` (itself ``ksef_sheets.errors.UserError``) with a Polish
+message, ``status`` (HTTP), ``code`` (KSeF exception/status code) and ``context_nip``.
+"""
+
+from __future__ import annotations
+
+from ksef_sheets.ksef.client import (
+    BatchSession,
+    ExportHandle,
+    ExportResult,
+    KsefClient,
+    KsefSession,
+    OnlineSession,
+    PollPolicy,
+    RetryPolicy,
+)
+from ksef_sheets.ksef.credentials import (
+    TOKEN_END_DATE,
+    CertificateCredential,
+    TokenCredential,
+    make_person_certificate,
+    make_seal_certificate,
+)
+from ksef_sheets.ksef.environments import BASE_URLS, base_url_for
+from ksef_sheets.ksef.errors import (
+    KsefAuthenticationError,
+    KsefBadRequestError,
+    KsefError,
+    KsefNotFoundError,
+    KsefNotReadyError,
+    KsefPackageError,
+    KsefPermissionError,
+    KsefRateLimitError,
+    KsefUnavailableError,
+)
+from ksef_sheets.ksef.limits import (
+    PRODUCTION_LIMITS,
+    Clock,
+    LimitValues,
+    ManualClock,
+    NoLimiter,
+    RateLimiter,
+    SystemClock,
+)
+from ksef_sheets.ksef.models import (
+    FA3_FORM_CODE,
+    DateRange,
+    FormCode,
+    InvoiceMetadata,
+    InvoiceQueryFilters,
+    Permission,
+    QueryInvoicesMetadataResponse,
+)
+
+__all__ = [
+    "BASE_URLS",
+    "FA3_FORM_CODE",
+    "PRODUCTION_LIMITS",
+    "TOKEN_END_DATE",
+    "BatchSession",
+    "CertificateCredential",
+    "Clock",
+    "DateRange",
+    "ExportHandle",
+    "ExportResult",
+    "FormCode",
+    "InvoiceMetadata",
+    "InvoiceQueryFilters",
+    "KsefAuthenticationError",
+    "KsefBadRequestError",
+    "KsefClient",
+    "KsefError",
+    "KsefNotFoundError",
+    "KsefNotReadyError",
+    "KsefPackageError",
+    "KsefPermissionError",
+    "KsefRateLimitError",
+    "KsefSession",
+    "KsefUnavailableError",
+    "LimitValues",
+    "ManualClock",
+    "NoLimiter",
+    "OnlineSession",
+    "Permission",
+    "PollPolicy",
+    "QueryInvoicesMetadataResponse",
+    "RateLimiter",
+    "RetryPolicy",
+    "SystemClock",
+    "TokenCredential",
+    "base_url_for",
+    "make_person_certificate",
+    "make_seal_certificate",
+]
