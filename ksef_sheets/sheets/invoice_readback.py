@@ -1,0 +1,293 @@
+"""Reading a person's work back out of an invoice workbook before it is rewritten.
+
+Staff columns are read by KSeF number; columns staff added and rows without a KSeF number are kept
+with their values; the hidden snapshot tells which staff values the toolkit wrote itself. Columns
+are found by header name in row 1 (never by address), so staff may reorder or hide columns.
+Read with openpyxl ``read_only=True``: it streams a 20,000-row sheet without loading it whole.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.exceptions import InvalidFileException
+
+from ksef_sheets.errors import UserError
+from ksef_sheets.sheets.invoice_columns import (
+    H_BOOKED,
+    H_COMMENT,
+    H_KSEF,
+    H_PERSON,
+    H_STATUS,
+    KNOWN_HEADERS,
+    SNAPSHOT_SHEET,
+    STATUSES,
+    Register,
+)
+from ksef_sheets.sheets.invoice_rows import CellValue, Formula, StaffFields
+
+_STATUS_BY_FOLDED = {status.casefold(): status for status in STATUSES}
+_DMY = re.compile(r"^(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})$")
+
+
+@dataclass(frozen=True)
+class StaffRead:
+    """Staff fields as found in one row; a field that could not be understood is ``None``."""
+
+    row: int
+    status: str | None
+    comment: str
+    booked_on: date | None
+    booked_valid: bool
+    person: str
+
+
+@dataclass
+class SheetWork:
+    """What people put into one register sheet."""
+
+    register: Register
+    staff: dict[str, StaffRead] = field(default_factory=dict)
+    extra_headers: list[str] = field(default_factory=list)
+    # Every value of an invoice row by header, by KSeF number (staff-added columns are among them).
+    values: dict[str, dict[str, CellValue]] = field(default_factory=dict)
+    # Rows without a KSeF number (or with one the archive does not know): every value by header.
+    loose_rows: list[dict[str, CellValue]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WorkbookWork:
+    sheets: dict[Register, SheetWork]
+    # (register, KSeF number) -> staff fields the toolkit wrote last time.
+    snapshot: dict[tuple[Register, str], StaffFields]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for sheet in self.sheets.values() for w in sheet.warnings]
+
+
+def read_workbook_work(path: Path) -> WorkbookWork:
+    """Read staff work from ``path``; a damaged file is a ``UserError`` (and is never overwritten)."""
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise UserError(
+            f"Nie można odczytać skoroszytu {path} ({type(exc).__name__}); nie został nadpisany, aby "
+            "nie utracić pracy. Napraw go lub przenieś w inne miejsce i uruchom polecenie ponownie."
+        ) from exc
+    try:
+        sheets: dict[Register, SheetWork] = {}
+        for register in Register:
+            if register.value in workbook.sheetnames:
+                sheets[register] = _read_sheet(path, register, workbook[register.value].iter_rows())
+            else:
+                sheets[register] = SheetWork(register)
+        snapshot: dict[tuple[Register, str], StaffFields] = {}
+        if SNAPSHOT_SHEET in workbook.sheetnames:
+            snapshot = _read_snapshot(workbook[SNAPSHOT_SHEET].iter_rows(values_only=True))
+        return WorkbookWork(sheets, snapshot)
+    finally:
+        workbook.close()
+
+
+def _cell_value(cell: Any) -> CellValue:
+    value = cell.value
+    if value is None:
+        return None
+    if getattr(cell, "data_type", None) == "f" and isinstance(value, str):
+        return Formula(value)
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, bool | int | float | datetime | date):
+        return value
+    return str(value)
+
+
+def _header_name(value: CellValue) -> str | None:
+    if value is None:
+        return None
+    text = value.text if isinstance(value, Formula) else str(value)
+    text = text.strip()
+    return text or None
+
+
+def _read_sheet(path: Path, register: Register, rows: Iterable[tuple[Any, ...]]) -> SheetWork:
+    work = SheetWork(register)
+    iterator = iter(rows)
+    header_cells = next(iterator, None)
+    if header_cells is None:
+        return work
+    headers: list[str | None] = []
+    seen: set[str] = set()
+    for cell in header_cells:
+        name = _header_name(_cell_value(cell))
+        if name is not None and name in seen:
+            # Table headers are unique in Excel; a duplicate can only come from outside a table.
+            name = _unique(name, seen)
+        if name is not None:
+            seen.add(name)
+        headers.append(name)
+    if H_KSEF not in seen:
+        if len(seen) == 0:
+            return work
+        raise UserError(
+            f"Arkusz „{register.value}” w pliku {path} nie ma kolumny „{H_KSEF}” w pierwszym wierszu; "
+            "skoroszyt nie został nadpisany. Przywróć nagłówek tej kolumny i uruchom polecenie ponownie."
+        )
+    for name in headers:
+        if name is not None and name not in KNOWN_HEADERS and name not in work.extra_headers:
+            work.extra_headers.append(name)
+    unnamed: dict[int, str] = {}
+
+    for row_number, cells in enumerate(iterator, start=2):
+        values: dict[str, CellValue] = {}
+        for index, cell in enumerate(cells):
+            value = _cell_value(cell)
+            if value is None:
+                continue
+            name = headers[index] if index < len(headers) else None
+            if name is None:
+                # A value in a column with no header: keep it under a made-up header.
+                if index not in unnamed:
+                    unnamed[index] = _unique(f"Kolumna {index + 1}", seen)
+                    seen.add(unnamed[index])
+                    work.extra_headers.append(unnamed[index])
+                name = unnamed[index]
+            values[name] = value
+        if not values:
+            continue
+        ksef = values.get(H_KSEF)
+        ksef_text = ksef.strip() if isinstance(ksef, str) else None
+        if not ksef_text:
+            work.loose_rows.append(values)
+            continue
+        if ksef_text in work.staff:
+            # Kept as the person's own row so nothing typed into it is lost; the first row counts.
+            work.warnings.append(
+                f"Arkusz „{register.value}”, wiersz {row_number}: numer KSeF {ksef_text} występuje "
+                f"drugi raz (pierwszy w wierszu {work.staff[ksef_text].row}); liczy się pierwszy wiersz, "
+                "zbędny usuń ręcznie."
+            )
+            work.loose_rows.append(values)
+            continue
+        work.staff[ksef_text] = _staff_from(register, row_number, values, work.warnings)
+        work.values[ksef_text] = values
+    return work
+
+
+def _unique(name: str, seen: set[str]) -> str:
+    counter = 2
+    while f"{name} ({counter})" in seen:
+        counter += 1
+    return f"{name} ({counter})"
+
+
+def _text(value: CellValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Formula):
+        return value.text
+    if isinstance(value, datetime):
+        return (
+            value.strftime("%Y-%m-%d %H:%M") if value.time() != datetime.min.time() else f"{value:%Y-%m-%d}"
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def parse_status(value: CellValue) -> str | None:
+    text = _text(value).strip()
+    return _STATUS_BY_FOLDED.get(" ".join(text.split()).casefold())
+
+
+def parse_booked_on(value: CellValue) -> tuple[date | None, bool]:
+    """A booking date from what a person typed: a date cell, an ISO or ``dd.mm.yyyy`` text, a serial."""
+    if value is None:
+        return None, True
+    if isinstance(value, datetime):
+        return value.date(), True
+    if isinstance(value, date):
+        return value, True
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, int | float):
+        try:
+            converted = from_excel(value)
+        except (ValueError, OverflowError):
+            return None, False
+        if isinstance(converted, datetime):
+            return converted.date(), True
+        if isinstance(converted, date):
+            return converted, True
+        return None, False
+    text = _text(value).strip()
+    try:
+        return date.fromisoformat(text[:10]), True
+    except ValueError:
+        pass
+    match = _DMY.match(text)
+    if match:
+        try:
+            return date(int(match[3]), int(match[2]), int(match[1])), True
+        except ValueError:
+            return None, False
+    return None, False
+
+
+def _staff_from(register: Register, row: int, values: dict[str, CellValue], warnings: list[str]) -> StaffRead:
+    raw_status = values.get(H_STATUS)
+    status = parse_status(raw_status)
+    if status is None:
+        shown = _text(raw_status).strip()
+        what = f"nieznany status „{shown}”" if shown else "pusty status"
+        warnings.append(
+            f"Arkusz „{register.value}”, wiersz {row}: {what} (dozwolone: {', '.join(STATUSES)}); "
+            "pozostawiono poprzedni."
+        )
+    booked_on, booked_valid = parse_booked_on(values.get(H_BOOKED))
+    if not booked_valid:
+        warnings.append(
+            f"Arkusz „{register.value}”, wiersz {row}: „{_text(values.get(H_BOOKED))}” w kolumnie "
+            f"„{H_BOOKED}” nie jest datą; pozostawiono poprzednią."
+        )
+    return StaffRead(
+        row=row,
+        status=status,
+        comment=_text(values.get(H_COMMENT)),
+        booked_on=booked_on,
+        booked_valid=booked_valid,
+        person=_text(values.get(H_PERSON)),
+    )
+
+
+def _read_snapshot(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[Register, str], StaffFields]:
+    snapshot: dict[tuple[Register, str], StaffFields] = {}
+    iterator = iter(rows)
+    next(iterator, None)
+    registers = {register.value: register for register in Register}
+    for values in iterator:
+        padded = (*values, None, None, None, None, None, None)[:6]
+        register = registers.get(str(padded[0]))
+        ksef = padded[1]
+        if register is None or not isinstance(ksef, str):
+            continue
+        booked, _ = parse_booked_on(padded[4])
+        snapshot[(register, ksef)] = StaffFields(
+            status=parse_status(padded[2]) or "",
+            comment=_text(padded[3]),
+            booked_on=booked,
+            person=_text(padded[5]),
+        )
+    return snapshot

@@ -1,0 +1,330 @@
+"""Refreshing the per-client invoice workbooks from the archive without losing anyone's work.
+
+``refresh_invoice_workbooks(folder, nips)`` is what ``ksef-sheets fetch`` (and the demo) call after
+new invoices are archived. For every client and every year with invoices it:
+
+1. reads the existing ``faktury-<YYYY>.xlsx`` back: the staff columns by KSeF number, the columns
+   and rows staff added, and the hidden snapshot of what the toolkit wrote last time;
+2. merges per field: a value that differs from the snapshot is a person's edit and wins; otherwise
+   the archive's value stands (so a decision imported from the client is not undone by a stale
+   cell); an invoice nobody decided on yet gets the scenario's first status;
+3. saves the changed decisions into the archive (``save_decisions``) — even when the workbook is
+   open in Excel and cannot be replaced now;
+4. rewrites the workbook atomically (invoice rows sorted by date, then the rows staff added, their
+   extra columns at the end of the table), or reports that it is open and will be refreshed on the
+   next run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ksef_sheets.config import OfficeFolder
+from ksef_sheets.errors import FileLockedError, UserError
+from ksef_sheets.files import is_open_elsewhere
+from ksef_sheets.identifiers import is_valid_nip, normalize_nip
+from ksef_sheets.sheets.invoice_columns import STATUS_CLIENT_CHECK, STATUS_NEW, Register
+from ksef_sheets.sheets.invoice_readback import SheetWork, StaffRead, WorkbookWork, read_workbook_work
+from ksef_sheets.sheets.invoice_rows import CellValue, InvoiceRow, SheetRow, StaffFields
+from ksef_sheets.sheets.invoice_source import build_rows, local_time
+from ksef_sheets.sheets.invoice_workbook import RegisterSheet, WorkbookHeader, write_invoice_workbook
+from ksef_sheets.sync.archive import Archive, ArchivedInvoice, StaffDecision
+
+
+@dataclass
+class WorkbookRefresh:
+    """What happened to one client's workbook of one year."""
+
+    client_nip: str
+    year: int
+    path: Path
+    rows_written: int = 0
+    # Invoice rows carrying a person's work (a staff field or an own column filled in).
+    rows_preserved: int = 0
+    # Rows staff added themselves (no KSeF number), carried over as they were.
+    own_rows: int = 0
+    decisions_saved: int = 0
+    written: bool = False
+    locked: bool = False
+    message: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RefreshReport:
+    workbooks: list[WorkbookRefresh] = field(default_factory=list)
+    # Problems that stopped a whole client (a bad NIP, an unreadable archive).
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def locked(self) -> list[WorkbookRefresh]:
+        return [w for w in self.workbooks if w.locked]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(w.written for w in self.workbooks)
+
+    def messages(self) -> list[str]:
+        """Polish sentences for people: problems, locked or unreadable workbooks, then warnings."""
+        out = list(self.problems)
+        out += [w.message for w in self.workbooks if w.message]
+        out += [warning for w in self.workbooks for warning in w.warnings]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workbooks": [{**asdict(w), "path": str(w.path)} for w in self.workbooks],
+            "problems": list(self.problems),
+        }
+
+
+def first_status(scenario: int | None, register: Register) -> str:
+    """The status a newly fetched invoice starts with: scenario 2 purchases wait for the client."""
+    if scenario == 2 and register is Register.PURCHASES:
+        return STATUS_CLIENT_CHECK
+    return STATUS_NEW
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    nip: str
+    name: str = ""
+    scenario: int | None = None
+
+
+def refresh_invoice_workbooks(folder: OfficeFolder, nips: list[str] | None = None) -> RefreshReport:
+    """Rebuild the invoice workbooks of the given clients (default: every client with invoices)."""
+    report = RefreshReport()
+    clients = _known_clients(folder)
+    with Archive.open(folder) as archive:
+        if nips is None:
+            chosen = sorted({nip for nip, _ in archive.count_invoices()} | set(clients))
+        else:
+            chosen = []
+            for raw in nips:
+                nip = normalize_nip(raw)
+                if not is_valid_nip(nip):
+                    report.problems.append(f"NIP klienta „{raw}” jest nieprawidłowy; pominięto go.")
+                    continue
+                if nip not in chosen:
+                    chosen.append(nip)
+        for nip in chosen:
+            info = clients.get(nip, ClientInfo(nip))
+            try:
+                report.workbooks += refresh_client(folder, archive, info)
+            except UserError as exc:
+                report.problems.append(f"Klient {nip}: {exc}")
+    return report
+
+
+def refresh_client(
+    folder: OfficeFolder, archive: Archive, client: ClientInfo, *, now: datetime | None = None
+) -> list[WorkbookRefresh]:
+    """Refresh every yearly workbook of one client; see the module docstring for the steps."""
+    by_year: dict[int, list[ArchivedInvoice]] = {}
+    for archived in archive.list_invoices(client.nip):
+        by_year.setdefault(_year_of(archived), []).append(archived)
+    results = []
+    for year in sorted(by_year):
+        results.append(_refresh_year(folder, archive, client, year, by_year[year], now))
+    return results
+
+
+def _year_of(archived: ArchivedInvoice) -> int:
+    if archived.issue_date is not None:
+        return archived.issue_date.year
+    accepted = local_time(archived.acquisition_date or archived.permanent_storage_date)
+    if accepted is not None:
+        return accepted.year
+    return int(archived.ksef_number.split("-")[1][:4])
+
+
+def _refresh_year(
+    folder: OfficeFolder,
+    archive: Archive,
+    client: ClientInfo,
+    year: int,
+    invoices: list[ArchivedInvoice],
+    now: datetime | None,
+) -> WorkbookRefresh:
+    path = folder.invoice_workbook(client.nip, year)
+    result = WorkbookRefresh(client.nip, year, path)
+    work: WorkbookWork | None = None
+    if path.exists():
+        try:
+            work = read_workbook_work(path)
+        except UserError as exc:
+            # Never overwrite what cannot be read: a person's work may be in it.
+            result.message = str(exc)
+            return result
+        result.warnings += work.warnings
+    built = build_rows(archive, invoices)
+    result.warnings += built.warnings
+    decisions = archive.decisions_for(client.nip)
+    sheets, changed = merge_sheets(client, built.rows, decisions, work, result)
+    result.decisions_saved = archive.save_decisions(changed) if changed else 0
+
+    if path.exists() and is_open_elsewhere(path):
+        result.locked = True
+        result.message = _locked_message(path, result.decisions_saved)
+        return result
+    header = WorkbookHeader(client.nip, client.name, year, now or datetime.now().replace(microsecond=0))
+    try:
+        write_invoice_workbook(path, header, sheets)
+    except FileLockedError:
+        result.locked = True
+        result.message = _locked_message(path, result.decisions_saved)
+        return result
+    result.written = True
+    result.rows_written = sum(len(sheet.rows) for sheet in sheets)
+    return result
+
+
+def _locked_message(path: Path, saved: int) -> str:
+    saved_text = f" Zapisano w archiwum {saved} zmian z kolumn pracowników." if saved else ""
+    return (
+        f"Skoroszyt {path} jest otwarty w Excelu, więc nie został odświeżony.{saved_text} "
+        "Zostanie odświeżony przy następnym pobraniu (po zamknięciu pliku)."
+    )
+
+
+def merge_sheets(
+    client: ClientInfo,
+    rows: Iterable[InvoiceRow],
+    decisions: Mapping[str, StaffDecision],
+    work: WorkbookWork | None,
+    result: WorkbookRefresh,
+) -> tuple[list[RegisterSheet], list[StaffDecision]]:
+    """Sheets to write and the decisions to save: archive, snapshot and workbook merged per field."""
+    sheets = {register: RegisterSheet(register) for register in Register}
+    changed: list[StaffDecision] = []
+    placed: set[tuple[Register, str]] = set()
+    for invoice in sorted(rows, key=_row_order):
+        register = invoice.register
+        decision = decisions.get(invoice.ksef_number)
+        base = _staff_from_decision(decision, first_status(client.scenario, register))
+        sheet_work = work.sheets.get(register) if work else None
+        seen = sheet_work.staff.get(invoice.ksef_number) if sheet_work else None
+        snapshot = work.snapshot.get((register, invoice.ksef_number)) if work else None
+        staff = merge_staff(base, snapshot, seen)
+        if decision is None or staff != _staff_from_decision(decision, ""):
+            changed.append(_decision(client.nip, invoice.ksef_number, staff, decision))
+        extra: dict[str, CellValue] = {}
+        if sheet_work is not None:
+            values = sheet_work.values.get(invoice.ksef_number, {})
+            extra = {h: values[h] for h in sheet_work.extra_headers if h in values}
+        if seen is not None and (extra or _has_staff_work(staff)):
+            result.rows_preserved += 1
+        if decision is not None and (decision.client_decision or decision.client_remark):
+            invoice = _with_client_decision(invoice, decision)
+        sheets[register].rows.append(SheetRow(invoice, staff, extra))
+        placed.add((register, invoice.ksef_number))
+    if work is not None:
+        for register, sheet_work in work.sheets.items():
+            target = sheets[register]
+            target.extra_headers = list(sheet_work.extra_headers)
+            target.loose_rows = list(sheet_work.loose_rows)
+            # Rows with a KSeF number the archive does not have for this year stay as they were.
+            for number, values in sheet_work.values.items():
+                if (register, number) not in placed:
+                    target.loose_rows.append(values)
+            result.own_rows += len(target.loose_rows)
+    return [sheets[Register.PURCHASES], sheets[Register.SALES]], changed
+
+
+def _row_order(invoice: InvoiceRow) -> tuple[str, str]:
+    period = invoice.period
+    return (period.isoformat() if period else "9999", invoice.ksef_number)
+
+
+def _has_staff_work(staff: StaffFields) -> bool:
+    return bool(staff.comment or staff.booked_on or staff.person)
+
+
+def merge_staff(base: StaffFields, snapshot: StaffFields | None, seen: StaffRead | None) -> StaffFields:
+    """Per field: the workbook's value when a person changed it, else the archive's (``base``)."""
+    if seen is None:
+        return base
+
+    def pick(archive_value: Any, written: Any, found: Any, valid: bool) -> Any:
+        if not valid:
+            return archive_value
+        if snapshot is not None and found == written:
+            return archive_value
+        return found
+
+    return StaffFields(
+        status=pick(base.status, snapshot.status if snapshot else None, seen.status, seen.status is not None),
+        comment=pick(base.comment, snapshot.comment if snapshot else None, seen.comment, True),
+        booked_on=pick(
+            base.booked_on, snapshot.booked_on if snapshot else None, seen.booked_on, seen.booked_valid
+        ),
+        person=pick(base.person, snapshot.person if snapshot else None, seen.person, True),
+    )
+
+
+def _staff_from_decision(decision: StaffDecision | None, default_status: str) -> StaffFields:
+    if decision is None:
+        return StaffFields(status=default_status)
+    return StaffFields(
+        status=decision.status or default_status,
+        comment=decision.comment or "",
+        booked_on=decision.booked_on,
+        person=decision.person or "",
+    )
+
+
+def _decision(nip: str, number: str, staff: StaffFields, previous: StaffDecision | None) -> StaffDecision:
+    return StaffDecision(
+        ksef_number=number,
+        client_nip=nip,
+        status=staff.status or None,
+        comment=staff.comment or None,
+        booked_on=staff.booked_on,
+        person=staff.person or None,
+        client_decision=previous.client_decision if previous else None,
+        client_remark=previous.client_remark if previous else None,
+        client_decided_on=previous.client_decided_on if previous else None,
+    )
+
+
+def _with_client_decision(invoice: InvoiceRow, decision: StaffDecision) -> InvoiceRow:
+    from dataclasses import replace
+
+    return replace(invoice, client_decision=decision.client_decision, client_remark=decision.client_remark)
+
+
+def _known_clients(folder: OfficeFolder) -> dict[str, ClientInfo]:
+    """Names and scenarios from the office register (when it exists), else from the config."""
+    clients: dict[str, ClientInfo] = {}
+    try:
+        register = importlib.import_module("ksef_sheets.office.register")
+    except ModuleNotFoundError:
+        register = None
+    if register is not None and folder.office_workbook.exists():
+        loaded: Any = register.load_clients(folder)
+        for client in getattr(loaded, "clients", loaded):
+            nip = normalize_nip(str(client.nip))
+            clients[nip] = ClientInfo(nip, str(client.name or ""), client.scenario)
+    elif folder.exists():
+        for raw in folder.load_config().clients:
+            nip = normalize_nip(raw)
+            clients.setdefault(nip, ClientInfo(nip))
+    return {nip: info for nip, info in clients.items() if is_valid_nip(nip)}
+
+
+__all__ = [
+    "ClientInfo",
+    "RefreshReport",
+    "SheetWork",
+    "WorkbookRefresh",
+    "first_status",
+    "merge_staff",
+    "refresh_client",
+    "refresh_invoice_workbooks",
+]

@@ -1,0 +1,511 @@
+"""Writing a client's invoice workbook ``klienci/<NIP>/faktury-<YYYY>.xlsx`` with XlsxWriter.
+
+Sheets: **Zakupy** and **Sprzedaż** (Excel Tables, one row per invoice, then the rows staff added),
+**Podsumowanie** (monthly totals computed in Python) and a very hidden snapshot of the staff columns
+as written (see ``invoice_readback``). Every piece of third-party text goes in with ``write_string``
+(so ``=HYPERLINK(...)`` stays text) after ``safe_text.clean_text``. The file is written to a
+temporary path and moved over the old one in one step.
+
+This module only writes; merging with staff work and the archive is ``invoice_refresh``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from ksef_sheets.files import atomic_path
+from ksef_sheets.sheets.invoice_columns import (
+    H_ACCEPTED,
+    H_ACCOUNT,
+    H_BOOKED,
+    H_CLIENT_DECISION,
+    H_CLIENT_REMARK,
+    H_COMMENT,
+    H_CORRECTED,
+    H_CP_NAME,
+    H_CP_NIP,
+    H_CURRENCY,
+    H_DUE,
+    H_GROSS,
+    H_GROSS_PLN,
+    H_ISSUED,
+    H_ITEMS,
+    H_KSEF,
+    H_NET,
+    H_NET_PLN,
+    H_NUMBER,
+    H_OFFLINE,
+    H_PERSON,
+    H_SPLIT,
+    H_STATUS,
+    H_TYPE,
+    H_VAT,
+    H_VAT_PLN,
+    H_XML,
+    INVOICE_COLUMNS,
+    KNOWN_HEADERS,
+    RATES,
+    SNAPSHOT_HEADERS,
+    SNAPSHOT_SHEET,
+    STATUS_ACCEPTED,
+    STATUS_BOOKED,
+    STATUS_CLIENT_CHECK,
+    STATUS_NEW,
+    STATUS_REJECTED,
+    STATUSES,
+    SUMMARY_SHEET,
+    YES,
+    Column,
+    Register,
+    net_header,
+    vat_header,
+)
+from ksef_sheets.sheets.invoice_rows import CellValue, Formula, InvoiceRow, SheetRow, StaffFields
+from ksef_sheets.sheets.invoice_summary import MONTHS_PL, MonthTotals, RegisterSummary, summarize
+from ksef_sheets.sheets.safe_text import clean_text
+
+# Excel refuses more hyperlinks per sheet than this; past it the XML path is written as text.
+MAX_LINKS_PER_SHEET = 65_000
+MAX_CELL_TEXT = 32_767
+
+DATE_FORMAT = "dd.mm.yyyy"
+DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
+MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
+PLN_FORMAT = '#,##0.00 "zł";[Red]-#,##0.00 "zł"'
+
+STATUS_COLOURS = {
+    STATUS_NEW: ("#DDEBF7", "#1F4E78"),
+    STATUS_CLIENT_CHECK: ("#FFF2CC", "#7F6000"),
+    STATUS_ACCEPTED: ("#E2EFDA", "#375623"),
+    STATUS_REJECTED: ("#FCE4D6", "#C00000"),
+    STATUS_BOOKED: ("#C6E0B4", "#375623"),
+}
+
+
+@dataclass
+class RegisterSheet:
+    """What goes into one register sheet: invoice rows, staff's own rows and staff's own columns."""
+
+    register: Register
+    rows: list[SheetRow] = field(default_factory=list)
+    loose_rows: list[dict[str, CellValue]] = field(default_factory=list)
+    extra_headers: list[str] = field(default_factory=list)
+
+    @property
+    def headers(self) -> list[str]:
+        return [column.header for column in INVOICE_COLUMNS] + [
+            h for h in self.extra_headers if h not in KNOWN_HEADERS
+        ]
+
+
+@dataclass(frozen=True)
+class WorkbookHeader:
+    client_nip: str
+    client_name: str
+    year: int
+    generated_at: datetime
+
+
+class _Formats:
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        add = workbook.add_format
+        self.text = add({"num_format": "@"})
+        self.date = add({"num_format": DATE_FORMAT})
+        self.datetime = add({"num_format": DATETIME_FORMAT})
+        self.money = add({"num_format": MONEY_FORMAT})
+        self.pln = add({"num_format": PLN_FORMAT})
+        self.link = add({"font_color": "#0563C1", "underline": 1})
+        self.flag = add({"align": "center"})
+        self.title = add({"bold": True, "font_size": 14})
+        self.note = add({"italic": True, "font_color": "#595959"})
+        self.head = add(
+            {"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1, "text_wrap": True}
+        )
+        self.head_left = add({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1})
+        self.cell = add({"border": 1, "border_color": "#BFBFBF"})
+        self.cell_int = add({"border": 1, "border_color": "#BFBFBF", "num_format": "0"})
+        self.cell_pln = add({"border": 1, "border_color": "#BFBFBF", "num_format": PLN_FORMAT})
+        self.total = add({"bold": True, "top": 2, "bottom": 1, "bg_color": "#F2F2F2"})
+        self.total_int = add({"bold": True, "top": 2, "bottom": 1, "bg_color": "#F2F2F2", "num_format": "0"})
+        self.total_pln = add(
+            {"bold": True, "top": 2, "bottom": 1, "bg_color": "#F2F2F2", "num_format": PLN_FORMAT}
+        )
+        self.status = {
+            status: add({"bg_color": bg, "font_color": fg}) for status, (bg, fg) in STATUS_COLOURS.items()
+        }
+
+    def for_kind(self, column: Column) -> Format | None:
+        return {
+            "text": self.text,
+            "status": self.text,
+            "date": self.date,
+            "datetime": self.datetime,
+            "money": self.money,
+            "money_pln": self.pln,
+            "flag": self.flag,
+            "link": None,
+            "number": None,
+        }[column.kind]
+
+
+def write_invoice_workbook(
+    target: Path,
+    header: WorkbookHeader,
+    sheets: Sequence[RegisterSheet],
+    summaries: Sequence[RegisterSummary] | None = None,
+) -> None:
+    """Write the whole workbook to ``target`` atomically (``FileLockedError`` if Excel holds it)."""
+    if summaries is None:
+        summaries = [summarize(sheet.register, sheet.rows, header.year) for sheet in sheets]
+    with atomic_path(target) as tmp:
+        workbook = xlsxwriter.Workbook(
+            str(tmp),
+            {
+                # Belt and braces: nothing written through ``write()`` is ever turned into a formula,
+                # number or URL; all third-party text goes through ``write_string`` anyway.
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+                "remove_timezone": True,
+            },
+        )
+        workbook.set_properties(
+            {
+                "title": f"Faktury {header.year} — {clean_text(header.client_name)}",
+                "subject": f"NIP {header.client_nip}",
+                "author": "ksef-sheets",
+                "comments": "Skoroszyt tworzony z archiwum KSeF; kolumny Status, Komentarz, "
+                "Data księgowania i Osoba oraz własne kolumny i wiersze są zachowywane.",
+            }
+        )
+        formats = _Formats(workbook)
+        for sheet in sheets:
+            _write_register(workbook, formats, target.parent, header, sheet)
+        _write_summary(workbook, formats, header, summaries)
+        _write_snapshot(workbook, sheets)
+        workbook.close()
+
+
+def _write_register(
+    workbook: xlsxwriter.Workbook,
+    formats: _Formats,
+    folder: Path,
+    header: WorkbookHeader,
+    sheet: RegisterSheet,
+) -> None:
+    ws = workbook.add_worksheet(sheet.register.value)
+    headers = sheet.headers
+    index = {name: i for i, name in enumerate(headers)}
+    for i, column in enumerate(INVOICE_COLUMNS):
+        ws.set_column(i, i, column.width, formats.for_kind(column))
+    for i in range(len(INVOICE_COLUMNS), len(headers)):
+        ws.set_column(i, i, max(10.0, min(40.0, len(headers[i]) + 4.0)))
+
+    links = 0
+    row_number = 0
+    for row_number, row in enumerate(sheet.rows, start=1):
+        assert row.invoice is not None
+        links += _write_invoice(ws, formats, folder, row_number, index, row, links < MAX_LINKS_PER_SHEET)
+        for name, value in row.extra.items():
+            if name in index and name not in KNOWN_HEADERS:
+                _write_value(ws, formats, row_number, index[name], value)
+    for values in sheet.loose_rows:
+        row_number += 1
+        for name, value in values.items():
+            if name in index:
+                _write_value(ws, formats, row_number, index[name], value)
+    last_row = max(row_number, 1)
+    last_col = len(headers) - 1
+    ws.add_table(
+        0,
+        0,
+        last_row,
+        last_col,
+        {
+            "name": sheet.register.table_name,
+            "style": "Table Style Medium 2",
+            "columns": [{"header": clean_text(h)} for h in headers],
+        },
+    )
+    status_col = index[H_STATUS]
+    ws.data_validation(
+        1,
+        status_col,
+        last_row,
+        status_col,
+        {
+            "validate": "list",
+            "source": list(STATUSES),
+            "error_title": "Nieznany status",
+            "error_message": "Wybierz status z listy: " + ", ".join(STATUSES) + ".",
+        },
+    )
+    booked_col = index[H_BOOKED]
+    ws.data_validation(
+        1,
+        booked_col,
+        last_row,
+        booked_col,
+        {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": date(2000, 1, 1),
+            "maximum": date(2099, 12, 31),
+            "error_title": "To nie jest data",
+            "error_message": "Wpisz datę księgowania, np. 15.05.2026.",
+        },
+    )
+    for status, fmt in formats.status.items():
+        ws.conditional_format(
+            1,
+            status_col,
+            last_row,
+            status_col,
+            {"type": "cell", "criteria": "==", "value": f'"{status}"', "format": fmt},
+        )
+    ws.freeze_panes(1, 2)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.repeat_rows(0)
+    ws.repeat_columns(0, 1)
+    ws.fit_to_pages(0, 0)
+    ws.set_print_scale(70)
+    title = _header_footer_text(
+        f"{sheet.register.value} {header.year} — {header.client_name} (NIP {header.client_nip})"
+    )
+    ws.set_header(f"&L&B{title}&R&D")
+    ws.set_footer("&CStrona &P z &N")
+
+
+def _write_invoice(
+    ws: Worksheet,
+    formats: _Formats,
+    folder: Path,
+    r: int,
+    index: dict[str, int],
+    row: SheetRow,
+    links_allowed: bool,
+) -> int:
+    invoice = row.invoice
+    assert invoice is not None
+    text = formats.text
+    _string(ws, r, index[H_KSEF], invoice.ksef_number, text)
+    _string(ws, r, index[H_NUMBER], invoice.invoice_number, text)
+    _date(ws, r, index[H_ISSUED], invoice.issue_date, formats.date)
+    if invoice.accepted_at is not None:
+        ws.write_datetime(r, index[H_ACCEPTED], invoice.accepted_at.replace(tzinfo=None), formats.datetime)
+    _string(ws, r, index[H_CP_NIP], invoice.counterparty_nip, text)
+    _string(ws, r, index[H_CP_NAME], invoice.counterparty_name, text)
+    _string(ws, r, index[H_ITEMS], invoice.items, text)
+    for rate in RATES:
+        _money(ws, r, index[net_header(rate)], invoice.net_by_rate.get(rate.key), formats.money)
+        if rate.has_vat:
+            _money(ws, r, index[vat_header(rate)], invoice.vat_by_rate.get(rate.key), formats.money)
+    _money(ws, r, index[H_NET], invoice.net_total, formats.money)
+    _money(ws, r, index[H_VAT], invoice.vat_total, formats.money)
+    _money(ws, r, index[H_GROSS], invoice.gross_total, formats.money)
+    _string(ws, r, index[H_CURRENCY], invoice.currency, text)
+    _money(ws, r, index[H_NET_PLN], invoice.net_pln, formats.pln)
+    _money(ws, r, index[H_VAT_PLN], invoice.vat_pln, formats.pln)
+    _money(ws, r, index[H_GROSS_PLN], invoice.gross_pln, formats.pln)
+    _date(ws, r, index[H_DUE], invoice.due_date, formats.date)
+    _string(ws, r, index[H_ACCOUNT], invoice.bank_account, text)
+    if invoice.split_payment:
+        ws.write_string(r, index[H_SPLIT], YES, formats.flag)
+    _string(ws, r, index[H_TYPE], invoice.invoice_type, text)
+    _string(ws, r, index[H_CORRECTED], invoice.corrected_invoice, text)
+    if invoice.offline:
+        ws.write_string(r, index[H_OFFLINE], YES, formats.flag)
+    used_link = 0
+    if invoice.xml_path is not None:
+        relative = os.path.relpath(invoice.xml_path, folder)
+        if links_allowed:
+            ws.write_url(
+                r,
+                index[H_XML],
+                "external:" + relative,
+                formats.link,
+                string="XML",
+                tip=clean_text(relative)[:255],
+            )
+            used_link = 1
+        else:
+            _string(ws, r, index[H_XML], relative, text)
+    _string(ws, r, index[H_CLIENT_DECISION], invoice.client_decision, text)
+    _string(ws, r, index[H_CLIENT_REMARK], invoice.client_remark, text)
+    _write_staff(ws, formats, r, index, row.staff)
+    return used_link
+
+
+def _write_staff(ws: Worksheet, formats: _Formats, r: int, index: dict[str, int], staff: StaffFields) -> None:
+    _string(ws, r, index[H_STATUS], staff.status, formats.text)
+    _string(ws, r, index[H_COMMENT], staff.comment, formats.text)
+    _date(ws, r, index[H_BOOKED], staff.booked_on, formats.date)
+    _string(ws, r, index[H_PERSON], staff.person, formats.text)
+
+
+def _string(ws: Worksheet, r: int, c: int, value: str | None, fmt: Format | None) -> None:
+    if value is None or value == "":
+        return
+    text = clean_text(value)[:MAX_CELL_TEXT]
+    if text:
+        ws.write_string(r, c, text, fmt)
+
+
+def _date(ws: Worksheet, r: int, c: int, value: date | None, fmt: Format) -> None:
+    if value is not None:
+        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt)
+
+
+def _money(ws: Worksheet, r: int, c: int, value: Decimal | None, fmt: Format) -> None:
+    if value is not None:
+        ws.write_number(r, c, float(value), fmt)
+
+
+def _write_value(ws: Worksheet, formats: _Formats, r: int, c: int, value: CellValue) -> None:
+    """A value a person typed into a column or row of their own, written back as it was read."""
+    if value is None:
+        return
+    if isinstance(value, Formula):
+        # Typed by staff in their own column, so theirs to keep; third-party text never gets here.
+        ws.write_formula(r, c, value.text)
+    elif isinstance(value, bool):
+        ws.write_boolean(r, c, value)
+    elif isinstance(value, int | float):
+        ws.write_number(r, c, value)
+    elif isinstance(value, datetime):
+        midnight = value.time() == datetime.min.time()
+        ws.write_datetime(r, c, value, formats.date if midnight else formats.datetime)
+    elif isinstance(value, date):
+        _date(ws, r, c, value, formats.date)
+    else:
+        _string(ws, r, c, str(value), formats.text)
+
+
+def _header_footer_text(text: str) -> str:
+    # "&" starts a control code in Excel headers; the whole header is limited to 255 characters.
+    return clean_text(text).replace("&", "&&")[:200]
+
+
+def _write_summary(
+    workbook: xlsxwriter.Workbook,
+    formats: _Formats,
+    header: WorkbookHeader,
+    summaries: Sequence[RegisterSummary],
+) -> None:
+    ws = workbook.add_worksheet(SUMMARY_SHEET)
+    headers = ["Miesiąc", "Liczba faktur"]
+    for rate in RATES:
+        headers.append(f"Netto {rate.label}")
+        if rate.has_vat:
+            headers.append(f"VAT {rate.label}")
+    headers += ["Netto razem", "VAT razem", "Brutto razem", *STATUSES]
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 9)
+    ws.set_column(2, len(headers) - 1 - len(STATUSES), 14)
+    ws.set_column(len(headers) - len(STATUSES), len(headers) - 1, 12)
+    _string(
+        ws,
+        0,
+        0,
+        f"Podsumowanie faktur {header.year} — {header.client_name} (NIP {header.client_nip})",
+        formats.title,
+    )
+    _string(
+        ws,
+        1,
+        0,
+        f"Stan na {header.generated_at:%d.%m.%Y %H:%M}. Kwoty w PLN (dla walut obcych według kursów z "
+        "faktur), miesiąc według daty wystawienia. Liczby statusów odświeżają się przy każdym pobraniu.",
+        formats.note,
+    )
+    r = 3
+    for summary in summaries:
+        _string(ws, r, 0, summary.register.value, formats.title)
+        r += 1
+        for c, name in enumerate(headers):
+            ws.write_string(r, c, name, formats.head)
+        ws.set_row(r, 30)
+        r += 1
+        for month in summary.months:
+            _summary_row(ws, r, month, header.year, formats.cell, formats.cell_int, formats.cell_pln)
+            r += 1
+        _summary_row(ws, r, summary.total, header.year, formats.total, formats.total_int, formats.total_pln)
+        r += 1
+        if summary.total.missing_pln:
+            _string(
+                ws,
+                r,
+                0,
+                f"Uwaga: {summary.total.missing_pln} faktur w walucie obcej nie ma kwot w PLN "
+                "(brak kursu w pliku XML) i nie są ujęte w sumach PLN.",
+                formats.note,
+            )
+            r += 1
+        r += 1
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_header("&L&B" + _header_footer_text(f"Podsumowanie {header.year} — {header.client_name}") + "&R&D")
+    ws.set_footer("&CStrona &P z &N")
+
+
+def _summary_row(
+    ws: Worksheet, r: int, totals: MonthTotals, year: int, cell: Format, cell_int: Format, cell_pln: Format
+) -> None:
+    label = "Razem" if totals.month is None else f"{MONTHS_PL[totals.month - 1]} {year}"
+    ws.write_string(r, 0, label, cell)
+    ws.write_number(r, 1, totals.count, cell_int)
+    c = 2
+    for rate in RATES:
+        ws.write_number(r, c, float(totals.net_by_rate.get(rate.key, 0)), cell_pln)
+        c += 1
+        if rate.has_vat:
+            ws.write_number(r, c, float(totals.vat_by_rate.get(rate.key, 0)), cell_pln)
+            c += 1
+    for amount in (totals.net, totals.vat, totals.gross):
+        ws.write_number(r, c, float(amount), cell_pln)
+        c += 1
+    for status in STATUSES:
+        ws.write_number(r, c, totals.by_status.get(status, 0), cell_int)
+        c += 1
+
+
+def _write_snapshot(workbook: xlsxwriter.Workbook, sheets: Sequence[RegisterSheet]) -> None:
+    ws = workbook.add_worksheet(SNAPSHOT_SHEET)
+    for c, name in enumerate(SNAPSHOT_HEADERS):
+        ws.write_string(0, c, name)
+    r = 0
+    for sheet in sheets:
+        for row in sheet.rows:
+            invoice: InvoiceRow | None = row.invoice
+            if invoice is None:
+                continue
+            r += 1
+            ws.write_string(r, 0, sheet.register.value)
+            ws.write_string(r, 1, clean_text(invoice.ksef_number))
+            _snapshot_staff(ws, r, row.staff)
+    ws.very_hidden()
+
+
+def _snapshot_staff(ws: Worksheet, r: int, staff: StaffFields) -> None:
+    values: list[Any] = [
+        staff.status,
+        staff.comment,
+        staff.booked_on.isoformat() if staff.booked_on else "",
+        staff.person,
+    ]
+    for c, value in enumerate(values, start=2):
+        if value:
+            ws.write_string(r, c, clean_text(str(value))[:MAX_CELL_TEXT])
