@@ -1,0 +1,59 @@
+"""``ksef-sheets documents KIND``: annexes, authorisations, letters and e-mails from the register."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ksef_sheets.cli import app
+from ksef_sheets.cli._common import (
+    ClientOption,
+    DirOption,
+    JsonOption,
+    err_console,
+    office_folder,
+    print_json,
+)
+from ksef_sheets.documents import GROUPS, KINDS, generate_documents, resolve_kinds
+
+_KIND_HELP = (
+    "Rodzaj dokumentu: "
+    + ", ".join(f"{k} ({v.label})" for k, v in KINDS.items())
+    + "; grupy: "
+    + ", ".join(GROUPS)
+    + "."
+)
+
+
+@app.command("documents")
+def documents(
+    kinds: Annotated[list[str], typer.Argument(help=_KIND_HELP, metavar="RODZAJ...")],
+    client: ClientOption = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Utwórz także pliki PDF (LibreOffice).")] = False,
+    directory: DirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Aneksy, upoważnienia, pisma i e-maile dla klientów z rejestru (do folderu klienci/<NIP>/dokumenty)."""
+    folder = office_folder(directory)
+    chosen = resolve_kinds(kinds)
+    report = generate_documents(folder, chosen, nips=client, pdf=pdf)
+    if as_json:
+        print_json(report.as_json())
+    else:
+        for warning in report.warnings:
+            err_console.print(f"Uwaga: {warning}", highlight=False, markup=False)
+        for item in report.generated:
+            typer.echo(f"{item.path}")
+        for path in report.pdf:
+            typer.echo(f"{path}")
+        for problem in report.problems:
+            err_console.print(f"Błąd: {problem.sentence()}", highlight=False, markup=False)
+        clients = len({g.nip for g in report.generated})
+        typer.echo(
+            f"Utworzono {len(report.generated)} plików dla {clients} klientów"
+            + (f" i {len(report.pdf)} PDF" if report.pdf else "")
+            + (f"; {len(report.problems)} problemów." if report.problems else ".")
+        )
+    if report.problems:
+        raise typer.Exit(1)

@@ -1,0 +1,277 @@
+"""What a template sees: the client, the office and the agreed terms, as plain Polish-named dicts.
+
+The variable names are Polish because the office edits the templates in Word (see
+``templates/README.md`` for the list). Everything here is pure: no files, no rendering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ksef_sheets.config import OfficeConfig
+from ksef_sheets.errors import UserError
+from ksef_sheets.office.model import ANNEX_SIGNED, AUTH_SIGNED, Client
+from ksef_sheets.office.scenarios import SCENARIOS, scenario
+from ksef_sheets.sheets.safe_text import clean_text
+
+BLANK = "………………………"  # the traditional blank a person fills in by hand
+
+_MONTHS = (
+    "stycznia",
+    "lutego",
+    "marca",
+    "kwietnia",
+    "maja",
+    "czerwca",
+    "lipca",
+    "sierpnia",
+    "września",
+    "października",
+    "listopada",
+    "grudnia",
+)
+
+# Legal forms of natural persons: the owner logs in with a trusted profile and needs no ZAW-FA.
+_NATURAL_PERSON_FORMS = ("jdg", "działalność", "osoba fizyczna", "indywidualna")
+
+
+def polish_date(value: date) -> str:
+    """``1 kwietnia 2026 r.`` as written in Polish letters and contracts."""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year} r."
+
+
+class DocumentSettings(BaseModel):
+    """Optional keys in ``ksef-sheets.toml`` used by the documents (all have a placeholder default)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    office_address: str | None = None
+    office_city: str | None = None
+    office_legal_form: str | None = None
+    office_signatory: str | None = None
+    office_email: str | None = None
+    office_phone: str | None = None
+    oc_insurer: str | None = None
+    oc_policy_number: str | None = None
+    oc_sum: str | None = None
+    # Terms written into the annex.
+    verification_days: int = 5
+    documents_day: int = 7
+    fetch_deadline_day: int = 3
+    report_day: int = 10
+    grant_days: int = 7
+    scenario_change_days: int = 30
+    questionnaire_days: int = 14
+    fetch_frequency: str = "codziennie w dni robocze"
+    silence_means_acceptance: bool = False
+    liability_cap: str = "wysokości wynagrodzenia Biura za ostatnie 12 miesięcy"
+
+
+# Keys whose absence leaves a blank on paper, and the sentence that tells the office so.
+_RECOMMENDED = {
+    "office_address": "adres biura",
+    "office_city": "miejscowość",
+    "office_signatory": "osoba podpisująca",
+    "office_email": "e-mail biura",
+    "office_phone": "telefon biura",
+    "oc_insurer": "ubezpieczyciel OC",
+    "oc_policy_number": "numer polisy OC",
+    "oc_sum": "suma gwarancyjna OC",
+}
+
+
+@dataclass
+class OfficeData:
+    """The office as documents show it, plus warnings about keys that were left blank."""
+
+    values: dict[str, Any]
+    settings: DocumentSettings
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def email(self) -> str | None:
+        return self.settings.office_email
+
+
+def office_data(config: OfficeConfig, *, config_name: str = "ksef-sheets.toml") -> OfficeData:
+    extra = dict(config.model_extra or {})
+    try:
+        settings = DocumentSettings.model_validate(extra)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"Plik {config_name}: pole „{key}” — {first['msg']}.") from exc
+    missing = [label for key, label in _RECOMMENDED.items() if not getattr(settings, key)]
+    warnings = []
+    if missing:
+        keys = ", ".join(k for k in _RECOMMENDED if not getattr(settings, k))
+        warnings.append(
+            f"W {config_name} brakuje danych biura ({', '.join(missing)}); w dokumentach zostawiono "
+            f"miejsca do uzupełnienia. Uzupełnij klucze: {keys}."
+        )
+
+    def text(value: str | None) -> str:
+        return clean_text(value) if value else BLANK
+
+    values = {
+        "nazwa": clean_text(config.office_name),
+        "nip": config.office_nip,
+        "forma_prawna": text(settings.office_legal_form),
+        "adres": text(settings.office_address),
+        "miejscowosc": text(settings.office_city),
+        "podpisujacy": text(settings.office_signatory),
+        "email": text(settings.office_email),
+        "telefon": text(settings.office_phone),
+        "ubezpieczyciel": text(settings.oc_insurer),
+        "polisa_oc": text(settings.oc_policy_number),
+        "suma_oc": text(settings.oc_sum),
+    }
+    return OfficeData(values, settings, warnings)
+
+
+def is_natural_person(legal_form: str) -> bool:
+    form = legal_form.casefold()
+    return any(marker in form for marker in _NATURAL_PERSON_FORMS)
+
+
+def _fee_sentence(client: Client, number: int) -> str:
+    if number == 1:
+        prefix = "Z tytułu obsługi dokumentów z KSeF"
+    elif number == 2:
+        prefix = "Z tytułu pobierania faktur z KSeF i obsługi ich weryfikacji"
+    else:
+        prefix = "Z tytułu wystawiania faktur w KSeF w imieniu Klienta i pobierania faktur zakupu"
+    if client.ksef_fee is None:
+        return f"{prefix} Klient płaci Biuru dodatkowo {BLANK} zł netto miesięcznie."
+    if client.ksef_fee == 0:
+        return f"{prefix} Biuro nie pobiera dodatkowego wynagrodzenia."
+    amount = f"{client.ksef_fee.quantize(Decimal('0.01')):,.2f}".replace(",", " ").replace(".", ",")
+    return f"{prefix} Klient płaci Biuru dodatkowo {amount} zł netto miesięcznie."
+
+
+def permissions_rows(number: int) -> list[dict[str, str]]:
+    """The table of what the client grants the office's NIP, for a scenario."""
+    read = {
+        1: "zalecane",
+        2: "TAK",
+        3: "TAK",
+    }[number]
+    return [
+        {
+            "kod": "InvoiceRead",
+            "nazwa": "przeglądanie faktur",
+            "nadac": read,
+            "cel": "pobieranie faktur sprzedaży i zakupu do księgowania"
+            if number != 1
+            else "kontrola kompletności przekazanych dokumentów",
+        },
+        {
+            "kod": "InvoiceWrite",
+            "nazwa": "wystawianie faktur",
+            "nadac": "TAK" if number == 3 else "NIE",
+            "cel": "wystawianie faktur sprzedaży w imieniu Klienta"
+            if number == 3
+            else "niepotrzebne — faktury wystawia Klient",
+        },
+        {
+            "kod": "canDelegate",
+            "nazwa": "możliwość dalszego przekazywania uprawnień",
+            "nadac": "TAK" if number != 1 else "zalecane",
+            "cel": "przekazanie dostępu pracownikom Biura obsługującym Klienta",
+        },
+        {
+            "kod": "CredentialsManage",
+            "nazwa": "zarządzanie uprawnieniami",
+            "nadac": "NIE",
+            "cel": "pozostaje wyłącznie u Klienta",
+        },
+    ]
+
+
+def outstanding_steps(client: Client) -> list[str]:
+    """What the client still has to do (for the reminder e-mail)."""
+    steps: list[str] = []
+    chosen = scenario(client.scenario)
+    if client.scenario is None:
+        steps.append("wybór modelu współpracy w KSeF i odesłanie ankiety gotowości")
+    if chosen is not None:
+        held = {
+            "InvoiceRead": client.perm_invoice_read,
+            "InvoiceWrite": client.perm_invoice_write,
+            "canDelegate": client.perm_can_delegate,
+        }
+        missing = [p for p in chosen.required_permissions if not held[p]]
+        if missing:
+            steps.append(
+                f"nadanie w KSeF uprawnień dla NIP biura: {', '.join(missing)} (instrukcja w załączniku)"
+            )
+    if client.annex_status != ANNEX_SIGNED and chosen is not None:
+        steps.append("podpisanie i odesłanie aneksu do umowy")
+    if chosen is not None and chosen.required_permissions and client.authorisation_status != AUTH_SIGNED:
+        steps.append("podpisanie upoważnienia dla biura")
+    return steps
+
+
+def client_context(
+    client: Client,
+    office: OfficeData,
+    *,
+    today: date,
+    contract_number: str | None = None,
+    contract_date: str | None = None,
+) -> dict[str, Any]:
+    """The whole context of one client's document (works for every template)."""
+    settings = office.settings
+    number = client.scenario
+    chosen = scenario(number)
+    obligation = client.ksef_obligation_date
+    natural = is_natural_person(client.legal_form)
+    zaw_fa = client.zaw_fa_needed if client.zaw_fa_needed is not None else not natural
+    contact = clean_text(client.contact_person) if client.contact_person else ""
+    effective = client.annex_date or today
+    klient = {
+        "nazwa": clean_text(client.name),
+        "nip": client.nip,
+        "forma_prawna": clean_text(client.legal_form) or BLANK,
+        "adres": clean_text(client.address) or BLANK,
+        "osoba_kontaktowa": contact or BLANK,
+        "reprezentant": contact or BLANK,
+        "email": clean_text(client.email) or BLANK,
+        "data_obowiazku": polish_date(obligation) if obligation else BLANK,
+        "ulga_2027": bool(obligation and obligation.year >= 2027),
+        "osoba_fizyczna": natural and not zaw_fa,
+        "potrzebny_zaw_fa": zaw_fa,
+        "powitanie": "Szanowni Państwo,",
+        "pozostale_kroki": outstanding_steps(client),
+    }
+    warunki = {
+        "dni_weryfikacji": settings.verification_days,
+        "dzien_dokumentow": settings.documents_day,
+        "dzien_pobrania": settings.fetch_deadline_day,
+        "dzien_raportu": settings.report_day,
+        "dni_nadania": settings.grant_days,
+        "dni_zmiany_modelu": settings.scenario_change_days,
+        "czestotliwosc_pobierania": clean_text(client.fetch_schedule or settings.fetch_frequency),
+        "milczenie_akceptacja": settings.silence_means_acceptance,
+        "limit_odpowiedzialnosci": clean_text(settings.liability_cap),
+        "oplata": _fee_sentence(client, number) if number else BLANK,
+    }
+    return {
+        "klient": klient,
+        "biuro": office.values,
+        "scenariusz": number,
+        "scenariusz_nazwa": chosen.title if chosen else BLANK,
+        # The letter proposes a model even before the client chose one (scenario 2 is the usual).
+        "scenariusz_proponowany": number if number in SCENARIOS else 2,
+        "uprawnienia": permissions_rows(number) if number in SCENARIOS else [],
+        "warunki": warunki,
+        "umowa": {"numer": contract_number or BLANK, "data": contract_date or BLANK},
+        "data_dokumentu": polish_date(today),
+        "data_od": polish_date(effective),
+        "termin_ankiety": polish_date(today + timedelta(days=settings.questionnaire_days)),
+    }

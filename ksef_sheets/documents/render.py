@@ -1,0 +1,92 @@
+"""Rendering one template: docxtpl for Word, Jinja for e-mail text; the office's copy wins.
+
+Templates come from ``<office folder>/szablony/`` when the office put its own copy there, else from
+the package. Rendering runs in a sandboxed Jinja environment with autoescaping (a client called
+``A & B <sp. j.>`` must not break the document's XML) and strict undefined variables, so a typo in
+an office-edited template is reported by name instead of silently printing nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from ksef_sheets.config import OfficeFolder
+from ksef_sheets.errors import UserError
+from ksef_sheets.files import atomic_path
+
+PACKAGE_TEMPLATES = Path(__file__).with_name("templates")
+OFFICE_TEMPLATES_DIR = "szablony"
+
+
+def office_templates_dir(folder: OfficeFolder) -> Path:
+    return folder.root / OFFICE_TEMPLATES_DIR
+
+
+def template_path(name: str, folder: OfficeFolder | None = None) -> Path:
+    """The template file to use: the office's own copy in ``szablony/`` wins over the shipped one."""
+    if folder is not None:
+        own = office_templates_dir(folder) / name
+        if own.is_file():
+            return own
+    return PACKAGE_TEMPLATES / name
+
+
+def _environment(*, autoescape: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def _template_error(path: Path, exc: Exception) -> UserError:
+    if isinstance(exc, TemplateSyntaxError):
+        where = f" (okolice wiersza {exc.lineno})" if exc.lineno else ""
+        return UserError(f"Szablon {path} ma błędny znacznik{where}: {exc.message}.")
+    if isinstance(exc, UndefinedError):
+        return UserError(f"Szablon {path} używa pola, którego program nie zna: {exc.message}.")
+    if isinstance(exc, SecurityError):
+        return UserError(f"Szablon {path} zawiera niedozwolone wyrażenie: {exc}.")
+    return UserError(f"Nie można wypełnić szablonu {path}: {exc}.")
+
+
+@lru_cache(maxsize=32)
+def _template_bytes(path: Path, mtime_ns: int) -> bytes:
+    del mtime_ns  # part of the cache key: an edited template is read again
+    return path.read_bytes()
+
+
+def render_docx(template: Path, context: dict[str, Any], target: Path) -> Path:
+    """Fill a Word template and write it atomically to ``target``."""
+    try:
+        data = _template_bytes(template, template.stat().st_mtime_ns)
+    except OSError as exc:
+        raise UserError(f"Nie można odczytać szablonu {template}: {exc.strerror}.") from exc
+    try:
+        document = DocxTemplate(io.BytesIO(data))
+        document.render(context, jinja_env=_environment(autoescape=True), autoescape=True)
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise UserError(f"Szablon {template} nie jest poprawnym plikiem Word (.docx).") from exc
+    except (TemplateError, SecurityError) as exc:
+        raise _template_error(template, exc) from exc
+    with atomic_path(target) as tmp:
+        document.save(str(tmp))
+    return target
+
+
+def render_text(template: Path, context: dict[str, Any]) -> str:
+    """Fill a plain-text (e-mail) template."""
+    try:
+        source = template.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UserError(f"Nie można odczytać szablonu {template}: {exc.strerror}.") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"Szablon {template} nie jest zapisany w UTF-8.") from exc
+    try:
+        return _environment(autoescape=False).from_string(source).render(context)
+    except (TemplateError, SecurityError) as exc:
+        raise _template_error(template, exc) from exc
