@@ -1,0 +1,370 @@
+"""Business rules beyond the XSD: what an accountant checks on an FA(3) invoice.
+
+Each rule yields ``Problem``s with a stable code, a severity (``error``: the invoice is wrong and
+must not be booked or sent as is; ``warning``: suspicious, a person should look), a Polish message,
+the element path and the line. Rules read the parsed tree, never the raw text, and tolerate
+missing or malformed parts (the XSD reports those), so they never crash on odd input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+
+from lxml import etree
+
+from ksef_sheets.fa3.problems import Problem
+from ksef_sheets.fa3.rates import BUCKETS, RATE_CODES
+from ksef_sheets.fa3.safe_xml import NS
+from ksef_sheets.fa3.schema import element_path
+from ksef_sheets.identifiers import is_valid_ksef_number, nip_problem
+
+T = f"{{{NS}}}"
+CORRECTIONS = frozenset({"KOR", "KOR_ZAL", "KOR_ROZ"})
+MPP_THRESHOLD = Decimal(15000)
+
+
+def _find(el: etree._Element | None, path: str) -> etree._Element | None:
+    if el is None:
+        return None
+    return el.find("/".join(T + p for p in path.split("/")))
+
+
+def _findall(el: etree._Element | None, path: str) -> list[etree._Element]:
+    if el is None:
+        return []
+    return el.findall("/".join(T + p for p in path.split("/")))
+
+
+def _text(el: etree._Element | None) -> str | None:
+    if el is None or el.text is None:
+        return None
+    return el.text.strip() or None
+
+
+def _dec(el: etree._Element | None) -> Decimal | None:
+    text = _text(el)
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _problem(code: str, severity: str, message: str, el: etree._Element | None) -> Problem:
+    if el is None:
+        return Problem(code, severity, message)  # type: ignore[arg-type]
+    return Problem(code, severity, message, element_path(el), el.sourceline)  # type: ignore[arg-type]
+
+
+def _pl(value: Decimal) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def check_rules(root: etree._Element) -> list[Problem]:
+    fa = _find(root, "Fa")
+    problems: list[Problem] = []
+    problems.extend(_nips(root))
+    if fa is None:
+        return problems
+    kind = _text(_find(fa, "RodzajFaktury")) or ""
+    for rule in (_vat_rates, _total, _lines, _payment_dates, _bank_accounts, _currency, _annotations):
+        problems.extend(rule(root, fa, kind))
+    problems.extend(_third_party_flags(root))
+    problems.extend(_correction(fa, kind))
+    return problems
+
+
+def _nips(root: etree._Element) -> Iterator[Problem]:
+    for path, who in (
+        ("Podmiot1/DaneIdentyfikacyjne/NIP", "sprzedawcy (Podmiot1)"),
+        ("Podmiot2/DaneIdentyfikacyjne/NIP", "nabywcy (Podmiot2)"),
+        ("Podmiot3/DaneIdentyfikacyjne/NIP", "podmiotu trzeciego (Podmiot3)"),
+        ("PodmiotUpowazniony/DaneIdentyfikacyjne/NIP", "podmiotu upoważnionego"),
+    ):
+        for el in _findall(root, path):
+            value = _text(el)
+            if value and re.fullmatch(r"\d{10}", value) and nip_problem(value):
+                yield _problem("NIP_CHECKSUM", "error", f"NIP {who} {value} ma błędną cyfrę kontrolną.", el)
+
+
+def _line_count(fa: etree._Element, codes: set[str]) -> int:
+    return sum(1 for row in _findall(fa, "FaWiersz") if _text(_find(row, "P_12")) in codes)
+
+
+def _vat_rates(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+    for bucket in BUCKETS:
+        if bucket.vat_field is None:
+            continue
+        net_el, vat_el = _find(fa, bucket.net_field), _find(fa, bucket.vat_field)
+        net, vat = _dec(net_el), _dec(vat_el)
+        if net is None or vat is None:
+            continue
+        if not bucket.rates:  # OSS: the rate of the consumer's country, at most 27% in the EU
+            if abs(vat) > abs(net) * Decimal("0.27") + Decimal("0.01"):
+                yield _problem(
+                    "VAT_RATE_MISMATCH",
+                    "warning",
+                    f"Podatek {bucket.vat_field} = {_pl(vat)} przekracza 27% netto {bucket.net_field} = {_pl(net)} "
+                    "(najwyższa stawka w UE).",
+                    vat_el,
+                )
+            continue
+        codes = {code for code, (key, _) in RATE_CODES.items() if key == bucket.key}
+        # Per-line rounding may move the sum by up to a grosz per line.
+        tol = Decimal("0.01") * max(2, _line_count(fa, codes))
+        expected = [net * pct / 100 for pct in bucket.rates]
+        if all(abs(vat - e) > tol for e in expected):
+            pct_text = " albo ".join(f"{p}%" for p in bucket.rates)
+            yield _problem(
+                "VAT_RATE_MISMATCH",
+                "error",
+                f"Kwota podatku {bucket.vat_field} = {_pl(vat)} nie odpowiada stawce {pct_text} od netto "
+                f"{bucket.net_field} = {_pl(net)} (oczekiwano ok. {_pl(expected[0])}).",
+                vat_el,
+            )
+
+
+def _total(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+    p15_el = _find(fa, "P_15")
+    p15 = _dec(p15_el)
+    if p15 is None:
+        return
+    parts: list[Decimal] = []
+    for bucket in BUCKETS:
+        for name in (bucket.net_field, bucket.vat_field):
+            if name:
+                value = _dec(_find(fa, name))
+                if value is not None:
+                    parts.append(value)
+    if not parts:
+        return
+    expected = sum(parts, Decimal(0))
+    if abs(p15 - expected) > Decimal("0.01"):
+        yield _problem(
+            "TOTAL_MISMATCH",
+            "error",
+            f"Kwota należności ogółem P_15 = {_pl(p15)} nie równa się sumie kwot netto i podatku (P_13_x + P_14_x) "
+            f"= {_pl(expected)}.",
+            p15_el,
+        )
+
+
+def _lines(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+    correction = kind in CORRECTIONS
+    seen: dict[str, etree._Element] = {}
+    for row in _findall(fa, "FaWiersz"):
+        nr_el = _find(row, "NrWierszaFa")
+        nr = _text(nr_el)
+        if not correction and nr is not None:
+            if nr in seen:
+                yield _problem(
+                    "LINE_NUMBER_DUPLICATE",
+                    "error",
+                    f"Numer wiersza NrWierszaFa = {nr} powtarza się (pierwszy raz w wierszu pliku {seen[nr].sourceline}); "
+                    "numery pozycji muszą być unikalne poza fakturą korygującą.",
+                    nr_el,
+                )
+            else:
+                seen[nr] = nr_el
+        qty_el = _find(row, "P_8B")
+        qty = _dec(qty_el)
+        if not correction and qty is not None and qty < 0:
+            yield _problem(
+                "NEGATIVE_QUANTITY",
+                "error",
+                f"Ujemna ilość P_8B = {qty} w pozycji {nr or '?'} jest dozwolona tylko w fakturze korygującej.",
+                qty_el,
+            )
+        if not correction and _text(_find(row, "StanPrzed")) == "1":
+            yield _problem(
+                "STAN_PRZED_OUTSIDE_CORRECTION",
+                "warning",
+                f"Pozycja {nr or '?'} ma znacznik StanPrzed, choć faktura nie jest korektą ({kind}).",
+                _find(row, "StanPrzed"),
+            )
+
+
+def _payment_dates(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+    issued = _text(_find(fa, "P_1"))
+    if not issued or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", issued):
+        return
+    for el in _findall(fa, "Platnosc/TerminPlatnosci/Termin"):
+        due = _text(el)
+        if due and re.fullmatch(r"\d{4}-\d{2}-\d{2}", due) and due < issued:
+            yield _problem(
+                "PAYMENT_DUE_BEFORE_ISSUE",
+                "error",
+                f"Termin płatności {due} jest wcześniejszy niż data wystawienia faktury P_1 = {issued}.",
+                el,
+            )
+
+
+def nrb_is_valid(number: str) -> bool:
+    """Polish NRB (26 digits, optionally with ``PL``) or any IBAN: the ISO 7064 mod-97 check."""
+    cleaned = re.sub(r"[\s-]", "", number).upper()
+    if re.fullmatch(r"\d{26}", cleaned):
+        cleaned = "PL" + cleaned
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", cleaned):
+        return False
+    moved = cleaned[4:] + cleaned[:4]
+    digits = "".join(str(int(ch, 36)) for ch in moved)
+    return int(digits) % 97 == 1
+
+
+def _bank_accounts(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+    for el in _findall(fa, "Platnosc/RachunekBankowy/NrRB") + _findall(
+        fa, "Platnosc/RachunekBankowyFaktora/NrRB"
+    ):
+        value = _text(el)
+        if not value:
+            continue
+        cleaned = re.sub(r"[\s-]", "", value).upper()
+        polish = bool(re.fullmatch(r"(PL)?\d{26}", cleaned))
+        if polish and not nrb_is_valid(cleaned):
+            yield _problem(
+                "BANK_ACCOUNT_CHECKSUM",
+                "error",
+                f"Numer rachunku {value} ma błędne cyfry kontrolne (NRB, kontrola modulo 97).",
+                el,
+            )
+        elif (
+            not polish and re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", cleaned) and not nrb_is_valid(cleaned)
+        ):
+            yield _problem(
+                "BANK_ACCOUNT_CHECKSUM",
+                "warning",
+                f"Numer rachunku {value} wygląda na IBAN, ale ma błędne cyfry kontrolne.",
+                el,
+            )
+        elif not polish and re.fullmatch(r"\d+", cleaned):
+            yield _problem(
+                "BANK_ACCOUNT_FORMAT",
+                "warning",
+                f"Numer rachunku {value} ma {len(cleaned)} cyfr; polski numer rachunku (NRB) ma 26 cyfr.",
+                el,
+            )
+
+
+def _currency(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+    currency = _text(_find(fa, "KodWaluty")) or "PLN"
+    for bucket in BUCKETS:
+        if not bucket.vat_pln_field or not bucket.vat_field:
+            continue
+        vat_el = _find(fa, bucket.vat_field)
+        vat = _dec(vat_el)
+        w_el = _find(fa, bucket.vat_pln_field)
+        if currency != "PLN" and vat is not None and vat != 0 and w_el is None:
+            yield _problem(
+                "PLN_VAT_MISSING",
+                "error",
+                f"Faktura w walucie {currency} musi podawać podatek w złotych ({bucket.vat_pln_field}) obok {bucket.vat_field}.",
+                vat_el,
+            )
+        if currency == "PLN" and w_el is not None:
+            yield _problem(
+                "PLN_VAT_UNEXPECTED",
+                "warning",
+                f"Pole {bucket.vat_pln_field} (podatek przeliczony na złote) występuje na fakturze w PLN.",
+                w_el,
+            )
+
+
+def _pln_total(fa: etree._Element) -> Decimal | None:
+    p15 = _dec(_find(fa, "P_15"))
+    if p15 is None:
+        return None
+    if (_text(_find(fa, "KodWaluty")) or "PLN") == "PLN":
+        return p15
+    rate = _dec(_find(fa, "KursWalutyZ"))
+    if rate is None:
+        rates = [r for r in (_dec(_find(row, "KursWaluty")) for row in _findall(fa, "FaWiersz")) if r]
+        rate = max(rates) if rates else None
+    return p15 * rate if rate else None
+
+
+def _annotations(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+    adn = _find(fa, "Adnotacje")
+    if adn is None:
+        return
+    p18a_el = _find(adn, "P_18A")
+    p18a = _text(p18a_el)
+    pln = _pln_total(fa)
+    annex15 = any(_text(_find(row, "P_12_Zal_15")) == "1" for row in _findall(fa, "FaWiersz"))
+    if p18a == "1" and pln is not None and kind not in CORRECTIONS and abs(pln) <= MPP_THRESHOLD:
+        yield _problem(
+            "SPLIT_PAYMENT_BELOW_THRESHOLD",
+            "warning",
+            f"Oznaczenie „mechanizm podzielonej płatności” (P_18A = 1) przy należności {_pl(pln)} zł — "
+            "obowiązek dotyczy kwot powyżej 15 000 zł.",
+            p18a_el,
+        )
+    if p18a == "2" and annex15 and pln is not None and pln > MPP_THRESHOLD and kind not in CORRECTIONS:
+        yield _problem(
+            "SPLIT_PAYMENT_MISSING",
+            "error",
+            f"Faktura na {_pl(pln)} zł obejmuje towary lub usługi z załącznika nr 15, "
+            "a nie ma oznaczenia „mechanizm podzielonej płatności” (P_18A = 1).",
+            p18a_el,
+        )
+    p13_10 = _dec(_find(fa, "P_13_10"))
+    if p13_10 and _text(_find(adn, "P_18")) == "2":
+        yield _problem(
+            "REVERSE_CHARGE_MARK_MISSING",
+            "warning",
+            "Faktura ma sprzedaż w odwrotnym obciążeniu (P_13_10), a brak oznaczenia „odwrotne obciążenie” (P_18 = 1).",
+            _find(adn, "P_18"),
+        )
+    p13_7_el = _find(fa, "P_13_7")
+    if _dec(p13_7_el) and _find(adn, "Zwolnienie/P_19N") is not None:
+        yield _problem(
+            "EXEMPTION_BASIS_MISSING",
+            "error",
+            "Faktura ma sprzedaż zwolnioną (P_13_7), a nie podaje podstawy zwolnienia (Zwolnienie/P_19 z P_19A, P_19B albo P_19C).",
+            p13_7_el,
+        )
+
+
+def _third_party_flags(root: etree._Element) -> Iterator[Problem]:
+    roles = {_text(_find(p3, "Rola")) for p3 in _findall(root, "Podmiot3")}
+    for flag, role, who in (("JST", "8", "jednostki podrzędnej JST"), ("GV", "10", "członka grupy VAT")):
+        el = _find(root, f"Podmiot2/{flag}")
+        if _text(el) == "1" and role not in roles:
+            yield _problem(
+                f"{flag}_WITHOUT_PODMIOT3",
+                "error",
+                f"Znacznik {flag} = 1 (faktura dotyczy {who}) wymaga Podmiotu3 w roli {role}.",
+                el,
+            )
+
+
+def _correction(fa: etree._Element, kind: str) -> Iterator[Problem]:
+    if kind not in CORRECTIONS:
+        return
+    kind_el = _find(fa, "RodzajFaktury")
+    if not _findall(fa, "DaneFaKorygowanej"):
+        yield _problem(
+            "CORRECTION_REFERENCE_MISSING",
+            "error",
+            f"Faktura korygująca ({kind}) musi wskazywać fakturę korygowaną (DaneFaKorygowanej).",
+            kind_el,
+        )
+    if _find(fa, "TypKorekty") is None:
+        yield _problem(
+            "CORRECTION_TYPE_MISSING",
+            "warning",
+            "Brak typu korekty (TypKorekty 1/2/3) — trzeba ustalić okres ujęcia korekty w JPK.",
+            kind_el,
+        )
+    for el in _findall(fa, "DaneFaKorygowanej/NrKSeFFaKorygowanej"):
+        value = _text(el)
+        if value and not is_valid_ksef_number(value):
+            yield _problem(
+                "KSEF_NUMBER_CHECKSUM",
+                "warning",
+                f"Numer KSeF faktury korygowanej {value} ma błędną sumę kontrolną.",
+                el,
+            )
