@@ -57,6 +57,9 @@ SUBJECT_TYPE_NAMES = {
     "SubjectAuthorized": "podmiot upoważniony",
 }
 
+# Staff statuses after which an invoice no longer waits for anyone (the invoice workbook's list).
+DONE_STATUSES = ("Zaakceptowana", "Odrzucona", "Zaksięgowana")
+
 SCHEMA_VERSION = 1
 # KSeF's own cap is 3 MB for an invoice with attachments (PROTOCOL §11); anything bigger is not
 # an invoice and is refused before it reaches the disk.
@@ -450,7 +453,7 @@ class Archive:
         The XML files are written and flushed first, then the index rows and ``checkpoint`` (the
         new high-water mark of ``client_nip``/``subject_type``) are committed together. Invoices
         that cannot be trusted (bad KSeF number, hash differing from KSeF's ``invoiceHash``, not
-        XML) are refused and listed, the rest is stored.
+        XML) are refused and listed, the rest is stored — and then the checkpoint is not moved.
         """
         nip = _checked_nip(client_nip)
         subject = _checked_subject(subject_type)
@@ -495,7 +498,9 @@ class Archive:
         _flush_to_disk(written)
         with self._transaction() as db:
             db.executemany(_INSERT_INVOICE, rows)
-            if checkpoint is not None:
+            # A refused invoice keeps the checkpoint where it was: the window is fetched again
+            # next time rather than an invoice being skipped forever.
+            if checkpoint is not None and not result.refused:
                 self._store_checkpoint(db, nip, subject, checkpoint)
         return result
 
@@ -510,6 +515,11 @@ class Archive:
             ):
                 found[number] = digest
         return found
+
+    def known_numbers(self, client_nip: str, ksef_numbers: Iterable[str]) -> set[str]:
+        """Which of these KSeF numbers the client already has in the archive."""
+        with self._lock:
+            return set(self._known_hashes(_checked_nip(client_nip), list(ksef_numbers)))
 
     def has_invoice(self, client_nip: str, ksef_number: str) -> bool:
         with self._lock:
@@ -571,6 +581,27 @@ class Archive:
         sql += " GROUP BY client_nip, subject_type"
         with self._lock:
             return {(n, s): c for n, s, c in self._db.execute(sql, params)}
+
+    def count_awaiting(
+        self,
+        client_nip: str,
+        *,
+        subject_type: str = "Subject2",
+        done_statuses: Iterable[str] = DONE_STATUSES,
+    ) -> int:
+        """Invoices of a client with no final staff decision yet (the register's "to verify")."""
+        done = list(done_statuses)
+        marks = ",".join("?" * len(done)) or "''"
+        sql = (
+            "SELECT COUNT(*) FROM invoices i LEFT JOIN decisions d "  # noqa: S608 - only placeholders
+            "ON d.ksef_number = i.ksef_number AND d.client_nip = i.client_nip "
+            f"WHERE i.client_nip = ? AND i.subject_type = ? AND (d.status IS NULL OR d.status NOT IN ({marks}))"
+        )
+        with self._lock:
+            row = self._db.execute(
+                sql, [_checked_nip(client_nip), _checked_subject(subject_type), *done]
+            ).fetchone()
+        return int(row[0])
 
     def ksef_numbers(self, client_nip: str, subject_type: str | None = None) -> set[str]:
         sql = "SELECT ksef_number FROM invoices WHERE client_nip = ?"

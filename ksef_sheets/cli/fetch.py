@@ -1,0 +1,121 @@
+"""``ksef-sheets fetch``: new invoices of every client into the archive (and then the workbooks)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import date, datetime
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from ksef_sheets.cli import app
+from ksef_sheets.cli._common import (
+    ClientOption,
+    DirOption,
+    JsonOption,
+    console,
+    err_console,
+    office_folder,
+    print_json,
+    show_progress,
+)
+from ksef_sheets.errors import UserError
+from ksef_sheets.sync.archive import parse_ksef_datetime
+from ksef_sheets.sync.fetch import fetch_office
+from ksef_sheets.sync.report import ClientFetchResult, FetchReport
+
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="Od kiedy pobierać przy pierwszym pobraniu klienta (RRRR-MM-DD); domyślnie „fetch_from” z ksef-sheets.toml.",
+        show_default=False,
+    ),
+]
+
+
+@app.command("fetch")
+def fetch(
+    client: ClientOption = None,
+    since: FromOption = None,
+    json_output: JsonOption = False,
+    directory: DirOption = None,
+) -> None:
+    """Pobiera z KSeF nowe faktury klientów biura do archiwum (przyrostowo, z wznowieniem po przerwie)."""
+    folder = office_folder(directory)
+    start = _parse_from(since)
+    progress = _RichProgress() if show_progress() and not json_output else None
+    with progress or contextlib.nullcontext():
+        report = asyncio.run(fetch_office(folder, clients=client, since=start, progress=progress))
+    _print(report, json_output)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def _parse_from(text: str | None) -> date | datetime | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        moment = parse_ksef_datetime(text)
+        if moment is None:
+            raise UserError(f"Opcja --from: „{text}” nie jest datą w formacie RRRR-MM-DD.") from None
+        return moment
+
+
+def _print(report: FetchReport, json_output: bool) -> None:
+    if json_output:
+        print_json(report.to_json())
+        return
+    for line in report.summary_lines():
+        console.print(line, markup=False, highlight=False)
+    if report.problems:
+        err_console.print("Problemy:", markup=False)
+        for problem in report.problems:
+            err_console.print(f"- {problem}", markup=False, highlight=False)
+    for warning in report.warnings:
+        err_console.print(f"Uwaga: {warning}", markup=False, highlight=False)
+
+
+class _RichProgress:
+    """One line per client: a spinner while it runs, the count of new invoices, the outcome."""
+
+    def __init__(self) -> None:
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("nowe: {task.completed:.0f}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> _RichProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(None, None, None)
+
+    def client_started(self, nip: str, name: str, subject_types: tuple[str, ...]) -> None:
+        label = f"{nip} {name}"[:50]
+        self._tasks[nip] = self._progress.add_task(label, total=None)
+
+    def client_advanced(self, nip: str, new: int, message: str) -> None:
+        task = self._tasks.get(nip)
+        if task is not None:
+            self._progress.advance(task, new)
+
+    def client_finished(self, result: ClientFetchResult) -> None:
+        task = self._tasks.get(result.nip)
+        if task is None:
+            return
+        state = "błąd" if result.errors else "gotowe"
+        self._progress.update(
+            task, total=max(1, result.new), completed=result.new, description=f"{result.label[:40]} — {state}"
+        )

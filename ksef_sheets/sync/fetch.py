@@ -1,0 +1,578 @@
+"""The fetch use case: every new invoice of every client, exactly once, within KSeF's limits.
+
+``fetch_office(folder, clients=None, since=None, progress=None)`` is what ``ksef-sheets fetch`` and
+Excel call. For each client whose scenario needs it (``planner.subject_types_for``) it logs in in
+the client's context with the credential from the vault and, per subject type, walks the
+incremental recipe of PROTOCOL §15.1 (``planner``): exports by permanent-storage date from the
+checkpoint, ``restrictToPermanentStorageHwmDate``, continuing from ``lastPermanentStorageDate`` when
+a package is truncated. A run after a recent one first asks the metadata query (its own limit
+budget) what is new: nothing → no export at all; a handful → single downloads; more → an export.
+
+Resumability: each package is stored in one archive transaction together with its new checkpoint
+(``Archive.add_invoices(..., checkpoint=...)``), so an interrupted run (crash, Ctrl-C, killed
+process) restarts from the last committed checkpoint; invoices seen again at the boundary are
+recognised by KSeF number. Clients run concurrently (``fetch_concurrency``), each within its own
+limits (the KSeF client's shared limiter counts per context). One client's failure is recorded in
+the report and never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any, TextIO
+
+import httpx
+
+from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.errors import FileLockedError, UserError
+from ksef_sheets.identifiers import nip_problem, normalize_nip
+from ksef_sheets.ksef import (
+    KsefClient,
+    KsefError,
+    KsefPackageError,
+    KsefSession,
+    KsefUnavailableError,
+    RateLimiter,
+    base_url_for,
+)
+from ksef_sheets.ksef.limits import Clock, SystemClock
+from ksef_sheets.redaction import RedactingFilter, redact
+from ksef_sheets.sync.archive import SUBJECT_TYPE_NAMES, Archive, IncomingInvoice
+from ksef_sheets.sync.planner import (
+    METADATA_PAGE_SIZE,
+    Step,
+    Window,
+    after_window,
+    can_use_single_downloads,
+    next_window,
+    subject_types_for,
+)
+from ksef_sheets.sync.report import ClientFetchResult, FetchProgress, FetchReport, SubjectResult
+
+log = logging.getLogger("ksef_sheets.sync")
+
+# A window is retried this many times after a transient failure (KSeF unavailable, a damaged
+# package) before the client's problem is reported; each retry starts from the same checkpoint.
+WINDOW_RETRIES = 3
+WINDOW_RETRY_DELAY = 5.0  # seconds, doubled on each retry
+# KSeF exception / export status codes meaning "nothing is complete after your start date yet".
+_FROM_AFTER_HWM = {21183, 420}
+
+
+@dataclass(frozen=True)
+class OfficeClient:
+    """A client to fetch for, from the register (or the config's list when there is no workbook)."""
+
+    nip: str
+    name: str = ""
+    scenario: int | None = None
+    has_invoice_read: bool = False
+
+
+CredentialSource = Callable[[str], Any]
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+
+
+async def fetch_office(
+    folder: OfficeFolder,
+    *,
+    clients: Sequence[str] | None = None,
+    since: date | datetime | None = None,
+    progress: FetchProgress | None = None,
+    base_url: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    limiter: RateLimiter | None = None,
+    clock: Clock | None = None,
+    now: Callable[[], datetime] | None = None,
+    credentials: CredentialSource | None = None,
+    concurrency: int | None = None,
+    update_register: bool = True,
+) -> FetchReport:
+    """Fetch new invoices of the office's clients into the archive; returns the report.
+
+    ``clients`` limits the run to these NIPs. ``since`` is where a client's first fetch starts
+    (default: the config's ``fetch_from``). The keyword arguments after ``progress`` exist for
+    tests, benchmarks and embedding: a KSeF base URL (default: the config's environment — for
+    ``emulator`` the in-process emulator on the office's state folder), an httpx transport, a
+    shared limiter and clock, "now" for window planning, and a credential source
+    (default: the office vault).
+    """
+    config = folder.load_config()
+    office_clients = select_clients(folder, config, clients)
+    start_date = _since(since, config)
+    report = FetchReport(started_at=datetime.now(UTC), environment=config.environment)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_single_fetch_lock(folder))
+        stack.enter_context(_log_to_file(folder))
+        if base_url is None:
+            if config.environment == "emulator":
+                base_url, emulated = _start_office_emulator(folder, config, stack)
+                now = now or emulated.now
+                clock = clock or EmulatedClock(emulated)
+            else:
+                base_url = base_url_for(config.environment)
+        now_fn: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
+        clock = clock or (limiter.clock if limiter else SystemClock())
+        limiter = limiter or RateLimiter(clock=clock)
+        credential_for = credentials or _vault_credentials(folder)
+        archive = stack.enter_context(Archive.open(folder))
+        async with KsefClient(base_url, transport=transport, limiter=limiter, clock=clock) as ksef:
+            semaphore = asyncio.Semaphore(max(1, concurrency or config.fetch_concurrency))
+            runs = [
+                _ClientRun(client, archive, ksef, credential_for, start_date, now_fn, clock, progress)
+                for client in office_clients
+            ]
+
+            async def bounded(run: _ClientRun) -> ClientFetchResult:
+                async with semaphore:
+                    return await run.run()
+
+            report.clients = list(await asyncio.gather(*(bounded(r) for r in runs)))
+        for result in report.clients:
+            if result.skipped:
+                continue
+            archive.audit(
+                "pobranie",
+                result.nip,
+                {
+                    "nowe": result.new,
+                    "razem": result.total,
+                    "problemy": result.errors,
+                    "srodowisko": config.environment,
+                },
+                result.new,
+            )
+    report.finished_at = datetime.now(UTC)
+    if update_register:
+        _update_register(folder, report)
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# One client
+
+
+class _ClientRun:
+    def __init__(
+        self,
+        client: OfficeClient,
+        archive: Archive,
+        ksef: KsefClient,
+        credential_for: CredentialSource,
+        since: datetime,
+        now: Callable[[], datetime],
+        clock: Clock,
+        progress: FetchProgress | None,
+    ) -> None:
+        self.client = client
+        self.archive = archive
+        self.ksef = ksef
+        self.credential_for = credential_for
+        self.since = since
+        self.now = now
+        self.clock = clock
+        self.progress = progress
+        self.result = ClientFetchResult(nip=client.nip, name=client.name, scenario=client.scenario)
+
+    async def run(self) -> ClientFetchResult:
+        client, result = self.client, self.result
+        result.started_at = datetime.now(UTC)
+        subjects = subject_types_for(client.scenario, has_invoice_read=client.has_invoice_read)
+        if not subjects:
+            result.skipped = (
+                "scenariusz 1: klient pobiera faktury sam, a biuro nie ma uprawnienia InvoiceRead"
+            )
+            self._finished()
+            return result
+        for subject in subjects:
+            result.subjects[subject] = SubjectResult(subject, hwm=self.archive.get_hwm(client.nip, subject))
+        if self.progress:
+            self.progress.client_started(client.nip, client.name, subjects)
+        try:
+            credential = self.credential_for(client.nip)
+            session = await self.ksef.login(client.nip, credential)
+            async with session:
+                for subject in subjects:
+                    await self._subject(session, subject)
+        except asyncio.CancelledError:
+            raise
+        except (UserError, httpx.HTTPError) as exc:
+            result.errors.append(_message(exc))
+        except Exception as exc:  # a bug must not stop the other clients; the log has the traceback
+            log.exception("Nieoczekiwany błąd pobierania klienta %s", client.nip)
+            result.errors.append(f"nieoczekiwany błąd programu ({type(exc).__name__}); szczegóły w logu.")
+        for subject, sub in result.subjects.items():
+            sub.total = self.archive.count_invoices(client.nip).get((client.nip, subject), 0)
+            sub.hwm = self.archive.get_hwm(client.nip, subject)
+        if "Subject2" in result.subjects:
+            result.to_verify = self.archive.count_awaiting(client.nip, subject_type="Subject2")
+        self._finished()
+        return result
+
+    def _finished(self) -> None:
+        self.result.finished_at = datetime.now(UTC)
+        if self.progress:
+            self.progress.client_finished(self.result)
+
+    async def _subject(self, session: KsefSession, subject: str) -> None:
+        sub = self.result.subjects[subject]
+        try:
+            await self._sync(session, subject, sub)
+        except asyncio.CancelledError:
+            raise
+        except (UserError, httpx.HTTPError) as exc:
+            sub.error = _message(exc)
+            self.result.errors.append(f"{_subject_pl(subject)}: {sub.error}")
+            await asyncio.to_thread(self.archive.record_sync_error, self.client.nip, subject, sub.error)
+
+    async def _sync(self, session: KsefSession, subject: str, sub: SubjectResult) -> None:
+        nip = self.client.nip
+        stored = self.archive.get_hwm(nip, subject)
+        checkpoint = stored or self.since
+        probe = stored is not None
+        failures = 0
+        while True:
+            window = next_window(checkpoint, self.now())
+            try:
+                if probe and window.end is None:
+                    probe = False
+                    if await self._single_downloads(session, subject, sub, window):
+                        return
+                step = await self._export(session, subject, sub, window)
+            except (KsefUnavailableError, KsefPackageError) as exc:
+                failures += 1
+                if failures > WINDOW_RETRIES:
+                    raise
+                log.warning("Klient %s, %s: %s — ponawiam okno", nip, subject, _message(exc))
+                await self.clock.sleep(WINDOW_RETRY_DELAY * 2 ** (failures - 1))
+                continue
+            failures = 0
+            if step.checkpoint < checkpoint:  # never: after_window cannot go back
+                raise AssertionError("checkpoint moved backwards")
+            checkpoint = step.checkpoint
+            if not step.more:
+                return
+
+    async def _single_downloads(
+        self, session: KsefSession, subject: str, sub: SubjectResult, window: Window
+    ) -> bool:
+        """A metadata probe; when only a handful is new, download those and finish. False → export."""
+        nip = self.client.nip
+        try:
+            page = await session.query_metadata(window.filters(subject), 0, METADATA_PAGE_SIZE)
+        except KsefError as exc:
+            if exc.code in _FROM_AFTER_HWM:
+                return True  # nothing stored permanently after the checkpoint yet
+            raise
+        finally:
+            sub.metadata_queries += 1
+        known = await asyncio.to_thread(
+            self.archive.known_numbers, nip, [m.ksef_number for m in page.invoices]
+        )
+        fresh = [m for m in page.invoices if m.ksef_number not in known]
+        if not can_use_single_downloads(len(fresh), has_more=page.has_more, is_truncated=page.is_truncated):
+            return False
+        items: list[IncomingInvoice] = []
+        for meta in fresh:
+            xml = await session.download_invoice(meta.ksef_number)
+            sub.downloads += 1
+            items.append(IncomingInvoice(meta.ksef_number, xml, meta.model_dump(by_alias=True, mode="json")))
+        step = after_window(
+            window, is_truncated=False, last_permanent_storage=None, hwm=page.permanent_storage_hwm_date
+        )
+        await self._store(subject, sub, items, step)
+        return True
+
+    async def _export(self, session: KsefSession, subject: str, sub: SubjectResult, window: Window) -> Step:
+        nip = self.client.nip
+        try:
+            handle = await session.start_export(window.filters(subject))
+        except KsefError as exc:
+            if exc.code in _FROM_AFTER_HWM:
+                return Step(window.start, False)
+            raise
+        sub.exports += 1
+        await asyncio.to_thread(
+            self.archive.begin_window, nip, subject, window.start, window.end, handle.reference_number
+        )
+        try:
+            status = await session.wait_for_export(handle)
+        except KsefError as exc:
+            if exc.code in _FROM_AFTER_HWM:
+                return Step(window.start, False)
+            if exc.code in (500, 550):  # failed inside KSeF: a new export may succeed
+                raise KsefUnavailableError(_message(exc), code=exc.code, context_nip=nip) from exc
+            raise
+        export = await session.download_export(handle, status)
+        raw_meta = _raw_metadata(export.metadata_json)
+        invoices = export.invoices
+        missing = sorted(set(raw_meta) - set(invoices))
+        if missing:
+            raise KsefPackageError(
+                f"Paczka eksportu {handle.reference_number} nie zawiera {len(missing)} faktur wymienionych "
+                f"w metadanych (np. {missing[0]}).",
+                context_nip=nip,
+            )
+        items = [IncomingInvoice(number, xml, raw_meta.get(number, {})) for number, xml in invoices.items()]
+        step = after_window(
+            window,
+            is_truncated=export.is_truncated,
+            last_permanent_storage=export.last_permanent_storage_date,
+            hwm=export.permanent_storage_hwm_date,
+        )
+        del export, invoices
+        await self._store(subject, sub, items, step)
+        return step
+
+    async def _store(
+        self, subject: str, sub: SubjectResult, items: list[IncomingInvoice], step: Step
+    ) -> None:
+        nip = self.client.nip
+        # The archive moves the checkpoint only when no invoice of the batch was refused.
+        batch = await asyncio.to_thread(
+            self.archive.add_invoices, nip, subject, items, checkpoint=step.checkpoint
+        )
+        sub.new += len(batch.new)
+        if self.progress:
+            self.progress.client_advanced(nip, len(batch.new), _subject_pl(subject))
+        if batch.refused:
+            raise UserError(
+                f"odrzucono {len(batch.refused)} faktur z KSeF ({batch.refused[0][1]}); "
+                "pobieranie zostanie powtórzone przy następnym uruchomieniu."
+            )
+
+
+def _raw_metadata(data: bytes | None) -> dict[str, dict[str, Any]]:
+    """``_metadata.json`` as KSeF sent it, by KSeF number (already validated by the client)."""
+    if not data:
+        return {}
+    try:
+        items = json.loads(data).get("invoices", [])
+    except (ValueError, AttributeError):
+        return {}
+    return {
+        item["ksefNumber"]: item
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("ksefNumber"), str)
+    }
+
+
+def _subject_pl(subject: str) -> str:
+    return SUBJECT_TYPE_NAMES.get(subject, subject)
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, UserError):
+        return redact(str(exc))
+    if isinstance(exc, httpx.HTTPError):
+        return f"brak połączenia z KSeF ({type(exc).__name__})."
+    return redact(str(exc)) or type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------
+# Clients, credentials, register
+
+
+def select_clients(
+    folder: OfficeFolder, config: OfficeConfig, only: Sequence[str] | None = None
+) -> list[OfficeClient]:
+    """The office's clients to fetch: the register when ``biuro.xlsx`` exists, else the config list."""
+    if folder.office_workbook.exists():
+        from ksef_sheets.office.register import load_clients
+
+        listed = [
+            OfficeClient(
+                nip=normalize_nip(c.nip),
+                name=c.name,
+                scenario=c.scenario,
+                has_invoice_read=bool(c.perm_invoice_read),
+            )
+            for c in load_clients(folder)
+        ]
+    else:
+        listed = [OfficeClient(nip=normalize_nip(n)) for n in config.clients]
+    valid = [c for c in listed if nip_problem(c.nip) is None]
+    if only:
+        wanted = []
+        for raw in only:
+            problem = nip_problem(raw)
+            if problem:
+                raise UserError(f"Opcja --client: {problem}")
+            nip = normalize_nip(raw)
+            found = next((c for c in valid if c.nip == nip), None)
+            if found is None:
+                where = folder.office_workbook if folder.office_workbook.exists() else folder.config_path
+                raise UserError(f"Klienta o NIP {nip} nie ma na liście klientów biura ({where}).")
+            wanted.append(found)
+        return wanted
+    if not valid:
+        raise UserError(
+            f"Biuro w {folder.root} nie ma klientów do pobrania: dodaj ich do rejestru ({folder.office_workbook.name}) "
+            f"albo do listy „clients” w {folder.config_path.name}."
+        )
+    return valid
+
+
+def _vault_credentials(folder: OfficeFolder) -> CredentialSource:
+    from ksef_sheets.vault import Vault
+
+    vault = Vault.open(folder)
+    return vault.credential_for_client
+
+
+def _update_register(folder: OfficeFolder, report: FetchReport) -> None:
+    if not folder.office_workbook.exists():
+        return
+    from ksef_sheets.office.register import FetchResult, update_fetch_results
+
+    results = {
+        c.nip: FetchResult(
+            last_fetch=c.finished_at or report.finished_at,
+            new_invoices=c.new,
+            to_verify=c.to_verify,
+            problem=c.problem_text(),
+        )
+        for c in report.clients
+        if not c.skipped
+    }
+    try:
+        update_fetch_results(folder, results)
+    except FileLockedError as exc:
+        report.warnings.append(f"{exc} Rejestr klientów nie został uzupełniony; archiwum jest aktualne.")
+    except UserError as exc:
+        report.warnings.append(f"Nie uzupełniono rejestru klientów: {exc}")
+
+
+def _since(since: date | datetime | None, config: OfficeConfig) -> datetime:
+    if since is None:
+        try:
+            since = date.fromisoformat(config.fetch_from)
+        except ValueError as exc:
+            raise UserError(
+                f"Pole „fetch_from” w ksef-sheets.toml („{config.fetch_from}”) nie jest datą RRRR-MM-DD."
+            ) from exc
+    if isinstance(since, datetime):
+        return since if since.tzinfo else since.replace(tzinfo=UTC)
+    from zoneinfo import ZoneInfo
+
+    # A day as the office means it: midnight in Poland.
+    return datetime.combine(since, time(0), tzinfo=ZoneInfo("Europe/Warsaw")).astimezone(UTC)
+
+
+# --------------------------------------------------------------------------------------------
+# Environment: the in-process emulator, its clock, a lock, a log file
+
+
+class EmulatedClock:
+    """The limiter's clock on the emulator's time line (which tests and benchmarks speed up)."""
+
+    def __init__(self, emulator_clock: Any) -> None:
+        self._clock = emulator_clock
+
+    def monotonic(self) -> float:
+        return float(self._clock.timestamp())
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / max(1e-9, float(self._clock.speed)))
+
+
+def _start_office_emulator(
+    folder: OfficeFolder, config: OfficeConfig, stack: contextlib.ExitStack
+) -> tuple[str, Any]:
+    from ksef_sheets.emulator import run_emulator
+
+    state_dir = folder.root / config.emulator_state if config.emulator_state else folder.emulator_dir
+    extra = config.model_extra or {}
+    seed = extra.get("emulator_seed")
+    running = stack.enter_context(
+        run_emulator(
+            state_dir,
+            seed=int(seed) if isinstance(seed, int) else None,
+            limits=str(extra.get("emulator_limits", "off")),
+        )
+    )
+    return running.base_url, running.emulator.clock
+
+
+@contextlib.contextmanager
+def _single_fetch_lock(folder: OfficeFolder) -> Iterator[None]:
+    """Two fetches of one office at once would race for the same exports; the second one waits out."""
+    folder.root.mkdir(parents=True, exist_ok=True)
+    path = folder.root / ".pobieranie.lock"
+    handle: TextIO = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        try:
+            _lock_file(handle)
+        except OSError as exc:
+            raise UserError(
+                f"Pobieranie faktur dla biura {folder.root} już trwa w innym oknie lub zadaniu; "
+                "poczekaj, aż się zakończy."
+            ) from exc
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            _unlock_file(handle)
+        handle.close()
+
+
+def _lock_file(handle: TextIO) -> None:
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock_file(handle: TextIO) -> None:
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _log_to_file(folder: OfficeFolder) -> Iterator[None]:
+    """The run's log (with secrets masked) in ``logi/pobieranie.log`` for the office's IT person."""
+    try:
+        folder.logs_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(folder.logs_dir / "pobieranie.log", encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.ERROR)
+    else:
+        handler.setLevel(logging.INFO)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    targets = [logging.getLogger("ksef_sheets")]
+    previous = [t.level for t in targets]
+    for target in targets:
+        target.addHandler(handler)
+        if target.level == logging.NOTSET or target.level > logging.INFO:
+            target.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for target, level in zip(targets, previous, strict=True):
+            target.removeHandler(handler)
+            target.setLevel(level)
+        handler.close()
