@@ -1,0 +1,211 @@
+"""``ksef-sheets credentials add|list|remove|default``: KSeF tokens and certificates in the vault.
+
+Secrets are read from a hidden prompt or stdin (``--from-stdin``), never from an argument that
+would show in the process list, and are never printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ksef_sheets.cli import app
+from ksef_sheets.cli._common import DirOption, JsonOption, console, office_folder, print_json
+from ksef_sheets.config import OfficeFolder
+from ksef_sheets.errors import UserError
+from ksef_sheets.identifiers import nip_problem, normalize_nip
+from ksef_sheets.ksef.credentials import CertificateCredential, make_person_certificate, make_seal_certificate
+from ksef_sheets.redaction import register_secret
+from ksef_sheets.vault import PASSPHRASE_ENV, Vault
+
+credentials_app = typer.Typer(
+    help="Sejf poświadczeń KSeF: tokeny klientów i certyfikaty biura (nigdy nie są wyświetlane).",
+    no_args_is_help=True,
+)
+app.add_typer(credentials_app, name="credentials")
+
+
+def open_vault(folder: OfficeFolder, *, create: bool) -> Vault:
+    """Open the office's vault, asking for the passphrase with a hidden prompt when needed."""
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if not passphrase and Vault.needs_passphrase(folder) and sys.stdin.isatty():
+        new = not folder.vault_file.exists()
+        if new and not create:
+            raise UserError(
+                f"Sejf {folder.vault_file} nie istnieje — dodaj poświadczenie: ksef-sheets credentials add."
+            )
+        passphrase = typer.prompt(
+            "Nowe hasło do sejfu" if new else "Hasło do sejfu", hide_input=True, confirmation_prompt=new
+        )
+    if passphrase:
+        register_secret(passphrase)
+    return Vault.open(folder, passphrase, create=create)
+
+
+def _read_secret(prompt: str, from_stdin: bool, *, required: bool) -> str:
+    if from_stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        value = typer.prompt(
+            prompt, hide_input=True, default="" if not required else None, show_default=False
+        )
+    else:
+        value = ""
+    register_secret(value)
+    if required and not value.strip():
+        raise UserError(f"Nie podano: {prompt.lower()} (pytanie o wartość albo --from-stdin).")
+    return value
+
+
+@credentials_app.command("add")
+def add(
+    client: Annotated[
+        str | None, typer.Option("--client", help="NIP klienta, którego token KSeF zapisujesz.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Nazwa certyfikatu w sejfie (np. jan.kowalski, biuro).")
+    ] = None,
+    p12: Annotated[
+        Path | None, typer.Option("--p12", help="Plik PKCS#12 (.p12/.pfx) z certyfikatem i kluczem.")
+    ] = None,
+    cert: Annotated[Path | None, typer.Option("--cert", help="Certyfikat w formacie PEM.")] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Klucz prywatny w formacie PEM.")] = None,
+    self_signed: Annotated[
+        bool,
+        typer.Option(
+            "--self-signed", help="Utwórz certyfikat testowy (tylko emulator i środowisko testowe KSeF)."
+        ),
+    ] = False,
+    nip: Annotated[
+        str | None, typer.Option("--nip", help="NIP w certyfikacie testowym (domyślnie NIP biura).")
+    ] = None,
+    person: Annotated[
+        str | None,
+        typer.Option("--person", help="Certyfikat testowy osoby: „Imię Nazwisko” (zamiast pieczęci)."),
+    ] = None,
+    default: Annotated[bool, typer.Option("--default", help="Ustaw jako domyślny certyfikat biura.")] = False,
+    from_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--from-stdin", help="Odczytaj token (albo hasło do certyfikatu) z wejścia standardowego."
+        ),
+    ] = False,
+    directory: DirOption = None,
+) -> None:
+    """Dodaj token KSeF klienta (--client NIP) albo certyfikat biura (--name … --p12 / --cert --key)."""
+    folder = office_folder(directory)
+    if client:
+        if nip_problem(client):
+            raise UserError(f"Opcja --client: {nip_problem(client)}")
+        token = _read_secret("Token KSeF", from_stdin, required=True)
+        vault = open_vault(folder, create=True)
+        reference = vault.add_token(client, token)
+        console.print(f"Zapisano token KSeF klienta {normalize_nip(client)} w sejfie jako {reference}.")
+        return
+    if not name:
+        raise UserError("Podaj --client NIP (token) albo --name NAZWA (certyfikat).")
+    credential = _load_certificate(folder, name, p12, cert, key, self_signed, nip, person, from_stdin)
+    vault = open_vault(folder, create=True)
+    reference = vault.add_certificate(name, credential, default=default)
+    console.print(
+        f"Zapisano certyfikat {credential.subject_text} w sejfie jako {reference} "
+        f"(ważny do {credential.not_valid_after:%Y-%m-%d})."
+    )
+
+
+def _load_certificate(
+    folder: OfficeFolder,
+    name: str,
+    p12: Path | None,
+    cert: Path | None,
+    key: Path | None,
+    self_signed: bool,
+    nip: str | None,
+    person: str | None,
+    from_stdin: bool,
+) -> CertificateCredential:
+    if self_signed:
+        config = folder.load_config() if folder.exists() else None
+        if config is not None and config.environment not in ("emulator", "test"):
+            raise UserError(
+                f"Certyfikat testowy działa tylko z emulatorem i środowiskiem testowym KSeF, a biuro używa „{config.environment}”."
+            )
+        subject_nip = normalize_nip(nip) if nip else (config.office_nip if config else None)
+        if not subject_nip or nip_problem(subject_nip):
+            raise UserError("Podaj poprawny NIP do certyfikatu testowego (--nip).")
+        if person:
+            parts = person.split()
+            if len(parts) < 2:
+                raise UserError("Opcja --person: podaj imię i nazwisko, np. „Jan Kowalski”.")
+            return make_person_certificate(parts[0], " ".join(parts[1:]), nip=subject_nip, name=name)
+        organization = config.office_name if config else f"Biuro {subject_nip}"
+        return make_seal_certificate(subject_nip, organization, name=name)
+    if p12:
+        password = _read_secret("Hasło do pliku .p12", from_stdin, required=False)
+        return CertificateCredential.from_files(p12, None, password or None, name=name)
+    if cert and key:
+        password = _read_secret("Hasło do klucza prywatnego (Enter, jeśli brak)", from_stdin, required=False)
+        return CertificateCredential.from_files(cert, key, password or None, name=name)
+    raise UserError(
+        "Podaj plik --p12 albo parę --cert i --key (albo --self-signed dla certyfikatu testowego)."
+    )
+
+
+@credentials_app.command("list")
+def list_(json_output: JsonOption = False, directory: DirOption = None) -> None:
+    """Pokaż, jakie poświadczenia są w sejfie i kiedy wygasają (bez ich wartości)."""
+    folder = office_folder(directory)
+    if not folder.vault_file.exists():
+        entries = []
+    else:
+        entries = open_vault(folder, create=False).list(today=dt.date.today())
+    if json_output:
+        print_json([e.to_json() for e in entries])
+        return
+    if not entries:
+        console.print("Sejf jest pusty. Dodaj token: ksef-sheets credentials add --client NIP")
+        return
+    table = Table(title=f"Sejf {folder.vault_file}")
+    for header in ("Odwołanie", "Rodzaj", "Podmiot", "Ważny do", "Uwagi"):
+        table.add_column(header)
+    for entry in entries:
+        notes = [n for n in (entry.warning, "domyślny" if entry.is_default else None) if n]
+        table.add_row(
+            entry.reference,
+            "token KSeF" if entry.kind == "token" else "certyfikat",
+            entry.subject,
+            entry.expires.isoformat() if entry.expires else "",
+            ", ".join(notes),
+        )
+    console.print(table)
+    for entry in entries:
+        if entry.warning:
+            console.print(f"Uwaga: {entry.reference} {entry.warning} ({entry.expires}).")
+
+
+@credentials_app.command("remove")
+def remove(
+    reference: Annotated[str, typer.Argument(help="Odwołanie, np. token:5210537039 albo cert:jan.kowalski.")],
+    directory: DirOption = None,
+) -> None:
+    """Usuń poświadczenie z sejfu."""
+    vault = open_vault(office_folder(directory), create=False)
+    vault.remove(reference)
+    console.print(f"Usunięto {reference} z sejfu.")
+
+
+@credentials_app.command("default")
+def set_default(
+    reference: Annotated[str, typer.Argument(help="Odwołanie certyfikatu, np. cert:biuro.")],
+    directory: DirOption = None,
+) -> None:
+    """Ustaw domyślny certyfikat biura (używany dla klientów bez własnego tokenu)."""
+    vault = open_vault(office_folder(directory), create=False)
+    vault.set_default_certificate(reference)
+    console.print(f"Domyślny certyfikat biura: {reference}.")

@@ -1,0 +1,504 @@
+"""The credential vault: KSeF tokens per client and certificates (+ keys) per office person.
+
+Everything lives in one encrypted file in the office folder (``OfficeFolder.vault_file``,
+``sejf.bin``): AES-256-GCM over a JSON document. The 256-bit key comes either
+
+* from the OS credential store (Windows Credential Manager, macOS Keychain) when a usable,
+  non-fail/non-null/non-plaintext ``keyring`` backend exists — a random key kept there under the
+  office's vault id, so staff need no passphrase; or
+* from a passphrase via scrypt (``KSEF_SHEETS_PASSPHRASE`` or a hidden prompt in the CLI).
+
+The header (magic, key source, salt/parameters, a key check value) is authenticated as AAD. A
+key check value lets a wrong passphrase be told apart from a damaged file. Writes are atomic and
+happen only after the existing file was read and decrypted, so a mistake never overwrites it.
+
+Each credential has a reference string the office register stores instead of the secret:
+``token:<NIP>`` or ``cert:<name>``. Every secret read from the vault is registered with
+``ksef_sheets.redaction.register_secret``; secrets never appear in ``repr``, messages or logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from ksef_sheets.config import OfficeFolder
+from ksef_sheets.errors import UserError
+from ksef_sheets.files import atomic_write_bytes
+from ksef_sheets.identifiers import nip_problem, normalize_nip
+from ksef_sheets.ksef.credentials import TOKEN_END_DATE, CertificateCredential, TokenCredential
+from ksef_sheets.redaction import register_secret
+
+PASSPHRASE_ENV = "KSEF_SHEETS_PASSPHRASE"  # noqa: S105 (the variable's name)
+BACKEND_ENV = "KSEF_SHEETS_VAULT_BACKEND"  # "file" forces the passphrase file, "keyring" the OS store
+KEYRING_SERVICE = "ksef-sheets"
+MAGIC = b"KSEFVLT1"
+KIND_SCRYPT = 1
+KIND_KEYRING = 2
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+MIN_PASSPHRASE = 8
+EXPIRY_WARNING_DAYS = 30
+
+Credential = TokenCredential | CertificateCredential
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+# KSeF tokens: "<EC reference>|<type>-<value>|<64 hex>"; other shapes are accepted if plausible.
+_TOKEN_CHARS = re.compile(r"^[\x21-\x7e]{20,512}$")
+
+
+@dataclass(frozen=True)
+class VaultEntry:
+    """What ``credentials list`` shows: never the secret."""
+
+    reference: str
+    kind: Literal["token", "certificate"]
+    subject: str  # the client's NIP (token) or the certificate's subject
+    expires: dt.date | None
+    days_left: int | None
+    is_default: bool = False
+    fingerprint: str | None = None
+    subject_nip: str | None = None
+
+    @property
+    def warning(self) -> str | None:
+        if self.days_left is None:
+            return None
+        if self.days_left < 0:
+            return "wygasł"
+        if self.days_left < EXPIRY_WARNING_DAYS:
+            return f"wygasa za {self.days_left} dni"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "kind": self.kind,
+            "subject": self.subject,
+            "expires": self.expires.isoformat() if self.expires else None,
+            "days_left": self.days_left,
+            "warning": self.warning,
+            "default": self.is_default,
+            "fingerprint": self.fingerprint,
+            "subject_nip": self.subject_nip,
+        }
+
+
+def token_reference(nip: str) -> str:
+    return f"token:{normalize_nip(nip)}"
+
+
+def certificate_reference(name: str) -> str:
+    return f"cert:{name}"
+
+
+def usable_keyring() -> Any | None:
+    """The OS keyring backend if one really stores secrets (not fail/null/plaintext), else None."""
+    choice = os.environ.get(BACKEND_ENV, "").strip().lower()
+    if choice == "file":
+        return None
+    try:
+        import keyring
+        from keyring.backends import chainer, fail, null
+
+        backend = keyring.get_keyring()
+    except Exception:  # any import/config problem means: no OS keyring
+        return None
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return None
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        return None
+    module = type(backend).__module__
+    if module.startswith("keyrings.alt") or "plaintext" in type(backend).__name__.lower():
+        return None
+    try:
+        if float(backend.priority) < 1:
+            return None
+    except Exception:
+        return None
+    return backend
+
+
+class Vault:
+    """An opened vault. Use ``Vault.open(folder, passphrase=None)``; changes are saved at once."""
+
+    def __init__(self, path: Path, key: bytes, header: bytes, data: dict[str, Any]) -> None:
+        self.path = path
+        self._key = key
+        self._header = header
+        self._data = data
+
+    def __repr__(self) -> str:
+        return f"Vault({str(self.path)!r}, {len(self._entries())} entries)"
+
+    # --- opening ----------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        folder: OfficeFolder | Path | str,
+        passphrase: str | None = None,
+        *,
+        create: bool = True,
+    ) -> Vault:
+        """Open (or, with ``create``, start) the office's vault.
+
+        The passphrase comes from the argument or ``KSEF_SHEETS_PASSPHRASE``; it is not needed when
+        the vault's key is kept in the OS keyring.
+        """
+        path = (
+            folder.vault_file if isinstance(folder, OfficeFolder) else OfficeFolder.resolve(folder).vault_file
+        )
+        passphrase = passphrase if passphrase is not None else os.environ.get(PASSPHRASE_ENV)
+        if passphrase:
+            register_secret(passphrase)
+        if not path.exists():
+            if not create:
+                raise UserError(
+                    f"Sejf {path} nie istnieje — dodaj poświadczenie: ksef-sheets credentials add."
+                )
+            return cls._new(path, passphrase)
+        try:
+            blob = path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"Nie można odczytać sejfu {path}: {exc.strerror}.") from exc
+        header, nonce, ciphertext = _split(blob, path)
+        kind = header[len(MAGIC)]
+        if kind == KIND_KEYRING:
+            key = _key_from_keyring(header, path)
+        else:
+            if not passphrase:
+                raise UserError(
+                    f"Sejf {path} jest chroniony hasłem — podaj je (zmienna {PASSPHRASE_ENV} albo pytanie o hasło)."
+                )
+            key = _key_from_passphrase(header, passphrase, path)
+        try:
+            plain = AESGCM(key).decrypt(nonce, ciphertext, header)
+            data = json.loads(plain.decode("utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("entries"), dict):
+                raise ValueError("bad vault document")
+        except (InvalidTag, ValueError, UnicodeDecodeError) as exc:
+            raise UserError(f"Plik sejfu {path} jest uszkodzony — odtwórz go z kopii zapasowej.") from exc
+        vault = cls(path, key, header, data)
+        vault._register_all()
+        return vault
+
+    @staticmethod
+    def needs_passphrase(folder: OfficeFolder | Path | str) -> bool:
+        """Whether opening this office's vault needs a passphrase (False when the OS keyring holds its key)."""
+        path = (
+            folder.vault_file if isinstance(folder, OfficeFolder) else OfficeFolder.resolve(folder).vault_file
+        )
+        if not path.exists():
+            return usable_keyring() is None
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            return True
+        try:
+            header, _, _ = _split(blob, path)
+        except UserError:
+            return True
+        return header[len(MAGIC)] != KIND_KEYRING
+
+    @classmethod
+    def _new(cls, path: Path, passphrase: str | None) -> Vault:
+        backend = usable_keyring()
+        if backend is not None and not passphrase:
+            vault_id = secrets.token_hex(16)
+            key = secrets.token_bytes(32)
+            try:
+                backend.set_password(KEYRING_SERVICE, vault_id, base64.b64encode(key).decode())
+            except Exception as exc:
+                raise UserError(
+                    f"Nie można zapisać klucza sejfu w magazynie poświadczeń systemu ({type(exc).__name__})."
+                ) from exc
+            header = MAGIC + bytes([KIND_KEYRING]) + vault_id.encode("ascii")
+        else:
+            if not passphrase:
+                raise UserError(
+                    f"Ten komputer nie ma magazynu poświadczeń systemu — sejf {path} musi mieć hasło "
+                    f"(zmienna {PASSPHRASE_ENV} albo pytanie o hasło)."
+                )
+            if len(passphrase) < MIN_PASSPHRASE:
+                raise UserError(f"Hasło do sejfu musi mieć co najmniej {MIN_PASSPHRASE} znaków.")
+            salt = secrets.token_bytes(16)
+            enc_key, check = _derive(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+            header = (
+                MAGIC
+                + bytes([KIND_SCRYPT])
+                + struct.pack(">IHH", SCRYPT_N, SCRYPT_R, SCRYPT_P)
+                + salt
+                + check
+            )
+            key = enc_key
+        return cls(path, key, header, {"version": 1, "default_certificate": None, "entries": {}})
+
+    @property
+    def uses_keyring(self) -> bool:
+        return self._header[len(MAGIC)] == KIND_KEYRING
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def _save(self) -> None:
+        nonce = secrets.token_bytes(12)
+        plain = json.dumps(self._data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        ciphertext = AESGCM(self._key).encrypt(nonce, plain, self._header)
+        blob = self._header + nonce + ciphertext
+        atomic_write_bytes(self.path, struct.pack(">H", len(self._header)) + blob)
+        with contextlib.suppress(OSError):  # Windows ACLs: the office folder's permissions apply
+            os.chmod(self.path, 0o600)
+
+    def add_token(self, nip: str, token: str, *, now: dt.datetime | None = None) -> str:
+        """Store a client's KSeF token; returns its reference ``token:<NIP>``."""
+        problem = nip_problem(nip)
+        if problem:
+            raise UserError(f"Token KSeF: {problem}")
+        token = token.strip()
+        register_secret(token)
+        if not _TOKEN_CHARS.match(token):
+            raise UserError(
+                f"Podany token KSeF dla klienta {normalize_nip(nip)} ma niepoprawny format "
+                "(oczekiwano ciągu bez spacji, 20–512 znaków)."
+            )
+        reference = token_reference(nip)
+        self._entries()[reference] = {
+            "kind": "token",
+            "nip": normalize_nip(nip),
+            "token": token,
+            "expires": TOKEN_END_DATE.isoformat(),
+            "added": (now or dt.datetime.now(dt.UTC)).isoformat(),
+        }
+        self._save()
+        return reference
+
+    def add_certificate(
+        self,
+        name: str,
+        credential: CertificateCredential,
+        *,
+        default: bool = False,
+        now: dt.datetime | None = None,
+    ) -> str:
+        """Store a certificate with its private key under ``cert:<name>``; checked before storing."""
+        if not _NAME.match(name):
+            raise UserError(
+                f"Nazwa poświadczenia „{name}” jest niepoprawna — użyj liter, cyfr, kropki, myślnika (np. jan.kowalski)."
+            )
+        credential.check(f"„{name}”", now=now)
+        key_pem = credential.private_key_pem().decode("ascii")
+        register_secret(key_pem)
+        reference = certificate_reference(name)
+        cert = credential.certificate
+        self._entries()[reference] = {
+            "kind": "certificate",
+            "name": name,
+            "certificate_pem": credential.certificate_pem().decode("ascii"),
+            "key_pem": key_pem,
+            "subject": cert.subject.rfc4514_string(),
+            "subject_nip": credential.subject_nip,
+            "fingerprint": credential.fingerprint_sha256,
+            "not_after": cert.not_valid_after_utc.isoformat(),
+            "added": (now or dt.datetime.now(dt.UTC)).isoformat(),
+        }
+        if default or not self._data.get("default_certificate"):
+            self._data["default_certificate"] = reference
+        self._save()
+        return reference
+
+    def set_default_certificate(self, reference: str) -> None:
+        entry = self._entries().get(reference)
+        if not entry or entry.get("kind") != "certificate":
+            raise UserError(f"W sejfie nie ma certyfikatu „{reference}”.")
+        self._data["default_certificate"] = reference
+        self._save()
+
+    def remove(self, reference: str) -> None:
+        if reference not in self._entries():
+            raise UserError(
+                f"W sejfie nie ma poświadczenia „{reference}” — sprawdź: ksef-sheets credentials list."
+            )
+        del self._entries()[reference]
+        if self._data.get("default_certificate") == reference:
+            remaining = [r for r, e in self._entries().items() if e.get("kind") == "certificate"]
+            self._data["default_certificate"] = remaining[0] if remaining else None
+        self._save()
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def _entries(self) -> dict[str, dict[str, Any]]:
+        entries: dict[str, dict[str, Any]] = self._data["entries"]
+        return entries
+
+    def _register_all(self) -> None:
+        for entry in self._entries().values():
+            register_secret(entry.get("token"))
+            register_secret(entry.get("key_pem"))
+
+    def references(self) -> list[str]:
+        return sorted(self._entries())
+
+    def __contains__(self, reference: object) -> bool:
+        return reference in self._entries()
+
+    def __iter__(self) -> Iterator[VaultEntry]:
+        return iter(self.list())
+
+    def list(self, *, today: dt.date | None = None) -> list[VaultEntry]:
+        today = today or dt.date.today()
+        default = self._data.get("default_certificate")
+        result = []
+        for reference, entry in sorted(self._entries().items()):
+            if entry.get("kind") == "token":
+                expires = dt.date.fromisoformat(entry.get("expires") or TOKEN_END_DATE.isoformat())
+                result.append(
+                    VaultEntry(
+                        reference,
+                        "token",
+                        entry["nip"],
+                        expires,
+                        (expires - today).days,
+                        subject_nip=entry["nip"],
+                    )
+                )
+            else:
+                expires = dt.datetime.fromisoformat(entry["not_after"]).date()
+                result.append(
+                    VaultEntry(
+                        reference,
+                        "certificate",
+                        entry.get("subject", ""),
+                        expires,
+                        (expires - today).days,
+                        is_default=reference == default,
+                        fingerprint=entry.get("fingerprint"),
+                        subject_nip=entry.get("subject_nip"),
+                    )
+                )
+        return result
+
+    def get(self, reference: str) -> Credential:
+        """The credential stored under ``reference`` (``token:<NIP>`` / ``cert:<name>``)."""
+        entry = self._entries().get(reference)
+        if entry is None:
+            raise UserError(
+                f"W sejfie nie ma poświadczenia „{reference}” — dodaj je: ksef-sheets credentials add."
+            )
+        if entry.get("kind") == "token":
+            expires = dt.date.fromisoformat(entry.get("expires") or TOKEN_END_DATE.isoformat())
+            return TokenCredential(entry["nip"], entry["token"], expires)
+        register_secret(entry["key_pem"])
+        try:
+            return CertificateCredential.from_pem(
+                entry["certificate_pem"].encode("ascii"),
+                entry["key_pem"].encode("ascii"),
+                label=f"„{entry['name']}” z sejfu",
+                name=entry["name"],
+            )
+        except (KeyError, ValueError) as exc:
+            raise UserError(
+                f"Poświadczenie „{reference}” w sejfie jest uszkodzone — dodaj je ponownie."
+            ) from exc
+
+    def credential_for_client(self, nip: str) -> Credential:
+        """The client's own KSeF token, else the office's default certificate."""
+        reference = token_reference(nip)
+        if reference in self._entries():
+            return self.get(reference)
+        default = self._data.get("default_certificate")
+        if default and default in self._entries():
+            return self.get(default)
+        raise UserError(
+            f"W sejfie nie ma tokenu KSeF klienta {normalize_nip(nip)} ani certyfikatu biura — "
+            f"dodaj go: ksef-sheets credentials add --client {normalize_nip(nip)}."
+        )
+
+    def reference_for_client(self, nip: str) -> str | None:
+        reference = token_reference(nip)
+        if reference in self._entries():
+            return reference
+        default = self._data.get("default_certificate")
+        return default if default in self._entries() else None
+
+
+# --- file format ---------------------------------------------------------------------------------
+
+
+def _split(blob: bytes, path: Path) -> tuple[bytes, bytes, bytes]:
+    damaged = UserError(f"Plik sejfu {path} jest uszkodzony albo nie jest sejfem ksef-sheets.")
+    if len(blob) < 2:
+        raise damaged
+    (header_len,) = struct.unpack(">H", blob[:2])
+    header = blob[2 : 2 + header_len]
+    rest = blob[2 + header_len :]
+    if (
+        len(header) != header_len
+        or not header.startswith(MAGIC)
+        or len(header) <= len(MAGIC)
+        or len(rest) < 12 + 16
+    ):
+        raise damaged
+    if header[len(MAGIC)] not in (KIND_SCRYPT, KIND_KEYRING):
+        raise damaged
+    return header, rest[:12], rest[12:]
+
+
+def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> tuple[bytes, bytes]:
+    material = Scrypt(salt=salt, length=64, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+    return material[:32], hashlib.sha256(material[32:]).digest()
+
+
+def _key_from_passphrase(header: bytes, passphrase: str, path: Path) -> bytes:
+    body = header[len(MAGIC) + 1 :]
+    if len(body) != 8 + 16 + 32:
+        raise UserError(f"Plik sejfu {path} jest uszkodzony albo nie jest sejfem ksef-sheets.")
+    n, r, p = struct.unpack(">IHH", body[:8])
+    if not (2**10 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 16):
+        raise UserError(f"Plik sejfu {path} jest uszkodzony albo nie jest sejfem ksef-sheets.")
+    salt, check = body[8:24], body[24:56]
+    key, computed = _derive(passphrase, salt, n, r, p)
+    if not hmac.compare_digest(check, computed):
+        raise UserError(f"Złe hasło do sejfu {path}.")
+    return key
+
+
+def _key_from_keyring(header: bytes, path: Path) -> bytes:
+    vault_id = header[len(MAGIC) + 1 :].decode("ascii", "replace")
+    backend = usable_keyring()
+    if backend is None:
+        raise UserError(
+            f"Klucz sejfu {path} jest w magazynie poświadczeń innego komputera lub konta Windows — "
+            "otwórz sejf na tamtym komputerze albo dodaj poświadczenia od nowa."
+        )
+    try:
+        stored = backend.get_password(KEYRING_SERVICE, vault_id)
+    except Exception as exc:
+        raise UserError(
+            f"Nie można odczytać klucza sejfu z magazynu poświadczeń systemu ({type(exc).__name__})."
+        ) from exc
+    if not stored:
+        raise UserError(
+            f"W magazynie poświadczeń tego komputera nie ma klucza sejfu {path} — "
+            "sejf założono na innym komputerze lub koncie."
+        )
+    try:
+        key = base64.b64decode(stored, validate=True)
+    except ValueError as exc:
+        raise UserError("Klucz sejfu w magazynie poświadczeń systemu jest uszkodzony.") from exc
+    if len(key) != 32:
+        raise UserError("Klucz sejfu w magazynie poświadczeń systemu jest uszkodzony.")
+    return key
