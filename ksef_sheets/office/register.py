@@ -1,0 +1,220 @@
+"""The client register in ``biuro.xlsx`` as other parts use it.
+
+- ``load_clients(folder)``: the clients of the office (rows with an unusable NIP are reported in the
+  log and skipped; every other problem is attached to the client, never raised);
+- ``update_fetch_results(folder, results)``: the fetch part reports per NIP; only the fetch columns
+  (and the computed next step / dashboard) change, everything staff typed stays;
+- ``check_clients(folder)``: re-validate after staff edits and write problems and next steps;
+- ``init_office(...)``: create or refresh the office folder and workbook.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.errors import UserError
+from ksef_sheets.files import ensure_writable
+from ksef_sheets.identifiers import is_valid_nip, nip_problem, normalize_nip
+from ksef_sheets.office.convert import client_from_row, client_to_row
+from ksef_sheets.office.demo import demo_clients
+from ksef_sheets.office.model import Client
+from ksef_sheets.office.rules import client_problems
+from ksef_sheets.sheets.office_workbook import (
+    RefreshResult,
+    open_office_workbook,
+    read_register,
+    refresh_workbook,
+    save_office_workbook,
+)
+from ksef_sheets.sheets.tables import OpenpyxlTables
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one fetch run found for one client (reported by the fetch part)."""
+
+    last_fetch: datetime
+    new_invoices: int
+    to_verify: int
+    problem: str | None = None
+
+
+@dataclass
+class CheckReport:
+    clients: int
+    # (sheet row, NIP, problems)
+    problems: list[tuple[int, str, list[str]]] = field(default_factory=list)
+    secrets_removed: int = 0
+
+
+@dataclass
+class InitReport:
+    folder: Path
+    created: bool
+    clients: int
+    problems: list[tuple[int, str, list[str]]] = field(default_factory=list)
+
+
+def _today() -> date:
+    return date.today()
+
+
+def load_clients(folder: OfficeFolder) -> list[Client]:
+    """Clients from table ``Klienci`` of ``biuro.xlsx``, read by column name, in register order."""
+    wb = open_office_workbook(folder.office_workbook)
+    rows, numbers = read_register(OpenpyxlTables(wb, source=str(folder.office_workbook)))
+    clients: list[Client] = []
+    seen: set[str] = set()
+    for row, number in zip(rows, numbers, strict=True):
+        client, problems = client_from_row(row, number)
+        issue = nip_problem(client.nip)
+        if issue:
+            log.warning("biuro.xlsx, arkusz Klienci, wiersz %s: %s Wiersz pominięto.", number, issue)
+            continue
+        if client.nip in seen:
+            log.warning(
+                "biuro.xlsx, arkusz Klienci, wiersz %s: NIP %s powtarza się. Wiersz pominięto.",
+                number,
+                client.nip,
+            )
+            continue
+        seen.add(client.nip)
+        found = problems + [p for p in client_problems(client) if p not in problems]
+        client.problems = "; ".join(found)
+        clients.append(client)
+    return clients
+
+
+def _refresh_and_save(
+    folder: OfficeFolder,
+    wb: Workbook,
+    *,
+    today: date | None = None,
+    demo: bool = False,
+    change: Any = None,
+) -> RefreshResult:
+    config = folder.load_config()
+    result = refresh_workbook(
+        wb, config, folder=folder, today=today or _today(), demo=demo, extra_register_rows=change
+    )
+    for client in result.clients:
+        if client.nip and is_valid_nip(client.nip):
+            folder.client_dir(client.nip).mkdir(parents=True, exist_ok=True)
+    save_office_workbook(wb, folder.office_workbook)
+    return result
+
+
+def update_fetch_results(
+    folder: OfficeFolder, results: Mapping[str, FetchResult], *, today: date | None = None
+) -> list[str]:
+    """Write fetch results into the register; returns the NIPs that are not in the register.
+
+    Raises ``FileLockedError`` when ``biuro.xlsx`` is open in Excel (nothing is written then).
+    """
+    ensure_writable(folder.office_workbook)
+    wanted = {normalize_nip(nip): result for nip, result in results.items()}
+    found: set[str] = set()
+
+    def change(rows: list[dict[str, Any]], _numbers: list[int]) -> list[dict[str, Any]]:
+        for row in rows:
+            nip = normalize_nip(str(row.get("NIP") or ""))
+            result = wanted.get(nip)
+            if result is None:
+                continue
+            found.add(nip)
+            row["Ostatnie pobranie"] = result.last_fetch.replace(microsecond=0, tzinfo=None)
+            row["Nowe faktury"] = result.new_invoices
+            row["Do weryfikacji"] = result.to_verify
+            row["Problem pobierania"] = result.problem or ""
+        return rows
+
+    wb = open_office_workbook(folder.office_workbook)
+    _refresh_and_save(folder, wb, today=today, change=change)
+    return sorted(set(wanted) - found)
+
+
+def check_clients(folder: OfficeFolder, *, today: date | None = None) -> CheckReport:
+    """Re-validate the register after staff edits; problems and next steps go into the sheet."""
+    ensure_writable(folder.office_workbook)
+    wb = open_office_workbook(folder.office_workbook)
+    result = _refresh_and_save(folder, wb, today=today)
+    return CheckReport(len(result.clients), result.problems, result.secrets_removed)
+
+
+def init_office(
+    folder: OfficeFolder,
+    *,
+    office_nip: str | None = None,
+    office_name: str | None = None,
+    demo: bool = False,
+    today: date | None = None,
+) -> InitReport:
+    """Create the office folder (config + workbook), or refresh an existing one keeping staff edits.
+
+    On an existing office the register and every staff column are kept; sheets are brought up to
+    date and missing ones recreated. ``--demo`` on an existing office adds the demo clients that
+    are not in the register yet.
+    """
+    created = not folder.exists()
+    if created:
+        from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
+
+        nip = office_nip or (DEMO_OFFICE_NIP if demo else None)
+        name = office_name or (DEMO_OFFICE_NAME if demo else None)
+        if not nip or not name:
+            raise UserError(
+                "Podaj NIP i nazwę biura: ksef-sheets init --office-nip NIP --office-name NAZWA "
+                "(albo --demo dla biura szkoleniowego)."
+            )
+        issue = nip_problem(nip)
+        if issue:
+            raise UserError(f"Opcja --office-nip: {issue}")
+        config = OfficeConfig(office_nip=nip, office_name=name)
+    else:
+        config = folder.load_config()
+        if office_nip and normalize_nip(office_nip) != config.office_nip:
+            raise UserError(
+                f"Biuro w {folder.root} ma NIP {config.office_nip}, a podano {normalize_nip(office_nip)}. "
+                "Zmień NIP w pliku ksef-sheets.toml albo wybierz inny folder (--dir)."
+            )
+        if office_name and office_name != config.office_name:
+            config.office_name = office_name
+    if folder.office_workbook.exists():
+        ensure_writable(folder.office_workbook)
+        wb = open_office_workbook(folder.office_workbook)
+    else:
+        wb = Workbook()
+    change = None
+    if demo:
+        demo_rows = [client_to_row(c) for c in demo_clients()]
+
+        def change(rows: list[dict[str, Any]], _numbers: list[int]) -> list[dict[str, Any]]:
+            present = {normalize_nip(str(r.get("NIP") or "")) for r in rows}
+            return rows + [r for r in demo_rows if r["NIP"] not in present]
+
+    folder.root.mkdir(parents=True, exist_ok=True)
+    folder.save_config(config)
+    result = refresh_workbook(
+        wb,
+        config,
+        folder=folder,
+        today=today or _today(),
+        demo=demo and not folder.office_workbook.exists(),
+        extra_register_rows=change,
+    )
+    folder.clients_dir.mkdir(parents=True, exist_ok=True)
+    for client in result.clients:
+        if client.nip and is_valid_nip(client.nip):
+            folder.client_dir(client.nip).mkdir(parents=True, exist_ok=True)
+    save_office_workbook(wb, folder.office_workbook)
+    return InitReport(folder.root, created, len(result.clients), result.problems)
