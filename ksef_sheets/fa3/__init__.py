@@ -2,16 +2,40 @@
 
 Other parts code against these names (keep them stable):
 
-- ``validate_invoice(data, *, source) -> ValidationReport`` — ``.errors``, ``.warnings``, ``.ok``;
+- ``parse_invoice(data, *, source="faktura") -> Invoice`` — raises ``UserError`` for bytes that are
+  not well-formed, hostile (DOCTYPE/entities), over KSeF's caps (1 MB; 3 MB with Zalacznik) or not FA(3);
+- ``validate_invoice(data, *, source="faktura") -> ValidationReport`` — ``.errors``, ``.warnings``,
+  ``.ok``; each a ``Problem(code, severity, message, path, line)``;
 - ``validate_xsd(data) -> list[Problem]``;
+- ``to_register_row(invoice, *, ksef_number=None) -> RegisterRow`` (``REGISTER_COLUMNS`` has the
+  Polish headers);
 - ``build_invoice_xml(invoice: SalesInvoice) -> bytes``;
 - ``generate_invoice(rng, *, seller, buyer, issue_date, kind, currency, number, ...) -> bytes`` and
   ``generate_mix(rng, seller, counterparties, start, end, count) -> list[bytes]``; ``Party``.
 """
 
 from ksef_sheets.fa3.builder import build_invoice_xml
+from ksef_sheets.fa3.convert import sales_invoice_from_invoice, sales_invoice_from_xml
 from ksef_sheets.fa3.generator import generate_invoice, generate_mix, generate_sales_invoice
+from ksef_sheets.fa3.model import (
+    Address,
+    Annotations,
+    BankAccount,
+    Buyer,
+    CorrectionInfo,
+    Entity,
+    Header,
+    Invoice,
+    Line,
+    PaymentInfo,
+    Seller,
+    ThirdParty,
+    VatBucket,
+)
 from ksef_sheets.fa3.problems import Problem, ValidationReport
+from ksef_sheets.fa3.reader import parse_invoice
+from ksef_sheets.fa3.register import REGISTER_COLUMNS, RegisterRow, to_register_row
+from ksef_sheets.fa3.safe_xml import MAX_SIZE, MAX_SIZE_WITH_ATTACHMENTS, NS
 from ksef_sheets.fa3.sales import (
     AdvanceInvoice,
     CorrectedInvoice,
@@ -20,25 +44,47 @@ from ksef_sheets.fa3.sales import (
     Payment,
     SalesInvoice,
     SalesLine,
-    ThirdParty,
 )
+from ksef_sheets.fa3.sales import ThirdParty as SalesThirdParty
 from ksef_sheets.fa3.validate import validate_invoice, validate_xsd
 
 __all__ = [
+    "MAX_SIZE",
+    "MAX_SIZE_WITH_ATTACHMENTS",
+    "NS",
+    "REGISTER_COLUMNS",
+    "Address",
     "AdvanceInvoice",
+    "Annotations",
+    "BankAccount",
+    "Buyer",
     "CorrectedInvoice",
     "Correction",
+    "CorrectionInfo",
+    "Entity",
+    "Header",
+    "Invoice",
+    "Line",
     "Party",
     "Payment",
+    "PaymentInfo",
     "Problem",
+    "RegisterRow",
     "SalesInvoice",
     "SalesLine",
+    "SalesThirdParty",
+    "Seller",
     "ThirdParty",
     "ValidationReport",
+    "VatBucket",
     "build_invoice_xml",
     "generate_invoice",
     "generate_mix",
     "generate_sales_invoice",
+    "parse_invoice",
+    "sales_invoice_from_invoice",
+    "sales_invoice_from_xml",
+    "to_register_row",
     "validate_invoice",
     "validate_xsd",
 ]
