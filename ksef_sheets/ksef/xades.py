@@ -1,4 +1,4 @@
-"""AuthTokenRequest 2.0 and its enveloped XAdES-BES signature (PROTOCOL §4.3).
+"""AuthTokenRequest (namespace 2.1 by default; 2.0 on request) and its enveloped XAdES-BES signature (PROTOCOL §4.3).
 
 The signature is produced by signxml's XAdES signer: ``ds:Signature`` appended to the root,
 Reference URI="" with the enveloped-signature transform, a Reference to ``SignedProperties``
@@ -31,7 +31,7 @@ def build_auth_token_request(
     context_type: ContextType = "Nip",
     subject_identifier_type: SubjectIdentifierType = "certificateSubject",
     allowed_ips: list[str] | None = None,
-    namespace: str = AUTH_NS_20,
+    namespace: str = AUTH_NS_21,
 ) -> etree._Element:
     """The unsigned ``AuthTokenRequest`` (``schemat_auth_v2-*.xsd``)."""
     q = f"{{{namespace}}}"
@@ -78,7 +78,7 @@ def signed_auth_request(
     credential: CertificateCredential,
     *,
     subject_identifier_type: SubjectIdentifierType = "certificateSubject",
-    namespace: str = AUTH_NS_20,
+    namespace: str = AUTH_NS_21,
 ) -> bytes:
     return sign_xades(
         build_auth_token_request(

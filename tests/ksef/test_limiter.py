@@ -1,0 +1,129 @@
+"""The proactive limiter on an injected clock: sliding windows, Retry-After blocks, groups."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ksef_sheets.ksef.limits import (
+    PRODUCTION_LIMITS,
+    LimitValues,
+    ManualClock,
+    RateLimiter,
+    group_for,
+    parse_limits,
+)
+
+
+def _sent_times(limiter: RateLimiter, clock: ManualClock, n: int, context: str = "5210537039") -> list[float]:
+    async def run() -> list[float]:
+        times = []
+        for _ in range(n):
+            await limiter.acquire(context, "invoiceMetadata")
+            times.append(clock.monotonic())
+        return times
+
+    return asyncio.run(run())
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+def test_metadata_burst_respects_every_production_window() -> None:
+    clock = ManualClock()
+    limiter = RateLimiter(clock=clock, margin=0.05)
+    times = _sent_times(limiter, clock, 45)
+    limits = PRODUCTION_LIMITS["invoiceMetadata"]
+    assert _max_in_window(times, 1.0) <= limits.per_second
+    assert _max_in_window(times, 60.0) <= limits.per_minute
+    assert _max_in_window(times, 3600.0) <= limits.per_hour
+    # The 21st request had to wait for the hour window: the limiter really waited, on the fake clock.
+    assert times[20] - times[0] >= 3600.0
+    assert limiter.waited > 3600.0
+
+
+def test_contexts_are_counted_separately() -> None:
+    clock = ManualClock()
+    limiter = RateLimiter({"invoiceMetadata": LimitValues(2, -1, -1)}, clock=clock)
+
+    async def run() -> None:
+        for nip in ("5210537039", "7010011234"):
+            await limiter.acquire(nip, "invoiceMetadata")
+            await limiter.acquire(nip, "invoiceMetadata")
+
+    asyncio.run(run())
+    assert clock.sleeps == []
+
+
+def test_concurrent_acquires_share_one_window() -> None:
+    clock = ManualClock()
+    limiter = RateLimiter({"invoiceDownload": LimitValues(8, 16, 64)}, clock=clock)
+    times: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire("5210537039", "invoiceDownload")
+        times.append(clock.monotonic())
+
+    async def run() -> None:
+        await asyncio.gather(*(one() for _ in range(20)))
+
+    asyncio.run(run())
+    assert _max_in_window(sorted(times), 1.0) <= 8
+    assert _max_in_window(sorted(times), 60.0) <= 16
+
+
+def test_retry_after_block_is_honoured_in_full() -> None:
+    clock = ManualClock()
+    limiter = RateLimiter(clock=clock)
+    limiter.block("5210537039", "invoiceExport", 7200.0)  # no cap, even two hours
+
+    async def run() -> None:
+        await limiter.acquire("5210537039", "invoiceExport")
+
+    asyncio.run(run())
+    assert sum(clock.sleeps) >= 7200.0
+
+
+def test_update_from_rate_limits_endpoint() -> None:
+    limiter = RateLimiter(clock=ManualClock())
+    limiter.update(
+        parse_limits({"invoiceMetadata": {"perSecond": 1, "perMinute": 2, "perHour": 3}, "bad": 5})
+    )
+    assert limiter.limits["invoiceMetadata"] == LimitValues(1, 2, 3)
+    assert limiter.limits["invoiceExport"] == PRODUCTION_LIMITS["invoiceExport"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "group"),
+    [
+        ("POST", "/invoices/query/metadata", "invoiceMetadata"),
+        ("POST", "/invoices/exports", "invoiceExport"),
+        ("GET", "/invoices/exports/20250925-EH-0123456789-0123456789-01", "invoiceExportStatus"),
+        ("GET", "/invoices/ksef/5265877635-20250826-0100001AF629-AF", "invoiceDownload"),
+        ("POST", "/sessions/online", "onlineSession"),
+        ("POST", "/sessions/online/20250625-SO-2C3E6C8000-B675CF5D68-07/invoices", "invoiceSend"),
+        ("POST", "/sessions/online/20250625-SO-2C3E6C8000-B675CF5D68-07/close", "onlineSessionClose"),
+        ("GET", "/sessions/20250625-SO-2C3E6C8000-B675CF5D68-07", "sessionMisc"),
+        ("GET", "/sessions/20250625-SO-2C3E6C8000-B675CF5D68-07/invoices", "sessionInvoiceList"),
+        ("GET", "/sessions/20250625-SO-2C3E6C8000-B675CF5D68-07/invoices/failed", "sessionInvoiceList"),
+        (
+            "GET",
+            "/sessions/20250625-SO-2C3E6C8000-B675CF5D68-07/invoices/20250625-EE-2C3E6C8000-B675CF5D68-07",
+            "invoiceStatus",
+        ),
+        (
+            "GET",
+            "/sessions/20250625-SO-2C3E6C8000-B675CF5D68-07/invoices/20250625-EE-2C3E6C8000-B675CF5D68-07/upo",
+            "sessionMisc",
+        ),
+        ("GET", "/sessions", "sessionList"),
+        ("POST", "/auth/challenge", "anonymous"),
+        ("GET", "/auth/20250625-AU-2C3E6C8000-B675CF5D68-07", "anonymous"),
+        ("GET", "/auth/sessions", "other:GET /auth/sessions"),
+        ("POST", "/permissions/query/personal/grants", "other:POST /permissions/query/personal/grants"),
+    ],
+)
+def test_groups_follow_the_spec(method: str, path: str, group: str) -> None:
+    assert group_for(method, path) == group
