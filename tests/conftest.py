@@ -47,3 +47,37 @@ def soffice() -> str:
             pytest.fail("LibreOffice is required in CI (scripts/test.sh installs it)")
         pytest.skip("LibreOffice is not installed")
     return path
+
+
+# --- the KSeF emulator (platform part of ksef_sheets.emulator) ------------------------------------
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory):
+    """A seeded emulator shared by the whole session: ``run_emulator(tmp, seed=42, clients=3)``.
+
+    Yields ``RunningEmulator`` (``.base_url``, ``.emulator``, ``.seed_info``). Tests that change
+    global state (faults, limits, clock) must use ``make_emulator`` instead.
+    """
+    from ksef_sheets.emulator import run_emulator
+
+    with run_emulator(tmp_path_factory.mktemp("emulator"), seed=42, clients=3, limits="off") as running:
+        yield running
+
+
+@pytest.fixture
+def make_emulator(tmp_path_factory: pytest.TempPathFactory):
+    """Factory for a fresh emulator: ``make_emulator(seed=None, clients=10, limits="off", state_dir=None)``.
+
+    Each call starts its own server (new state folder unless ``state_dir`` is given); all are
+    stopped when the test ends.
+    """
+    from contextlib import ExitStack
+
+    from ksef_sheets.emulator import run_emulator
+
+    with ExitStack() as stack:
+
+        def start(*, state_dir: Path | None = None, **options):
+            folder = state_dir or tmp_path_factory.mktemp("emulator")
+            return stack.enter_context(run_emulator(folder, **options))
+
+        yield start

@@ -1,0 +1,148 @@
+"""Running the emulator: a uvicorn server on a background thread, for tests and the CLI.
+
+    with run_emulator(tmp_path, seed=42, clients=3) as running:
+        running.base_url      # "http://127.0.0.1:<port>/v2"
+        running.emulator      # the Emulator (clock, faults, limits, permissions, tokens…)
+        running.seed_info     # SeedInfo read from state_dir/seed.json (None without a seed)
+
+The socket is bound before anything else so ``emu.public_url`` is right while seeding; seeding
+(``ksef_sheets.emulator.seed.seed``) runs once per state folder, before the server starts serving.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from ksef_sheets.emulator.app import create_app
+from ksef_sheets.emulator.core import Emulator
+
+SEED_FILE = "seed.json"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SeedInfo:
+    """What seeding created (``state_dir/seed.json``): office and clients with their KSeF tokens."""
+
+    seed: int
+    office: dict[str, Any]
+    clients: list[dict[str, Any]]
+    path: Path
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, path: Path) -> SeedInfo:
+        data = json.loads(path.read_text("utf-8"))
+        return cls(int(data["seed"]), dict(data["office"]), list(data["clients"]), path, data)
+
+    def client(self, nip: str) -> dict[str, Any]:
+        for item in self.clients:
+            if item["nip"] == nip:
+                return item
+        raise KeyError(nip)
+
+    def __repr__(self) -> str:  # tokens are secrets: never in a repr that may reach a log
+        return f"SeedInfo(seed={self.seed}, office={self.office.get('nip')}, clients={len(self.clients)}, path={self.path})"
+
+
+@dataclass
+class RunningEmulator:
+    base_url: str
+    emulator: Emulator
+    seed_info: SeedInfo | None
+    host: str = "127.0.0.1"
+    port: int = 0
+
+    def __repr__(self) -> str:
+        return f"RunningEmulator(base_url={self.base_url!r})"
+
+
+def seed_file(state_dir: Path) -> Path:
+    return Path(state_dir) / SEED_FILE
+
+
+def _ensure_seed(emu: Emulator, seed: int, clients: int) -> SeedInfo:
+    path = seed_file(emu.state_dir)
+    if not path.exists():
+        from ksef_sheets.emulator import seed as seeding  # the invoices engineer's module
+
+        seeding.seed(emu, seed=seed, clients=clients)
+    return SeedInfo.load(path)
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the caller's thread owns signals
+        pass
+
+
+@contextmanager
+def run_emulator(
+    state_dir: Path,
+    *,
+    seed: int | None = None,
+    clients: int = 10,
+    limits: str = "off",
+    host: str = "127.0.0.1",
+    port: int = 0,
+    public_url: str | None = None,
+    startup_timeout: float = 20.0,
+) -> Iterator[RunningEmulator]:
+    """Serve the emulator for the duration of the ``with`` block (see module docstring)."""
+    state_dir = Path(state_dir)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    actual_port = sock.getsockname()[1]
+    url_host = f"[{host}]" if family == socket.AF_INET6 else host
+    base_url = f"http://{url_host}:{actual_port}/v2"
+    emu = Emulator(state_dir, limits=limits, public_url=public_url or base_url)
+    server: _Server | None = None
+    thread: threading.Thread | None = None
+    try:
+        seed_info = _ensure_seed(emu, seed, clients) if seed is not None else None
+        if seed_info is None and seed_file(state_dir).exists():
+            seed_info = SeedInfo.load(seed_file(state_dir))
+        config = uvicorn.Config(
+            create_app(emu),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            timeout_graceful_shutdown=2,
+        )
+        server = _Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="ksef-emulator", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + startup_timeout
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the KSeF emulator stopped while starting")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the KSeF emulator did not start in time")
+            time.sleep(0.01)
+        yield RunningEmulator(base_url, emu, seed_info, host, actual_port)
+    finally:
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(timeout=10)
+        sock.close()
+        emu.close()
