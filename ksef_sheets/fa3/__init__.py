@@ -7,6 +7,7 @@ Other parts code against these names (keep them stable):
 - ``validate_invoice(data, *, source="faktura") -> ValidationReport`` — ``.errors``, ``.warnings``,
   ``.ok``; each a ``Problem(code, severity, message, path, line)``;
 - ``validate_xsd(data) -> list[Problem]``;
+- ``read_and_validate(data, *, source) -> (Invoice, ValidationReport)`` — both, parsing once;
 - ``to_register_row(invoice, *, ksef_number=None) -> RegisterRow`` (``REGISTER_COLUMNS`` has the
   Polish headers);
 - ``build_invoice_xml(invoice: SalesInvoice) -> bytes``;
@@ -46,7 +47,7 @@ from ksef_sheets.fa3.sales import (
     SalesLine,
 )
 from ksef_sheets.fa3.sales import ThirdParty as SalesThirdParty
-from ksef_sheets.fa3.validate import validate_invoice, validate_xsd
+from ksef_sheets.fa3.validate import read_and_validate, validate_invoice, validate_xsd
 
 __all__ = [
     "MAX_SIZE",
@@ -82,6 +83,7 @@ __all__ = [
     "generate_mix",
     "generate_sales_invoice",
     "parse_invoice",
+    "read_and_validate",
     "sales_invoice_from_invoice",
     "sales_invoice_from_xml",
     "to_register_row",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 from lxml import etree
@@ -27,56 +27,37 @@ from ksef_sheets.fa3.model import (
     VatBucket,
 )
 from ksef_sheets.fa3.rates import BUCKETS
-from ksef_sheets.fa3.safe_xml import NS, parse_xml, require_invoice_root
+from ksef_sheets.fa3.safe_xml import parse_xml, require_invoice_root
+from ksef_sheets.fa3.tree import Node
 
-T = f"{{{NS}}}"
-El: TypeAlias = etree._Element
-
-
-def _f(el: El | None, path: str) -> El | None:
-    if el is None:
-        return None
-    return el.find(T + path if "/" not in path else "/".join(T + p for p in path.split("/")))
+El: TypeAlias = Node | None
 
 
-def _all(el: El | None, name: str) -> list[El]:
-    return [] if el is None else el.findall(T + name)
+def _f(el: El, path: str) -> Node | None:
+    return el.get(path) if el is not None else None
 
 
-def _s(el: El | None, path: str) -> str | None:
-    node = _f(el, path)
-    if node is None or node.text is None:
-        return None
-    return node.text.strip() or None
+def _all(el: El, name: str) -> list[Node]:
+    return el.all(name) if el is not None else []
 
 
-def _d(el: El | None, path: str) -> Decimal | None:
-    text = _s(el, path)
-    if text is None:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+def _s(el: El, path: str) -> str | None:
+    return el.s(path) if el is not None else None
 
 
-def _i(el: El | None, path: str) -> int | None:
-    text = _s(el, path)
-    return int(text) if text is not None and text.lstrip("-").isdigit() and len(text) < 12 else None
+def _d(el: El, path: str) -> Decimal | None:
+    return el.d(path) if el is not None else None
 
 
-def _date(el: El | None, path: str) -> date | None:
-    text = _s(el, path)
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
+def _i(el: El, path: str) -> int | None:
+    return el.i(path) if el is not None else None
 
 
-def _datetime(el: El | None, path: str) -> datetime | None:
+def _date(el: El, path: str) -> date | None:
+    return el.date(path) if el is not None else None
+
+
+def _datetime(el: El, path: str) -> datetime | None:
     text = _s(el, path)
     if text is None:
         return None
@@ -86,17 +67,17 @@ def _datetime(el: El | None, path: str) -> datetime | None:
         return None
 
 
-def _flag(el: El | None, path: str) -> bool:
+def _flag(el: El, path: str) -> bool:
     return _s(el, path) == "1"
 
 
-def _address(el: El | None) -> Address | None:
+def _address(el: El) -> Address | None:
     if el is None:
         return None
     return Address(_s(el, "KodKraju"), _s(el, "AdresL1"), _s(el, "AdresL2"))
 
 
-def _entity_fields(section: El | None) -> dict[str, Any]:
+def _entity_fields(section: El) -> dict[str, Any]:
     ids = _f(section, "DaneIdentyfikacyjne")
     contact = _f(section, "DaneKontaktowe")
     return {
@@ -114,18 +95,21 @@ def _entity_fields(section: El | None) -> dict[str, Any]:
     }
 
 
-def _flag12(el: El | None, path: str) -> bool | None:
+def _flag12(el: El, path: str) -> bool | None:
     value = _s(el, path)
     return None if value is None else value == "1"
 
 
-def read_invoice(root: El) -> Invoice:
+def read_invoice(root: etree._Element | Node) -> Invoice:
+    """The typed invoice from a parsed FA(3) tree (its root element or a ``Node`` index of it)."""
+    if not isinstance(root, Node):
+        root = Node(root)
     hdr = _f(root, "Naglowek")
     kod = _f(hdr, "KodFormularza")
     header = Header(
         form_code=_s(hdr, "KodFormularza"),
-        system_code=kod.get("kodSystemowy") if kod is not None else None,
-        schema_version=kod.get("wersjaSchemy") if kod is not None else None,
+        system_code=kod.el.get("kodSystemowy") if kod is not None else None,
+        schema_version=kod.el.get("wersjaSchemy") if kod is not None else None,
         variant=_s(hdr, "WariantFormularza"),
         created_at=_datetime(hdr, "DataWytworzeniaFa"),
         system_info=_s(hdr, "SystemInfo"),
@@ -290,7 +274,7 @@ def read_invoice(root: El) -> Invoice:
     )
 
 
-def _payment(pl: El | None) -> PaymentInfo | None:
+def _payment(pl: El) -> PaymentInfo | None:
     if pl is None:
         return None
     accounts = []

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
-from ksef_sheets.fa3.problems import Problem
+from ksef_sheets.fa3.problems import Problem, Severity
 from ksef_sheets.fa3.rates import BUCKETS, RATE_CODES
 from ksef_sheets.fa3.safe_xml import NS
 from ksef_sheets.fa3.schema import element_path
+from ksef_sheets.fa3.tree import Node, to_decimal
 from ksef_sheets.identifiers import is_valid_ksef_number, nip_problem
 
 T = f"{{{NS}}}"
@@ -25,46 +26,41 @@ CORRECTIONS = frozenset({"KOR", "KOR_ZAL", "KOR_ROZ"})
 MPP_THRESHOLD = Decimal(15000)
 
 
-def _find(el: etree._Element | None, path: str) -> etree._Element | None:
-    if el is None:
-        return None
-    return el.find("/".join(T + p for p in path.split("/")))
+def _find(node: Node | None, path: str) -> Node | None:
+    return node.get(path) if node is not None else None
 
 
-def _findall(el: etree._Element | None, path: str) -> list[etree._Element]:
-    if el is None:
+def _findall(node: Node | None, path: str) -> list[Node]:
+    if node is None:
         return []
-    return el.findall("/".join(T + p for p in path.split("/")))
+    *parents, last = path.split("/")
+    nodes = [node]
+    for name in parents:
+        nodes = [k for n in nodes for k in n.all(name)]
+    return [k for n in nodes for k in n.all(last)]
 
 
-def _text(el: etree._Element | None) -> str | None:
-    if el is None or el.text is None:
-        return None
-    return el.text.strip() or None
+def _text(node: Node | None) -> str | None:
+    return node.text if node is not None else None
 
 
-def _dec(el: etree._Element | None) -> Decimal | None:
-    text = _text(el)
-    if text is None:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+def _dec(node: Node | None) -> Decimal | None:
+    return to_decimal(node.text) if node is not None else None
 
 
-def _problem(code: str, severity: str, message: str, el: etree._Element | None) -> Problem:
-    if el is None:
-        return Problem(code, severity, message)  # type: ignore[arg-type]
-    return Problem(code, severity, message, element_path(el), el.sourceline)  # type: ignore[arg-type]
+def _problem(code: str, severity: Severity, message: str, node: Node | None) -> Problem:
+    if node is None:
+        return Problem(code, severity, message)
+    return Problem(code, severity, message, element_path(node.el), node.el.sourceline)
 
 
 def _pl(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
-def check_rules(root: etree._Element) -> list[Problem]:
+def check_rules(root: etree._Element | Node) -> list[Problem]:
+    if not isinstance(root, Node):
+        root = Node(root)
     fa = _find(root, "Fa")
     problems: list[Problem] = []
     problems.extend(_nips(root))
@@ -78,7 +74,7 @@ def check_rules(root: etree._Element) -> list[Problem]:
     return problems
 
 
-def _nips(root: etree._Element) -> Iterator[Problem]:
+def _nips(root: Node) -> Iterator[Problem]:
     for path, who in (
         ("Podmiot1/DaneIdentyfikacyjne/NIP", "sprzedawcy (Podmiot1)"),
         ("Podmiot2/DaneIdentyfikacyjne/NIP", "nabywcy (Podmiot2)"),
@@ -91,11 +87,11 @@ def _nips(root: etree._Element) -> Iterator[Problem]:
                 yield _problem("NIP_CHECKSUM", "error", f"NIP {who} {value} ma błędną cyfrę kontrolną.", el)
 
 
-def _line_count(fa: etree._Element, codes: set[str]) -> int:
+def _line_count(fa: Node, codes: set[str]) -> int:
     return sum(1 for row in _findall(fa, "FaWiersz") if _text(_find(row, "P_12")) in codes)
 
 
-def _vat_rates(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+def _vat_rates(root: Node, fa: Node, kind: str) -> Iterator[Problem]:
     for bucket in BUCKETS:
         if bucket.vat_field is None:
             continue
@@ -128,7 +124,7 @@ def _vat_rates(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[
             )
 
 
-def _total(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+def _total(root: Node, fa: Node, kind: str) -> Iterator[Problem]:
     p15_el = _find(fa, "P_15")
     p15 = _dec(p15_el)
     if p15 is None:
@@ -153,9 +149,9 @@ def _total(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Prob
         )
 
 
-def _lines(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+def _lines(root: Node, fa: Node, kind: str) -> Iterator[Problem]:
     correction = kind in CORRECTIONS
-    seen: dict[str, etree._Element] = {}
+    seen: dict[str, Node] = {}
     for row in _findall(fa, "FaWiersz"):
         nr_el = _find(row, "NrWierszaFa")
         nr = _text(nr_el)
@@ -164,11 +160,11 @@ def _lines(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Prob
                 yield _problem(
                     "LINE_NUMBER_DUPLICATE",
                     "error",
-                    f"Numer wiersza NrWierszaFa = {nr} powtarza się (pierwszy raz w wierszu pliku {seen[nr].sourceline}); "
+                    f"Numer wiersza NrWierszaFa = {nr} powtarza się (pierwszy raz w wierszu pliku {seen[nr].line}); "
                     "numery pozycji muszą być unikalne poza fakturą korygującą.",
                     nr_el,
                 )
-            else:
+            elif nr_el is not None:
                 seen[nr] = nr_el
         qty_el = _find(row, "P_8B")
         qty = _dec(qty_el)
@@ -188,7 +184,7 @@ def _lines(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Prob
             )
 
 
-def _payment_dates(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+def _payment_dates(root: Node, fa: Node, kind: str) -> Iterator[Problem]:
     issued = _text(_find(fa, "P_1"))
     if not issued or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", issued):
         return
@@ -215,7 +211,7 @@ def nrb_is_valid(number: str) -> bool:
     return int(digits) % 97 == 1
 
 
-def _bank_accounts(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+def _bank_accounts(root: Node, fa: Node, kind: str) -> Iterator[Problem]:
     for el in _findall(fa, "Platnosc/RachunekBankowy/NrRB") + _findall(
         fa, "Platnosc/RachunekBankowyFaktora/NrRB"
     ):
@@ -249,7 +245,7 @@ def _bank_accounts(root: etree._Element, fa: etree._Element, kind: str) -> Itera
             )
 
 
-def _currency(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+def _currency(root: Node, fa: Node, kind: str) -> Iterator[Problem]:
     currency = _text(_find(fa, "KodWaluty")) or "PLN"
     for bucket in BUCKETS:
         if not bucket.vat_pln_field or not bucket.vat_field:
@@ -273,7 +269,7 @@ def _currency(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[P
             )
 
 
-def _pln_total(fa: etree._Element) -> Decimal | None:
+def _pln_total(fa: Node) -> Decimal | None:
     p15 = _dec(_find(fa, "P_15"))
     if p15 is None:
         return None
@@ -286,7 +282,7 @@ def _pln_total(fa: etree._Element) -> Decimal | None:
     return p15 * rate if rate else None
 
 
-def _annotations(root: etree._Element, fa: etree._Element, kind: str) -> Iterator[Problem]:
+def _annotations(root: Node, fa: Node, kind: str) -> Iterator[Problem]:
     adn = _find(fa, "Adnotacje")
     if adn is None:
         return
@@ -328,7 +324,7 @@ def _annotations(root: etree._Element, fa: etree._Element, kind: str) -> Iterato
         )
 
 
-def _third_party_flags(root: etree._Element) -> Iterator[Problem]:
+def _third_party_flags(root: Node) -> Iterator[Problem]:
     roles = {_text(_find(p3, "Rola")) for p3 in _findall(root, "Podmiot3")}
     for flag, role, who in (("JST", "8", "jednostki podrzędnej JST"), ("GV", "10", "członka grupy VAT")):
         el = _find(root, f"Podmiot2/{flag}")
@@ -341,7 +337,7 @@ def _third_party_flags(root: etree._Element) -> Iterator[Problem]:
             )
 
 
-def _correction(fa: etree._Element, kind: str) -> Iterator[Problem]:
+def _correction(fa: Node, kind: str) -> Iterator[Problem]:
     if kind not in CORRECTIONS:
         return
     kind_el = _find(fa, "RodzajFaktury")

@@ -36,7 +36,7 @@ def _make_parser() -> etree.XMLParser:
 # and sync may parse from several threads, so the parser is created per call (cheap: ~2 µs).
 
 
-def _mb(size: int) -> str:
+def format_mb(size: int) -> str:
     return f"{size / 1_000_000:.1f}".replace(".", ",")
 
 
@@ -46,12 +46,12 @@ def check_size(data: bytes, source: str) -> None:
         raise UserError(f"Plik {source} jest pusty — to nie jest faktura XML.")
     if size > MAX_SIZE_WITH_ATTACHMENTS:
         raise UserError(
-            f"Plik {source} ma {_mb(size)} MB, a KSeF przyjmuje fakturę do 1 MB (3 MB z załącznikami); "
+            f"Plik {source} ma {format_mb(size)} MB, a KSeF przyjmuje fakturę do 1 MB (3 MB z załącznikami); "
             "plik odrzucono bez wczytywania."
         )
     if size > MAX_SIZE and _ATTACHMENT_TAG.encode() not in data and b"Zalacznik" not in data:
         raise UserError(
-            f"Plik {source} ma {_mb(size)} MB, a faktura bez załączników może mieć najwyżej 1 MB."
+            f"Plik {source} ma {format_mb(size)} MB, a faktura bez załączników może mieć najwyżej 1 MB."
         )
 
 
@@ -86,7 +86,7 @@ def parse_xml(data: bytes, *, source: str = "faktura") -> etree._ElementTree:
         )
     if len(data) > MAX_SIZE and root.find(_ATTACHMENT_TAG) is None:
         raise UserError(
-            f"Plik {source} ma {_mb(len(data))} MB, a faktura bez załączników (Zalacznik) może mieć najwyżej 1 MB."
+            f"Plik {source} ma {format_mb(len(data))} MB, a faktura bez załączników (Zalacznik) może mieć najwyżej 1 MB."
         )
     return tree
 

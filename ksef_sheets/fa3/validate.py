@@ -5,16 +5,19 @@ from __future__ import annotations
 from lxml import etree
 
 from ksef_sheets.errors import UserError
+from ksef_sheets.fa3.model import Invoice
 from ksef_sheets.fa3.problems import Problem, ValidationReport
+from ksef_sheets.fa3.reader import read_invoice
 from ksef_sheets.fa3.rules import check_rules
 from ksef_sheets.fa3.safe_xml import parse_xml, require_invoice_root
 from ksef_sheets.fa3.schema import validate_tree
+from ksef_sheets.fa3.tree import Node
 
 
-def validate_parsed(tree: etree._ElementTree, source: str) -> ValidationReport:
+def validate_parsed(tree: etree._ElementTree, source: str, node: Node | None = None) -> ValidationReport:
     report = ValidationReport(source)
     report.problems.extend(validate_tree(tree))
-    report.problems.extend(check_rules(tree.getroot()))
+    report.problems.extend(check_rules(node if node is not None else Node(tree.getroot())))
     return report
 
 
@@ -24,6 +27,13 @@ def validate_invoice(data: bytes, *, source: str = "faktura") -> ValidationRepor
     tree = parse_xml(data, source=source)
     require_invoice_root(tree, source)
     return validate_parsed(tree, source)
+
+
+def read_and_validate(data: bytes, *, source: str = "faktura") -> tuple[Invoice, ValidationReport]:
+    """``parse_invoice`` and ``validate_invoice`` together, parsing the bytes once."""
+    tree = parse_xml(data, source=source)
+    node = Node(require_invoice_root(tree, source))
+    return read_invoice(node), validate_parsed(tree, source, node)
 
 
 def validate_xsd(data: bytes) -> list[Problem]:
