@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ksef_sheets.office.model import SIZE_LARGE, SIZE_MICRO, SIZE_STANDARD, Client
+from ksef_sheets.office.scenarios import missing_permissions
 
 RECEIVING_START = date(2026, 2, 1)
 LARGE_START = date(2026, 2, 1)
@@ -137,7 +138,7 @@ def jpk_due(today: date) -> date:
 
 
 def client_deadlines(client: Client, today: date) -> list[Deadline]:
-    """The client's upcoming deadlines, earliest first."""
+    """The client's own upcoming deadlines (earliest first), then the next JPK_V7 filing day."""
     found: list[Deadline] = []
     start = client.ksef_obligation_date or obligation_date(client.size)
     if start and start >= today:
@@ -154,8 +155,24 @@ def client_deadlines(client: Client, today: date) -> list[Deadline]:
         found.append(
             Deadline(TOKENS_END, "Koniec ważności tokenów", client.name, "Zastąp token certyfikatem KSeF.")
         )
+    unfinished = missing_permissions(
+        client.scenario,
+        invoice_read=client.perm_invoice_read,
+        invoice_write=client.perm_invoice_write,
+        can_delegate=client.perm_can_delegate,
+    ) or (client.scenario is not None and client.annex_status != "podpisany")
+    if unfinished and today < PENALTIES_START:
+        found.append(
+            Deadline(
+                PENALTIES_START - timedelta(days=1),
+                "Dokończyć wdrożenie przed karami",
+                client.name,
+                "Aneks i uprawnienia wymagane przez scenariusz — od 1.01.2027 kary za faktury poza KSeF.",
+            )
+        )
+    found.sort(key=lambda d: d.when)
+    # The monthly JPK applies to everyone: it comes after the client's own deadlines.
     found.append(
         Deadline(jpk_due(today), "JPK_V7 za poprzedni miesiąc", client.name, "Numery KSeF lub OFF/BFK/DI.")
     )
-    found.sort(key=lambda d: d.when)
     return found

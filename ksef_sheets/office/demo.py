@@ -294,6 +294,9 @@ _EXTRAS: dict[str, _Extra] = {
 }
 
 
+_INDUSTRY_PL = {"B2B software contractor": "programista na kontrakcie B2B"}
+
+
 def demo_clients() -> list[Client]:
     """The ten demo clients as register rows (no fetch results yet)."""
     clients: list[Client] = []
@@ -305,7 +308,7 @@ def demo_clients() -> list[Client]:
                 nip=demo.nip,
                 name=demo.name,
                 legal_form=demo.legal_form,
-                industry=demo.industry,
+                industry=_INDUSTRY_PL.get(demo.industry, demo.industry),
                 address=extra.address,
                 contact_person=extra.contact,
                 email=extra.email,

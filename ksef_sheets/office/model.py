@@ -150,10 +150,10 @@ REGISTER_COLUMNS: tuple[RegisterColumn, ...] = (
     RegisterColumn("Problem pobierania", "fetch_problem", "text", 22, "computed"),
     RegisterColumn("Gotowość", None, "text", 12, "computed"),
     RegisterColumn("Uprawnienia wg scenariusza", None, "text", 14, "computed"),
-    RegisterColumn("Następny krok", "next_step", "text", 40, "computed"),
-    RegisterColumn("Problemy", "problems", "text", 40, "computed"),
+    RegisterColumn("Następny krok", "next_step", "text", 50, "computed"),
+    RegisterColumn("Problemy", "problems", "text", 45, "computed"),
     RegisterColumn("Folder", None, "text", 10, "computed"),
-    RegisterColumn("Uwagi", "notes", "text", 30, "staff"),
+    RegisterColumn("Uwagi", "notes", "text", 40, "staff"),
 )
 
 REGISTER_HEADERS = tuple(c.header for c in REGISTER_COLUMNS)

@@ -16,20 +16,43 @@ READINESS_STATUSES = (READY, PARTLY, NOT_READY, NO_ANSWERS)
 @dataclass(frozen=True)
 class Question:
     field: str
-    text: str
-    # The answer that means "ready" (None: either answer is fine for this client).
+    header: str  # the short column header in the workbook
+    text: str  # the question as the client reads it
+    # The answer that means "ready".
     good_answer: bool
+    # What to clarify when the answer is not the good one.
+    blocker: str = ""
 
 
 QUESTIONS: tuple[Question, ...] = (
-    Question("knows_ksef", "Czy znają Państwo KSeF i swój termin obowiązku?", True),
-    Question("software_integrated", "Czy Państwa program do faktur wysyła faktury do KSeF?", True),
+    Question(
+        "knows_ksef",
+        "Zna KSeF i swój termin?",
+        "Czy znają Państwo KSeF i swój termin obowiązku?",
+        True,
+        "nie zna KSeF — wyślij mail edukacyjny",
+    ),
+    Question(
+        "software_integrated",
+        "Program wysyła do KSeF?",
+        "Czy Państwa program do faktur wysyła faktury do KSeF?",
+        True,
+        "program bez KSeF — zaproponuj aplikację",
+    ),
     Question(
         "needs_registration_help",
+        "Potrzebuje pomocy z logowaniem / ZAW-FA?",
         "Czy potrzebują Państwo pomocy z pierwszym logowaniem do KSeF (ZAW-FA, profil zaufany)?",
         False,
+        "potrzebuje pomocy z pierwszym logowaniem lub ZAW-FA",
     ),
-    Question("will_authorise_office", "Czy nadadzą Państwo biuru uprawnienia w KSeF?", True),
+    Question(
+        "will_authorise_office",
+        "Nada biuru uprawnienia?",
+        "Czy nadadzą Państwo biuru uprawnienia w KSeF?",
+        True,
+        "nie chce upoważnić biura — rozważ scenariusz 1",
+    ),
 )
 
 
@@ -51,14 +74,14 @@ def _good(question: Question, answer: bool, scenario: int | None) -> bool:
 def readiness(client: Client) -> Readiness:
     """How ready a client is for KSeF work with the office, from its questionnaire answers."""
     answers = {q.field: getattr(client, q.field) for q in QUESTIONS}
-    unanswered = tuple(q.text for q in QUESTIONS if answers[q.field] is None)
+    unanswered = tuple(q.header for q in QUESTIONS if answers[q.field] is None)
     if len(unanswered) == len(QUESTIONS):
         return Readiness(0, NO_ANSWERS, unanswered, ())
     good = [
         q for q in QUESTIONS if answers[q.field] is not None and _good(q, answers[q.field], client.scenario)
     ]
     blockers = tuple(
-        q.text
+        q.blocker
         for q in QUESTIONS
         if answers[q.field] is not None and not _good(q, answers[q.field], client.scenario)
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -55,6 +55,7 @@ class Col:
     # Written by the toolkit on every refresh; other columns are written only when a row is created.
     computed: bool = False
     note: str = ""
+    center: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def add_table(
     start_col: int = 1,
     rows: Sequence[dict[str, Any]] = (),
     style: str = "TableStyleMedium2",
+    widen_only: bool = False,
 ) -> str:
     """Write a header and ``rows`` and wrap them in an Excel Table; returns its ref."""
     for i, col in enumerate(columns):
@@ -117,7 +119,7 @@ def add_table(
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         letter = get_column_letter(start_col + i)
         current = ws.column_dimensions[letter].width
-        if not current or current < col.width:
+        if not widen_only or not current or current < col.width:
             ws.column_dimensions[letter].width = col.width
     body = list(rows) or [{}]
     for r, row in enumerate(body, start=header_row + 1):
@@ -126,7 +128,6 @@ def add_table(
             style_data_cell(cell, col)
             value = row.get(col.header)
             put_value(cell, value)
-    ws.row_dimensions[header_row].height = 30
     last = header_row + len(body)
     ref = (
         f"{get_column_letter(start_col)}{header_row}:{get_column_letter(start_col + len(columns) - 1)}{last}"
@@ -134,13 +135,16 @@ def add_table(
     table = Table(displayName=name, ref=ref)
     table.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True, showColumnStripes=False)
     ws.add_table(table)
+    fit_rows(ws, ref, grow_only=True)
     return ref
 
 
 def style_data_cell(cell: Any, col: Col) -> None:
     if col.fmt:
         cell.number_format = col.fmt
-    cell.alignment = Alignment(wrap_text=col.wrap, vertical="top")
+    cell.alignment = Alignment(
+        wrap_text=col.wrap, vertical="top", horizontal="center" if col.center else None
+    )
     cell.border = Border(bottom=THIN)
 
 
@@ -240,6 +244,8 @@ def create_table_sheet(
     add_validation(ws, spec)
     add_rules(ws, spec)
     ws.freeze_panes = ws.cell(row=FIRST_ROW, column=1 + spec.freeze_cols)
+    if spec.freeze_cols:
+        ws.print_title_cols = f"A:{get_column_letter(spec.freeze_cols)}"
     print_setup(
         ws,
         landscape=spec.landscape,
@@ -249,3 +255,45 @@ def create_table_sheet(
     )
     ws.sheet_view.zoomScale = 90
     return ws
+
+
+def _lines(text: str, width: float) -> int:
+    per_line = max(4, int(width * 1.05))
+    total = 0
+    for part in text.split("\n"):
+        words = part.split()
+        line, count = 0, 1
+        for word in words:
+            extra = len(word) + (1 if line else 0)
+            if line and line + extra > per_line:
+                count += 1
+                line = len(word)
+            else:
+                line += extra
+            while line > per_line:  # a word longer than the column
+                count += 1
+                line -= per_line
+        total += count
+    return max(1, total)
+
+
+def fit_rows(ws: Worksheet, ref: str, *, header_bold: bool = True, grow_only: bool = False) -> None:
+    """Set row heights for wrapped text: neither Excel nor LibreOffice re-measures rows on load."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    widths = {
+        c: (ws.column_dimensions[get_column_letter(c)].width or 9.0) for c in range(min_col, max_col + 1)
+    }
+    for r in range(min_row, max_row + 1):
+        lines = 1
+        for c in range(min_col, max_col + 1):
+            cell = ws.cell(row=r, column=c)
+            if cell.value is None or not (cell.alignment and cell.alignment.wrap_text):
+                continue
+            text = str(cell.value)
+            width = widths[c] * (0.9 if r == min_row and header_bold else 1.0)
+            lines = max(lines, _lines(text, width))
+        height = 15.0 * lines + (3 if lines > 1 else 0)
+        current = ws.row_dimensions[r].height
+        if grow_only and current and current >= height:
+            continue
+        ws.row_dimensions[r].height = height

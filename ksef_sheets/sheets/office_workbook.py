@@ -72,6 +72,7 @@ from ksef_sheets.sheets.office_layout import (
     TableSheet,
     add_table,
     create_table_sheet,
+    fit_rows,
     print_setup,
     write_title,
 )
@@ -137,11 +138,12 @@ CLIENTS_SPEC = TableSheet(
             wrap=c.header in _WRAP,
             computed=c.owner == "computed",
             note=c.note,
+            center=c.kind in ("bool", "flag", "scenario") or c.header in ("Gotowość", "Folder"),
         )
         for c in REGISTER_COLUMNS
     ),
     key=("NIP",),
-    fit_width=2,
+    fit_width=3,
     freeze_cols=2,
     rules=(
         (
@@ -197,8 +199,8 @@ READINESS_SPEC = TableSheet(
     columns=(
         Col("NIP", 13, FMT_TEXT, computed=True),
         Col("Klient", 32, wrap=True, computed=True),
-        Col("Scenariusz", 10, computed=True),
-        *(Col(q.text, 20, wrap=True, computed=True) for q in QUESTIONS),
+        Col("Scenariusz", 10, computed=True, center=True),
+        *(Col(q.header, 15, wrap=True, computed=True, center=True) for q in QUESTIONS),
         Col("Wynik", 8, FMT_PERCENT, computed=True),
         Col("Status", 12, computed=True),
         Col("Do wyjaśnienia", 40, wrap=True, computed=True),
@@ -223,7 +225,7 @@ CHECKLIST_SPEC = TableSheet(
         "Uzupełniajcie Odpowiedzialny, Termin i Status; zaległe zadania świecą na czerwono."
     ),
     columns=(
-        Col("Lp.", 6, FMT_TEXT),
+        Col("Lp.", 6, FMT_TEXT, center=True),
         Col("Krok", 22, wrap=True),
         Col("Zadanie", 62, wrap=True),
         Col("Odpowiedzialny", 18),
@@ -248,9 +250,9 @@ PLAN_SPEC = TableSheet(
         "program wpisuje sam, gdy rejestr to pokazuje."
     ),
     columns=(
-        Col("Etap", 34, wrap=True),
+        Col("Etap", 42, wrap=True),
         Col("NIP", 13, FMT_TEXT),
-        Col("Klient", 32, wrap=True, computed=True),
+        Col("Klient", 38, wrap=True, computed=True),
         Col("Termin", 12, FMT_DATE),
         Col("Status", 13, choices=TASK_STATUSES),
         Col("Odpowiedzialny", 18),
@@ -288,7 +290,7 @@ FAQ_SPEC = TableSheet(
     title="FAQ — pytania klientów o KSeF",
     subtitle="Odpowiedzi gotowe do wklejenia w e-mail. Możecie je zmieniać — program ich nie nadpisze.",
     columns=(
-        Col("Lp.", 5, FMT_INT),
+        Col("Lp.", 5, FMT_INT, center=True),
         Col("Temat", 16, wrap=True),
         Col("Pytanie klienta", 30, wrap=True),
         Col("Odpowiedź biura (do wklejenia w e-mail)", 100, wrap=True),
@@ -440,32 +442,38 @@ def _readiness_rows(clients: Iterable[Client]) -> list[dict[str, Any]]:
             else "wyślij ankietę",
         }
         for q in QUESTIONS:
-            row[q.text] = _yes_no(getattr(c, q.field))
+            row[q.header] = _yes_no(getattr(c, q.field))
         rows.append(row)
     return rows
 
 
-def _checklist_rows(start: date, demo: bool) -> list[dict[str, Any]]:
+# A demo office mid-rollout: what is done, what is in progress (one of it overdue), what is ahead.
+_DEMO_DONE = {"1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "4.1", "5.2"}
+_DEMO_OVERDUE = {"4.2"}
+_DEMO_OWNERS = {"1.": "Anna Kowalska", "2.": "Marek Wójcik", "3.": "Ewa Lis"}
+
+
+def _checklist_rows(start: date, today: date, demo: bool) -> list[dict[str, Any]]:
     rows = []
     for item in content.CHECKLIST:
         due = start + timedelta(days=item.days)
         status = STATUS_TODO
+        owner = "właściciel biura" if item.number.startswith(("4.", "5.")) else ""
         if demo:
-            step = int(item.number.split(".")[0])
-            status = STATUS_DONE if step <= 2 or item.number in ("3.1", "4.1") else STATUS_DOING
-            if item.number in ("4.4", "5.4"):
-                status = STATUS_TODO
-            due = (
-                start + timedelta(days=item.days - 60)
-                if status != STATUS_TODO
-                else start + timedelta(days=item.days)
-            )
+            owner = _DEMO_OWNERS.get(item.number[:2], owner)
+            if item.number in _DEMO_DONE:
+                status = STATUS_DONE
+            elif item.number in _DEMO_OVERDUE:
+                status, due = STATUS_DOING, today - timedelta(days=5)
+            else:
+                status = STATUS_DOING if item.number < "4.4" else STATUS_TODO
+                due = today + timedelta(days=item.days // 2)
         rows.append(
             {
                 "Lp.": item.number,
                 "Krok": f"{item.number.split('.')[0]}. {item.step}",
                 "Zadanie": item.task,
-                "Odpowiedzialny": "właściciel biura" if item.number.startswith(("4.", "5.")) else "",
+                "Odpowiedzialny": owner,
                 "Termin": due,
                 "Status": status,
             }
@@ -636,6 +644,12 @@ def _sync_table_sheet(
     if after_merge:
         after_merge(rows)
     tables.write_table(spec.table, rows, headers=spec.headers)
+    _fit(tables, spec.table)
+
+
+def _fit(tables: OpenpyxlTables, table_name: str) -> None:
+    ws, table = tables._find(table_name)
+    fit_rows(ws, table.ref)
 
 
 def _index_for(wb: Workbook, sheet: str) -> int:
@@ -686,17 +700,16 @@ def _rebuild_dashboard(wb: Workbook, tables: OpenpyxlTables, config: OfficeConfi
         3,
         "",
     )
-    ws["A3"].value = "Biuro:"
-    ws["B3"].value = config.office_name
-    ws["C3"].value = config.office_nip
-    ws["C3"].number_format = FMT_TEXT
-    ws["D3"].value = now.replace(microsecond=0, tzinfo=None)
-    ws["D3"].number_format = FMT_DATETIME
-    for cell in ("A3", "B3", "C3", "D3"):
+    ws["A3"].value = config.office_name
+    ws["B3"].value = config.office_nip
+    ws["B3"].number_format = FMT_TEXT
+    ws["C3"].value = now.replace(microsecond=0, tzinfo=None)
+    ws["C3"].number_format = '"odświeżono "dd.mm.yyyy hh:mm'
+    for cell in ("A3", "B3", "C3"):
         ws[cell].font = Font(size=9, color="595959")
-    tables.define_name("BiuroNazwa", SHEET_DASHBOARD, "B3")
-    tables.define_name("BiuroNIP", SHEET_DASHBOARD, "C3")
-    tables.define_name("Odswiezono", SHEET_DASHBOARD, "D3")
+    tables.define_name("BiuroNazwa", SHEET_DASHBOARD, "A3")
+    tables.define_name("BiuroNIP", SHEET_DASHBOARD, "B3")
+    tables.define_name("Odswiezono", SHEET_DASHBOARD, "C3")
 
     nip = _column_range(tables, "NIP")
     scen = _column_range(tables, "Scenariusz")
@@ -791,13 +804,13 @@ def _rebuild_dashboard(wb: Workbook, tables: OpenpyxlTables, config: OfficeConfi
             "Przejdź": Link(SHEET_CLIENTS, clients_link),
         }
     )
-    cols = (Col("Wskaźnik", 46), Col("Liczba", 14, FMT_INT), Col("Przejdź", 22))
+    cols = (Col("Wskaźnik", 44), Col("Liczba", 13, FMT_INT), Col("Przejdź", 20))
     add_table(ws, "Pulpit", cols, HEADER_ROW, rows=rows)
     fee_row = HEADER_ROW + len(rows)
     ws.cell(row=fee_row, column=2).number_format = FMT_PLN
     for r in range(HEADER_ROW + 1, fee_row + 1):
         ws.cell(row=r, column=2).font = Font(bold=True, size=12, color=NAVY)
-        ws.cell(row=r, column=2).alignment = Alignment(horizontal="right")
+        ws.cell(row=r, column=2).alignment = Alignment(horizontal="right", vertical="top")
     # Highlight the counts that need action when they are above zero.
     from openpyxl.formatting.rule import FormulaRule
 
@@ -808,9 +821,7 @@ def _rebuild_dashboard(wb: Workbook, tables: OpenpyxlTables, config: OfficeConfi
                 f"B{r}", FormulaRule(formula=[f"B{r}>0"], fill=FILL_RED, font=FONT_RED)
             )
 
-    nav_row = fee_row + 3
-    ws.cell(row=nav_row - 1, column=1).value = "Arkusze skoroszytu"
-    ws.cell(row=nav_row - 1, column=1).font = Font(bold=True, size=12, color=NAVY)
+    nav_row = HEADER_ROW
     nav = [
         (SHEET_CLIENTS, "rejestr klientów: dane, scenariusz, uprawnienia, upoważnienia, następny krok"),
         (SHEET_SCENARIOS, "trzy scenariusze współpracy obok siebie i ilu klientów wybrało każdy"),
@@ -824,14 +835,15 @@ def _rebuild_dashboard(wb: Workbook, tables: OpenpyxlTables, config: OfficeConfi
     add_table(
         ws,
         "Arkusze",
-        (Col("Arkusz", 46), Col("Do czego służy", 70, wrap=True)),
+        (Col("Arkusz", 20), Col("Do czego służy", 50, wrap=True)),
         nav_row,
+        start_col=5,
         rows=[{"Arkusz": Link(s, f"#'{s}'!A1"), "Do czego służy": d} for s, d in nav],
         style="TableStyleLight9",
     )
-    ws.column_dimensions["C"].width = 70
+    ws.column_dimensions["D"].width = 3
     ws.freeze_panes = None
-    print_setup(ws, landscape=False, fit_width=1, title_rows="", office=office_line)
+    print_setup(ws, landscape=True, fit_width=1, title_rows="", office=office_line)
 
 
 def _rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeConfig, today: date) -> None:
@@ -849,11 +861,11 @@ def _rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeCo
         office_line,
     )
     dl_cols = (
-        Col("Data", 12, FMT_DATE),
+        Col("Data", 16, FMT_DATE),
         Col("Termin", 36, wrap=True),
         Col("Kogo dotyczy", 36, wrap=True),
         Col("Szczegóły", 60, wrap=True),
-        Col("Dni", 8, FMT_INT),
+        Col("Za ile dni", 10, FMT_INT),
     )
     dl_rows = [
         {
@@ -861,7 +873,7 @@ def _rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeCo
             "Termin": d.title,
             "Kogo dotyczy": d.who,
             "Szczegóły": d.details,
-            "Dni": (d.when - today).days,
+            "Za ile dni": (d.when - today).days if d.when >= today else None,
         }
         for d in KSEF_DEADLINES
     ]
@@ -883,7 +895,7 @@ def _rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeCo
     ws.cell(row=row - 1, column=1).value = "Tryby offline — termin dosłania faktury do KSeF"
     ws.cell(row=row - 1, column=1).font = Font(bold=True, size=12, color=NAVY)
     off_cols = (
-        Col("Tryb", 12, wrap=True),
+        Col("Tryb", 16, wrap=True),
         Col("Kiedy", 36, wrap=True),
         Col("Odpowiada", 36),
         Col("Termin wysłania do KSeF", 60, wrap=True),
@@ -905,16 +917,17 @@ def _rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeCo
             for m in OFFLINE_MODES
         ],
         style="TableStyleMedium7",
+        widen_only=True,
     )
     row = range_boundaries(ref)[3] + 3
     ws.cell(row=row - 1, column=1).value = "Najbliższy termin każdego klienta"
     ws.cell(row=row - 1, column=1).font = Font(bold=True, size=12, color=NAVY)
     client_cols = (
-        Col("Data", 12, FMT_DATE),
+        Col("Data", 16, FMT_DATE),
         Col("Klient", 36, wrap=True),
         Col("NIP", 36, FMT_TEXT),
         Col("Czego dotyczy", 60, wrap=True),
-        Col("Dni", 8, FMT_INT),
+        Col("Za ile dni", 10, FMT_INT),
     )
     client_rows = []
     for c in clients:
@@ -928,11 +941,13 @@ def _rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeCo
                 "Klient": _client_link(c),
                 "NIP": c.nip,
                 "Czego dotyczy": f"{first.title}. {first.details}",
-                "Dni": (first.when - today).days,
+                "Za ile dni": (first.when - today).days,
             }
         )
     client_rows.sort(key=lambda r: (r["Data"], r["NIP"]))
-    add_table(ws, "TerminyKlientow", client_cols, row, rows=client_rows, style="TableStyleMedium4")
+    add_table(
+        ws, "TerminyKlientow", client_cols, row, rows=client_rows, style="TableStyleMedium4", widen_only=True
+    )
     ws.freeze_panes = None
     print_setup(ws, landscape=True, fit_width=1, title_rows="", office=office_line)
 
@@ -966,14 +981,16 @@ def refresh_workbook(
     numbers = _numbers_after_write(tables, rows)
     result = _register_rows_refreshed(rows, numbers, folder, today)
     tables.write_table(TABLE_CLIENTS, rows, headers=REGISTER_HEADERS)
+    _fit(tables, TABLE_CLIENTS)
     clients = result.clients
-    start = today
+    # A demo office is mid-rollout: its plan started a few months ago.
+    start = today - timedelta(days=100) if demo else today
     scen_range = _column_range(tables, "Scenariusz")
     _sync_table_sheet(
         wb, tables, SCENARIOS_SPEC, _scenario_rows(scen_range), office_line, computed_keys=[(TOPIC_COUNT,)]
     )
     _sync_table_sheet(wb, tables, READINESS_SPEC, _readiness_rows(clients), office_line)
-    _sync_table_sheet(wb, tables, CHECKLIST_SPEC, _checklist_rows(start, demo), office_line)
+    _sync_table_sheet(wb, tables, CHECKLIST_SPEC, _checklist_rows(start, today, demo), office_line)
     plan_rows, done = _plan_rows(clients, start)
 
     def mark_done(rows: list[dict[str, Any]]) -> None:
