@@ -37,6 +37,11 @@ def _trace_id() -> str:
     return secrets.token_hex(16)
 
 
+def _without_none(body: dict[str, Any]) -> dict[str, Any]:
+    # Optional members are left out rather than sent as null (openapi.json marks few as nullable).
+    return {k: v for k, v in body.items() if v is not None}
+
+
 def wants_problem_details(request: Request | None) -> bool:
     if request is None:
         return False
@@ -69,13 +74,14 @@ def ksef_error(
             "exceptionDetailList": [
                 {"exceptionCode": code, "exceptionDescription": description, "details": list(details or [])}
             ],
-            "referenceNumber": reference_number,
             "serviceCode": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00",
             "serviceCtx": "srvEMULATOR",
             "serviceName": "ksef-sheets-emulator",
             "timestamp": _timestamp(),
         }
     }
+    if reference_number:
+        body["exception"]["referenceNumber"] = reference_number
     return JSONResponse(body, status_code=status)
 
 
@@ -102,7 +108,12 @@ def unauthorized(
         "timestamp": _timestamp(),
     }
     return EmulatorHTTPError(
-        JSONResponse(body, status_code=401, media_type=PROBLEM_JSON, headers={"WWW-Authenticate": "Bearer"})
+        JSONResponse(
+            _without_none(body),
+            status_code=401,
+            media_type=PROBLEM_JSON,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     )
 
 
@@ -123,7 +134,7 @@ def forbidden(
         "traceId": _trace_id(),
         "timestamp": _timestamp(),
     }
-    return EmulatorHTTPError(JSONResponse(body, status_code=403, media_type=PROBLEM_JSON))
+    return EmulatorHTTPError(JSONResponse(_without_none(body), status_code=403, media_type=PROBLEM_JSON))
 
 
 def gone(detail: str, *, request: Request | None = None) -> EmulatorHTTPError:

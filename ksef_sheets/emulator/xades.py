@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 from lxml import etree
-from signxml import SignatureConfiguration, XMLVerifier
+from signxml import CanonicalizationMethod, SignatureConfiguration, XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
 
 NS_20 = "http://ksef.mf.gov.pl/auth/token/2.0"
@@ -254,17 +254,28 @@ def verify_auth_request(data: bytes) -> AuthTokenRequest:
     signature = signatures[0]
     cert = _embedded_certificate(signature)
     _check_key(cert)
-    config = SignatureConfiguration(
-        expect_references=True,
-        signature_methods=frozenset(SignatureConfiguration().signature_methods),
-        digest_algorithms=frozenset(SignatureConfiguration().digest_algorithms),
-    )
-    try:
-        results = XMLVerifier().verify(data, x509_cert=cert, expect_config=config, parser=_parser())
-    except (InvalidSignature, InvalidDigest, InvalidCertificate, InvalidInput) as exc:
-        raise XadesError(9105, "Nieprawidłowy podpis.", [str(exc)[:300]]) from None
-    except (etree.LxmlError, ValueError) as exc:
-        raise XadesError(9101, "Nieprawidłowy dokument.", [str(exc)[:300]]) from None
+    results: Any = None
+    last_error: Exception | None = None
+    # A Reference without Transforms is canonicalised with the verifier's default method: signxml
+    # signs such references with C14N 1.1, XML-DSig (and .NET/Java signers) mean C14N 1.0.
+    for c14n in (CanonicalizationMethod.CANONICAL_XML_1_1, CanonicalizationMethod.CANONICAL_XML_1_0):
+        config = SignatureConfiguration(
+            expect_references=True,
+            default_reference_c14n_method=c14n,
+            # Validity is judged by the caller on the emulator clock (status 460), not here.
+            verification_time=cert.not_valid_before_utc,
+        )
+        try:
+            results = XMLVerifier().verify(data, x509_cert=cert, expect_config=config, parser=_parser())
+            break
+        except InvalidDigest as exc:
+            last_error = exc
+        except (InvalidSignature, InvalidCertificate, InvalidInput) as exc:
+            raise XadesError(9105, "Nieprawidłowy podpis.", [str(exc)[:300]]) from None
+        except (etree.LxmlError, ValueError) as exc:
+            raise XadesError(9101, "Nieprawidłowy dokument.", [str(exc)[:300]]) from None
+    if results is None:
+        raise XadesError(9105, "Nieprawidłowy podpis.", [str(last_error)[:300]])
     result_list = results if isinstance(results, list) else [results]
     signed_ids: set[str] = set()
     request_el: etree._Element | None = None
