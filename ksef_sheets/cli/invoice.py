@@ -313,12 +313,12 @@ def validate(files: FilesArgument, as_json: JsonOption = False) -> None:
         status = Text("✓ " if not errors else "✗ ", style="green" if not errors else "red")
         status.append_text(_t(path))
         status.append(f" — błędy: {len(errors)}, ostrzeżenia: {len(warnings)}")
-        console.print(status)
+        console.print(status, soft_wrap=True)
         if report is not None:
             if report.problems:
-                console.print(_problems_text(report))
+                console.print(_problems_text(report), soft_wrap=True)
         else:
-            console.print(_t(errors[0]["message"]), style="red")
+            console.print(_t(errors[0]["message"]), style="red", soft_wrap=True)
     if as_json:
         print_json(results[0] if len(results) == 1 else results)
     if failed:

@@ -68,7 +68,10 @@ def parse_xml(data: bytes, *, source: str = "faktura") -> etree._ElementTree:
     check_size(data, source)
     if not _looks_like_xml(data):
         raise UserError(f"Plik {source} nie jest plikiem XML (nie zaczyna się od znacznika „<”).")
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    head = data
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: look at the decoded prologue
+        head = data[:65536].decode("utf-16", "ignore").encode("utf-8", "ignore")
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise UserError(
             f"Plik {source} zawiera deklarację DOCTYPE/ENTITY — faktura FA(3) nie może jej mieć; "
             "plik odrzucono ze względów bezpieczeństwa."
@@ -116,7 +119,9 @@ _SYNTAX_HINTS = (
     ("not well-formed (invalid token)", "niedozwolony znak"),
     ("Input is not proper UTF-8", "tekst nie jest poprawnie zakodowany w UTF-8"),
     ("Char 0x", "niedozwolony znak"),
+    ("amplification", "niedozwolone rozwijanie encji (możliwy atak „billion laughs”)"),
     ("Entity", "niedozwolone odwołanie do encji"),
+    ("entity", "niedozwolone odwołanie do encji"),
     ("AttValue", "błędna wartość atrybutu"),
     ("Couldn't find end of Start Tag", "niedokończony znacznik"),
     ("xmlParseEntityRef: no name", "znak „&” bez nazwy encji (powinno być &amp;)"),

@@ -114,7 +114,7 @@ def translate(message: str) -> tuple[str, str, str]:
 
     if rest.startswith("This element is not expected"):
         exp = _expected(rest)
-        tail = f"; w tym miejscu oczekiwano: {exp}" if exp else ""
+        tail = f"; oczekiwano: {exp}" if exp else ""
         return "XSD_UNEXPECTED", element, f"Element {element} jest w tym miejscu niedozwolony{tail}."
     if rest.startswith("Missing child element"):
         exp = _expected(rest)
@@ -188,7 +188,7 @@ def translate(message: str) -> tuple[str, str, str]:
         return (
             "XSD_ENUM",
             element,
-            f"{target.capitalize()} musi mieć wartość „{fixed.group(1) if fixed else ''}”.",
+            f"{target[:1].upper()}{target[1:]} musi mieć wartość „{fixed.group(1) if fixed else ''}”.",
         )
     if "Character content other than whitespace is not allowed" in rest:
         return (
