@@ -25,7 +25,16 @@ from ksef_sheets.files import ensure_writable
 from ksef_sheets.identifiers import is_valid_nip, nip_problem, normalize_nip
 from ksef_sheets.office.convert import client_from_row, client_to_row
 from ksef_sheets.office.demo import demo_clients
+from ksef_sheets.office.importer import (
+    IMPORT_OWNED,
+    READINESS_HEADERS,
+    ImportReport,
+    merge_into_register,
+    read_source,
+    validate_rows,
+)
 from ksef_sheets.office.model import Client
+from ksef_sheets.office.questionnaire import read_answers, write_questionnaire
 from ksef_sheets.office.rules import client_problems
 from ksef_sheets.sheets.office_workbook import (
     RefreshResult,
@@ -149,6 +158,70 @@ def check_clients(folder: OfficeFolder, *, today: date | None = None) -> CheckRe
     wb = open_office_workbook(folder.office_workbook)
     result = _refresh_and_save(folder, wb, today=today)
     return CheckReport(len(result.clients), result.problems, result.secrets_removed)
+
+
+def import_clients(folder: OfficeFolder, path: Path, *, today: date | None = None) -> ImportReport:
+    """Import a client list (CSV/XLSX) into the register; bad rows are reported, good ones imported."""
+    source = read_source(path)
+    good, errors = validate_rows(source)
+    report = ImportReport(errors=errors, ignored_headers=source.ignored_headers)
+    return _apply(folder, good, report, today=today, owned=IMPORT_OWNED, allow_new=True)
+
+
+def import_readiness(folder: OfficeFolder, path: Path, *, today: date | None = None) -> ImportReport:
+    """Read questionnaire answers (a filled ankieta-ksef.xlsx or a table of answers) into the register."""
+    source = read_answers(path)
+    answer_headers = set(READINESS_HEADERS)
+    if not any(answer_headers & set(record) for _, record in source.rows):
+        raise UserError(
+            f"W pliku {path} nie ma odpowiedzi z ankiety (kolumn takich jak „Zna KSeF”, „Upoważni biuro”)."
+        )
+    good, errors = validate_rows(source, require=())
+    report = ImportReport(errors=errors, ignored_headers=source.ignored_headers)
+    return _apply(folder, good, report, today=today, owned=READINESS_HEADERS, allow_new=False)
+
+
+def _apply(
+    folder: OfficeFolder,
+    good: list[tuple[int, dict[str, Any]]],
+    report: ImportReport,
+    *,
+    today: date | None,
+    owned: tuple[str, ...],
+    allow_new: bool,
+) -> ImportReport:
+    if not good:
+        return report
+    ensure_writable(folder.office_workbook)
+    wb = open_office_workbook(folder.office_workbook)
+    numbers = {typed["NIP"]: number for number, typed in good}
+
+    def change(rows: list[dict[str, Any]], _numbers: list[int]) -> list[dict[str, Any]]:
+        return merge_into_register(
+            rows, good, owned=owned, report=report, allow_new=allow_new, numbers=numbers
+        )
+
+    _refresh_and_save(folder, wb, today=today, change=change)
+    report.errors.sort(key=lambda e: e.row)
+    return report
+
+
+def write_questionnaires(folder: OfficeFolder, nips: list[str] | None = None) -> list[Path]:
+    """``ankieta-ksef.xlsx`` in each chosen client's documents folder (all clients by default)."""
+    config = folder.load_config()
+    clients = load_clients(folder)
+    wanted = {normalize_nip(n) for n in nips} if nips else None
+    if wanted:
+        unknown = wanted - {c.nip for c in clients}
+        if unknown:
+            raise UserError(f"Nie ma w rejestrze klienta o NIP {', '.join(sorted(unknown))}.")
+    written: list[Path] = []
+    for client in clients:
+        if wanted is not None and client.nip not in wanted:
+            continue
+        target = folder.documents_dir(client.nip) / "ankieta-ksef.xlsx"
+        written.append(write_questionnaire(target, client, config))
+    return written
 
 
 def init_office(
