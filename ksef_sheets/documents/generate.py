@@ -238,7 +238,8 @@ def load_register(folder: OfficeFolder) -> list[Client]:
     """The office register (``biuro.xlsx``, table Klienci), read by the office part."""
     from ksef_sheets.office.register import load_clients  # the office part owns the register
 
-    return list(load_clients(folder))
+    loaded: Any = load_clients(folder)
+    return list(getattr(loaded, "clients", loaded))
 
 
 def generate_documents(
