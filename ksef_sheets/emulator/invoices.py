@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,10 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 FA3_NS = "http://crd.gov.pl/wzor/2025/06/25/13775/"
 FA3_FORM_CODE: dict[str, str] = {"systemCode": "FA (3)", "schemaVersion": "1-0E", "value": "FA"}
 INVOICE_READ = {"InvoiceRead"}
+KSEF_NUMBER_PATTERN = re.compile(
+    r"^([1-9](\d[1-9]|[1-9]\d)\d{7})-(20[2-9][0-9]|2[1-9]\d{2}|[3-9]\d{3})(0[1-9]|1[0-2])"
+    r"(0[1-9]|[12]\d|3[01])-([0-9A-F]{6})-?([0-9A-F]{6})-([0-9A-F]{2})$"
+)  # the spec's KsefNumber pattern (format only; the checksum is not part of it)
 MAX_INVOICE_BYTES = 3_000_000  # the bigger of the two KSeF limits (with attachments, §11)
 
 # RodzajFaktury → InvoiceMetadata.invoiceType (PROTOCOL.md §20)
@@ -764,13 +769,6 @@ class InvoiceStore:
             end = parse_query_datetime(rng.to) if rng.to else now
         except ValueError as exc:
             raise validation_error([f"dateRange: nieprawidłowa data ({exc})."], request=request) from None
-        if end < start:
-            raise validation_error(["dateRange: data 'to' jest wcześniejsza niż 'from'."], request=request)
-        if not within_three_months(start, end):
-            raise validation_error(
-                ["dateRange: zakres dat nie może przekraczać 3 miesięcy."],
-                request=request,
-            )
         hwm = self.hwm() if rng.date_type == "PermanentStorage" else None
         if rng.restrict_to_hwm:
             current_hwm = self.hwm()
@@ -784,6 +782,14 @@ class InvoiceStore:
                     ],
                     request=request,
                 )
+        if end < start:
+            raise validation_error(["dateRange: data 'to' jest wcześniejsza niż 'from'."], request=request)
+        if not within_three_months(start, end):
+            raise validation_error(
+                ["dateRange: zakres dat nie może przekraczać 3 miesięcy."],
+                request=request,
+            )
+        if rng.restrict_to_hwm:
             end = min(end, current_hwm)
         if filters.ksef_number is not None and not is_valid_ksef_number(filters.ksef_number):
             raise validation_error(["ksefNumber: nieprawidłowy numer KSeF."], request=request)
@@ -918,7 +924,7 @@ def routes(emu: Emulator) -> list[BaseRoute]:
         ctx = await emu.authorize(request, any_of=INVOICE_READ)
         emu.limits.check(request, ctx, "invoiceDownload")
         number = request.path_params["ksefNumber"]
-        if not is_valid_ksef_number(number):
+        if not KSEF_NUMBER_PATTERN.match(number):
             raise validation_error(
                 [f"ksefNumber: '{number}' nie jest prawidłowym numerem KSeF."], request=request
             )

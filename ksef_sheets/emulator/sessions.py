@@ -560,7 +560,7 @@ class SessionService:
                 upoDownloadUrlExpirationDate=iso_ms(expires),
                 invoicingMode=row["mode"],
             )
-        return out
+        return {k: v for k, v in out.items() if v is not None}
 
     def session_json(self, row: sqlite3.Row) -> dict[str, Any]:
         table = ONLINE_STATUS if row["kind"] == "Online" else BATCH_STATUS
@@ -577,11 +577,12 @@ class SessionService:
             "status": status,
             "dateCreated": iso_ms(from_us(row["created_us"])),
             "dateUpdated": iso_ms(from_us(row["updated_us"])),
-            "validUntil": iso_ms(from_us(row["valid_until_us"])) if row["valid_until_us"] else None,
             "invoiceCount": counts[0],
             "successfulInvoiceCount": counts[1],
             "failedInvoiceCount": counts[2],
         }
+        if row["valid_until_us"]:
+            out["validUntil"] = iso_ms(from_us(row["valid_until_us"]))
         if code == 200:
             expires = self.emu.clock.now() + LINK_LIFETIME
             pages = self.db.execute(
@@ -1121,7 +1122,7 @@ def routes(emu: Emulator) -> list[BaseRoute]:
                     "status": view["status"],
                     "dateCreated": view["dateCreated"],
                     "dateUpdated": view["dateUpdated"],
-                    "validUntil": view["validUntil"],
+                    **({"validUntil": view["validUntil"]} if view.get("validUntil") else {}),
                     "totalInvoiceCount": view["invoiceCount"],
                     "successfulInvoiceCount": view["successfulInvoiceCount"],
                     "failedInvoiceCount": view["failedInvoiceCount"],
