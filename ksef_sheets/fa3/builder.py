@@ -10,6 +10,7 @@ XSD and the business rules before it is returned, so a broken invoice never leav
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
@@ -22,6 +23,8 @@ from ksef_sheets.fa3.rates import BUCKETS, RATE_CODES, fmt_decimal, fmt_money, m
 from ksef_sheets.fa3.safe_xml import NS
 from ksef_sheets.fa3.sales import ADVANCE_KINDS, CORRECTION_KINDS, Party, SalesInvoice, SalesLine
 
+# Characters XML 1.0 cannot hold (lxml would refuse them with a ValueError).
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EARLIEST_CREATED = datetime(2025, 9, 1, tzinfo=UTC)  # DataWytworzeniaFa minInclusive in the XSD
 
 
@@ -130,6 +133,12 @@ def _check(inv: SalesInvoice) -> None:
         raise UserError(f"{where}: sprzedawca (Podmiot1) musi mieć NIP.")
     if not inv.seller.address1:
         raise UserError(f"{where}: podaj adres sprzedawcy (Podmiot1/Adres).")
+    for pair in (("23", "22"), ("8", "7"), ("4", "3")):
+        if all(any(ln.rate == r for ln in inv.lines) for r in pair):
+            raise UserError(
+                f"{where}: stawki {pair[0]}% i {pair[1]}% nie mogą wystąpić na jednej fakturze "
+                "(obie wykazuje się w tym samym polu podsumowania)."
+            )
     if inv.currency != "PLN" and inv.exchange_rate is None and not all(ln.exchange_rate for ln in inv.lines):
         raise UserError(f"{where}: faktura w walucie {inv.currency} wymaga kursu waluty (KursWaluty).")
     if inv.kind in CORRECTION_KINDS and inv.correction is None:
@@ -169,6 +178,10 @@ class _Writer:
     def sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
         el = etree.SubElement(parent, f"{{{NS}}}{name}")
         if text is not None:
+            if _ILLEGAL_XML.search(text):
+                raise UserError(
+                    f"Pole {name} zawiera znaki sterujące, których faktura XML nie może zawierać: „{_ILLEGAL_XML.sub('?', text)[:60]}”."
+                )
             el.text = text
         return el
 
