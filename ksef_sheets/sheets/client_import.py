@@ -123,6 +123,22 @@ class ImportReport:
                     return item.code
         return None
 
+    def summary_lines(self) -> list[str]:
+        """What a person reads after the import: totals, then every conflict and warning."""
+        lines = [
+            f"Klient {self.client_nip}, okres {self.period}: zastosowano {len(self.applied)} decyzji, "
+            f"bez zmian {len(self.unchanged)}, bez decyzji {len(self.undecided)}, konflikty {len(self.conflicts)}."
+        ]
+        if self.confirmed_whole is not None:
+            lines.append(
+                "Klient potwierdził zestawienie jako całość."
+                if self.confirmed_whole
+                else "Klient nie potwierdził zestawienia jako całości."
+            )
+        lines += [f"Konflikt: {o.message}" for o in self.conflicts]
+        lines += [f"Uwaga: {w}" for w in [*self.warnings, *self.workbook_messages]]
+        return lines
+
     def as_json(self) -> dict[str, Any]:
         def items(group: list[RowOutcome]) -> list[dict[str, Any]]:
             return [
@@ -182,7 +198,8 @@ def _check_container(path: Path) -> None:
 def _open(path: Path) -> Any:
     _check_container(path)
     try:
-        return load_workbook(path, data_only=True)
+        # Formulas as typed (a remark "=..." stays that text); our own cells hold values, not formulas.
+        return load_workbook(path, data_only=False)
     except UserError:
         raise
     except Exception as exc:  # openpyxl raises many types for damaged files
