@@ -66,6 +66,7 @@ from ksef_sheets.ksef.errors import (
 )
 from ksef_sheets.ksef.limits import (
     PRODUCTION_LIMITS,
+    CallbackClock,
     Clock,
     LimitValues,
     ManualClock,
@@ -89,6 +90,7 @@ __all__ = [
     "PRODUCTION_LIMITS",
     "TOKEN_END_DATE",
     "BatchSession",
+    "CallbackClock",
     "CertificateCredential",
     "Clock",
     "DateRange",

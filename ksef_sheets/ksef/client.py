@@ -21,7 +21,7 @@ import json
 import logging
 import random
 import zipfile
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -113,6 +113,8 @@ class KsefClient:
         package_limits: PackageLimits | None = None,
         verify_certificate_chain: bool | None = None,
         event_hooks: Mapping[str, list[Any]] | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+        adopt_server_limits: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.clock: Clock = clock or (limiter.clock if limiter else SystemClock())
@@ -121,6 +123,8 @@ class KsefClient:
         self.poll = poll or PollPolicy()
         self.package_limits = package_limits or PackageLimits()
         self.verify_certificate_chain = verify_certificate_chain
+        # Wall-clock "now" for token and key validity; an office-day simulation passes the emulator's.
+        self.now: Callable[[], dt.datetime] = now or (lambda: dt.datetime.now(dt.UTC))
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             transport=transport,
@@ -130,6 +134,9 @@ class KsefClient:
             event_hooks=dict(event_hooks) if event_hooks else None,
         )
         self._keys: list[PublicKeyCertificate] | None = None
+        # After the first login of a run, GET /rate-limits once so the limiter follows what KSeF
+        # (or the emulator, or a TEST override) really enforces instead of the seeded table only.
+        self._limits_pending = adopt_server_limits
         self._keys_lock = asyncio.Lock()
 
     async def __aenter__(self) -> KsefClient:
@@ -149,7 +156,7 @@ class KsefClient:
         path: str,
         *,
         context_nip: str | None = None,
-        bearer: str | None = None,
+        bearer: str | Callable[[], Awaitable[str]] | None = None,
         json_body: Any = None,
         content: bytes | None = None,
         content_type: str | None = None,
@@ -169,7 +176,7 @@ class KsefClient:
             idempotent = method in ("GET", "HEAD", "OPTIONS")
         group = group_for(method, path.split("?")[0]) if limited else ""
         headers: dict[str, str] = {}
-        if bearer:
+        if isinstance(bearer, str):
             headers["Authorization"] = f"Bearer {bearer}"
         if accept:
             headers["Accept"] = accept
@@ -185,6 +192,9 @@ class KsefClient:
         while True:
             if limited:
                 await self.limiter.acquire(context_nip, group)
+            if callable(bearer):
+                # Asked only now: the limiter may have waited long enough for the token to expire.
+                headers["Authorization"] = f"Bearer {await bearer()}"
             try:
                 response = await self._http.request(
                     method, path, headers=headers, content=body, params=params
@@ -324,7 +334,7 @@ class KsefClient:
     async def public_key(self, usage: str, *, refresh: bool = False) -> tuple[x509.Certificate, str | None]:
         """The certificate for ``usage`` valid now (latest ``validFrom`` wins) and its ``publicKeyId``."""
         keys = await self.public_keys(refresh=refresh)
-        now = dt.datetime.now(dt.UTC)
+        now = self.now()
         candidates = [k for k in keys if usage in k.usage]
         valid = [k for k in candidates if _aware(k.valid_from) <= now <= _aware(k.valid_to)] or candidates
         if not valid:
@@ -439,7 +449,7 @@ class KsefClient:
         register_secret(tokens.access_token.token)
         register_secret(tokens.refresh_token.token)
         log.info("KSeF: zalogowano w kontekście klienta %s (%s, operacja %s)", context_nip, method, ref)
-        return KsefSession(
+        session = KsefSession(
             self,
             context_nip=context_nip,
             reference_number=ref,
@@ -449,6 +459,13 @@ class KsefClient:
             refresh_valid_until=_aware(tokens.refresh_token.valid_until),
             method=method,
         )
+        if self._limits_pending:
+            self._limits_pending = False
+            try:
+                await session.rate_limits()
+            except E.KsefError as error:  # the seeded production table stays in force
+                log.info("KSeF: nie udało się odczytać limitów (%s) — stosuję tabelę produkcyjną", error)
+        return session
 
 
 @dataclass
@@ -562,32 +579,25 @@ class KsefSession:
                 f"Sesja KSeF w kontekście klienta {self.context_nip} została już zamknięta.",
                 context_nip=self.context_nip,
             )
-        if self.access_valid_until - dt.datetime.now(dt.UTC) < REFRESH_MARGIN:
+        if self.access_valid_until - self.client.now() < REFRESH_MARGIN:
             await self.refresh()
+
+    async def _bearer(self) -> str:
+        await self.ensure_fresh()
+        return self._access_token
 
     async def request(self, method: str, path: str, *, operation: str, **kwargs: Any) -> httpx.Response:
         """An authenticated request in this session's context (refresh on expiry, once on 401)."""
-        await self.ensure_fresh()
         try:
             return await self.client.request(
-                method,
-                path,
-                bearer=self._access_token,
-                context_nip=self.context_nip,
-                operation=operation,
-                **kwargs,
+                method, path, bearer=self._bearer, context_nip=self.context_nip, operation=operation, **kwargs
             )
         except E.KsefAuthenticationError as error:
             if error.status != 401:
                 raise
             await self.refresh()
             return await self.client.request(
-                method,
-                path,
-                bearer=self._access_token,
-                context_nip=self.context_nip,
-                operation=operation,
-                **kwargs,
+                method, path, bearer=self._bearer, context_nip=self.context_nip, operation=operation, **kwargs
             )
 
     async def logout(self) -> None:
@@ -955,9 +965,7 @@ class KsefSession:
         result: list[SessionInvoiceStatusResponse] = []
         continuation: str | None = None
         while True:
-            await self.ensure_fresh()
-            headers_token = continuation
-            response = await self._paged_get(path, headers_token)
+            response = await self._paged_get(path, continuation)
             data = _json(response, "lista faktur sesji")
             for item in data.get("invoices") or []:
                 try:
@@ -973,7 +981,7 @@ class KsefSession:
         # the limiter and error mapping are applied here the same way.
         group = group_for("GET", path)
         await self.client.limiter.acquire(self.context_nip, group)
-        headers = {"Authorization": f"Bearer {self._access_token}"}
+        headers = {"Authorization": f"Bearer {await self._bearer()}"}
         if continuation:
             headers["x-continuation-token"] = continuation
         response = await self.client._http.get(path, headers=headers, params={"pageSize": 100})

@@ -145,7 +145,10 @@ def who(context_nip: str | None) -> str:
 
 
 def missing_permissions_message(context_nip: str | None, required: list[str]) -> str:
-    names = " lub ".join(required) if required else "wymaganego uprawnienia"
+    # KSeF lists every alternative (e.g. EnforcementOperations for bailiffs); an office needs only
+    # the ones it can be granted.
+    relevant = [p for p in required if p in PERMISSION_NAMES_PL] or required
+    names = " lub ".join(relevant) if relevant else "wymaganego uprawnienia"
     if context_nip:
         return f"Klient {context_nip} nie nadał biuru uprawnienia {names}."
     return f"Biuro nie ma w KSeF uprawnienia {names}."

@@ -17,7 +17,7 @@ import asyncio
 import re
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -56,6 +56,35 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class CallbackClock:
+    """A clock driven by someone else's time line, e.g. the emulator's in an office-day simulation:
+    ``CallbackClock(now=lambda: emu.clock.timestamp(), advance=lambda s: emu.clock.advance(timedelta(seconds=s)))``.
+    Without ``advance``, ``sleep`` really sleeps ``seconds / speed``.
+    """
+
+    def __init__(
+        self,
+        now: Callable[[], float],
+        advance: Callable[[float], None] | None = None,
+        *,
+        speed: float = 1.0,
+    ) -> None:
+        self._now = now
+        self._advance = advance
+        self._speed = speed
+
+    def monotonic(self) -> float:
+        return self._now()
+
+    async def sleep(self, seconds: float) -> None:
+        seconds = max(0.0, seconds)
+        if self._advance is not None:
+            self._advance(seconds)
+            await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(seconds / self._speed)
 
 
 @dataclass(frozen=True)
@@ -209,7 +238,8 @@ class RateLimiter:
                     break
                 self.waited += wait
                 await self.clock.sleep(wait)
-            self._history.setdefault(key, deque()).append(self.clock.monotonic())
+            if self._windows(group):
+                self._history.setdefault(key, deque()).append(self.clock.monotonic())
 
 
 class NoLimiter(RateLimiter):

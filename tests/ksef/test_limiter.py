@@ -49,7 +49,7 @@ def test_contexts_are_counted_separately() -> None:
     limiter = RateLimiter({"invoiceMetadata": LimitValues(2, -1, -1)}, clock=clock)
 
     async def run() -> None:
-        for nip in ("5210537039", "7010011234"):
+        for nip in ("5210537039", "5252248481"):
             await limiter.acquire(nip, "invoiceMetadata")
             await limiter.acquire(nip, "invoiceMetadata")
 

@@ -52,10 +52,10 @@ def test_round_trip_and_lookup(folder: OfficeFolder) -> None:
     assert (
         isinstance(token, TokenCredential) and token.token == TOKEN and token.reference == f"token:{CLIENT}"
     )
-    fallback = vault.credential_for_client("7010011234")  # no own token → the office's default certificate
+    fallback = vault.credential_for_client("5252248481")  # no own token → the office's default certificate
     assert isinstance(fallback, CertificateCredential)
     assert fallback.fingerprint_sha256 == seal.fingerprint_sha256
-    assert vault.reference_for_client("7010011234") == "cert:biuro"
+    assert vault.reference_for_client("5252248481") == "cert:biuro"
     vault.remove(f"token:{CLIENT}")
     assert isinstance(Vault.open(folder, PASS).credential_for_client(CLIENT), CertificateCredential)
     vault.remove("cert:biuro")
