@@ -1,0 +1,294 @@
+"""``ksef-sheets demo``: the whole cycle of an office on the embedded KSeF emulator.
+
+A training office (the ten clients of DOMAIN.md §8.1) is created, the emulator is seeded with
+their invoices and KSeF tokens, the credentials go into the vault (tokens for some clients, the
+office's certificate — XAdES, the only login from 2027 — for the others), invoices are fetched
+into the archive and the per-client workbooks, documents and a client export are produced, the
+client's answers are read back, and the Excel panel is built. Each capability of the toolkit adds
+its step here, so the demo always shows everything that works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.demo_data import DEMO_OFFICE_NIP
+from ksef_sheets.errors import UserError
+from ksef_sheets.files import atomic_write_text
+
+DEMO_SEED = 42
+DEMO_FETCH_FROM = date(2026, 2, 1)
+PASSPHRASE_FILE = "HASLO-SEJFU-DEMO.txt"  # noqa: S105 (a file name)
+
+
+@dataclass
+class DemoSummary:
+    folder: Path
+    steps: list[tuple[str, list[str]]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, title: str, lines: list[str]) -> None:
+        self.steps.append((title, lines))
+
+
+Echo = Callable[[str, list[str]], None]
+
+
+def run_demo(
+    folder: OfficeFolder, *, fresh: bool = False, echo: Echo | None = None, pdf: bool | None = None
+) -> DemoSummary:
+    """Run every step; ``echo(title, lines)`` is called as each step finishes."""
+    summary = DemoSummary(folder.root)
+
+    def step(title: str, lines: list[str]) -> None:
+        summary.add(title, lines)
+        if echo:
+            echo(title, lines)
+
+    _prepare_folder(folder, fresh=fresh)
+    step("1. Biuro i skoroszyt biuro.xlsx", _init(folder))
+    config = folder.load_config()
+    _ensure_passphrase(folder)
+
+    from ksef_sheets.emulator import run_emulator
+
+    state_dir = folder.root / config.emulator_state
+    with run_emulator(state_dir, seed=DEMO_SEED, clients=10) as running:
+        assert running.seed_info is not None
+        step(
+            "2. Emulator KSeF",
+            [
+                f"Adres: {running.base_url} (dane w {state_dir})",
+                f"Klienci z fakturami w emulatorze: {len(running.seed_info.clients)}",
+            ],
+        )
+        step("3. Poświadczenia w sejfie", _credentials(folder, running.seed_info))
+        fetch_lines, fetch_problems = _fetch(folder, running.base_url)
+        summary.problems += fetch_problems
+        step("4. Pobranie faktur z KSeF do archiwum", fetch_lines)
+        step("5. Skoroszyty faktur klientów", _workbooks(folder))
+        step(
+            "6. Uprawnienia w KSeF",
+            _permissions(folder, running.base_url, running.seed_info.clients[0]["nip"]),
+        )
+    step("7. Faktury w archiwum: kontrola FA(3)", _validate_archive(folder))
+    step("8. Dokumenty dla klientów", _documents(folder, pdf=pdf))
+    step("9. Zestawienie do weryfikacji u klienta i jego odpowiedź", _export_round_trip(folder))
+    step("10. Panel w Excelu", _panel(folder))
+    return summary
+
+
+def _prepare_folder(folder: OfficeFolder, *, fresh: bool) -> None:
+    if not folder.exists():
+        return
+    config = folder.load_config()
+    if config.office_nip != DEMO_OFFICE_NIP:
+        raise UserError(
+            f"Folder {folder.root} zawiera prawdziwe biuro (NIP {config.office_nip}) — demo go nie zmieni. "
+            "Wskaż inny folder: ksef-sheets demo --dir biuro-demo."
+        )
+    if fresh:
+        shutil.rmtree(folder.root)
+
+
+def _init(folder: OfficeFolder) -> list[str]:
+    from ksef_sheets.office.register import init_office
+
+    report = init_office(folder, demo=True)
+    config = folder.load_config()
+    extra = config.model_extra or {}
+    if extra.get("emulator_seed") != DEMO_SEED or config.environment != "emulator":
+        data = config.model_dump(mode="json")
+        data.update(environment="emulator", emulator_seed=DEMO_SEED, fetch_from=DEMO_FETCH_FROM.isoformat())
+        folder.save_config(OfficeConfig.model_validate(data))
+    state = "utworzone" if report.created else "odświeżone (zmiany pracowników zachowane)"
+    return [
+        f"Biuro {state}: {folder.root}",
+        f"Klientów w rejestrze: {report.clients}",
+        f"Skoroszyt: {folder.office_workbook}",
+    ]
+
+
+def _ensure_passphrase(folder: OfficeFolder) -> None:
+    """A training office's vault gets a random passphrase kept beside it (a real office uses the OS keyring)."""
+    from ksef_sheets.vault import PASSPHRASE_ENV
+
+    if os.environ.get(PASSPHRASE_ENV):
+        return
+    path = folder.root / PASSPHRASE_FILE
+    if not path.exists():
+        atomic_write_text(
+            path,
+            secrets.token_urlsafe(18) + "\n",
+        )
+    os.environ[PASSPHRASE_ENV] = path.read_text(encoding="utf-8").strip()
+
+
+def _credentials(folder: OfficeFolder, seed_info: object) -> list[str]:
+    from ksef_sheets.ksef.credentials import make_seal_certificate
+    from ksef_sheets.vault import Vault, certificate_reference
+
+    config = folder.load_config()
+    vault = Vault.open(folder)
+    clients = getattr(seed_info, "clients", [])
+    tokens = 0
+    for client in clients:
+        # Scenario-2 clients authorised the office with a KSeF token; the rest use the office's
+        # certificate (XAdES), the only way to log in from 2027.
+        if client.get("scenario") == 2 and client.get("token"):
+            vault.add_token(client["nip"], client["token"])
+            tokens += 1
+    reference = certificate_reference("biuro")
+    if reference not in vault:
+        seal = make_seal_certificate(config.office_nip, config.office_name, name="biuro")
+        vault.add_certificate("biuro", seal, default=True)
+    by_cert = len(clients) - tokens
+    return [
+        f"Tokeny KSeF klientów: {tokens} (ważne do 31.12.2026)",
+        f"Certyfikat biura (pieczęć, logowanie XAdES): {reference} — dla {by_cert} klientów",
+        f"Sejf: {folder.vault_file} (hasło demo w {PASSPHRASE_FILE}; sekrety nigdy w skoroszycie)",
+    ]
+
+
+def _fetch(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
+    from ksef_sheets.sync.fetch import fetch_office
+
+    report = asyncio.run(fetch_office(folder, base_url=base_url, since=DEMO_FETCH_FROM))
+    lines = report.summary_lines()
+    lines.append(f"Zapytań do KSeF: {report.requests}, odpowiedzi 429: {report.rate_limited}")
+    lines.append(f"Archiwum: {folder.archive_dir}, indeks: {folder.database}")
+    return lines, list(report.problems)
+
+
+def _workbooks(folder: OfficeFolder) -> list[str]:
+    from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
+
+    report = refresh_invoice_workbooks(folder)
+    written = [w for w in report.workbooks if w.written]
+    lines = [f"Zapisano {len(written)} skoroszytów, wierszy: {sum(w.rows_written for w in written)}"]
+    lines += [f"  {w.path}" for w in written[:3]]
+    if len(written) > 3:
+        lines.append(f"  … i {len(written) - 3} kolejnych w {folder.clients_dir}")
+    lines += report.messages()
+    return lines
+
+
+def _permissions(folder: OfficeFolder, base_url: str, nip: str) -> list[str]:
+    try:
+        from ksef_sheets.ksef.permissions_report import read_permissions
+    except ImportError:
+        return ["(odczyt uprawnień: polecenie ksef-sheets permissions)"]
+    rows = asyncio.run(read_permissions(folder, [nip], base_url=base_url))
+    return [str(r) for r in rows][:6]
+
+
+def _validate_archive(folder: OfficeFolder) -> list[str]:
+    from ksef_sheets.fa3 import validate_invoice
+    from ksef_sheets.sync.archive import Archive
+
+    checked = errors = warnings = 0
+    with Archive.open(folder) as archive:
+        for nip_dir in sorted(folder.archive_dir.glob("*")):
+            for invoice in archive.list_invoices(nip_dir.name):
+                report = validate_invoice(
+                    archive.read_xml(nip_dir.name, invoice.ksef_number), source=invoice.ksef_number
+                )
+                checked += 1
+                errors += bool(report.errors)
+                warnings += bool(report.warnings)
+    return [
+        f"Sprawdzono {checked} faktur (XSD FA(3) + reguły księgowe): z błędami {errors}, z ostrzeżeniami {warnings}"
+    ]
+
+
+def _documents(folder: OfficeFolder, *, pdf: bool | None) -> list[str]:
+    from ksef_sheets.documents import find_soffice, generate_documents, resolve_kinds
+
+    report = generate_documents(folder, resolve_kinds(["wszystkie"]))
+    lines = [f"Wygenerowano {len(report.generated)} dokumentów i e-maili dla klientów (foldery dokumenty/)"]
+    if pdf is not False and find_soffice():
+        first = next((g for g in report.generated if g.kind == "aneks"), None)
+        if first is not None:
+            pdf_report = generate_documents(folder, resolve_kinds(["aneks"]), nips=[first.nip], pdf=True)
+            lines += [f"PDF (LibreOffice): {p}" for p in pdf_report.pdf]
+    if report.problems:
+        # A reminder for a client with nothing outstanding is skipped, not an error of the demo.
+        lines.append(
+            f"Pominięto {len(report.problems)} (np. przypomnienie dla klienta bez zaległych kroków):"
+        )
+        lines += [f"  {p.sentence()}" for p in report.problems[:2]]
+    return lines
+
+
+def _export_round_trip(folder: OfficeFolder) -> list[str]:
+    from ksef_sheets.office.register import load_clients
+    from ksef_sheets.sheets.client_export import export_client_list
+    from ksef_sheets.sync.archive import Archive
+
+    client = next((c for c in load_clients(folder) if c.scenario == 2), None)
+    if client is None:
+        return ["Brak klienta w scenariuszu 2."]
+    with Archive.open(folder) as archive:
+        invoices = archive.list_invoices(client.nip, subject_type="Subject2")
+    months = sorted({f"{i.issue_date:%Y-%m}" for i in invoices if i.issue_date})
+    if not months:
+        return [f"Klient {client.nip} nie ma jeszcze faktur zakupu."]
+    month = months[-1]
+    result = export_client_list(folder, client.nip, month)
+    lines = [
+        f"Zestawienie dla {client.name} za {month}: {result.rows} faktur",
+        f"  {result.xlsx}",
+        f"  {result.csv}",
+    ]
+    if result.eml:
+        lines.append(f"  e-mail gotowy do wysłania: {result.eml}")
+    lines += _client_answers(folder, result.xlsx)
+    return lines
+
+
+def _client_answers(folder: OfficeFolder, export_path: Path) -> list[str]:
+    """Answer the export as a client would in Excel (accept all but one), then read the answer back."""
+    try:
+        from ksef_sheets.sheets.client_import import import_decisions
+    except ImportError:
+        return []
+    from openpyxl import load_workbook
+
+    reply = export_path.with_name(export_path.stem + "-odpowiedz-klienta.xlsx")
+    wb = load_workbook(export_path)
+    answered = 0
+    for ws in wb.worksheets:
+        for table in ws.tables.values():
+            header_row = ws[table.ref.split(":")[0]].row
+            headers = {str(c.value): c.column for c in ws[header_row] if c.value}
+            if "Decyzja" not in headers:
+                continue
+            last_row = int("".join(ch for ch in table.ref.split(":")[1] if ch.isdigit()))
+            rows = range(header_row + 1, last_row + 1)
+            for r in rows:
+                reject = r == last_row and len(rows) > 1
+                ws.cell(r, headers["Decyzja"]).value = "Odrzucam" if reject else "Akceptuję"
+                if reject and "Uwagi" in headers:
+                    ws.cell(r, headers["Uwagi"]).value = "Nie zamawialiśmy tego towaru."
+                answered += 1
+    wb.save(reply)
+    report = import_decisions(folder, reply)
+    return [f"Odpowiedź klienta ({answered} decyzji): {reply.name}", *report.summary_lines()]
+
+
+def _panel(folder: OfficeFolder) -> list[str]:
+    from ksef_sheets.panel import build_office_panel
+
+    try:
+        path = build_office_panel(folder)
+    except UserError as exc:
+        return [str(exc)]
+    return [f"Panel: {path} (przycisk „Uruchom”; instrukcja w docs/excel.md)"]
