@@ -194,14 +194,24 @@ def _decode(data: bytes, path: Path) -> str:
         raise UserError(f"Plik {path} ma nieznane kodowanie znaków — zapisz go jako CSV UTF-8.") from exc
 
 
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter under which a header row with a NIP column appears (a title line may precede it)."""
+    head = "\n".join(text.splitlines()[:10])
+    for delimiter in (";", ",", "\t"):
+        try:
+            rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))
+        except csv.Error:
+            continue
+        if any(canonical_header(v) == "NIP" for row in rows if len(row) > 1 for v in row):
+            return delimiter
+    return max((";", ",", "\t"), key=head.count)
+
+
 def _read_csv(path: Path) -> list[list[Any]]:
     text = _decode(path.read_bytes(), path)
     if "\x00" in text:
         raise UserError(f"Plik {path} nie jest plikiem tekstowym CSV.")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max((";", ",", "\t"), key=first.count)
-    if first.count(delimiter) == 0:
-        delimiter = ";"
+    delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     grid: list[list[Any]] = []
     try:
