@@ -880,8 +880,8 @@ def routes(emu: Emulator) -> list[BaseRoute]:
             item: dict[str, Any] = {
                 "id": row["id"],
                 "authorIdentifier": author,
-                "authorizingIdentifier": {"type": row["context_type"], "value": row["context_value"]},
-                "authorizedIdentifier": {"type": row["subject_type"], "value": row["subject_value"]},
+                "authorizingEntityIdentifier": {"type": row["context_type"], "value": row["context_value"]},
+                "authorizedEntityIdentifier": {"type": row["subject_type"], "value": row["subject_value"]},
                 "authorizationScope": row["permission"],
                 "description": row["description"],
                 "startDate": row["start_date"],
