@@ -58,8 +58,8 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             "/v2" + relative,
             args=dict(request.url.params.multi_items()),
             headers=dict(request.headers),
-            data=body.decode("utf-8") if body and content_type == "application/json" else None,
-            content_type=content_type if body else None,
+            data=body if body and content_type == "application/json" else None,
+            content_type=content_type,
         )
         try:
             self.openapi.validate_request(mock)
