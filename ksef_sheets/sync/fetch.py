@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -43,7 +44,7 @@ from ksef_sheets.ksef import (
     RateLimiter,
     base_url_for,
 )
-from ksef_sheets.ksef.limits import Clock, SystemClock
+from ksef_sheets.ksef.limits import Clock, SystemClock, group_for
 from ksef_sheets.redaction import RedactingFilter, redact
 from ksef_sheets.sync.archive import SUBJECT_TYPE_NAMES, Archive, IncomingInvoice
 from ksef_sheets.sync.planner import (
@@ -62,7 +63,7 @@ log = logging.getLogger("ksef_sheets.sync")
 # A window is retried this many times after a transient failure (KSeF unavailable, a damaged
 # package) before the client's problem is reported; each retry starts from the same checkpoint.
 WINDOW_RETRIES = 3
-WINDOW_RETRY_DELAY = 5.0  # seconds, doubled on each retry
+WINDOW_RETRY_DELAY = 2.0  # seconds, doubled on each retry
 # KSeF exception / export status codes meaning "nothing is complete after your start date yet".
 _FROM_AFTER_HWM = {21183, 420}
 
@@ -127,7 +128,8 @@ async def fetch_office(
         limiter = limiter or RateLimiter(clock=clock)
         credential_for = credentials or _vault_credentials(folder)
         archive = stack.enter_context(Archive.open(folder))
-        async with KsefClient(base_url, transport=transport, limiter=limiter, clock=clock) as ksef:
+        counter = CountingTransport(transport)
+        async with KsefClient(base_url, transport=counter, limiter=limiter, clock=clock) as ksef:
             semaphore = asyncio.Semaphore(max(1, concurrency or config.fetch_concurrency))
             runs = [
                 _ClientRun(client, archive, ksef, credential_for, start_date, now_fn, clock, progress)
@@ -139,6 +141,9 @@ async def fetch_office(
                     return await run.run()
 
             report.clients = list(await asyncio.gather(*(bounded(r) for r in runs)))
+        report.requests = counter.total
+        report.rate_limited = counter.statuses.get(429, 0)
+        report.requests_by_group = dict(counter.groups)
         for result in report.clients:
             if result.skipped:
                 continue
@@ -201,7 +206,7 @@ class _ClientRun:
             self.progress.client_started(client.nip, client.name, subjects)
         try:
             credential = self.credential_for(client.nip)
-            session = await self.ksef.login(client.nip, credential)
+            session = await self._login(credential)
             async with session:
                 for subject in subjects:
                     await self._subject(session, subject)
@@ -219,6 +224,19 @@ class _ClientRun:
             result.to_verify = self.archive.count_awaiting(client.nip, subject_type="Subject2")
         self._finished()
         return result
+
+    async def _login(self, credential: Any) -> KsefSession:
+        """Log in; a login that failed because KSeF did not answer is simply started again."""
+        failures = 0
+        while True:
+            try:
+                return await self.ksef.login(self.client.nip, credential)
+            except KsefUnavailableError as exc:
+                failures += 1
+                if failures > WINDOW_RETRIES:
+                    raise
+                log.warning("Klient %s: %s — loguję ponownie", self.client.nip, _message(exc))
+                await self.clock.sleep(WINDOW_RETRY_DELAY * 2 ** (failures - 1))
 
     def _finished(self) -> None:
         self.result.finished_at = datetime.now(UTC)
@@ -427,7 +445,7 @@ def select_clients(
 def _vault_credentials(folder: OfficeFolder) -> CredentialSource:
     from ksef_sheets.vault import Vault
 
-    vault = Vault.open(folder)
+    vault = Vault.open(folder, create=False)
     return vault.credential_for_client
 
 
@@ -438,10 +456,10 @@ def _update_register(folder: OfficeFolder, report: FetchReport) -> None:
 
     results = {
         c.nip: FetchResult(
-            last_fetch=c.finished_at or report.finished_at,
+            last_fetch=c.finished_at or report.finished_at or datetime.now(UTC),
             new_invoices=c.new,
-            to_verify=c.to_verify,
-            problem=c.problem_text(),
+            to_verify=c.to_verify or 0,
+            problem=c.problem_text() or None,
         )
         for c in report.clients
         if not c.skipped
@@ -472,6 +490,37 @@ def _since(since: date | datetime | None, config: OfficeConfig) -> datetime:
 
 # --------------------------------------------------------------------------------------------
 # Environment: the in-process emulator, its clock, a lock, a log file
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Counts requests per limit group and responses per status (the report's and benchmarks' figures)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.inner = inner or httpx.AsyncHTTPTransport()
+        self.groups: Counter[str] = Counter()
+        self.statuses: Counter[int] = Counter()
+        self.failures = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.groups.values())
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        marker = path.find("/v2/")
+        relative = path[marker + 3 :] if marker >= 0 else path
+        group = group_for(request.method, relative)
+        self.groups["other" if group.startswith("other:") else group] += 1
+        try:
+            response = await self.inner.handle_async_request(request)
+        except httpx.TransportError:
+            self.failures += 1
+            raise
+        self.statuses[response.status_code] += 1
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 class EmulatedClock:

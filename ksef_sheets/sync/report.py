@@ -93,7 +93,9 @@ class FetchReport:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     environment: str = ""
-    requests: int | None = None
+    requests: int = 0
+    rate_limited: int = 0  # HTTP 429 answers received (the limiter's target is 0)
+    requests_by_group: dict[str, int] = field(default_factory=dict)
 
     @property
     def new(self) -> int:
@@ -113,6 +115,8 @@ class FetchReport:
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "new": self.new,
+            "requests": self.requests,
+            "http_429": self.rate_limited,
             "clients": [c.to_json() for c in self.clients],
             "problems": self.problems,
             "warnings": list(self.warnings),
