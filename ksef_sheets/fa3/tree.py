@@ -52,16 +52,22 @@ class Node:
         tags = _PATHS.get(path)
         if tags is None:
             tags = _PATHS[path] = tuple(_PREFIX + name for name in path.split("/"))
-        node: Node | None = self
+        node = self
         for tag in tags:
-            if node is None:
+            kids = node._kids
+            if kids is None:
+                kids = node.kids
+            found = kids.get(tag)
+            if not found:
                 return None
-            found = node.kids.get(tag)
-            node = found[0] if found else None
+            node = found[0]
         return node
 
     def all(self, name: str) -> list[Node]:
-        return self.kids.get(_PREFIX + name, _EMPTY)
+        kids = self._kids
+        if kids is None:
+            kids = self.kids
+        return kids.get(_PREFIX + name, _EMPTY)
 
     def s(self, path: str) -> str | None:
         node = self.get(path)
