@@ -11,7 +11,6 @@ from ksef_sheets.cli._common import (
     ClientOption,
     DirOption,
     JsonOption,
-    err_console,
     office_folder,
     print_json,
 )
@@ -42,13 +41,15 @@ def documents(
         print_json(report.as_json())
     else:
         for warning in report.warnings:
-            err_console.print(f"Uwaga: {warning}", highlight=False, markup=False)
+            typer.echo(f"Uwaga: {warning}", err=True)
         for item in report.generated:
             typer.echo(f"{item.path}")
         for path in report.pdf:
             typer.echo(f"{path}")
+        for skipped in report.skipped:
+            typer.echo(f"Pominięto: {skipped.sentence()}")
         for problem in report.problems:
-            err_console.print(f"Błąd: {problem.sentence()}", highlight=False, markup=False)
+            typer.echo(f"Błąd: {problem.sentence()}", err=True)
         clients = len({g.nip for g in report.generated})
         typer.echo(
             f"Utworzono {len(report.generated)} plików dla {clients} klientów"

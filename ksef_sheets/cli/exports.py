@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
 from ksef_sheets.cli import app
-from ksef_sheets.cli._common import DirOption, JsonOption, err_console, office_folder, print_json
+from ksef_sheets.cli._common import DirOption, JsonOption, office_folder, print_json
 from ksef_sheets.errors import UserError
 from ksef_sheets.sheets.client_export import EXPORT_KINDS, ExportKind, export_client_list
 from ksef_sheets.sheets.client_import import import_decisions
@@ -28,7 +28,9 @@ def export(
     ] = None,
     pdf: Annotated[
         bool | None,
-        typer.Option("--pdf/--no-pdf", help="PDF zestawienia (domyślnie, gdy jest LibreOffice).", show_default=False),
+        typer.Option(
+            "--pdf/--no-pdf", help="PDF zestawienia (domyślnie, gdy jest LibreOffice).", show_default=False
+        ),
     ] = None,
     directory: DirOption = None,
     as_json: JsonOption = False,
@@ -36,13 +38,13 @@ def export(
     """Zestawienie faktur do weryfikacji przez klienta: .xlsx, CSV, PDF i gotowy e-mail."""
     if kind is not None and kind not in EXPORT_KINDS:
         raise UserError(f"Opcja --kind: „{kind}” — dostępne: {', '.join(EXPORT_KINDS)}.")
-    chosen: ExportKind | None = kind  # type: ignore[assignment]  # checked above
+    chosen = cast(ExportKind | None, kind)  # checked above
     result = export_client_list(office_folder(directory), client, month, chosen, pdf=pdf)
     if as_json:
         print_json(result.as_json())
         return
     for warning in result.warnings:
-        err_console.print(f"Uwaga: {warning}", highlight=False, markup=False)
+        typer.echo(f"Uwaga: {warning}", err=True)
     for path in (result.xlsx, result.csv, result.pdf, result.eml):
         if path is not None:
             typer.echo(str(path))
@@ -56,7 +58,8 @@ def import_decisions_command(
         str | None, typer.Option("--client", help="Oczekiwany NIP klienta (sprawdzany).", show_default=False)
     ] = None,
     month: Annotated[
-        str | None, typer.Option("--month", help="Oczekiwany miesiąc RRRR-MM (sprawdzany).", show_default=False)
+        str | None,
+        typer.Option("--month", help="Oczekiwany miesiąc RRRR-MM (sprawdzany).", show_default=False),
     ] = None,
     directory: DirOption = None,
     as_json: JsonOption = False,
@@ -71,9 +74,9 @@ def import_decisions_command(
         for item in report.undecided:
             typer.echo(item.message)
         for warning in [*report.warnings, *report.workbook_messages]:
-            err_console.print(f"Uwaga: {warning}", highlight=False, markup=False)
+            typer.echo(f"Uwaga: {warning}", err=True)
         for item in report.conflicts:
-            err_console.print(f"Konflikt: {item.message}", highlight=False, markup=False)
+            typer.echo(f"Konflikt: {item.message}", err=True)
         typer.echo(
             f"Klient {report.client_nip}, okres {report.period}: zastosowano {len(report.applied)}, "
             f"bez zmian {len(report.unchanged)}, bez decyzji {len(report.undecided)}, "

@@ -156,6 +156,8 @@ class DocumentsReport:
     problems: list[ClientProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     pdf: list[Path] = field(default_factory=list)
+    # Not an error: e.g. a reminder for a client with nothing outstanding.
+    skipped: list[ClientProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -178,6 +180,7 @@ class DocumentsReport:
                 for p in self.problems
             ],
             "warnings": self.warnings,
+            "skipped": [{"nip": p.nip, "kind": p.kind, "text": p.sentence()} for p in self.skipped],
         }
 
 
@@ -198,9 +201,10 @@ def missing_data(client: Client, kind: DocumentKind) -> str | None:
         problem = email_problem(client.email)
         if problem:
             return f"{problem} w rejestrze"
-    if kind.key == "email-przypomnienie" and reminder_attachment(client) is None:
-        return "klient nie ma zaległych kroków, nie ma o czym przypominać"
     return None
+
+
+NOTHING_TO_REMIND = "klient nie ma zaległych kroków, nie ma o czym przypominać"
 
 
 def reminder_attachment(client: Client) -> str | None:
@@ -275,6 +279,9 @@ def generate_documents(
             problem = missing_data(client, kind)
             if problem:
                 report.problems.append(ClientProblem(client.nip, client.name, kind.key, problem))
+                continue
+            if kind.key == "email-przypomnienie" and reminder_attachment(client) is None:
+                report.skipped.append(ClientProblem(client.nip, client.name, kind.key, NOTHING_TO_REMIND))
                 continue
             needed = kind.key if not kind.is_email else (kind.attaches or reminder_attachment(client))
             assert needed is not None  # missing_data rejects a reminder with nothing to attach

@@ -157,8 +157,9 @@ def test_reminder_lists_outstanding_steps_and_attaches_what_is_pending(office: O
     assert "- podpisanie i odesłanie aneksu do umowy" in text
     assert by_nip[signed.nip].attachment.name.startswith("upowaznienie-KSeF")  # type: ignore[union-attr]
     assert "InvoiceWrite" in by_nip[signed.nip].path.with_suffix(".txt").read_text(encoding="utf-8")
-    assert [p.message for p in report.problems] == [
-        "klient nie ma zaległych kroków, nie ma o czym przypominać"
+    assert report.problems == []
+    assert [(p.nip, p.message) for p in report.skipped] == [
+        (done.nip, "klient nie ma zaległych kroków, nie ma o czym przypominać")
     ]
 
 
