@@ -93,3 +93,30 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     return subprocess.run(
         [sys.executable, "-m", "ksef_sheets", *args], capture_output=True, text=True, timeout=180, cwd=cwd
     )
+
+
+def render_pdf_text(soffice: str, workbook: Path, out_dir: Path) -> str:
+    """Convert a workbook to PDF with LibreOffice (private profile) and return its text (pdftotext)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    profile = out_dir / "lo-profile"
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out_dir),
+            str(workbook),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    pdf = out_dir / (workbook.stem + ".pdf")
+    assert pdf.exists(), "LibreOffice produced no PDF"
+    result = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    )
+    return result.stdout
