@@ -41,8 +41,6 @@ class PanelIO(Protocol):
 
     def alert(self, text: str, *, title: str, critical: bool = False) -> None: ...
 
-    def selected_ksef_numbers(self) -> list[str]: ...
-
 
 @dataclass
 class ActionContext:

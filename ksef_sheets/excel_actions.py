@@ -2,20 +2,132 @@
 
 The labels are Polish and are exactly what the panel's *Akcja* dropdown lists
 (``panel_workbook.build_panel`` takes them from here), so every offered action exists in Python.
+Files the actions rewrite (``biuro.xlsx``, ``faktury-RRRR.xlsx``) must be closed in Excel; the use
+cases say so in Polish when one is open, and nothing is half-written.
 """
 
 from __future__ import annotations
 
+import asyncio
+import getpass
+from datetime import date
+from pathlib import Path
+
+from ksef_sheets.config import OfficeFolder
 from ksef_sheets.excel import ActionContext, action
+from ksef_sheets.sheets import panel_workbook as pw
+
+
+def _folder(ctx: ActionContext) -> OfficeFolder:
+    folder = OfficeFolder.resolve(ctx.office_dir)
+    folder.load_config()
+    return folder
+
+
+@action("Pobierz faktury z KSeF")
+def fetch_invoices(ctx: ActionContext) -> str:
+    from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
+    from ksef_sheets.sync.fetch import fetch_office
+
+    folder = _folder(ctx)
+    ctx.progress("KSeF: pobieranie faktur…")
+    report = asyncio.run(fetch_office(folder, clients=ctx.clients or None))
+    ctx.progress("KSeF: odświeżanie skoroszytów faktur…")
+    refresh = refresh_invoice_workbooks(folder, [c.nip for c in report.clients if not c.skipped])
+    lines = [*report.summary_lines(), *report.problems, *refresh.messages()]
+    return " ".join(lines)
+
+
+@action("Sprawdź rejestr klientów")
+def check_register(ctx: ActionContext) -> str:
+    from ksef_sheets.office.register import check_clients
+
+    report = check_clients(_folder(ctx))
+    return f"Sprawdzono {report.clients} klientów; wiersze z problemami: {len(report.problems)} (kolumna Problemy w rejestrze)."
+
+
+@action("Generuj dokumenty")
+def documents(ctx: ActionContext) -> str:
+    from ksef_sheets.documents import generate_documents, resolve_kinds
+    from ksef_sheets.errors import UserError
+
+    if not ctx.document_kind:
+        raise UserError("Wybierz rodzaj dokumentu w polu „Rodzaj dokumentu”.")
+    report = generate_documents(_folder(ctx), resolve_kinds([ctx.document_kind]), nips=ctx.clients or None)
+    text = f"Wygenerowano {len(report.generated)} dokumentów."
+    if report.problems:
+        text += " Pominięto: " + " ".join(p.sentence() for p in report.problems)
+    return text
+
+
+@action("Eksport faktur dla klienta", needs_month=True)
+def export_for_client(ctx: ActionContext) -> str:
+    from ksef_sheets.errors import UserError
+    from ksef_sheets.sheets.client_export import export_client_list
+
+    if len(ctx.clients) != 1:
+        raise UserError("Zaznacz dokładnie jednego klienta (TAK w kolumnie „Zaznacz”).")
+    result = export_client_list(_folder(ctx), ctx.clients[0], ctx.month)
+    return f"Zestawienie: {result.rows} faktur → {result.xlsx}" + (
+        f"; e-mail: {result.eml}" if result.eml else ""
+    )
+
+
+@action("Import decyzji klienta", needs_file=True)
+def import_client_decisions(ctx: ActionContext) -> str:
+    from ksef_sheets.sheets.client_import import import_decisions
+
+    report = import_decisions(_folder(ctx), Path(ctx.decisions_file))
+    return " ".join(report.summary_lines())
+
+
+@action("Odśwież skoroszyty faktur")
+def refresh_workbooks(ctx: ActionContext) -> str:
+    from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
+
+    report = refresh_invoice_workbooks(_folder(ctx), ctx.clients or None)
+    written = [w for w in report.workbooks if w.written]
+    return " ".join([f"Odświeżono {len(written)} skoroszytów.", *report.messages()])
+
+
+@action("Zaksięguj zaznaczone faktury")
+def mark_selection_booked(ctx: ActionContext) -> str:
+    """Rows selected in an open faktury-RRRR.xlsx become "Zaksięgowana" with today's date, in Excel
+    and in the archive (so the next refresh keeps them even if the workbook is not saved)."""
+    from ksef_sheets.errors import UserError
+    from ksef_sheets.sheets.invoice_columns import H_BOOKED, H_PERSON, H_STATUS, STATUS_BOOKED
+    from ksef_sheets.sync.archive import Archive, StaffDecision
+
+    select = getattr(ctx.panel, "selected_invoices", None)
+    write = getattr(ctx.panel, "set_invoice_cells", None)
+    if select is None or write is None:
+        raise UserError("Ta akcja działa tylko w Excelu, w otwartym skoroszycie faktur.")
+    nip, numbers = select()
+    if not numbers or not nip:
+        raise UserError("Zaznacz w skoroszycie faktur wiersze do zaksięgowania.")
+    today = date.today()
+    person = getpass.getuser()
+    folder = _folder(ctx)
+    with Archive.open(folder) as archive:
+        decisions = []
+        known = archive.decisions_for(nip)
+        for number in numbers:
+            if archive.get_invoice(nip, number) is None:
+                continue
+            previous = known.get(number) or StaffDecision(number, nip)
+            previous.status, previous.booked_on, previous.person = STATUS_BOOKED, today, person
+            previous.updated_at = None
+            decisions.append(previous)
+        archive.save_decisions(decisions)
+    changed = write({n: {H_STATUS: STATUS_BOOKED, H_BOOKED: today, H_PERSON: person} for n in numbers})
+    return f"Zaksięgowano {changed} faktur (data {today:%d.%m.%Y}). Zapisz skoroszyt faktur."
 
 
 @action("Odśwież listę klientów w panelu")
 def refresh_client_list(ctx: ActionContext) -> str:
-    from ksef_sheets.config import OfficeFolder
     from ksef_sheets.office.register import load_clients
-    from ksef_sheets.sheets import panel_workbook as pw
 
-    clients = load_clients(OfficeFolder.resolve(ctx.office_dir))
+    clients = load_clients(_folder(ctx))
     previous = {str(r.get("NIP") or ""): r.get("Zaznacz") for r in ctx.panel.read_table(pw.CLIENTS_TABLE)}
     ctx.panel.write_table(
         pw.CLIENTS_TABLE,

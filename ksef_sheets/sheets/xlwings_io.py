@@ -8,6 +8,7 @@ while Excel has it open (staff save it as usual). Tables and cells are found by 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from ksef_sheets.errors import UserError
@@ -62,19 +63,21 @@ class XlwingsPanel:
         self.book.app.alert(text, title=title, mode="critical" if critical else "info")
 
     # invoice workbooks ------------------------------------------------------------------------------
-    def selected_ksef_numbers(self) -> list[str]:
-        """KSeF numbers of the rows selected in an open invoice workbook (faktury-RRRR.xlsx)."""
+    def selected_invoices(self) -> tuple[str | None, list[str]]:
+        """The client (from the workbook's folder ``klienci/<NIP>/``) and the KSeF numbers of the rows
+        selected in the open invoice workbook (faktury-RRRR.xlsx)."""
         books = [b for b in self.book.app.books if INVOICE_WORKBOOK.match(b.name)]
         if not books:
             raise UserError("Otwórz skoroszyt faktur klienta (faktury-RRRR.xlsx) i zaznacz w nim wiersze.")
         invoice_book = books[-1]
+        client_nip = Path(str(invoice_book.fullname)).parent.name or None
         invoice_book.activate()
         try:
             selection = invoice_book.selection
         finally:
             self.book.activate()
         if selection is None:
-            return []
+            return client_nip, []
         sheet = selection.sheet
         for table in sheet.tables:
             headers = list(table.header_row_range.value)
@@ -89,7 +92,7 @@ class XlwingsPanel:
                     value = sheet.range((row, col)).value
                     if value:
                         numbers.append(str(value))
-            return numbers
+            return client_nip, numbers
         raise UserError(f"Zaznaczenie w {invoice_book.name} nie leży w tabeli faktur z kolumną „Numer KSeF”.")
 
     def set_invoice_cells(self, updates: dict[str, dict[str, Any]]) -> int:

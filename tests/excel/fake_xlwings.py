@@ -201,6 +201,7 @@ class FakeBook:
     def __init__(self, path: Path, app: FakeApp | None = None) -> None:
         self.path = Path(path)
         self.name = self.path.name
+        self.fullname = str(self.path)
         self.wb = load_workbook(self.path, keep_vba=self.path.suffix == ".xlsm")
         self.app = app or FakeApp()
         self.app.books.append(self)

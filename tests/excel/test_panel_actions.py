@@ -1,0 +1,171 @@
+"""Every panel action, run as the Uruchom button runs it, on a real office with fetched invoices.
+
+Excel is the only thing not real here: the panel and the invoice workbook are opened in the
+in-memory xlwings stand-in, backed by the files the toolkit wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from ksef_sheets import excel
+from ksef_sheets.config import OfficeFolder
+from ksef_sheets.demo_data import DEMO_CLIENTS
+from ksef_sheets.emulator import run_emulator
+from ksef_sheets.office.register import init_office
+from ksef_sheets.panel import build_office_panel
+from ksef_sheets.sheets import panel_workbook as pw
+from ksef_sheets.sheets.invoice_columns import STATUS_BOOKED
+from ksef_sheets.sheets.xlwings_io import XlwingsPanel
+from ksef_sheets.sync.archive import Archive
+from ksef_sheets.sync.fetch import fetch_office
+from ksef_sheets.vault import PASSPHRASE_ENV, Vault
+from tests.excel.fake_xlwings import FakeApp, FakeBook
+
+CLIENT = DEMO_CLIENTS[0]  # Nowak IT, scenario 2: purchases fetched
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfficeFolder]:
+    mp = pytest.MonkeyPatch()
+    mp.setenv(PASSPHRASE_ENV, "hasło-panelu-testowego")
+    root = tmp_path_factory.mktemp("panel") / "biuro"
+    folder = OfficeFolder.resolve(root)
+    init_office(folder, demo=True)
+    config = folder.load_config()
+    with run_emulator(root / config.emulator_state, seed=11, clients=2) as running:
+        assert running.seed_info is not None
+        vault = Vault.open(folder)
+        for client in running.seed_info.clients:
+            vault.add_token(client["nip"], client["token"])
+        asyncio.run(
+            fetch_office(folder, clients=[CLIENT.nip], base_url=running.base_url, since=date(2026, 2, 1))
+        )
+    build_office_panel(folder)
+    yield folder
+    mp.undo()
+
+
+def open_panel(
+    folder: OfficeFolder, action: str, *, app: FakeApp | None = None, **named: str
+) -> tuple[FakeBook, XlwingsPanel]:
+    book = FakeBook(folder.root / f"{pw.PANEL_NAME}.xlsm", app)
+    panel = XlwingsPanel(book)
+    panel.set_named(pw.NAME_ACTION, action)
+    for name, value in named.items():
+        panel.set_named(name, value)
+    return book, panel
+
+
+def choose(panel: XlwingsPanel, nips: list[str]) -> None:
+    rows = panel.read_table(pw.CLIENTS_TABLE)
+    for row in rows:
+        row["Zaznacz"] = "TAK" if row["NIP"] in nips else ""
+    panel.write_table(pw.CLIENTS_TABLE, rows)
+
+
+def test_panel_lists_the_register_clients(office: OfficeFolder) -> None:
+    _, panel = open_panel(office, "Odśwież listę klientów w panelu")
+    assert {r["NIP"] for r in panel.read_table(pw.CLIENTS_TABLE)} == {c.nip for c in DEMO_CLIENTS}
+    assert excel.run_panel(panel) == f"Lista klientów odświeżona: {len(DEMO_CLIENTS)}."
+
+
+def test_refresh_documents_export_and_import_from_the_panel(office: OfficeFolder) -> None:
+    _, panel = open_panel(office, "Odśwież skoroszyty faktur")
+    choose(panel, [CLIENT.nip])
+    assert excel.run_panel(panel).startswith("Odświeżono 1 skoroszytów")
+    assert office.invoice_workbook(CLIENT.nip, 2026).exists()
+
+    panel.set_named(pw.NAME_ACTION, "Generuj dokumenty")
+    panel.set_named(pw.NAME_DOCUMENT, "aneks")
+    assert excel.run_panel(panel).startswith("Wygenerowano 1 dokumentów")
+    assert list(office.documents_dir(CLIENT.nip).glob("*.docx"))
+
+    with Archive.open(office) as archive:
+        month = max(f"{i.issue_date:%Y-%m}" for i in archive.list_invoices(CLIENT.nip) if i.issue_date)
+    panel.set_named(pw.NAME_ACTION, "Eksport faktur dla klienta")
+    panel.set_named(pw.NAME_MONTH, "")
+    assert "wymaga miesiąca" in excel.run_panel(panel)
+    panel.set_named(pw.NAME_MONTH, month)
+    result = excel.run_panel(panel)
+    assert result.startswith("Zestawienie:"), result
+    exported = next(office.exports_dir(CLIENT.nip).glob(f"*{month}.xlsx"))
+
+    panel.set_named(pw.NAME_ACTION, "Import decyzji klienta")
+    panel.set_named(pw.NAME_FILE, str(exported))
+    result = excel.run_panel(panel)
+    assert "bez decyzji" in result and not result.startswith("Błąd"), result
+
+    panel.set_named(pw.NAME_ACTION, "Sprawdź rejestr klientów")
+    assert excel.run_panel(panel).startswith(f"Sprawdzono {len(DEMO_CLIENTS)} klientów")
+    log = [r["Akcja"] for r in panel.read_table(pw.LOG_TABLE) if r["Akcja"]]
+    assert log[-1] == "Sprawdź rejestr klientów" and len(log) == 6
+
+
+def test_a_locked_register_gives_a_message_box_not_a_traceback(office: OfficeFolder) -> None:
+    lock = office.office_workbook.with_name("~$" + office.office_workbook.name)
+    lock.write_text("excel")
+    try:
+        book, panel = open_panel(office, "Sprawdź rejestr klientów")
+        result = excel.run_panel(panel)
+        assert result.startswith("Błąd:") and "otwarty" in result
+        assert book.app.alerts[-1][2] == "critical"
+    finally:
+        lock.unlink()
+
+
+def test_mark_selection_booked_in_the_open_invoice_workbook(office: OfficeFolder) -> None:
+    from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
+
+    refresh_invoice_workbooks(office, [CLIENT.nip])
+    app = FakeApp()
+    path = office.invoice_workbook(CLIENT.nip, 2026)
+    invoices = FakeBook(path, app)
+    sheet = invoices.sheets["Zakupy"]
+    table = sheet.tables[0]
+    first_data_row = table.header_row_range.row + 1
+    invoices.select("Zakupy", f"A{first_data_row}:C{first_data_row + 1}")
+    headers = list(table.header_row_range.value)
+    ksef_col = table.header_row_range.column + headers.index("Numer KSeF")
+    chosen = [sheet.range((first_data_row + i, ksef_col)).value for i in range(2)]
+
+    _, panel = open_panel(office, "Zaksięguj zaznaczone faktury", app=app)
+    result = excel.run_panel(panel)
+    assert result.startswith("Zaksięgowano 2 faktur"), result
+    status_col = table.header_row_range.column + headers.index("Status")
+    assert [sheet.range((first_data_row + i, status_col)).value for i in range(2)] == [STATUS_BOOKED] * 2
+    # the file was not rewritten behind Excel's back …
+    on_disk = load_workbook(path, read_only=True)["Zakupy"]
+    assert STATUS_BOOKED not in {c.value for row in on_disk.iter_rows() for c in row}
+    # … but the archive knows, so the next refresh shows the booking even if nobody saved
+    with Archive.open(office) as archive:
+        decisions = archive.decisions_for(CLIENT.nip)
+    assert all(
+        decisions[n].status == STATUS_BOOKED and decisions[n].booked_on == date.today() for n in chosen
+    )
+    refresh_invoice_workbooks(office, [CLIENT.nip])
+    refreshed = load_workbook(path, read_only=True)["Zakupy"]
+    rows = {
+        r[headers.index("Numer KSeF")]: r[headers.index("Status")]
+        for r in refreshed.iter_rows(values_only=True)
+    }
+    assert all(rows[n] == STATUS_BOOKED for n in chosen)
+
+
+def test_fetch_from_the_panel_uses_the_office_emulator(office: OfficeFolder) -> None:
+    _, panel = open_panel(office, "Pobierz faktury z KSeF")
+    choose(panel, [CLIENT.nip])
+    result = excel.run_panel(panel)
+    assert "Nowych faktur: 0." in result and not result.startswith("Błąd"), result
+
+
+def test_every_action_is_covered_here() -> None:
+    source = Path(__file__).read_text(encoding="utf-8")
+    missing = [label for label in excel.actions() if f'"{label}"' not in source]
+    assert not missing, missing
