@@ -109,6 +109,7 @@ def translate(message: str) -> tuple[str, str, str]:
     attribute = m.group(2)
     rest = m.group(3).strip()
     target = f"atrybut {attribute} elementu {element}" if attribute else f"element {element}"
+    where = f"w atrybucie {attribute} elementu {element}" if attribute else f"w elemencie {element}"
     value = re.search(r"The value '([^']*)'", rest) or re.search(r"^'([^']*)'", rest)
     shown = f"„{value.group(1)}”" if value else ""
 
@@ -120,7 +121,7 @@ def translate(message: str) -> tuple[str, str, str]:
         exp = _expected(rest)
         return "XSD_MISSING", element, f"W elemencie {element} brakuje wymaganego elementu: {exp or '?'}."
     if "[facet 'pattern']" in rest:
-        return "XSD_PATTERN", element, f"Wartość {shown} w {target} ma niedozwolony format."
+        return "XSD_PATTERN", element, f"Wartość {shown} {where} ma niedozwolony format."
     if "[facet 'enumeration']" in rest:
         allowed = re.search(r"set \{(.*)\}", rest)
         options = ""
@@ -130,7 +131,7 @@ def translate(message: str) -> tuple[str, str, str]:
         return (
             "XSD_ENUM",
             element,
-            f"Wartość {shown} w {target} jest spoza listy dozwolonych wartości"
+            f"Wartość {shown} {where} jest spoza listy dozwolonych wartości"
             + (f" ({options})." if options else "."),
         )
     if "[facet 'minLength']" in rest or ("[facet 'length']" in rest and "underruns" in rest):
@@ -138,42 +139,42 @@ def translate(message: str) -> tuple[str, str, str]:
         return (
             "XSD_LENGTH",
             element,
-            f"Wartość w {target} jest za krótka (najmniej {lim.group(1) if lim else '?'} znaków).",
+            f"Wartość {where} jest za krótka (najmniej {lim.group(1) if lim else '?'} znaków).",
         )
     if "[facet 'maxLength']" in rest:
         lim = re.search(r"maximum length of '(\d+)'", rest)
         return (
             "XSD_LENGTH",
             element,
-            f"Wartość w {target} jest za długa (najwyżej {lim.group(1) if lim else '?'} znaków).",
+            f"Wartość {where} jest za długa (najwyżej {lim.group(1) if lim else '?'} znaków).",
         )
     if "[facet 'fractionDigits']" in rest:
         lim = re.search(r"allowed \('(\d+)'\)", rest)
         return (
             "XSD_DIGITS",
             element,
-            f"Wartość {shown} w {target} ma za dużo cyfr po przecinku (dozwolone: {lim.group(1) if lim else '?'}).",
+            f"Wartość {shown} {where} ma za dużo cyfr po przecinku (dozwolone: {lim.group(1) if lim else '?'}).",
         )
     if "[facet 'totalDigits']" in rest:
-        return "XSD_DIGITS", element, f"Wartość {shown} w {target} ma za dużo cyfr."
+        return "XSD_DIGITS", element, f"Wartość {shown} {where} ma za dużo cyfr."
     if "[facet 'minInclusive']" in rest or "[facet 'minExclusive']" in rest:
         lim = re.search(r"minimum value allowed \('([^']*)'\)", rest)
         return (
             "XSD_RANGE",
             element,
-            f"Wartość {shown} w {target} jest za mała (najmniej {lim.group(1) if lim else '?'}).",
+            f"Wartość {shown} {where} jest za mała (najmniej {lim.group(1) if lim else '?'}).",
         )
     if "[facet 'maxInclusive']" in rest or "[facet 'maxExclusive']" in rest:
         lim = re.search(r"maximum value allowed \('([^']*)'\)", rest)
         return (
             "XSD_RANGE",
             element,
-            f"Wartość {shown} w {target} jest za duża (najwyżej {lim.group(1) if lim else '?'}).",
+            f"Wartość {shown} {where} jest za duża (najwyżej {lim.group(1) if lim else '?'}).",
         )
     if "is not a valid value of" in rest:
         type_name = re.search(r"type '([^']+)'", rest)
         kind = _type_hint(_local(type_name.group(1)) if type_name else "")
-        return "XSD_TYPE", element, f"Wartość {shown} w {target} nie jest poprawną wartością ({kind})."
+        return "XSD_TYPE", element, f"Wartość {shown} {where} nie jest poprawną wartością ({kind})."
     if "is required but missing" in rest:
         attr = re.search(r"attribute '([^']+)'", rest)
         return (
@@ -202,7 +203,7 @@ def translate(message: str) -> tuple[str, str, str]:
             element,
             f"Element {element} może zawierać tylko wartość, bez elementów podrzędnych.",
         )
-    return "XSD_OTHER", element, f"Niezgodność ze schematem FA(3) w {target}: {rest}"
+    return "XSD_OTHER", element, f"Niezgodność ze schematem FA(3) {where}: {rest}"
 
 
 def _type_hint(type_name: str) -> str:
