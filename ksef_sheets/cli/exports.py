@@ -77,6 +77,11 @@ def import_decisions_command(
             typer.echo(f"Uwaga: {warning}", err=True)
         for item in report.conflicts:
             typer.echo(f"Konflikt: {item.message}", err=True)
+        typer.echo(f"Gotowe do księgowania (zaakceptowane zakupy klienta): {report.ready_to_book}.")
+        if report.follow_up is not None:
+            typer.echo(
+                f"Do wyjaśnienia (odrzucone przez klientów): {report.follow_up_count} — {report.follow_up}"
+            )
         typer.echo(
             f"Klient {report.client_nip}, okres {report.period}: zastosowano {len(report.applied)}, "
             f"bez zmian {len(report.unchanged)}, bez decyzji {len(report.undecided)}, "

@@ -111,6 +111,10 @@ class ImportReport:
     conflicts: list[RowOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     workbook_messages: list[str] = field(default_factory=list)
+    # After the import: the client's accepted, unbooked purchases, and the office's follow-up list.
+    ready_to_book: int = 0
+    follow_up: Path | None = None
+    follow_up_count: int = 0
 
     @property
     def ok(self) -> bool:
@@ -135,6 +139,11 @@ class ImportReport:
                 if self.confirmed_whole
                 else "Klient nie potwierdził zestawienia jako całości."
             )
+        lines.append(f"Gotowe do księgowania (zaakceptowane zakupy): {self.ready_to_book}.")
+        if self.follow_up is not None:
+            lines.append(
+                f"Do wyjaśnienia (odrzucone przez klientów): {self.follow_up_count} — {self.follow_up}"
+            )
         lines += [f"Konflikt: {o.message}" for o in self.conflicts]
         lines += [f"Uwaga: {w}" for w in [*self.warnings, *self.workbook_messages]]
         return lines
@@ -158,6 +167,9 @@ class ImportReport:
             "conflicts": items(self.conflicts),
             "warnings": self.warnings,
             "workbook": self.workbook_messages,
+            "ready_to_book": self.ready_to_book,
+            "follow_up": str(self.follow_up) if self.follow_up else None,
+            "follow_up_count": self.follow_up_count,
         }
 
 
@@ -596,6 +608,16 @@ def import_decisions(
         report.warnings.append(f"Klient nie potwierdził zestawienia za {period} jako całości.")
     if refresh_workbook and report.applied:
         report.workbook_messages.extend(_refresh_workbook(folder, nip))
+    if any(o.code == APPLIED for o in report.applied):
+        try:
+            follow_up, count = write_follow_up_list(folder)
+        except UserError as exc:  # e.g. the list is open in Excel; the decisions are saved anyway
+            report.workbook_messages.append(str(exc))
+        else:
+            report.follow_up = follow_up
+            report.follow_up_count = count
+    with Archive.open(folder) as archive:
+        report.ready_to_book = len(ready_to_book(archive, nip))
     return report
 
 
@@ -616,4 +638,106 @@ def _refresh_workbook(folder: OfficeFolder, nip: str) -> list[str]:
     return messages
 
 
-__all__ = ["ImportReport", "RowOutcome", "expectations_from_path", "import_decisions"]
+# ----------------------------------------------------------------------------------------------
+# What staff do next: accepted purchases are ready to book, rejected ones need following up
+
+FOLLOW_UP_FILE = "do-wyjasnienia.xlsx"
+FOLLOW_UP_HEADERS = (
+    "NIP klienta",
+    "Numer KSeF",
+    "Numer faktury",
+    "Data wystawienia",
+    "NIP sprzedawcy",
+    "Sprzedawca",
+    "Brutto",
+    "Waluta",
+    "Uwagi klienta",
+    "Data decyzji klienta",
+    "Status",
+    "Komentarz biura",
+)
+
+
+def ready_to_book(archive: Archive, client_nip: str) -> list[str]:
+    """KSeF numbers of the client's purchases accepted by the client and not booked yet."""
+    decisions = archive.decisions_for(client_nip)
+    return [
+        invoice.ksef_number
+        for invoice in archive.list_invoices(client_nip, subject_type="Subject2")
+        if (d := decisions.get(invoice.ksef_number)) is not None and d.status == STATUS_ACCEPTED
+    ]
+
+
+def write_follow_up_list(folder: OfficeFolder, client_nips: list[str] | None = None) -> tuple[Path, int]:
+    """``do-wyjasnienia.xlsx`` in the office folder: every invoice a client rejected, for staff to chase.
+
+    Rebuilt from the archive (the source of truth) over all clients with decisions, or ``client_nips``.
+    """
+    import xlsxwriter
+
+    from ksef_sheets.files import atomic_path
+
+    path = folder.root / FOLLOW_UP_FILE
+    rows: list[tuple[Any, ...]] = []
+    with Archive.open(folder) as archive:
+        nips = client_nips or sorted({nip for nip, _ in archive.count_invoices()})
+        for nip in nips:
+            for number, decision in sorted(archive.decisions_for(nip).items()):
+                if decision.status != STATUS_REJECTED:
+                    continue
+                invoice = archive.get_invoice(nip, number)
+                rows.append(
+                    (
+                        nip,
+                        number,
+                        invoice.invoice_number if invoice else "",
+                        invoice.issue_date if invoice else None,
+                        invoice.seller_nip if invoice else "",
+                        invoice.seller_name if invoice else "",
+                        invoice.gross_amount if invoice else None,
+                        invoice.currency if invoice else "",
+                        decision.client_remark or "",
+                        decision.client_decided_on,
+                        decision.status or "",
+                        decision.comment or "",
+                    )
+                )
+    with atomic_path(path) as tmp:
+        workbook = xlsxwriter.Workbook(
+            str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        )
+        ws = workbook.add_worksheet("Do wyjaśnienia")
+        f_date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        f_money = workbook.add_format({"num_format": "#,##0.00"})
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                if isinstance(value, date):
+                    ws.write_datetime(r, c, datetime(value.year, value.month, value.day), f_date)
+                elif isinstance(value, Decimal):
+                    ws.write_number(r, c, float(value), f_money)
+                elif value is None:
+                    ws.write_blank(r, c, None)
+                else:
+                    ws.write_string(r, c, clean_text(str(value)))
+        ws.add_table(
+            0,
+            0,
+            max(len(rows), 1),
+            len(FOLLOW_UP_HEADERS) - 1,
+            {"name": "DoWyjasnienia", "columns": [{"header": h} for h in FOLLOW_UP_HEADERS]},
+        )
+        for c, width in enumerate((12, 38, 18, 12, 13, 30, 12, 7, 40, 12, 13, 30)):
+            ws.set_column(c, c, width)
+        ws.freeze_panes(1, 2)
+        workbook.close()
+    return path, len(rows)
+
+
+__all__ = [
+    "ImportReport",
+    "RowOutcome",
+    "expectations_from_path",
+    "import_decisions",
+    "ready_to_book",
+    "write_follow_up_list",
+]

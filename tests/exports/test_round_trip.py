@@ -177,6 +177,14 @@ def test_round_trip_with_a_client_edited_file(
     for untouched in (p[2], p[3], p[5]):
         assert untouched not in decisions or decisions[untouched].status not in ("Zaakceptowana", "Odrzucona")
     assert not report.ok
+    # Accepted purchases are ready to book; the rejected one is on the office's follow-up list.
+    assert report.ready_to_book == 2
+    assert report.follow_up == office.root / "do-wyjasnienia.xlsx" and report.follow_up_count == 1
+    follow = load_workbook(report.follow_up)["Do wyjaśnienia"]
+    header = [c.value for c in follow[1]]
+    row = dict(zip(header, [c.value for c in follow[2]], strict=True))
+    assert row["Numer KSeF"] == p[1] and row["Uwagi klienta"] == "Nie zamawialiśmy — proszę wyjaśnić"
+    assert row["NIP klienta"] == CLIENT2.nip and row["Status"] == "Odrzucona"
     # The same file again changes nothing.
     again = import_decisions(office, reply, today=TODAY)
     assert again.applied == [] and {o.ksef_number for o in again.unchanged} == {p[0], p[1], p[4]}
