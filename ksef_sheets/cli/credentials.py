@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -179,7 +180,7 @@ def list_(json_output: JsonOption = False, directory: DirOption = None) -> None:
         table.add_row(
             entry.reference,
             "token KSeF" if entry.kind == "token" else "certyfikat",
-            entry.subject,
+            _subject(entry.subject, entry.subject_nip) if entry.kind == "certificate" else entry.subject,
             entry.expires.isoformat() if entry.expires else "",
             ", ".join(notes),
         )
@@ -187,6 +188,12 @@ def list_(json_output: JsonOption = False, directory: DirOption = None) -> None:
     for entry in entries:
         if entry.warning:
             console.print(f"Uwaga: {entry.reference} {entry.warning} ({entry.expires}).")
+
+
+def _subject(subject: str, nip: str | None) -> str:
+    match = re.search(r"(?:^|,)CN=((?:[^,\\]|\\.)+)", subject)
+    name = match.group(1).replace("\\", "") if match else subject
+    return f"{name} (NIP {nip})" if nip else name
 
 
 @credentials_app.command("remove")

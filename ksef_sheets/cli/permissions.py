@@ -1,0 +1,123 @@
+"""``ksef-sheets permissions``: who holds which KSeF permission in each client's context."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from ksef_sheets.cli import app
+from ksef_sheets.cli._common import (
+    ClientOption,
+    DirOption,
+    JsonOption,
+    console,
+    err_console,
+    office_folder,
+    print_json,
+)
+from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.ksef.client import KsefClient
+from ksef_sheets.ksef.environments import base_url_for
+from ksef_sheets.ksef.permissions import ClientPermissions, read_permissions
+
+_SOURCE_PL = {"biuro": "biuro", "kontekst": "kontekst klienta"}
+
+
+@app.command("permissions")
+def permissions(
+    client: ClientOption = None,
+    json_output: JsonOption = False,
+    directory: DirOption = None,
+) -> None:
+    """Pokazuje, kto ma jakie uprawnienia KSeF w kontekście każdego klienta (logowanie poświadczeniem z sejfu)."""
+    from ksef_sheets.cli.credentials import open_vault
+    from ksef_sheets.sync.fetch import select_clients
+
+    folder = office_folder(directory)
+    config = folder.load_config()
+    chosen = select_clients(folder, config, client)
+    vault = open_vault(folder, create=False)
+    with contextlib.ExitStack() as stack:
+        base_url = _base_url(folder, config, stack)
+        results = asyncio.run(
+            _read(base_url, [(c.nip, c.name) for c in chosen], vault.credential_for_client, config.office_nip)
+        )
+    _print(results, json_output, config.office_nip)
+    if any(r.problem for r in results):
+        raise typer.Exit(1)
+
+
+async def _read(
+    base_url: str, clients: list[tuple[str, str]], credential_for: Any, office_nip: str
+) -> list[ClientPermissions]:
+    async with KsefClient(base_url) as ksef:
+        return await read_permissions(ksef, clients, credential_for, office_nip=office_nip)
+
+
+def _base_url(folder: OfficeFolder, config: OfficeConfig, stack: contextlib.ExitStack) -> str:
+    if config.environment != "emulator":
+        return base_url_for(config.environment)
+    from ksef_sheets.emulator import run_emulator
+
+    extra = config.model_extra or {}
+    seed = extra.get("emulator_seed")
+    state_dir = folder.root / config.emulator_state if config.emulator_state else folder.emulator_dir
+    running = stack.enter_context(
+        run_emulator(
+            state_dir,
+            seed=int(seed) if isinstance(seed, int) else None,
+            limits=str(extra.get("emulator_limits", "off")),
+        )
+    )
+    return running.base_url
+
+
+def _holder(kind: str, value: str, name: str, office_nip: str) -> str:
+    if kind == "Nip" and value == office_nip:
+        return f"biuro ({value})"
+    label = {"Nip": "NIP", "Pesel": "PESEL", "Fingerprint": "odcisk"}.get(kind, kind)
+    shown = value if kind != "Fingerprint" else value[:16] + "…"
+    return f"{label} {shown}" + (f" — {name}" if name else "")
+
+
+def _print(results: list[ClientPermissions], json_output: bool, office_nip: str) -> None:
+    if json_output:
+        print_json([r.to_json() for r in results])
+        return
+    table = Table(title="Uprawnienia KSeF w kontekstach klientów")
+    for header in ("Klient", "Kto", "Uprawnienie", "Może przekazać", "Od", "Źródło"):
+        table.add_column(header)
+    for result in results:
+        label = f"{result.nip} {result.name}".strip()
+        if result.problem:
+            table.add_row(label, "—", "—", "", "", "błąd (poniżej)")
+            continue
+        if not result.rows:
+            table.add_row(label, "—", "brak uprawnień", "", "", "")
+        for index, row in enumerate(result.rows):
+            if index:
+                label = ""
+            holder = _holder(row.holder_type, row.holder, row.holder_name, office_nip)
+            table.add_row(
+                label,
+                holder,
+                row.permission,
+                {True: "tak", False: "nie", None: ""}[row.can_delegate],
+                row.since.date().isoformat() if row.since else "",
+                _SOURCE_PL.get(row.source, row.source),
+            )
+    console.print(table)
+    notes: dict[str, list[str]] = {}
+    for result in results:
+        if result.note:
+            notes.setdefault(result.note, []).append(result.nip)
+    for note, nips in notes.items():
+        who = f"Klient {nips[0]}" if len(nips) == 1 else f"Klienci {', '.join(nips)}"
+        console.print(f"{who}: {note}", markup=False, highlight=False)
+    for result in results:
+        if result.problem:
+            err_console.print(f"Klient {result.nip}: {result.problem}", markup=False, highlight=False)
