@@ -7,6 +7,7 @@ dict access, so the reader and the business rules share it and stay cheap.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -91,14 +92,18 @@ class Node:
         return self.el.sourceline
 
 
+# Plain decimals only: the XSD types allow at most 18 digits and 8 decimals; anything else (an
+# exponent such as 1e999999999, NaN, 500 digits) is left as None so arithmetic and formatting stay cheap.
+_DECIMAL = re.compile(r"-?\d{1,22}(\.\d{1,8})?")
+
+
 def to_decimal(text: str | None) -> Decimal | None:
-    if text is None:
+    if text is None or not _DECIMAL.fullmatch(text):
         return None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
         return None
-    return value if value.is_finite() else None
 
 
 def to_date(text: str | None) -> date | None:

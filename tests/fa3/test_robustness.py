@@ -60,6 +60,15 @@ def test_mangled_samples_never_crash(
         assert problem.message and problem.code
 
 
+def test_absurd_numbers_are_not_computed_with(good_xml: bytes) -> None:
+    for value in ("1e999999999", "9" * 400, "NaN", "Infinity", "0x10"):
+        data = edit(good_xml, "<P_15>3523.75</P_15>", f"<P_15>{value}</P_15>")
+        invoice = parse_invoice(data)
+        assert invoice.total is None and invoice.total_text == value
+        report = validate_invoice(data)
+        assert not report.ok and all(len(p.message) < 2000 for p in report.problems)
+
+
 def test_remaining_warning_rules(good_xml: bytes) -> None:
     short_account = edit(good_xml, "73102010260940909620737689", "1234567890")
     assert [p.code for p in validate_invoice(short_account).problems] == ["BANK_ACCOUNT_FORMAT"]
