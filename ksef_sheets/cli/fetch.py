@@ -22,6 +22,7 @@ from ksef_sheets.cli._common import (
     show_progress,
 )
 from ksef_sheets.errors import UserError
+from ksef_sheets.sheets.invoice_refresh import refresh_after_fetch
 from ksef_sheets.sync.archive import parse_ksef_datetime
 from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.sync.report import ClientFetchResult, FetchReport
@@ -50,6 +51,8 @@ def fetch(
     with progress or contextlib.nullcontext():
         report = asyncio.run(fetch_office(folder, clients=client, since=start, progress=progress))
     _print(report, json_output)
+    for line in refresh_after_fetch(folder, client):  # per-client invoice workbooks (sheets/invoice_refresh)
+        (err_console if json_output else console).print(line, markup=False, highlight=False)
     if report.problems:
         raise typer.Exit(1)
 

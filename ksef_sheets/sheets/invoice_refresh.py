@@ -76,6 +76,15 @@ class RefreshReport:
         out += [warning for w in self.workbooks for warning in w.warnings]
         return out
 
+    def summary_lines(self) -> list[str]:
+        written = [w for w in self.workbooks if w.written]
+        lines = [
+            f"Skoroszyty faktur: odświeżono {len(written)} z {len(self.workbooks)}, "
+            f"wierszy faktur: {sum(w.rows_written for w in written)}, "
+            f"zapisanych zmian pracowników: {sum(w.decisions_saved for w in self.workbooks)}."
+        ]
+        return lines + self.messages()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "workbooks": [{**asdict(w), "path": str(w.path)} for w in self.workbooks],
@@ -120,6 +129,18 @@ def refresh_invoice_workbooks(folder: OfficeFolder, nips: list[str] | None = Non
             except UserError as exc:
                 report.problems.append(f"Klient {nip}: {exc}")
     return report
+
+
+def refresh_after_fetch(folder: OfficeFolder, nips: list[str] | None = None) -> list[str]:
+    """Refresh the workbooks after ``ksef-sheets fetch`` and say what happened, in Polish lines.
+
+    Never raises for the office's problems: the fetch has already succeeded and its report stands.
+    """
+    try:
+        report = refresh_invoice_workbooks(folder, nips)
+    except UserError as exc:
+        return [f"Skoroszyty faktur nie zostały odświeżone: {exc}"]
+    return report.summary_lines()
 
 
 def refresh_client(
@@ -325,6 +346,7 @@ __all__ = [
     "WorkbookRefresh",
     "first_status",
     "merge_staff",
+    "refresh_after_fetch",
     "refresh_client",
     "refresh_invoice_workbooks",
 ]

@@ -8,14 +8,16 @@ missing from the list staff work through.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from ksef_sheets.errors import UserError
+from ksef_sheets.fa3.model import Line
+from ksef_sheets.fa3.reader import parse_invoice
+from ksef_sheets.fa3.register import RegisterRow, to_register_row
 from ksef_sheets.sheets.invoice_columns import INVOICE_TYPES, Register
 from ksef_sheets.sheets.invoice_rows import InvoiceRow
 from ksef_sheets.sync.archive import Archive, ArchivedInvoice
@@ -113,19 +115,84 @@ def build_rows(archive: Archive, invoices: list[ArchivedInvoice]) -> ClientRows:
 
 def enrich_from_xml(base: InvoiceRow, xml: bytes) -> InvoiceRow:
     """The row with what only the FA(3) XML holds; ``UserError`` when the XML cannot be parsed."""
-    return base
+    invoice = parse_invoice(xml, source=f"faktura {base.ksef_number}")
+    reg = to_register_row(invoice, ksef_number=base.ksef_number)
+    if base.register is Register.PURCHASES:
+        nip, name = reg.seller_nip or base.counterparty_nip, reg.seller_name or base.counterparty_name
+    else:
+        nip, name = reg.buyer_id or base.counterparty_nip, reg.buyer_name or base.counterparty_name
+    net_by_rate, vat_by_rate = _per_rate(reg, "")
+    net_by_rate_pln, vat_by_rate_pln = _per_rate(reg, "_pln")
+    return replace(
+        base,
+        invoice_number=reg.number or base.invoice_number,
+        issue_date=reg.issue_date or base.issue_date,
+        counterparty_nip=nip,
+        counterparty_name=name,
+        currency=(reg.currency or base.currency).upper(),
+        items=_items_text(invoice.lines),
+        net_by_rate=net_by_rate,
+        vat_by_rate=vat_by_rate,
+        net_by_rate_pln=net_by_rate_pln,
+        vat_by_rate_pln=vat_by_rate_pln,
+        net_total=_first(reg.net_total, base.net_total),
+        vat_total=_first(reg.vat_total, base.vat_total),
+        gross_total=_first(reg.gross_total, base.gross_total),
+        net_pln=_first(reg.net_total_pln, base.net_pln),
+        vat_pln=_first(reg.vat_total_pln, base.vat_pln),
+        gross_pln=_first(reg.gross_total_pln, base.gross_pln),
+        due_date=reg.due_date,
+        bank_account=reg.bank_account,
+        split_payment=reg.split_payment,
+        invoice_type=reg.kind or base.invoice_type,
+        corrected_invoice=reg.corrected_numbers or reg.corrected_ksef_numbers or None,
+    )
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return value
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        return None
+# The workbook's rate columns and the register-row fields (``net_<suffix>``) that add up into them.
+_RATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "23": ("23",),
+    "8": ("8",),
+    "5": ("5",),
+    "0": ("0_kr", "0_wdt", "0_ex"),
+    "zw": ("zw",),
+    "np": ("np", "np_art100"),
+    "oo": ("oo",),
+    "inne": ("taxi", "oss", "marza"),
+}
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+def _per_rate(reg: RegisterRow, tail: str) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    nets: dict[str, Decimal] = {}
+    vats: dict[str, Decimal] = {}
+    for key, suffixes in _RATE_FIELDS.items():
+        net = _sum(getattr(reg, f"net_{s}{tail}", None) for s in suffixes)
+        vat = _sum(getattr(reg, f"vat_{s}{tail}", None) for s in suffixes)
+        if net is not None:
+            nets[key] = net
+        if vat is not None:
+            vats[key] = vat
+    return nets, vats
+
+
+def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
+    present = [v for v in values if v is not None]
+    return sum(present, Decimal(0)) if present else None
+
+
+def _first(*values: Decimal | None) -> Decimal | None:
+    return next((v for v in values if v is not None), None)
+
+
+MAX_ITEMS_TEXT = 250
+
+
+def _items_text(lines: Iterable[Line]) -> str:
+    """What was bought or sold, from the line names (P_7), shortened for a cell people scan."""
+    names: list[str] = []
+    for line in lines:
+        name = " ".join((line.name or "").split())
+        if name and name not in names and not line.before_correction:
+            names.append(name)
+    text = "; ".join(names)
+    return text if len(text) <= MAX_ITEMS_TEXT else text[: MAX_ITEMS_TEXT - 1] + "…"

@@ -205,3 +205,15 @@ def archive_invoices(
         result = archive.add_invoices(client_nip, subject, batch)
         assert not result.refused, result.refused
     return numbers
+
+
+def sheet_rows(path: Any, sheet: str) -> list[dict[str, Any]]:
+    """Rows of a sheet as dicts by header (openpyxl, full mode: the way a person's file is read)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    headers = list(rows[0])
+    out = [dict(zip(headers, row, strict=False)) for row in rows[1:]]
+    return [row for row in out if any(v is not None for v in row.values())]

@@ -1,0 +1,58 @@
+"""A workbook open in Excel: a clear message, the archive still updated, refreshed on the next run."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from openpyxl import load_workbook
+
+from ksef_sheets.config import OfficeFolder
+from ksef_sheets.files import excel_lock_file
+from ksef_sheets.sheets.invoice_columns import H_COMMENT, H_KSEF
+from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
+from ksef_sheets.sync.archive import Archive
+from tests.sheets.factory import CLIENT_NIP, archive_invoices, purchase, sheet_rows
+
+
+def test_locked_workbook_message_archive_updated_then_refreshed(
+    office: OfficeFolder, archive: Archive
+) -> None:
+    first = archive_invoices(archive, [purchase("FV/1", date(2026, 5, 2))])
+    refresh_invoice_workbooks(office)
+    path = office.invoice_workbook(CLIENT_NIP, 2026)
+
+    # Staff saved a comment and still have the file open in Excel (its owner file exists).
+    wb = load_workbook(path)
+    ws = wb["Zakupy"]
+    headers = [c.value for c in ws[1]]
+    ws.cell(row=2, column=headers.index(H_COMMENT) + 1, value="sprawdzić z klientem")
+    wb.save(path)
+    lock = excel_lock_file(path)
+    lock.write_bytes(b"owner")
+    before = path.read_bytes()
+    second = archive_invoices(archive, [purchase("FV/2", date(2026, 5, 3))])
+
+    report = refresh_invoice_workbooks(office)
+    result = report.workbooks[0]
+    assert result.locked and not result.written and not report.ok
+    assert result.message is not None
+    assert str(path) in result.message and "otwarty w Excelu" in result.message
+    assert "następnym pobraniu" in result.message
+    assert path.read_bytes() == before  # untouched
+    assert archive.decisions_for(CLIENT_NIP)[first[0]].comment == "sprawdzić z klientem"
+    assert not list(path.parent.glob(".*.tmp*")), "no temporary file left behind"
+
+    lock.unlink()
+    report = refresh_invoice_workbooks(office)
+    assert report.ok and report.workbooks[0].written
+    rows = {r[H_KSEF]: r for r in sheet_rows(path, "Zakupy")}
+    assert list(rows) == [first[0], second[0]]
+    assert rows[first[0]][H_COMMENT] == "sprawdzić z klientem"
+
+
+def test_libreoffice_lock_file_counts_too(office: OfficeFolder, archive: Archive) -> None:
+    archive_invoices(archive, [purchase("FV/1", date(2026, 5, 2))])
+    refresh_invoice_workbooks(office)
+    path = office.invoice_workbook(CLIENT_NIP, 2026)
+    path.with_name(f".~lock.{path.name}#").write_text("owner")
+    assert refresh_invoice_workbooks(office).workbooks[0].locked
