@@ -224,20 +224,47 @@ def _read_csv(path: Path) -> list[list[Any]]:
     return grid
 
 
-def _read_xlsx(path: Path) -> list[list[Any]]:
-    from openpyxl import load_workbook
+def check_xlsx(path: Path) -> None:
+    """Refuse an .xlsx that is not a plain workbook: oversized, a zip bomb, or XML with a DTD/entities.
 
+    openpyxl parses with the standard library (no defusedxml here), so entity tricks are stopped
+    before it sees the file; an OOXML part never legitimately carries a DOCTYPE.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-            if unpacked > MAX_XLSX_UNPACKED:
+            infos = archive.infolist()
+            if sum(info.file_size for info in infos) > MAX_XLSX_UNPACKED:
                 raise UserError(
                     f"Plik {path} po rozpakowaniu byłby za duży — to nie wygląda na listę klientów."
                 )
+            for info in infos:
+                if (
+                    info.compress_size
+                    and info.file_size / info.compress_size > 200
+                    and info.file_size > 10_000_000
+                ):
+                    raise UserError(f"Plik {path} zawiera podejrzanie skompresowaną część ({info.filename}).")
+                if not info.filename.endswith((".xml", ".rels", ".vml")):
+                    continue
+                with archive.open(info) as part:
+                    tail = b""
+                    while chunk := part.read(1 << 16):
+                        window = (tail + chunk).upper()
+                        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                            raise UserError(
+                                f"Plik {path} zawiera niedozwoloną deklarację XML (DOCTYPE/ENTITY) — nie zostanie otwarty."
+                            )
+                        tail = chunk[-16:]
     except zipfile.BadZipFile as exc:
         raise UserError(
             f"Plik {path} nie jest poprawnym plikiem .xlsx (uszkodzony lub to inny format)."
         ) from exc
+
+
+def _read_xlsx(path: Path) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    check_xlsx(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file

@@ -20,7 +20,7 @@ from ksef_sheets.config import OfficeConfig
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path
 from ksef_sheets.office.convert import text_of
-from ksef_sheets.office.importer import SourceTable, canonical_header, read_source
+from ksef_sheets.office.importer import SourceTable, canonical_header, check_xlsx, read_source
 from ksef_sheets.office.model import Client
 from ksef_sheets.office.readiness import QUESTIONS
 from ksef_sheets.sheets.safe_text import set_text
@@ -91,6 +91,7 @@ def _is_questionnaire(path: Path) -> bool:
 def read_answers(path: Path) -> SourceTable:
     """A filled questionnaire (one client) or a table of answers (many), as importer rows."""
     if _is_questionnaire(path):
+        check_xlsx(path)
         try:
             wb = load_workbook(path)
         except Exception as exc:

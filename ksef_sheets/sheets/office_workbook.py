@@ -110,7 +110,16 @@ _KIND_FORMAT = {
     "int": FMT_INT,
     "nip": FMT_TEXT,
 }
-_WRAP = {"Następny krok", "Problemy", "Uwagi", "Problem pobierania", "Adres", "Nazwa"}
+_WRAP = {
+    "Następny krok",
+    "Problemy",
+    "Uwagi",
+    "Problem pobierania",
+    "Adres",
+    "Nazwa",
+    "Branża",
+    "Osoba kontaktowa",
+}
 
 
 def _overdue(date_col: str, status_col: str) -> str:

@@ -157,3 +157,28 @@ def test_readiness_table_for_unknown_client_is_reported(demo_office: Any, tmp_pa
     report = import_readiness(demo_office, path, today=TODAY)
     assert [e.row for e in report.errors] == [2] and "nie ma w rejestrze" in report.errors[0].message
     assert report.unchanged == ["5210537039"]
+
+
+def test_xlsx_with_xml_entities_is_refused(empty_office: Any, tmp_path: Path) -> None:
+    import zipfile
+
+    good = tmp_path / "ok.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["NIP", "Nazwa", "E-mail"])
+    ws.append(["5210537039", "&lol;", "a@b.pl"])
+    wb.save(good)
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bomb, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = b'<!DOCTYPE x [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>' + data
+            dst.writestr(item, data)
+    before = empty_office.office_workbook.read_bytes()
+    with pytest.raises(UserError, match="DOCTYPE"):
+        import_clients(empty_office, bomb, today=TODAY)
+    with pytest.raises(UserError, match="DOCTYPE"):
+        import_readiness(empty_office, bomb, today=TODAY)
+    assert empty_office.office_workbook.read_bytes() == before
