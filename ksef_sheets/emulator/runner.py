@@ -101,7 +101,8 @@ def run_emulator(
     """Serve the emulator for the duration of the ``with`` block (see module docstring)."""
     state_dir = Path(state_dir)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # With the protocol given, asyncio enables TCP_NODELAY on accepted sockets (else ~40 ms per request).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
