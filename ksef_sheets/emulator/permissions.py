@@ -717,7 +717,7 @@ def routes(emu: Emulator) -> list[BaseRoute]:
         allowed, end_date = emu.subjects.attachments_allowed(ctx.context_value)
         body: dict[str, Any] = {"isAttachmentAllowed": allowed}
         if end_date:
-            body["revokedDate"] = end_date
+            body["revokedDate"] = f"{end_date}T00:00:00+01:00"  # end of consent, Warsaw midnight
         return JSONResponse(body)
 
     # --- queries ---------------------------------------------------------------------------------

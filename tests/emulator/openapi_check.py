@@ -11,6 +11,10 @@ Shared by the emulator's tests (platform and invoices) and the KSeF client's tes
     with checked_client(base_url) as client:   # an httpx.Client that checks every exchange
         client.get("/security/public-key-certificates")
 
+    seen: set[str] = set()
+    with checked_client(base_url, record=seen) as client: ...   # seen == {"GET /security/…", …}
+    operation_of(response)           # "GET /auth/{referenceNumber}"
+
 ``check`` raises ``AssertionError`` listing every problem (path, status, what does not match).
 The path is taken relative to the client's base URL (``…/v2``) and validated against the spec's
 server ``https://api-test.ksef.mf.gov.pl/v2``, so any host/port works. Responses with a status the
@@ -22,6 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -147,13 +152,45 @@ def check(response: httpx.Response, *, request: bool = True, base_path: str | No
     return response
 
 
+@functools.cache
+def _templates() -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
+    data = json.loads(spec_path().read_text("utf-8"))
+    compiled = []
+    for template, item in data["paths"].items():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        methods = frozenset(m.upper() for m in item if m in ("get", "post", "put", "delete", "patch"))
+        compiled.append((re.compile(pattern), template, methods))
+    # Literal paths win over templated ones (/auth/sessions vs /auth/{referenceNumber}).
+    compiled.sort(key=lambda entry: entry[1].count("{"))
+    return compiled
+
+
+def operation_of(response: httpx.Response, *, base_path: str | None = None) -> str | None:
+    """``"GET /auth/{referenceNumber}"`` — the spec operation an exchange belongs to (None if none)."""
+    path = _relative_path(response.request.url, _base_path(response, base_path))[len(SPEC_BASE) :]
+    method = response.request.method.upper()
+    for pattern, template, methods in _templates():
+        if method in methods and pattern.match(path):
+            return f"{method} {template}"
+    return None
+
+
 @contextmanager
-def checked_client(base_url: str, *, request: bool = True, **kwargs: Any) -> Iterator[httpx.Client]:
-    """An ``httpx.Client`` whose every response is checked with ``check`` (raises on mismatch)."""
+def checked_client(
+    base_url: str, *, request: bool = True, record: set[str] | None = None, **kwargs: Any
+) -> Iterator[httpx.Client]:
+    """An ``httpx.Client`` whose every response is checked with ``check`` (raises on mismatch).
+
+    With ``record``, the spec operation of every checked exchange is added to that set.
+    """
 
     def hook(response: httpx.Response) -> None:
         response.read()
         check(response, request=request)
+        if record is not None:
+            operation = operation_of(response)
+            if operation:
+                record.add(operation)
 
     hooks: dict[str, list[Callable[..., Any]]] = {"response": [hook]}
     with httpx.Client(base_url=base_url, event_hooks=hooks, **kwargs) as client:
