@@ -20,22 +20,13 @@ from ksef_sheets.errors import UserError
 from ksef_sheets.identifiers import normalize_nip
 from ksef_sheets.redaction import redact
 from ksef_sheets.sheets import panel_workbook as pw
+from ksef_sheets.sheets.tables import TableIO
 
 log = logging.getLogger(__name__)
 
 
-class PanelIO(Protocol):
-    """What an action may do with the panel workbook."""
-
-    def get_named(self, name: str) -> Any: ...
-
-    def set_named(self, name: str, value: Any) -> None: ...
-
-    def read_table(self, table: str) -> list[dict[str, Any]]: ...
-
-    def write_table(self, table: str, rows: list[dict[str, Any]]) -> None: ...
-
-    def append_row(self, table: str, row: dict[str, Any]) -> None: ...
+class PanelIO(TableIO, Protocol):
+    """What an action may do with the panel workbook: the table I/O seam plus Excel's feedback."""
 
     def status(self, text: str | None) -> None: ...
 
@@ -100,22 +91,22 @@ def selected_clients(rows: Sequence[dict[str, Any]]) -> list[str]:
 
 def run_panel(panel: PanelIO) -> str:
     """Run the action chosen on the panel; returns the Polish result (also shown in the workbook)."""
-    label = str(panel.get_named(pw.NAME_ACTION) or "").strip()
+    label = str(panel.get_named_value(pw.NAME_ACTION) or "").strip()
     registry = actions()
     started = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     try:
         spec = registry.get(label)
         if spec is None:
             raise UserError(f"Nieznana akcja „{label}” w polu Akcja panelu. Wybierz akcję z listy.")
-        folder_text = str(panel.get_named(pw.NAME_FOLDER) or "").strip()
+        folder_text = str(panel.get_named_value(pw.NAME_FOLDER) or "").strip()
         if not folder_text:
             raise UserError("Pole „Folder biura” w panelu jest puste.")
         ctx = ActionContext(
             office_dir=Path(folder_text),
-            clients=selected_clients(panel.read_table(pw.CLIENTS_TABLE)),
-            document_kind=str(panel.get_named(pw.NAME_DOCUMENT) or "").strip(),
-            month=str(panel.get_named(pw.NAME_MONTH) or "").strip(),
-            decisions_file=str(panel.get_named(pw.NAME_FILE) or "").strip(),
+            clients=selected_clients(panel.read_table(pw.CLIENTS_TABLE).rows),
+            document_kind=str(panel.get_named_value(pw.NAME_DOCUMENT) or "").strip(),
+            month=str(panel.get_named_value(pw.NAME_MONTH) or "").strip(),
+            decisions_file=str(panel.get_named_value(pw.NAME_FILE) or "").strip(),
             panel=panel,
         )
         if spec.needs_month and not ctx.month:
@@ -135,8 +126,9 @@ def run_panel(panel: PanelIO) -> str:
         panel.alert(result, title="KSeF — błąd programu", critical=True)
     finally:
         panel.status(None)
-    panel.set_named(pw.NAME_RESULT, result)
-    panel.append_row(pw.LOG_TABLE, {"Czas": started, "Akcja": label, "Wynik": result})
+    panel.set_named_value(pw.NAME_RESULT, result)
+    log_rows = panel.read_table(pw.LOG_TABLE).rows
+    panel.write_table(pw.LOG_TABLE, [*log_rows, {"Czas": started, "Akcja": label, "Wynik": result}])
     return result
 
 

@@ -128,7 +128,9 @@ def refresh_client_list(ctx: ActionContext) -> str:
     from ksef_sheets.office.register import load_clients
 
     clients = load_clients(_folder(ctx))
-    previous = {str(r.get("NIP") or ""): r.get("Zaznacz") for r in ctx.panel.read_table(pw.CLIENTS_TABLE)}
+    previous = {
+        str(r.get("NIP") or ""): r.get("Zaznacz") for r in ctx.panel.read_table(pw.CLIENTS_TABLE).rows
+    }
     ctx.panel.write_table(
         pw.CLIENTS_TABLE,
         [{"NIP": c.nip, "Nazwa": c.name, "Zaznacz": previous.get(c.nip) or ""} for c in clients],

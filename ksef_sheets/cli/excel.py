@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from ksef_sheets.cli import app
-from ksef_sheets.cli._common import DirOption, JsonOption, console, office_folder, print_json
+from ksef_sheets.cli._common import DirOption, JsonOption, console, err_console, office_folder, print_json
 
 excel_app = typer.Typer(help="Panel KSeF w Excelu (przyciski zamiast wiersza poleceń).", no_args_is_help=True)
 app.add_typer(excel_app, name="excel")
@@ -41,3 +42,25 @@ def _pythonw() -> str:
     exe = Path(sys.executable)
     windowed = exe.with_name("pythonw.exe")
     return str(windowed if windowed.exists() else exe)
+
+
+@excel_app.command("run")
+def run(
+    directory: DirOption = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="Akcja (jak w panelu); domyślnie wybrana w panelu.")
+    ] = None,
+) -> None:
+    """Wykonaj akcję wybraną w ksef_panel.xlsm bez Excela (np. z Harmonogramu zadań)."""
+    from ksef_sheets.sheets import panel_workbook as pw
+    from ksef_sheets.sheets.panel_file import run_panel_file
+
+    folder = office_folder(directory)
+    result, alerts = run_panel_file(
+        folder.root / f"{pw.PANEL_NAME}.xlsm",
+        say=lambda t: err_console.print(t, markup=False),
+        **{pw.NAME_ACTION: action},
+    )
+    console.print(result, markup=False, highlight=False)
+    if alerts:
+        raise typer.Exit(1)

@@ -8,17 +8,25 @@ while Excel has it open (staff save it as usual). Tables and cells are found by 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ksef_sheets.errors import UserError
+from ksef_sheets.sheets.safe_text import clean_text, looks_like_formula
+from ksef_sheets.sheets.tables import TableData, row_is_empty
 
 INVOICE_WORKBOOK = re.compile(r"^faktury-\d{4}\.xlsx$", re.IGNORECASE)
 KSEF_NUMBER_HEADER = "Numer KSeF"
 
 
-class XlwingsPanel:
-    """``PanelIO`` over an ``xlwings.Book``."""
+class XlwingsTables:
+    """``TableIO`` (``ksef_sheets.sheets.tables``) over an ``xlwings.Book`` open in Excel.
+
+    Keeps the seam's rules: columns by header name, unknown columns and row order kept, text as
+    text (a value starting with ``=`` is written with Excel's text prefix so it never becomes a
+    formula), and only values are touched — the file is never rewritten behind Excel's back.
+    """
 
     def __init__(self, book: Any) -> None:
         self.book = book
@@ -30,30 +38,58 @@ class XlwingsPanel:
         except Exception as exc:  # xlwings raises KeyError or a COM error depending on platform
             raise UserError(f"W skoroszycie {self.book.name} brakuje nazwanej komórki „{name}”.") from exc
 
-    def get_named(self, name: str) -> Any:
+    def get_named_value(self, name: str) -> Any:
         return self._named(name).value
 
-    def set_named(self, name: str, value: Any) -> None:
-        self._named(name).value = value
+    def set_named_value(self, name: str, value: Any) -> None:
+        self._named(name).value = _excel_value(value)
 
     # tables ---------------------------------------------------------------------------------------
+    def table_names(self) -> list[str]:
+        return [table.name for sheet in self.book.sheets for table in sheet.tables]
+
     def _table(self, name: str) -> Any:
         for sheet in self.book.sheets:
             for table in sheet.tables:
-                if table.name == name:
+                if table.name.casefold() == name.casefold():
                     return table
         raise UserError(f"W skoroszycie {self.book.name} brakuje tabeli „{name}”.")
 
-    def read_table(self, table: str) -> list[dict[str, Any]]:
-        return _read_table(self._table(table))
+    def read_table(self, name: str) -> TableData:
+        table = self._table(name)
+        headers = [str(h) for h in table.header_row_range.value]
+        body = table.data_body_range
+        rows: list[dict[str, Any]] = []
+        numbers: list[int] = []
+        if body is not None:
+            for offset, values in enumerate(body.options(ndim=2).value):
+                row = dict(zip(headers, values, strict=False))
+                if not row_is_empty(row):
+                    rows.append(row)
+                    numbers.append(body.row + offset)
+        return TableData(table.name, table.range.sheet.name, headers, rows, numbers)
 
-    def write_table(self, table: str, rows: list[dict[str, Any]]) -> None:
-        _write_table(self._table(table), rows)
+    def write_table(
+        self, name: str, rows: Sequence[Mapping[str, Any]], *, headers: Sequence[str] = ()
+    ) -> None:
+        table = self._table(name)
+        current = [str(h) for h in table.header_row_range.value]
+        missing = [h for h in headers if h not in current]
+        if missing:
+            raise UserError(
+                f"Tabela „{name}” w skoroszycie {self.book.name} nie ma kolumn: {', '.join(missing)}. "
+                "Dodaj je albo odśwież skoroszyt poleceniem programu."
+            )
+        old_body = table.data_body_range
+        if old_body is not None:
+            old_body.clear_contents()
+        table.resize(table.range.resize(row_size=max(len(rows), 1) + 1))
+        values = [[_excel_value(row.get(h)) for h in current] for row in rows] or [[None] * len(current)]
+        table.data_body_range.options(ndim=2).value = values
 
-    def append_row(self, table: str, row: dict[str, Any]) -> None:
-        t = self._table(table)
-        rows = [r for r in _read_table(t) if any(v not in (None, "") for v in r.values())]
-        _write_table(t, [*rows, row])
+
+class XlwingsPanel(XlwingsTables):
+    """``PanelIO``: the panel's tables and named cells plus Excel's status bar and message boxes."""
 
     # feedback -------------------------------------------------------------------------------------
     def status(self, text: str | None) -> None:
@@ -120,19 +156,9 @@ class XlwingsPanel:
         return changed
 
 
-def _read_table(table: Any) -> list[dict[str, Any]]:
-    headers = [str(h) for h in table.header_row_range.value]
-    body = table.data_body_range
-    if body is None:
-        return []
-    return [dict(zip(headers, row, strict=False)) for row in body.options(ndim=2).value]
-
-
-def _write_table(table: Any, rows: list[dict[str, Any]]) -> None:
-    headers = [str(h) for h in table.header_row_range.value]
-    old_body = table.data_body_range
-    if old_body is not None:
-        old_body.clear_contents()
-    table.resize(table.range.resize(row_size=max(len(rows), 1) + 1))
-    values = [[row.get(h) for h in headers] for row in rows] or [[None] * len(headers)]
-    table.data_body_range.options(ndim=2).value = values
+def _excel_value(value: Any) -> Any:
+    """Text that Excel would evaluate gets its text prefix (the apostrophe Excel itself uses)."""
+    if isinstance(value, str):
+        text = clean_text(value)
+        return "'" + text if looks_like_formula(text) else text
+    return value

@@ -51,12 +51,12 @@ def test_every_offered_action_exists_in_python_and_vice_versa(tmp_path: Path) ->
 def test_unknown_action_gives_a_polish_message_box_and_a_log_row(tmp_path: Path) -> None:
     book = FakeBook(build(tmp_path))
     panel = XlwingsPanel(book)
-    panel.set_named(pw.NAME_ACTION, "Zrób coś dziwnego")
+    panel.set_named_value(pw.NAME_ACTION, "Zrób coś dziwnego")
     result = excel.run_panel(panel)
     assert result.startswith("Błąd: Nieznana akcja")
     assert book.app.alerts and book.app.alerts[0][2] == "critical"
     assert book.app.status_bar is False
-    log = panel.read_table(pw.LOG_TABLE)
+    log = panel.read_table(pw.LOG_TABLE).rows
     assert [r["Akcja"] for r in log if r["Akcja"]] == ["Zrób coś dziwnego"]
 
 
@@ -76,18 +76,18 @@ def test_action_gets_selected_clients_and_a_bug_never_shows_a_traceback(tmp_path
     try:
         book = FakeBook(build(tmp_path, actions=["Test: zapamiętaj klientów"]))
         panel = XlwingsPanel(book)
-        rows = panel.read_table(pw.CLIENTS_TABLE)
+        rows = panel.read_table(pw.CLIENTS_TABLE).rows
         rows[1]["Zaznacz"] = "TAK"
         panel.write_table(pw.CLIENTS_TABLE, rows)
         assert excel.run_panel(panel) == "ok"
         assert seen["clients"] == ["7798676685"]
         assert "pracuję" in book.app.status_history and book.app.status_bar is False
 
-        panel.set_named(pw.NAME_ACTION, "Test: błąd programu")
+        panel.set_named_value(pw.NAME_ACTION, "Test: błąd programu")
         result = excel.run_panel(panel)
         assert "Błąd programu (RuntimeError)" in result
         assert "secret-token-value" not in result and "Traceback" not in book.app.alerts[-1][0]
-        assert len([r for r in panel.read_table(pw.LOG_TABLE) if r["Akcja"]]) == 2
+        assert len([r for r in panel.read_table(pw.LOG_TABLE).rows if r["Akcja"]]) == 2
     finally:
         excel._ACTIONS.pop("Test: zapamiętaj klientów", None)
         excel._ACTIONS.pop("Test: błąd programu", None)
@@ -96,4 +96,20 @@ def test_action_gets_selected_clients_and_a_bug_never_shows_a_traceback(tmp_path
 def test_missing_named_cell_is_a_user_error(tmp_path: Path) -> None:
     book = FakeBook(build(tmp_path))
     with pytest.raises(UserError, match="brakuje nazwanej komórki"):
-        XlwingsPanel(book).get_named("NieMaTakiej")
+        XlwingsPanel(book).get_named_value("NieMaTakiej")
+
+
+def test_xlwings_tables_keep_unknown_columns_and_never_write_a_formula(tmp_path: Path) -> None:
+    book = FakeBook(build(tmp_path))
+    panel = XlwingsPanel(book)
+    data = panel.read_table(pw.CLIENTS_TABLE)
+    assert data.headers == ["NIP", "Nazwa", "Zaznacz"] and len(data.rows) == 2
+    rows = [*data.rows, {"NIP": "8131863036", "Nazwa": '=HYPERLINK("http://x","y")', "Zaznacz": ""}]
+    panel.write_table(pw.CLIENTS_TABLE, rows)
+    written = panel.read_table(pw.CLIENTS_TABLE).rows
+    assert [r["NIP"] for r in written] == ["5210537039", "7798676685", "8131863036"]
+    # Excel's own text prefix: shown as the literal text, never evaluated
+    assert written[2]["Nazwa"] == '\'=HYPERLINK("http://x","y")'
+    with pytest.raises(UserError, match="nie ma kolumn"):
+        panel.write_table(pw.CLIENTS_TABLE, rows, headers=["Nowa kolumna"])
+    assert panel.table_names() == [pw.CLIENTS_TABLE, pw.LOG_TABLE]

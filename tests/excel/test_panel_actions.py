@@ -57,14 +57,14 @@ def open_panel(
 ) -> tuple[FakeBook, XlwingsPanel]:
     book = FakeBook(folder.root / f"{pw.PANEL_NAME}.xlsm", app)
     panel = XlwingsPanel(book)
-    panel.set_named(pw.NAME_ACTION, action)
+    panel.set_named_value(pw.NAME_ACTION, action)
     for name, value in named.items():
-        panel.set_named(name, value)
+        panel.set_named_value(name, value)
     return book, panel
 
 
 def choose(panel: XlwingsPanel, nips: list[str]) -> None:
-    rows = panel.read_table(pw.CLIENTS_TABLE)
+    rows = panel.read_table(pw.CLIENTS_TABLE).rows
     for row in rows:
         row["Zaznacz"] = "TAK" if row["NIP"] in nips else ""
     panel.write_table(pw.CLIENTS_TABLE, rows)
@@ -72,7 +72,7 @@ def choose(panel: XlwingsPanel, nips: list[str]) -> None:
 
 def test_panel_lists_the_register_clients(office: OfficeFolder) -> None:
     _, panel = open_panel(office, "Odśwież listę klientów w panelu")
-    assert {r["NIP"] for r in panel.read_table(pw.CLIENTS_TABLE)} == {c.nip for c in DEMO_CLIENTS}
+    assert {r["NIP"] for r in panel.read_table(pw.CLIENTS_TABLE).rows} == {c.nip for c in DEMO_CLIENTS}
     assert excel.run_panel(panel) == f"Lista klientów odświeżona: {len(DEMO_CLIENTS)}."
 
 
@@ -82,29 +82,29 @@ def test_refresh_documents_export_and_import_from_the_panel(office: OfficeFolder
     assert excel.run_panel(panel).startswith("Odświeżono 1 skoroszytów")
     assert office.invoice_workbook(CLIENT.nip, 2026).exists()
 
-    panel.set_named(pw.NAME_ACTION, "Generuj dokumenty")
-    panel.set_named(pw.NAME_DOCUMENT, "aneks")
+    panel.set_named_value(pw.NAME_ACTION, "Generuj dokumenty")
+    panel.set_named_value(pw.NAME_DOCUMENT, "aneks")
     assert excel.run_panel(panel).startswith("Wygenerowano 1 dokumentów")
     assert list(office.documents_dir(CLIENT.nip).glob("*.docx"))
 
     with Archive.open(office) as archive:
         month = max(f"{i.issue_date:%Y-%m}" for i in archive.list_invoices(CLIENT.nip) if i.issue_date)
-    panel.set_named(pw.NAME_ACTION, "Eksport faktur dla klienta")
-    panel.set_named(pw.NAME_MONTH, "")
+    panel.set_named_value(pw.NAME_ACTION, "Eksport faktur dla klienta")
+    panel.set_named_value(pw.NAME_MONTH, "")
     assert "wymaga miesiąca" in excel.run_panel(panel)
-    panel.set_named(pw.NAME_MONTH, month)
+    panel.set_named_value(pw.NAME_MONTH, month)
     result = excel.run_panel(panel)
     assert result.startswith("Zestawienie:"), result
     exported = next(office.exports_dir(CLIENT.nip).glob(f"*{month}.xlsx"))
 
-    panel.set_named(pw.NAME_ACTION, "Import decyzji klienta")
-    panel.set_named(pw.NAME_FILE, str(exported))
+    panel.set_named_value(pw.NAME_ACTION, "Import decyzji klienta")
+    panel.set_named_value(pw.NAME_FILE, str(exported))
     result = excel.run_panel(panel)
     assert "bez decyzji" in result and not result.startswith("Błąd"), result
 
-    panel.set_named(pw.NAME_ACTION, "Sprawdź rejestr klientów")
+    panel.set_named_value(pw.NAME_ACTION, "Sprawdź rejestr klientów")
     assert excel.run_panel(panel).startswith(f"Sprawdzono {len(DEMO_CLIENTS)} klientów")
-    log = [r["Akcja"] for r in panel.read_table(pw.LOG_TABLE) if r["Akcja"]]
+    log = [r["Akcja"] for r in panel.read_table(pw.LOG_TABLE).rows if r["Akcja"]]
     assert log[-1] == "Sprawdź rejestr klientów" and len(log) == 6
 
 
@@ -169,3 +169,51 @@ def test_every_action_is_covered_here() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     missing = [label for label in excel.actions() if f'"{label}"' not in source]
     assert not missing, missing
+
+
+def test_the_same_actions_run_on_the_panel_file_without_excel(office: OfficeFolder) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ksef_sheets",
+            "excel",
+            "run",
+            "--dir",
+            str(office.root),
+            "--action",
+            "Sprawdź rejestr klientów",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Sprawdzono {len(DEMO_CLIENTS)} klientów")
+    panel = load_workbook(office.root / f"{pw.PANEL_NAME}.xlsm", keep_vba=True)
+    from ksef_sheets.sheets.tables import OpenpyxlTables
+
+    tables = OpenpyxlTables(panel)
+    assert str(tables.get_named_value(pw.NAME_RESULT)).startswith("Sprawdzono")
+    assert tables.read_table(pw.LOG_TABLE).rows[-1]["Akcja"] == "Sprawdź rejestr klientów"
+
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ksef_sheets",
+            "excel",
+            "run",
+            "--dir",
+            str(office.root),
+            "--action",
+            "Nie ma takiej",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 1 and "Nieznana akcja" in bad.stdout and "Traceback" not in bad.stderr
