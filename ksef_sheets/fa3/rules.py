@@ -19,7 +19,7 @@ from ksef_sheets.fa3.rates import BUCKETS, RATE_CODES
 from ksef_sheets.fa3.safe_xml import NS
 from ksef_sheets.fa3.schema import element_path
 from ksef_sheets.fa3.tree import Node, to_decimal
-from ksef_sheets.identifiers import is_valid_ksef_number, nip_problem
+from ksef_sheets.identifiers import is_valid_ksef_number, nip_check_digit
 
 T = f"{{{NS}}}"
 CORRECTIONS = frozenset({"KOR", "KOR_ZAL", "KOR_ROZ"})
@@ -95,7 +95,7 @@ def _nips(root: Node) -> Iterator[Problem]:
     ):
         for el in _findall(root, path):
             value = _text(el)
-            if value and re.fullmatch(r"\d{10}", value) and nip_problem(value):
+            if value and len(value) == 10 and value.isdigit() and nip_check_digit(value[:9]) != int(value[9]):
                 yield _problem("NIP_CHECKSUM", "error", f"NIP {who} {value} ma błędną cyfrę kontrolną.", el)
 
 
@@ -199,13 +199,16 @@ def _lines(root: Node, fa: Node, kind: str) -> Iterator[Problem]:
             )
 
 
+_date_pattern = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _payment_dates(root: Node, fa: Node, kind: str) -> Iterator[Problem]:
     issued = _text(_find(fa, "P_1"))
-    if not issued or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", issued):
+    if not issued or len(issued) != 10 or _date_pattern.fullmatch(issued) is None:
         return
     for el in _findall(fa, "Platnosc/TerminPlatnosci/Termin"):
         due = _text(el)
-        if due and re.fullmatch(r"\d{4}-\d{2}-\d{2}", due) and due < issued:
+        if due and due < issued and _date_pattern.fullmatch(due):
             yield _problem(
                 "PAYMENT_DUE_BEFORE_ISSUE",
                 "error",
@@ -308,8 +311,9 @@ def _annotations(root: Node, fa: Node, kind: str) -> Iterator[Problem]:
         return
     p18a_el = _find(adn, "P_18A")
     p18a = _text(p18a_el)
-    pln = _pln_total(fa)
-    annex15 = any(_text(_find(row, "P_12_Zal_15")) == "1" for row in _findall(fa, "FaWiersz"))
+    # The PLN total and the Annex 15 scan are needed only when MPP is marked or Annex 15 lines exist.
+    annex15 = p18a == "2" and any(row.s("P_12_Zal_15") == "1" for row in fa.all("FaWiersz"))
+    pln = _pln_total(fa) if p18a == "1" or annex15 else None
     if p18a == "1" and pln is not None and kind not in CORRECTIONS and abs(pln) <= MPP_THRESHOLD:
         yield _problem(
             "SPLIT_PAYMENT_BELOW_THRESHOLD",
