@@ -48,8 +48,16 @@ def fetch(
     folder = office_folder(directory)
     start = _parse_from(since)
     progress = _RichProgress() if show_progress() and not json_output else None
-    with progress or contextlib.nullcontext():
-        report = asyncio.run(fetch_office(folder, clients=client, since=start, progress=progress))
+    try:
+        with progress or contextlib.nullcontext():
+            report = asyncio.run(fetch_office(folder, clients=client, since=start, progress=progress))
+    except KeyboardInterrupt:
+        err_console.print(
+            "Przerwano pobieranie. Pobrane dotąd faktury są w archiwum; "
+            "następne uruchomienie ksef-sheets fetch dokończy pobieranie od miejsca przerwania.",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
     _print(report, json_output)
     for line in refresh_after_fetch(folder, client):  # per-client invoice workbooks (sheets/invoice_refresh)
         (err_console if json_output else console).print(line, markup=False, highlight=False)
