@@ -11,8 +11,10 @@ from ksef_sheets.cli._common import (
     ClientOption,
     DirOption,
     JsonOption,
+    console,
     office_folder,
     print_json,
+    show_progress,
 )
 from ksef_sheets.documents import GROUPS, KINDS, generate_documents, resolve_kinds
 
@@ -36,7 +38,20 @@ def documents(
     """Aneksy, upoważnienia, pisma i e-maile dla klientów z rejestru (do folderu klienci/<NIP>/dokumenty)."""
     folder = office_folder(directory)
     chosen = resolve_kinds(kinds)
-    report = generate_documents(folder, chosen, nips=client, pdf=pdf)
+    if show_progress() and not as_json:
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+        ) as bar:
+            task = bar.add_task("Tworzenie dokumentów…")
+
+            def tick(nip: str) -> None:
+                bar.update(task, description=f"Tworzenie dokumentów… klient {nip}")
+
+            report = generate_documents(folder, chosen, nips=client, pdf=pdf, progress=tick)
+    else:
+        report = generate_documents(folder, chosen, nips=client, pdf=pdf)
     if as_json:
         print_json(report.as_json())
     else:
