@@ -119,7 +119,7 @@ def compute_totals(inv: SalesInvoice) -> Totals:
     totals = _group_totals(inv, after)
     if inv.kind in CORRECTION_KINDS and before:
         totals = _subtract(totals, _group_totals(inv, before))
-    if inv.kind in ("ROZ", "KOR_ROZ") and inv.advances:
+    if inv.kind == "ROZ" and inv.advances:
         paid = sum((a.gross for a in inv.advances), Decimal(0))
         totals = _subtract(totals, _allocate_gross(inv, after, paid))
     return totals
@@ -153,7 +153,7 @@ def _check(inv: SalesInvoice) -> None:
                 raise UserError(
                     f"{where}, pozycja {i}: ujemna ilość lub wartość jest dozwolona tylko w korekcie."
                 )
-    if inv.kind in ("ROZ", "KOR_ROZ") and not inv.advances:
+    if inv.kind == "ROZ" and not inv.advances:
         raise UserError(f"{where}: faktura rozliczeniowa (ROZ) wymaga wskazania faktur zaliczkowych.")
     if any(ln.rate == "zw" for ln in inv.lines) and not inv.exemption_basis:
         raise UserError(

@@ -105,8 +105,19 @@ def _money(rng: random.Random, low: int, high: int) -> Decimal:
     return Decimal(rng.randint(low * 100, high * 100)) / 100
 
 
-def _eur_rate(rng: random.Random) -> Decimal:
-    return Decimal(rng.randint(41800, 43600)) / 10000
+# Plausible NBP mid-rate ranges (PLN per unit, in ten-thousandths) for 2026.
+_RATE_RANGES = {
+    "EUR": (41800, 43600),
+    "USD": (35500, 40500),
+    "GBP": (48500, 52000),
+    "CHF": (44000, 47500),
+    "CZK": (1650, 1760),
+}
+
+
+def _exchange_rate(rng: random.Random, currency: str) -> Decimal:
+    low, high = _RATE_RANGES.get(currency, (10000, 50000))
+    return Decimal(rng.randint(low, high)) / 10000
 
 
 def _lines_from(rng: random.Random, items: Sequence[_Item], count: int) -> list[SalesLine]:
@@ -169,7 +180,7 @@ def generate_sales_invoice(
     seller = _with_address(rng, seller)
     buyer = _with_address(rng, buyer) if buyer is not None else None
     if currency != "PLN" and exchange_rate is None:
-        exchange_rate = _eur_rate(rng)
+        exchange_rate = _exchange_rate(rng, currency)
     foreign_buyer = buyer is not None and buyer.eu_code is not None and buyer.eu_code != "PL"
 
     kind_t: InvoiceKind = kind  # type: ignore[assignment]

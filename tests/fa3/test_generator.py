@@ -134,3 +134,28 @@ def test_typed_mix_matches_bytes() -> None:
     typed = generate_mix_invoices(random.Random(5), CLIENTS[8], CLIENTS, START, END, 10)
     raw = generate_mix(random.Random(5), CLIENTS[8], CLIENTS, START, END, 10)
     assert [t.number for t in typed] == [re.search(rb"<P_2>(.*?)</P_2>", x).group(1).decode() for x in raw]  # type: ignore[union-attr]
+
+
+def test_simplified_and_correction_of_a_settlement() -> None:
+    rng = random.Random(3)
+    seller, buyer = CLIENTS[2], CLIENTS[0]
+    upr = generate_invoice(
+        rng, seller=seller, buyer=buyer, issue_date=date(2026, 5, 1), number="U/1", kind="UPR"
+    )
+    assert parse_invoice(upr).kind == "UPR" and validate_invoice(upr).ok
+    zal = generate_invoice(
+        rng, seller=seller, buyer=buyer, issue_date=date(2026, 5, 1), number="Z/1", kind="ZAL"
+    )
+    roz = generate_invoice(
+        rng, seller=seller, buyer=buyer, issue_date=date(2026, 5, 9), number="R/1", kind="ROZ", advance=zal
+    )
+    kor = generate_invoice(
+        rng, seller=seller, buyer=buyer, issue_date=date(2026, 5, 19), number="KR/1", kind="KOR", corrects=roz
+    )
+    parsed = parse_invoice(kor)
+    assert parsed.kind == "KOR_ROZ" and validate_invoice(kor).problems == []
+    assert parsed.total is not None and parsed.total < 0
+    usd = parse_invoice(
+        generate_invoice(rng, seller=seller, buyer=buyer, issue_date=START, number="U/2", currency="USD")
+    )
+    assert usd.exchange_rate is not None and Decimal("3.5") < usd.exchange_rate < Decimal("4.1")
