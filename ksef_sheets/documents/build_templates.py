@@ -409,6 +409,11 @@ def build_annex(out_dir: Path = TEMPLATES_DIR) -> Path:
 
     b.section("§ 3. Terminy")
     b.when(
+        "scenariusz != 3",
+        "Klient wysyła swoje faktury sprzedaży do KSeF w dniu ich wystawienia, a faktury wystawione w "
+        "trybie offline — w terminach z § 6.",
+    )
+    b.when(
         "scenariusz == 1",
         "Klient przekazuje Biuru wszystkie faktury sprzedaży i zakupu za dany miesiąc, w tym pobrane z "
         "KSeF, do {{ warunki.dzien_dokumentow }}. dnia następnego miesiąca.",
