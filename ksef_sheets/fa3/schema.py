@@ -3,7 +3,7 @@
 The FA(3) schema imports the Ministry's base types by an absolute ``http://crd.gov.pl/...`` URL;
 a resolver maps that prefix to the copies in ``schemas/`` (SOURCES.md), and the parser has network
 access switched off, so validation never leaves the machine. The schema is compiled once per
-process. libxml2's English messages are turned into Polish ones naming the element and line.
+thread. libxml2's English messages are turned into Polish ones naming the element and line.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from ksef_sheets.fa3.problems import Problem
 SCHEMA_FILE = "schemat_FA(3)_v1-0E.xsd"
 _BASE_URL = "http://crd.gov.pl/xml/schematy/dziedzinowe/mf/2022/01/05/eD/DefinicjeTypy/"
 
-_lock = threading.Lock()
-_schema: etree.XMLSchema | None = None
+# One compiled schema per thread: an lxml validator keeps the error log of its last run on the
+# object, so two threads validating with one object could read each other's errors. Compiling takes
+# about 20 ms, once per thread.
+_local = threading.local()
 
 
 def schemas_dir() -> Path:
@@ -44,20 +46,18 @@ class _OfflineResolver(etree.Resolver):
 
 
 def fa3_schema() -> etree.XMLSchema:
-    """The compiled FA(3) schema (compiled on first use, then shared)."""
-    global _schema
-    if _schema is None:
-        with _lock:
-            if _schema is None:
-                directory = schemas_dir()
-                parser = etree.XMLParser(no_network=True, resolve_entities=False)
-                parser.resolvers.add(_OfflineResolver(directory))
-                doc = etree.parse(str(directory / SCHEMA_FILE), parser)
-                _schema = etree.XMLSchema(doc)
-    return _schema
+    """The compiled FA(3) schema of this thread (compiled on first use, then reused)."""
+    schema: etree.XMLSchema | None = getattr(_local, "schema", None)
+    if schema is None:
+        directory = schemas_dir()
+        parser = etree.XMLParser(no_network=True, resolve_entities=False)
+        parser.resolvers.add(_OfflineResolver(directory))
+        doc = etree.parse(str(directory / SCHEMA_FILE), parser)
+        schema = _local.schema = etree.XMLSchema(doc)
+    return schema
 
 
-def _local(name: str) -> str:
+def _localname(name: str) -> str:
     return re.sub(r"\{[^}]*\}", "", name)
 
 
@@ -94,7 +94,7 @@ def _expected(text: str) -> str:
     m = re.search(r"Expected is(?: one of)? \( (.*?) \)", text)
     if not m:
         return ""
-    names = [_local(n.strip()) for n in m.group(1).split(",")]
+    names = [_localname(n.strip()) for n in m.group(1).split(",")]
     return ", ".join(n for n in names if n and n != "##other")
 
 
@@ -105,7 +105,7 @@ def translate(message: str) -> tuple[str, str, str]:
         if "No matching global declaration" in message:
             return "XSD_ROOT", "", "Główny element nie jest fakturą FA(3) (Faktura w przestrzeni nazw FA(3))."
         return "XSD_OTHER", "", f"Niezgodność ze schematem FA(3): {message.strip()}"
-    element = _local(m.group(1))
+    element = _localname(m.group(1))
     attribute = m.group(2)
     rest = m.group(3).strip()
     target = f"atrybut {attribute} elementu {element}" if attribute else f"element {element}"
@@ -173,7 +173,7 @@ def translate(message: str) -> tuple[str, str, str]:
         )
     if "is not a valid value of" in rest:
         type_name = re.search(r"type '([^']+)'", rest)
-        kind = _type_hint(_local(type_name.group(1)) if type_name else "")
+        kind = _type_hint(_localname(type_name.group(1)) if type_name else "")
         return "XSD_TYPE", element, f"Wartość {shown} {where} nie jest poprawną wartością ({kind})."
     if "is required but missing" in rest:
         attr = re.search(r"attribute '([^']+)'", rest)

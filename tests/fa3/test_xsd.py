@@ -96,3 +96,26 @@ def test_unknown_message_still_polish_prefix() -> None:
     code, element, message = translate("Element '{x}Foo': Something new happened.")
     assert code == "XSD_OTHER" and element == "Foo"
     assert message.startswith("Niezgodność ze schematem FA(3)")
+
+
+def test_threads_do_not_mix_their_errors(good_xml: bytes) -> None:
+    import threading
+
+    bad = edit(good_xml, "<P_12>8</P_12>", "<P_12>9</P_12>")
+    failures: list[str] = []
+
+    def work(data: bytes, expected: list[str]) -> None:
+        for _ in range(150):
+            codes = [p.code for p in validate_xsd(data)]
+            if codes != expected:
+                failures.append(repr(codes))
+
+    threads = [
+        threading.Thread(target=work, args=(good_xml if i % 2 else bad, [] if i % 2 else ["XSD_ENUM"]))
+        for i in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
