@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.errors import bad_request, validation_error
@@ -878,8 +878,8 @@ class InvoiceStore:
 
     def query_page(
         self, plan: QueryPlan, *, page_offset: int, page_size: int, descending: bool
-    ) -> tuple[list[dict[str, Any]], bool, bool]:
-        """(invoices, hasMore, isTruncated) for one page under the record cap."""
+    ) -> tuple[list[str], bool, bool]:
+        """(invoices as stored JSON texts, hasMore, isTruncated) for one page under the record cap."""
         cap = self.query_cap
         start = page_offset * page_size
         if start >= cap:
@@ -888,8 +888,7 @@ class InvoiceStore:
         end = min(start + page_size, cap)
         rows = self.select(plan, descending=descending, offset=start, limit=end - start + 1)
         more = len(rows) > end - start
-        invoices = [json.loads(row[0]) for row in rows[: end - start]]
-        return invoices, more, more and end == cap
+        return [row[0] for row in rows[: end - start]], more, more and end == cap
 
 
 # ---------------------------------------------------------------------------------------------
@@ -912,13 +911,16 @@ def routes(emu: Emulator) -> list[BaseRoute]:
         invoices, has_more, truncated = store.query_page(
             plan, page_offset=page_offset, page_size=page_size, descending=sort_order == "Desc"
         )
-        body: dict[str, Any] = {
-            "hasMore": has_more,
-            "isTruncated": truncated,
-            "permanentStorageHwmDate": iso_ms(plan.hwm) if plan.hwm else None,
-            "invoices": invoices,
-        }
-        return JSONResponse(body)
+        head = json.dumps(
+            {
+                "hasMore": has_more,
+                "isTruncated": truncated,
+                "permanentStorageHwmDate": iso_ms(plan.hwm) if plan.hwm else None,
+            }
+        )
+        # The stored metadata is already compact JSON: splice it instead of decoding and re-encoding.
+        body = f'{head[:-1]},"invoices":[{",".join(invoices)}]}}'
+        return Response(body.encode("utf-8"), media_type="application/json")
 
     async def download(request: Request) -> Response:
         ctx = await emu.authorize(request, any_of=INVOICE_READ)
