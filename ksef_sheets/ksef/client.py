@@ -165,6 +165,7 @@ class KsefClient:
         limited: bool = True,
         accept: str | None = None,
         operation: str = "",
+        extra_headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request with limiter, retries and KSeF error mapping; returns a 2xx response.
 
@@ -175,7 +176,7 @@ class KsefClient:
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "OPTIONS")
         group = group_for(method, path.split("?")[0]) if limited else ""
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = dict(extra_headers or {})
         if isinstance(bearer, str):
             headers["Authorization"] = f"Bearer {bearer}"
         if accept:
@@ -384,7 +385,9 @@ class KsefClient:
 
         response = await self.with_fresh_key(USAGE_TOKEN, send)
         init = _parse(response, AuthenticationInitResponse, "rozpoczęcie uwierzytelnienia")
-        return await self._finish_login(init, context_nip, "token")
+        session = await self._finish_login(init, context_nip, "token")
+        session._relogin = lambda: self.login_with_token(context_nip, token)
+        return session
 
     async def login_with_certificate(
         self,
@@ -413,7 +416,11 @@ class KsefClient:
             operation="logowanie certyfikatem",
         )
         init = _parse(response, AuthenticationInitResponse, "rozpoczęcie uwierzytelnienia")
-        return await self._finish_login(init, context_nip, "certificate")
+        session = await self._finish_login(init, context_nip, "certificate")
+        session._relogin = lambda: self.login_with_certificate(
+            context_nip, credential, subject_identifier, verify_certificate_chain=verify_certificate_chain
+        )
+        return session
 
     async def _finish_login(
         self, init: AuthenticationInitResponse, context_nip: str, method: Literal["token", "certificate"]
@@ -542,6 +549,9 @@ class KsefSession:
         self.method = method
         self.closed = False
         self._refresh_lock = asyncio.Lock()
+        # Logs in again with the same credential when the refresh token has expired (7 days) or
+        # was refused — long office-day simulations and long runs keep working.
+        self._relogin: Callable[[], Awaitable[KsefSession]] | None = None
 
     def __repr__(self) -> str:
         return f"KsefSession(context_nip={self.context_nip!r}, reference_number={self.reference_number!r})"
@@ -559,19 +569,43 @@ class KsefSession:
     # --- tokens ----------------------------------------------------------------------------------
 
     async def refresh(self) -> None:
-        """New access token from the refresh token (``POST /auth/token/refresh``)."""
+        """New access token from the refresh token (``POST /auth/token/refresh``); a new login when
+        the refresh token has expired or is refused."""
         async with self._refresh_lock:
-            response = await self.client.request(
-                "POST",
-                "/auth/token/refresh",
-                bearer=self._refresh_token,
-                operation="odświeżenie tokenu dostępowego",
-                context_nip=None,
-            )
+            if (
+                self._relogin
+                and not self.closed
+                and self.refresh_valid_until - self.client.now() < REFRESH_MARGIN
+            ):
+                await self._adopt(await self._relogin())
+                return
+            try:
+                response = await self.client.request(
+                    "POST",
+                    "/auth/token/refresh",
+                    bearer=self._refresh_token,
+                    operation="odświeżenie tokenu dostępowego",
+                    context_nip=None,
+                )
+            except (E.KsefAuthenticationError, E.KsefBadRequestError):
+                if self._relogin is None or self.closed:
+                    raise
+                log.info(
+                    "KSeF: odświeżenie tokenu odrzucone — loguję ponownie w kontekście %s", self.context_nip
+                )
+                await self._adopt(await self._relogin())
+                return
             token = _parse(response, AuthenticationTokenRefreshResponse, "odświeżony token").access_token
             register_secret(token.token)
             self._access_token = token.token
             self.access_valid_until = _aware(token.valid_until)
+
+    async def _adopt(self, other: KsefSession) -> None:
+        self.reference_number = other.reference_number
+        self._access_token = other._access_token
+        self.access_valid_until = other.access_valid_until
+        self._refresh_token = other._refresh_token
+        self.refresh_valid_until = other.refresh_valid_until
 
     async def ensure_fresh(self) -> None:
         if self.closed:
@@ -965,29 +999,22 @@ class KsefSession:
         result: list[SessionInvoiceStatusResponse] = []
         continuation: str | None = None
         while True:
-            response = await self._paged_get(path, continuation)
+            response = await self.request(
+                "GET",
+                path,
+                params={"pageSize": 100},
+                extra_headers={"x-continuation-token": continuation} if continuation else None,
+                operation="lista faktur sesji",
+            )
             data = _json(response, "lista faktur sesji")
             for item in data.get("invoices") or []:
                 try:
                     result.append(SessionInvoiceStatusResponse.model_validate(item))
-                except ValidationError as exc:
-                    raise E.KsefError("KSeF zwrócił nieoczekiwaną listę faktur sesji.") from exc
+                except ValidationError:
+                    raise E.KsefError("KSeF zwrócił nieoczekiwaną listę faktur sesji.") from None
             continuation = data.get("continuationToken")
             if not continuation:
                 return result
-
-    async def _paged_get(self, path: str, continuation: str | None) -> httpx.Response:
-        # The continuation token travels in a header; the generic request() has no header hook, so
-        # the limiter and error mapping are applied here the same way.
-        group = group_for("GET", path)
-        await self.client.limiter.acquire(self.context_nip, group)
-        headers = {"Authorization": f"Bearer {await self._bearer()}"}
-        if continuation:
-            headers["x-continuation-token"] = continuation
-        response = await self.client._http.get(path, headers=headers, params={"pageSize": 100})
-        if response.status_code >= 400:
-            raise self.client._error(response, "lista faktur sesji", self.context_nip)
-        return response
 
     async def download_upo(self, path: str) -> bytes:
         response = await self.request("GET", path, accept="application/xml", operation="pobranie UPO")

@@ -370,3 +370,57 @@ def test_no_secret_in_logs_errors_or_files(
         assert secret and secret not in haystack
     for sent in transport.sent:  # and the token never travels in a URL
         assert all(secret not in sent.path for secret in secrets)
+
+
+def test_batch_session_sends_a_zip_of_invoices(emulator: Any, transport: RecordingTransport) -> None:
+    writer = next(c for c in emulator.seed_info.clients if c["scenario"] == 3)
+    rng = random.Random(11)
+    files = {
+        f"faktura-{n}.xml": generate_invoice(
+            rng,
+            seller=Party(name=writer["name"], nip=writer["nip"]),
+            buyer=Party(name="Odbiorca Sp. z o.o.", nip="5252248481"),
+            issue_date=dt.date.today(),
+            number=f"FV/BATCH/{n}",
+        )
+        for n in (1, 2)
+    }
+
+    async def body(session: KsefSession) -> None:
+        batch = await session.open_batch_session(files)
+        final = await batch.wait()
+        assert final.status.code == 200, final.status
+        invoices = await batch.invoices()
+        assert len(invoices) == 2 and all(i.ksef_number for i in invoices)
+        assert {i.invoice_hash for i in invoices} == {sha256_b64(x) for x in files.values()}
+
+    run(with_session(emulator.base_url, transport, writer["nip"], writer["token"], body))
+    uploads = [s for s in transport.sent if s.method == "PUT"]
+    assert len(uploads) == 1 and "authorization" not in uploads[0].headers and not uploads[0].in_spec
+
+
+def test_long_run_refreshes_and_logs_in_again_after_the_refresh_token_expires(
+    make_emulator: Any, transport: RecordingTransport
+) -> None:
+    running = make_emulator(seed=3, clients=1)
+    emu = running.emulator
+    item = running.seed_info.clients[0]
+    clock = emulator_clock(emu)
+
+    async def body(session: KsefSession) -> None:
+        first = session.reference_number
+        emu.clock.advance(dt.timedelta(minutes=30))  # access token expired → refresh
+        await session.query_metadata(recent_filters(), 0, 10)
+        assert session.reference_number == first
+        emu.clock.advance(dt.timedelta(days=8))  # refresh token expired too → a new login
+        await session.query_metadata(recent_filters(), 0, 10)
+        assert session.reference_number != first
+
+    run(
+        with_session(
+            running.base_url, transport, item["nip"], item["token"], body, clock=clock, now=emu.clock.now
+        )
+    )
+    paths = [s.path for s in transport.sent]
+    assert paths.count("/auth/token/refresh") >= 1 and paths.count("/auth/ksef-token") == 2
+    assert all(code != 401 for _, _, code in transport.statuses)

@@ -22,6 +22,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> tuple[OfficeFolder, Any]
     folder = OfficeFolder(tmp_path_factory.mktemp("biuro"))
     with run_emulator(folder.emulator_dir, seed=42, clients=3) as running:
         seed = running.seed_info
+    assert seed is not None
     config = OfficeConfig(
         office_nip=seed.office["nip"],
         office_name=seed.office["name"],
@@ -56,7 +57,9 @@ def test_permissions_with_tokens_and_with_the_office_seal(
     for item, row in zip(seed.clients, report, strict=True):
         assert row["credential"] == f"token:{item['nip']}" and row["problem"] is None
         office_rights = {p["permission"] for p in row["permissions"] if p["holder"] == seed.office["nip"]}
-        assert office_rights == ({"InvoiceRead", "InvoiceWrite"} if item["scenario"] == 3 else {"InvoiceRead"})
+        assert office_rights == (
+            {"InvoiceRead", "InvoiceWrite"} if item["scenario"] == 3 else {"InvoiceRead"}
+        )
     for item in seed.clients:
         assert item["token"] not in out + err
 
@@ -91,7 +94,10 @@ def test_one_clients_problem_does_not_stop_the_others(
 
 
 def test_wrong_passphrase_is_one_polish_sentence(
-    office: tuple[OfficeFolder, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    office: tuple[OfficeFolder, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     folder, _ = office
     monkeypatch.setenv("KSEF_SHEETS_VAULT_BACKEND", "file")
