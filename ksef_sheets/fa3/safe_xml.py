@@ -8,6 +8,8 @@ and it is the only way to smuggle entity expansion (billion laughs) or external 
 
 from __future__ import annotations
 
+import threading
+
 from lxml import etree
 
 from ksef_sheets.errors import UserError
@@ -32,8 +34,16 @@ def _make_parser() -> etree.XMLParser:
     )
 
 
-# lxml parsers are not thread-safe; one per thread would be overkill for a CLI, but the emulator
-# and sync may parse from several threads, so the parser is created per call (cheap: ~2 µs).
+# lxml parsers must not be shared between threads (the emulator and sync parse from several);
+# one per thread saves creating a parser per invoice.
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = _make_parser()
+    return parser
 
 
 def format_mb(size: int) -> str:
@@ -77,7 +87,7 @@ def parse_xml(data: bytes, *, source: str = "faktura") -> etree._ElementTree:
             "plik odrzucono ze względów bezpieczeństwa."
         )
     try:
-        root = etree.fromstring(data, _make_parser())
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         raise UserError(_syntax_message(exc, source)) from None
     tree = root.getroottree()
