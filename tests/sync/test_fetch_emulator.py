@@ -22,7 +22,7 @@ from ksef_sheets.sync.archive import Archive
 from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.sync.planner import add_months
 from ksef_sheets.sync.report import FetchReport
-from ksef_sheets.vault import Vault
+from ksef_sheets.vault import PASSPHRASE_ENV, Vault
 
 from .conftest import PASSPHRASE, SeededState, archive_invoices, assert_archive_matches, emulator_invoices
 
@@ -231,3 +231,65 @@ def test_first_run_start_date_and_unknown_client(
         fetch(office, running, clients=["5252248481"])
     with pytest.raises(UserError, match="--client"):
         fetch(office, running, clients=["123"])
+
+
+def test_register_drives_the_fetch_and_gets_its_results(
+    tmp_path: Path, fresh_emulator: Any, seeded_state: SeededState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ksef_sheets.demo_data import DEMO_CLIENTS
+    from ksef_sheets.files import excel_lock_file
+    from ksef_sheets.office.register import init_office, load_clients
+
+    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    folder = OfficeFolder(tmp_path / "biuro")
+    init_office(folder, demo=True)
+    vault = Vault.open(folder, PASSPHRASE)
+    for client in seeded_state.clients:
+        vault.add_token(client.nip, client.token)
+    running = fresh_emulator()
+    scenario_one = next(c for c in DEMO_CLIENTS if c.scenario == 1)
+    wanted = [c.nip for c in seeded_state.clients] + [scenario_one.nip]
+    progress = _Recorder()
+    report = fetch(folder, running, clients=wanted, progress=progress)
+    assert report.problems == [] and report.warnings == []
+    by_nip = {c.nip: c for c in report.clients}
+    assert by_nip[scenario_one.nip].skipped and "scenariusz 1" in by_nip[scenario_one.nip].skipped
+    for seeded in seeded_state.clients:
+        result = by_nip[seeded.nip]
+        expected = ("Subject1", "Subject2") if seeded.scenario == 3 else ("Subject2",)
+        assert tuple(result.subjects) == expected and result.name
+        assert archive_invoices(folder, seeded.nip, "Subject2") == emulator_invoices(
+            state_of(running), seeded.nip, "Subject2"
+        )
+    assert set(progress.finished) == set(wanted) and set(progress.started) == {
+        c.nip for c in seeded_state.clients
+    }
+    assert sum(progress.advanced.values()) == report.new
+
+    register = {c.nip: c for c in load_clients(folder)}
+    first = seeded_state.clients[0]
+    assert register[first.nip].new_invoices == by_nip[first.nip].new > 0
+    assert register[first.nip].to_verify == by_nip[first.nip].to_verify == by_nip[first.nip].new
+    assert register[first.nip].last_fetch is not None and not register[first.nip].fetch_problem
+
+    # The office workbook is open in Excel: the archive is still updated, the summary warns.
+    excel_lock_file(folder.office_workbook).write_text("księgowa")
+    running.emulator.clock.advance(timedelta(minutes=1))
+    report = fetch(folder, running, clients=[first.nip])
+    assert report.problems == [] and len(report.warnings) == 1 and "otwarty" in report.warnings[0]
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.finished: list[str] = []
+        self.advanced: dict[str, int] = {}
+
+    def client_started(self, nip: str, name: str, subject_types: tuple[str, ...]) -> None:
+        self.started.append(nip)
+
+    def client_advanced(self, nip: str, new: int, message: str) -> None:
+        self.advanced[nip] = self.advanced.get(nip, 0) + new
+
+    def client_finished(self, result: Any) -> None:
+        self.finished.append(result.nip)
