@@ -197,7 +197,7 @@ def generate_sales_invoice(
         base = [ln for ln in corrects.lines if not ln.before_correction]
         idx = rng.randrange(len(base))
         original = base[idx]
-        if rng.random() < 0.5 and original.quantity > 1:
+        if rng.random() < 0.5 and int(original.quantity) > 1:
             returned = Decimal(rng.randint(1, int(original.quantity) - 1))
             after = original.model_copy(update={"quantity": original.quantity - returned, "net": None})
             reason = f"zwrot {returned} {original.unit or 'szt.'} towaru"
