@@ -23,11 +23,13 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> tuple[OfficeFolder, Any]
     with run_emulator(folder.emulator_dir, seed=42, clients=3) as running:
         seed = running.seed_info
     assert seed is not None
-    config = OfficeConfig(
-        office_nip=seed.office["nip"],
-        office_name=seed.office["name"],
-        clients=[c["nip"] for c in seed.clients],
-        emulator_seed=42,
+    config = OfficeConfig.model_validate(
+        {
+            "office_nip": seed.office["nip"],
+            "office_name": seed.office["name"],
+            "clients": [c["nip"] for c in seed.clients],
+            "emulator_seed": 42,  # extra key the office's emulator is started with
+        }
     )
     folder.save_config(config)
     return folder, seed
