@@ -213,6 +213,8 @@ class AuthService:
         now = self.emu.clock.now()
         challenge = self.emu.new_reference("CR")
         timestamp_ms = int(now.timestamp() * 1000)
+        # Challenges are worthless after 10 minutes; keep the table small.
+        self.db.execute("DELETE FROM auth_challenges WHERE created < ?", (iso(now - timedelta(days=1)),))
         self.db.execute(
             "INSERT INTO auth_challenges(challenge, timestamp_ms, created, client_ip) VALUES(?,?,?,?)",
             (challenge, timestamp_ms, iso(now), ip),

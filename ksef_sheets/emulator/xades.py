@@ -286,11 +286,14 @@ def verify_auth_request(data: bytes) -> AuthTokenRequest:
         element_id = signed.get("Id") or signed.get("ID") or signed.get("id")
         if element_id:
             signed_ids.add(element_id)
-        if etree.QName(signed).localname == "AuthTokenRequest" and etree.QName(signed).namespace in (
-            NS_20,
-            NS_21,
-        ):
-            request_el = signed
+        # Enveloped: the signed node is the document; enveloping: a ds:Object wrapping it.
+        candidates = [signed, *signed] if etree.QName(signed) == etree.QName(DS, "Object") else [signed]
+        for node in candidates:
+            if not isinstance(node.tag, str):
+                continue  # comments and processing instructions
+            name = etree.QName(node)
+            if name.localname == "AuthTokenRequest" and name.namespace in (NS_20, NS_21):
+                request_el = node
     if request_el is None:
         raise XadesError(9101, "Nieprawidłowy dokument.", ["Podpis nie obejmuje elementu AuthTokenRequest."])
     _check_signed_properties(signature, cert, signed_ids)

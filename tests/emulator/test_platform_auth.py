@@ -14,6 +14,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from lxml import etree
+from signxml import methods
+from signxml.xades import XAdESSigner
 
 from tests.emulator.conftest import (
     CLIENT_NIP,
@@ -439,3 +442,23 @@ def test_auth_processing_delay_shows_status_100(fresh_emulator, fresh_api):
     assert early.status_code == 400
     emulator.clock.advance(timedelta(seconds=31))
     finish_login(fresh_api, started)
+
+
+@pytest.mark.parametrize("variant", ["enveloping", "namespace_2_0"])
+def test_xades_enveloping_and_namespace_2_0(api, variant):
+    key = make_key("ec")
+    cert = seal_certificate(CLIENT_NIP, key)
+    challenge = api.post("/auth/challenge").json()["challenge"]
+    document = auth_token_request(challenge, CLIENT_NIP)
+    if variant == "namespace_2_0":
+        text = etree.tostring(document).replace(b"/auth/token/2.1", b"/auth/token/2.0")
+        signer = XAdESSigner(signature_algorithm="ecdsa-sha256", digest_algorithm="sha256")
+    else:
+        text = etree.tostring(document)
+        signer = XAdESSigner(
+            method=methods.enveloping, signature_algorithm="ecdsa-sha256", digest_algorithm="sha256"
+        )
+    signed = etree.tostring(signer.sign(etree.fromstring(text), key=key, cert=[cert]))
+    started = api.post("/auth/xades-signature", content=signed, headers={"Content-Type": "application/xml"})
+    assert started.status_code == 202, started.text
+    finish_login(api, started)

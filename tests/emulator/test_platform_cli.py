@@ -84,3 +84,22 @@ def test_cli_rejects_bad_options(tmp_path):
     )
     assert result.returncode == 1
     assert "--limits" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_port_in_use_is_one_polish_sentence(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "ksef_sheets", "emulator", "--port", str(port), "--state", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert (
+        result.stderr.startswith("Błąd: Nie można uruchomić emulatora") and "Traceback" not in result.stderr
+    )
