@@ -71,7 +71,7 @@ from ksef_sheets.sheets.invoice_columns import (
     vat_header,
 )
 from ksef_sheets.sheets.invoice_rows import CellValue, Formula, InvoiceRow, SheetRow, StaffFields
-from ksef_sheets.sheets.invoice_summary import MONTHS_PL, MonthTotals, RegisterSummary, summarize
+from ksef_sheets.sheets.invoice_summary import MONTHS_PL, ZERO, MonthTotals, RegisterSummary, summarize
 from ksef_sheets.sheets.safe_text import clean_text
 
 # Excel refuses more hyperlinks per sheet than this; past it the XML path is written as text.
@@ -82,6 +82,8 @@ DATE_FORMAT = "dd.mm.yyyy"
 DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
 MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
 PLN_FORMAT = '#,##0.00 "zł";[Red]-#,##0.00 "zł"'
+# In the summary a zero shows as a dash, so the months with invoices stand out.
+SUMMARY_PLN_FORMAT = '#,##0.00 "zł";[Red]-#,##0.00 "zł";"–"'
 
 STATUS_COLOURS = {
     STATUS_NEW: ("#DDEBF7", "#1F4E78"),
@@ -127,18 +129,19 @@ class _Formats:
         self.link = add({"font_color": "#0563C1", "underline": 1})
         self.flag = add({"align": "center"})
         self.title = add({"bold": True, "font_size": 14})
+        self.subtitle = add({"bold": True, "font_size": 12})
         self.note = add({"italic": True, "font_color": "#595959"})
         self.head = add(
             {"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1, "text_wrap": True}
         )
-        self.head_left = add({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1})
+        self.table_head = add({"bold": True, "text_wrap": True, "valign": "top"})
         self.cell = add({"border": 1, "border_color": "#BFBFBF"})
         self.cell_int = add({"border": 1, "border_color": "#BFBFBF", "num_format": "0"})
-        self.cell_pln = add({"border": 1, "border_color": "#BFBFBF", "num_format": PLN_FORMAT})
+        self.cell_pln = add({"border": 1, "border_color": "#BFBFBF", "num_format": SUMMARY_PLN_FORMAT})
         self.total = add({"bold": True, "top": 2, "bottom": 1, "bg_color": "#F2F2F2"})
         self.total_int = add({"bold": True, "top": 2, "bottom": 1, "bg_color": "#F2F2F2", "num_format": "0"})
         self.total_pln = add(
-            {"bold": True, "top": 2, "bottom": 1, "bg_color": "#F2F2F2", "num_format": PLN_FORMAT}
+            {"bold": True, "top": 2, "bottom": 1, "bg_color": "#F2F2F2", "num_format": SUMMARY_PLN_FORMAT}
         )
         self.status = {
             status: add({"bg_color": bg, "font_color": fg}) for status, (bg, fg) in STATUS_COLOURS.items()
@@ -234,7 +237,7 @@ def _write_register(
         {
             "name": sheet.register.table_name,
             "style": "Table Style Medium 2",
-            "columns": [{"header": clean_text(h)} for h in headers],
+            "columns": [{"header": clean_text(h), "header_format": formats.table_head} for h in headers],
         },
     )
     status_col = index[H_STATUS]
@@ -273,14 +276,14 @@ def _write_register(
             status_col,
             {"type": "cell", "criteria": "==", "value": f'"{status}"', "format": fmt},
         )
+    ws.set_row(0, 30)
     ws.freeze_panes(1, 2)
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.repeat_rows(0)
-    ws.repeat_columns(0, 1)
-    ws.fit_to_pages(0, 0)
-    ws.set_print_scale(70)
+    ws.repeat_columns(0)
+    ws.set_print_scale(75)
     title = _header_footer_text(
         f"{sheet.register.value} {header.year} — {header.client_name} (NIP {header.client_nip})"
     )
@@ -404,17 +407,28 @@ def _write_summary(
     header: WorkbookHeader,
     summaries: Sequence[RegisterSummary],
 ) -> None:
+    """Per register: a block of PLN amounts per rate and month, then a block of counts per status.
+
+    Rates nobody used this year are left out (23% always shows), so a typical client's summary fits
+    one landscape page; the blocks are read by their headers, not by cell address.
+    """
     ws = workbook.add_worksheet(SUMMARY_SHEET)
-    headers = ["Miesiąc", "Liczba faktur"]
-    for rate in RATES:
-        headers.append(f"Netto {rate.label}")
+    rates = [
+        rate
+        for rate in RATES
+        if rate.key == "23"
+        or any(s.total.net_by_rate.get(rate.key) or s.total.vat_by_rate.get(rate.key) for s in summaries)
+    ]
+    amount_headers = ["Miesiąc", "Liczba faktur"]
+    for rate in rates:
+        amount_headers.append(f"Netto {rate.label}")
         if rate.has_vat:
-            headers.append(f"VAT {rate.label}")
-    headers += ["Netto razem", "VAT razem", "Brutto razem", *STATUSES]
-    ws.set_column(0, 0, 18)
+            amount_headers.append(f"VAT {rate.label}")
+    amount_headers += ["Netto razem", "VAT razem", "Brutto razem"]
+    status_headers = ["Miesiąc", *STATUSES, "Razem"]
+    ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 9)
-    ws.set_column(2, len(headers) - 1 - len(STATUSES), 14)
-    ws.set_column(len(headers) - len(STATUSES), len(headers) - 1, 12)
+    ws.set_column(2, max(len(amount_headers), len(status_headers)) - 1, 14)
     _string(
         ws,
         0,
@@ -426,23 +440,27 @@ def _write_summary(
         ws,
         1,
         0,
-        f"Stan na {header.generated_at:%d.%m.%Y %H:%M}. Kwoty w PLN (dla walut obcych według kursów z "
-        "faktur), miesiąc według daty wystawienia. Liczby statusów odświeżają się przy każdym pobraniu.",
+        f"Stan na {header.generated_at:%d.%m.%Y %H:%M}. Kwoty w PLN (waluty obce według kursów z faktur), "
+        "miesiąc według daty wystawienia. Przeliczane przy każdym odświeżeniu skoroszytu (ksef-sheets fetch).",
         formats.note,
     )
     r = 3
     for summary in summaries:
-        _string(ws, r, 0, summary.register.value, formats.title)
-        r += 1
-        for c, name in enumerate(headers):
-            ws.write_string(r, c, name, formats.head)
-        ws.set_row(r, 30)
-        r += 1
-        for month in summary.months:
-            _summary_row(ws, r, month, header.year, formats.cell, formats.cell_int, formats.cell_pln)
+        _string(ws, r, 0, f"{summary.register.value} — kwoty", formats.subtitle)
+        r = _block_header(ws, r + 1, amount_headers, formats)
+        for month in [*summary.months, summary.total]:
+            total = month.month is None
+            ws.write_string(r, 0, _month_label(month, header.year), formats.total if total else formats.cell)
+            ws.write_number(r, 1, month.count, formats.total_int if total else formats.cell_int)
+            values: list[Decimal] = []
+            for rate in rates:
+                values.append(month.net_by_rate.get(rate.key, ZERO))
+                if rate.has_vat:
+                    values.append(month.vat_by_rate.get(rate.key, ZERO))
+            values += [month.net, month.vat, month.gross]
+            for c, amount in enumerate(values, start=2):
+                ws.write_number(r, c, float(amount), formats.total_pln if total else formats.cell_pln)
             r += 1
-        _summary_row(ws, r, summary.total, header.year, formats.total, formats.total_int, formats.total_pln)
-        r += 1
         if summary.total.missing_pln:
             _string(
                 ws,
@@ -454,32 +472,33 @@ def _write_summary(
             )
             r += 1
         r += 1
+        _string(ws, r, 0, f"{summary.register.value} — statusy (liczba faktur)", formats.subtitle)
+        r = _block_header(ws, r + 1, status_headers, formats)
+        for month in [*summary.months, summary.total]:
+            total = month.month is None
+            ws.write_string(r, 0, _month_label(month, header.year), formats.total if total else formats.cell)
+            counts = [month.by_status.get(status, 0) for status in STATUSES]
+            for c, count in enumerate([*counts, month.count], start=1):
+                ws.write_number(r, c, count, formats.total_int if total else formats.cell_int)
+            r += 1
+        r += 1
     ws.set_landscape()
     ws.set_paper(9)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.fit_to_pages(1, 0)
     ws.set_header("&L&B" + _header_footer_text(f"Podsumowanie {header.year} — {header.client_name}") + "&R&D")
     ws.set_footer("&CStrona &P z &N")
 
 
-def _summary_row(
-    ws: Worksheet, r: int, totals: MonthTotals, year: int, cell: Format, cell_int: Format, cell_pln: Format
-) -> None:
-    label = "Razem" if totals.month is None else f"{MONTHS_PL[totals.month - 1]} {year}"
-    ws.write_string(r, 0, label, cell)
-    ws.write_number(r, 1, totals.count, cell_int)
-    c = 2
-    for rate in RATES:
-        ws.write_number(r, c, float(totals.net_by_rate.get(rate.key, 0)), cell_pln)
-        c += 1
-        if rate.has_vat:
-            ws.write_number(r, c, float(totals.vat_by_rate.get(rate.key, 0)), cell_pln)
-            c += 1
-    for amount in (totals.net, totals.vat, totals.gross):
-        ws.write_number(r, c, float(amount), cell_pln)
-        c += 1
-    for status in STATUSES:
-        ws.write_number(r, c, totals.by_status.get(status, 0), cell_int)
-        c += 1
+def _block_header(ws: Worksheet, r: int, headers: Sequence[str], formats: _Formats) -> int:
+    for c, name in enumerate(headers):
+        ws.write_string(r, c, name, formats.head)
+    ws.set_row(r, 30)
+    return r + 1
+
+
+def _month_label(totals: MonthTotals, year: int) -> str:
+    return "Razem" if totals.month is None else f"{MONTHS_PL[totals.month - 1]} {year}"
 
 
 def _write_snapshot(workbook: xlsxwriter.Workbook, sheets: Sequence[RegisterSheet]) -> None:
