@@ -40,6 +40,11 @@ _MONTHS = (
 _NATURAL_PERSON_FORMS = ("jdg", "działalność", "osoba fizyczna", "indywidualna")
 
 
+def one_line(text: str | None) -> str:
+    """Register text as one line: no control characters, no line breaks (subjects, table cells)."""
+    return " ".join(clean_text(text or "").split())
+
+
 def polish_date(value: date) -> str:
     """``1 kwietnia 2026 r.`` as written in Polish letters and contracts."""
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year} r."
@@ -232,16 +237,16 @@ def client_context(
     obligation = client.ksef_obligation_date
     natural = is_natural_person(client.legal_form)
     zaw_fa = client.zaw_fa_needed if client.zaw_fa_needed is not None else not natural
-    contact = clean_text(client.contact_person) if client.contact_person else ""
+    contact = one_line(client.contact_person) if client.contact_person else ""
     effective = client.annex_date or today
     klient = {
-        "nazwa": clean_text(client.name),
+        "nazwa": one_line(client.name),
         "nip": client.nip,
-        "forma_prawna": clean_text(client.legal_form) or BLANK,
-        "adres": clean_text(client.address) or BLANK,
+        "forma_prawna": one_line(client.legal_form) or BLANK,
+        "adres": one_line(client.address) or BLANK,
         "osoba_kontaktowa": contact or BLANK,
         "reprezentant": contact or BLANK,
-        "email": clean_text(client.email) or BLANK,
+        "email": one_line(client.email) or BLANK,
         "data_obowiazku": polish_date(obligation) if obligation else BLANK,
         "ulga_2027": bool(obligation and obligation.year >= 2027),
         "osoba_fizyczna": natural and not zaw_fa,
