@@ -107,24 +107,34 @@ def test_first_status_follows_the_scenario(office: OfficeFolder, archive: Archiv
     assert {d.status for d in decisions.values()} == {STATUS_CLIENT_CHECK, STATUS_NEW}
 
 
+def _block(rows: list[tuple], title: str) -> dict[str, dict]:  # type: ignore[type-arg]
+    start = next(i for i, r in enumerate(rows) if r[0] == title)
+    header = rows[start + 1]
+    return {r[0]: dict(zip(header, r, strict=False)) for r in rows[start + 2 : start + 15]}
+
+
 def test_summary_totals_per_month_rate_and_status(office: OfficeFolder, archive: Archive) -> None:
     _fill(archive)
     refresh_invoice_workbooks(office)
     wb = load_workbook(office.invoice_workbook(CLIENT_NIP, 2026))
     ws = wb["Podsumowanie"]
     rows = list(ws.iter_rows(values_only=True))
-    header_index = next(i for i, r in enumerate(rows) if r[0] == "Miesiąc")
-    header = rows[header_index]
-    table = {r[0]: dict(zip(header, r, strict=False)) for r in rows[header_index + 1 : header_index + 14]}
-    march = table["marzec 2026"]
+    amounts = _block(rows, "Zakupy — kwoty")
+    march = amounts["marzec 2026"]
     assert march["Liczba faktur"] == 2
     assert march["Netto 23%"] == 100 and march["VAT 23%"] == 23
     assert march["Netto 5%"] == 50 and march["VAT 5%"] == 2.5
     assert march["Brutto razem"] == Decimal("175.50")
-    assert march[STATUS_NEW] == 2
-    assert table["kwiecień 2026"]["Netto zw"] == 300
-    assert table["Razem"]["Liczba faktur"] == 3 and table["styczeń 2026"]["Liczba faktur"] == 0
-    assert "zł" in ws.cell(row=header_index + 2, column=3).number_format
+    assert amounts["kwiecień 2026"]["Netto zw"] == 300
+    assert amounts["Razem"]["Liczba faktur"] == 3 and amounts["styczeń 2026"]["Liczba faktur"] == 0
+    # Rates nobody used this year are left out; 23% always shows.
+    assert "Netto 8%" not in march and "Netto np" not in march
+    statuses = _block(rows, "Zakupy — statusy (liczba faktur)")
+    assert statuses["marzec 2026"][STATUS_NEW] == 2 and statuses["Razem"]["Razem"] == 3
+    sales = _block(rows, "Sprzedaż — kwoty")
+    assert sales["marzec 2026"]["Netto 23%"] == 1000 and sales["Razem"]["Liczba faktur"] == 1
+    start = next(i for i, r in enumerate(rows) if r[0] == "Zakupy — kwoty")
+    assert "zł" in ws.cell(row=start + 3, column=3).number_format
 
 
 def test_nothing_to_do_for_a_client_without_invoices(office: OfficeFolder) -> None:
