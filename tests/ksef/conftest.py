@@ -36,6 +36,7 @@ class SentRequest:
     path: str
     headers: dict[str, str]
     in_spec: bool
+    body: bytes = b""
 
 
 @dataclass
@@ -76,7 +77,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             self.problems.append(
                 f"{request.method} {relative}: {type(exc).__name__}: {exc} {exc.__cause__ or ''}"
             )
-        self.sent.append(SentRequest(request.method, relative, dict(request.headers), in_spec))
+        self.sent.append(SentRequest(request.method, relative, dict(request.headers), in_spec, body))
         response = await self.inner.handle_async_request(request)
         self.statuses.append((request.method, relative, response.status_code))
         return response

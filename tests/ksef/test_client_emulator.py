@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -424,3 +425,28 @@ def test_long_run_refreshes_and_logs_in_again_after_the_refresh_token_expires(
     paths = [s.path for s in transport.sent]
     assert paths.count("/auth/token/refresh") >= 1 and paths.count("/auth/ksef-token") == 2
     assert all(code != 401 for _, _, code in transport.statuses)
+
+
+def test_iter_metadata_moves_the_window_when_truncated(
+    make_emulator: Any, transport: RecordingTransport
+) -> None:
+    running = make_emulator(seed=5, clients=1)
+    emu = running.emulator
+    item = running.seed_info.clients[0]
+
+    async def body(session: KsefSession) -> tuple[list[str], list[str]]:
+        filters = recent_filters("Subject2", days=85)
+        everything = [m.ksef_number async for m in session.iter_metadata(filters, page_size=250)]
+        emu.invoices.query_cap = 10  # KSeF's 10,000-record cap, scaled down
+        walked = [m.ksef_number async for m in session.iter_metadata(filters, page_size=10)]
+        return everything, walked
+
+    everything, walked = run(with_session(running.base_url, transport, item["nip"], item["token"], body))
+    assert len(everything) > 25, "the seeded client needs enough invoices to hit the scaled-down cap twice"
+    assert walked == everything  # same order, nothing lost, boundary duplicates removed
+    starts = {
+        json.loads(s.body)["dateRange"]["from"]
+        for s in transport.sent
+        if s.path == "/invoices/query/metadata"
+    }
+    assert len(starts) >= 3  # the window really moved forward after each truncated batch
