@@ -40,6 +40,7 @@ from ksef_sheets.emulator.errors import (
 from ksef_sheets.emulator.keys import TOKEN_USAGE
 from ksef_sheets.emulator.limits import client_ip
 from ksef_sheets.emulator.state import iso, parse_iso
+from ksef_sheets.emulator.xades import MAX_SIZE as XADES_MAX_SIZE
 from ksef_sheets.emulator.xades import XadesError, identify, verify_auth_request
 from ksef_sheets.identifiers import is_valid_nip
 
@@ -538,7 +539,7 @@ def _operation_json(service: AuthService, row: sqlite3.Row, *, current: str | No
 
 
 def routes(emu: Emulator) -> list[BaseRoute]:
-    from ksef_sheets.emulator.core import read_model
+    from ksef_sheets.emulator.core import read_body, read_model
 
     service = emu.auth
 
@@ -556,7 +557,7 @@ def routes(emu: Emulator) -> list[BaseRoute]:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in ("application/xml", "text/xml"):
             return Response(status_code=415)
-        data = await request.body()
+        data = await read_body(request, XADES_MAX_SIZE)
         return JSONResponse(service.login_with_xades(data, request), status_code=202)
 
     def _row_for(request: Request, claims_ref: str) -> sqlite3.Row:

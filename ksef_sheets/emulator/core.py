@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -73,7 +74,7 @@ class Emulator:
         self,
         state_dir: Path,
         *,
-        limits: str = "off",
+        limits: str | Mapping[str, Any] = "off",
         public_url: str | None = None,
         clock: EmulatorClock | None = None,
     ) -> None:
@@ -132,11 +133,25 @@ class Emulator:
         self.db.close()
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, read in chunks and refused (400/21405) as soon as it exceeds ``limit`` bytes,
+    so an oversized upload never sits in memory whole."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise validation_error([f"Treść żądania przekracza {limit} bajtów."], request=request)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise validation_error([f"Treść żądania przekracza {limit} bajtów."], request=request)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json(request: Request) -> Any:
     """The request's JSON body, or the spec's 400/21405 with a reason."""
-    body = await request.body()
-    if len(body) > MAX_JSON_BODY:
-        raise validation_error(["Treść żądania jest zbyt duża."], request=request)
+    body = await read_body(request, MAX_JSON_BODY)
     try:
         return json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:

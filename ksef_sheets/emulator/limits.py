@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -93,11 +94,13 @@ def client_ip(request: Request) -> str:
 class RateLimiter:
     """Sliding-window counters; ``check`` raises the spec's 429 (via ``EmulatorHTTPError``)."""
 
-    def __init__(self, clock: EmulatorClock, profile: str = "off", db: Any = None) -> None:
-        if profile not in PROFILES:
-            raise ValueError(f"unknown rate-limit profile {profile!r}; expected one of {PROFILES}")
+    def __init__(
+        self, clock: EmulatorClock, profile: str | Mapping[str, Any] = "off", db: Any = None
+    ) -> None:
         self.clock = clock
-        self.profile = profile
+        self.profile = "off"
+        self._custom: dict[str, RateLimit] = {}
+        self.set_profile(profile)
         self._db = db
         self._lock = threading.Lock()
         self._hits: dict[tuple[str, ...], deque[float]] = {}
@@ -111,9 +114,21 @@ class RateLimiter:
                 )
 
     # --- configuration -------------------------------------------------------------------------
-    def set_profile(self, profile: str) -> None:
+    def set_profile(self, profile: str | Mapping[str, Any]) -> None:
+        """``"prod"``, ``"off"``, or a custom table for every context: ``{group: RateLimit | (s, m, h)}``
+        (groups left out keep the production values)."""
+        if isinstance(profile, Mapping):
+            unknown = [g for g in profile if g not in PROD_TABLE]
+            if unknown:
+                raise ValueError(f"unknown rate-limit groups {unknown}")
+            self._custom = {
+                g: v if isinstance(v, RateLimit) else RateLimit(*(int(x) for x in v))
+                for g, v in profile.items()
+            }
+            self.profile = "custom"
+            return
         if profile not in PROFILES:
-            raise ValueError(f"unknown rate-limit profile {profile!r}")
+            raise ValueError(f"unknown rate-limit profile {profile!r}; expected one of {PROFILES}")
         self.profile = profile
 
     def set_custom(self, context: str, table: dict[str, RateLimit]) -> None:
@@ -151,13 +166,18 @@ class RateLimiter:
         override = self._overrides.get(context) if context else None
         if override == "prod":
             return dict(PROD_TABLE)
-        base = dict(PROD_TABLE) if self.profile == "prod" else dict.fromkeys(GROUPS, _UNLIMITED)
+        if self.profile == "off":
+            base = dict.fromkeys(GROUPS, _UNLIMITED)
+        else:
+            base = dict(PROD_TABLE)
+            if self.profile == "custom":
+                base.update(self._custom)
         if isinstance(override, dict):
             base.update(override)
         return base
 
     def enforced(self, context: str | None) -> bool:
-        return self.profile == "prod" or (context is not None and context in self._overrides)
+        return self.profile != "off" or (context is not None and context in self._overrides)
 
     # --- counting ------------------------------------------------------------------------------
     def check(self, request: Request, ctx: AccessContext | None, group: str) -> None:

@@ -16,7 +16,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +92,7 @@ def run_emulator(
     *,
     seed: int | None = None,
     clients: int = 10,
-    limits: str = "off",
+    limits: str | Mapping[str, Any] = "off",
     host: str = "127.0.0.1",
     port: int = 0,
     public_url: str | None = None,

@@ -320,6 +320,19 @@ def test_xades_rejections(shared_emulator):
         )
         assert _xades_error(raw, unknown_challenge) == 21111
 
+        huge = raw.post(
+            "/auth/xades-signature",
+            content=b"<a>" + b" " * 2_000_000 + b"</a>",
+            headers={"Content-Type": "application/xml"},
+        )
+        assert check(huge, request=False).status_code == 400
+        big_json = raw.post(
+            "/auth/ksef-token",
+            content=b"[" + b"1," * 600_000 + b"1]",
+            headers={"Content-Type": "application/json"},
+        )
+        assert check(big_json, request=False).status_code == 400
+
         wrong_type = raw.post("/auth/xades-signature", content=signed, headers={"Content-Type": "text/plain"})
         assert wrong_type.status_code == 415
 

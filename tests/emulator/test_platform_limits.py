@@ -184,3 +184,22 @@ def test_context_limits_and_overrides(fresh_emulator, fresh_api):
     assert (
         fresh_api.delete("/testdata/limits/subject/certificate", headers=session.headers).status_code == 200
     )
+
+
+def test_custom_table_from_constructor_counts_other_endpoints_separately(make_emulator):
+    running = make_emulator(limits={"other": (2, 100, 1000)})
+    emulator = running.emulator
+    with checked_client(running.base_url) as api:
+        session = _session(emulator, api, CLIENT_NIP)
+        emulator.clock.set_speed(0.000001)
+        assert [api.get("/rate-limits", headers=session.headers).status_code for _ in range(3)] == [
+            200,
+            200,
+            429,
+        ]
+        # Each "other" endpoint has its own counter.
+        assert api.get("/limits/context", headers=session.headers).status_code == 200
+        emulator.clock.advance(timedelta(seconds=1))
+        effective = api.get("/rate-limits", headers=session.headers).json()
+        assert effective["other"] == {"perSecond": 2, "perMinute": 100, "perHour": 1000}
+        assert effective["invoiceMetadata"] == PROD_TABLE["invoiceMetadata"].as_json()
