@@ -39,8 +39,57 @@ def template_path(name: str, folder: OfficeFolder | None = None) -> Path:
     return PACKAGE_TEMPLATES / name
 
 
+class _CachingEnvironment(SandboxedEnvironment):
+    """Compiles each distinct template text once: rendering 100 annexes compiles the annex once.
+
+    docxtpl hands the whole document XML to ``from_string`` on every render; compiled templates are
+    immutable and safe to reuse, so they are kept by source text (a bounded cache).
+    """
+
+    _limit = 64
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._compiled: dict[str, Any] = {}
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        template = self._compiled.get(source)
+        if template is None:
+            template = super().from_string(source)
+            if len(self._compiled) >= self._limit:
+                self._compiled.clear()
+            self._compiled[source] = template
+        return template
+
+
+class _PatchCachingTemplate(DocxTemplate):
+    """docxtpl's tag clean-up (``patch_xml``, regular expressions over the whole XML) done once per text."""
+
+    _patched: dict[str, str] = {}  # noqa: RUF012 - a process-wide cache of a pure function
+
+    def patch_xml(self, src_xml: str) -> str:
+        done = self._patched.get(src_xml)
+        if done is None:
+            done = super().patch_xml(src_xml)
+            if len(self._patched) >= 64:
+                self._patched.clear()
+            self._patched[src_xml] = done
+        return done
+
+
+_ENVIRONMENTS: dict[bool, _CachingEnvironment] = {}
+
+
 def _environment(*, autoescape: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined, keep_trailing_newline=True)
+    env = _ENVIRONMENTS.get(autoescape)
+    if env is None:
+        env = _CachingEnvironment(
+            autoescape=autoescape, undefined=StrictUndefined, keep_trailing_newline=True
+        )
+        _ENVIRONMENTS[autoescape] = env
+    return env
 
 
 def _template_error(path: Path, exc: Exception) -> UserError:
@@ -67,7 +116,7 @@ def render_docx(template: Path, context: dict[str, Any], target: Path) -> Path:
     except OSError as exc:
         raise UserError(f"Nie można odczytać szablonu {template}: {exc.strerror}.") from exc
     try:
-        document = DocxTemplate(io.BytesIO(data))
+        document = _PatchCachingTemplate(io.BytesIO(data))
         document.render(context, jinja_env=_environment(autoescape=True), autoescape=True)
     except (zipfile.BadZipFile, KeyError) as exc:
         raise UserError(f"Szablon {template} nie jest poprawnym plikiem Word (.docx).") from exc
