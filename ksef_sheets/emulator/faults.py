@@ -40,6 +40,10 @@ class _Rule:
     method: str | None
 
 
+class DroppedOnPurpose(ConnectionAbortedError):
+    """Raised to cut a response short; the runner keeps it out of the server log."""
+
+
 class Faults:
     """Thread-safe: set from a test's thread, consumed by the server's thread."""
 
@@ -133,7 +137,7 @@ class FaultMiddleware:
                     }
                 )
                 await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
-                raise ConnectionAbortedError("emulator fault: connection dropped on purpose")
+                raise DroppedOnPurpose("emulator fault: connection dropped on purpose")
             status = self.faults.take_failure(relative, method)
             if status is not None:
                 from ksef_sheets.emulator.errors import ksef_error

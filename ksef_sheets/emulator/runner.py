@@ -26,6 +26,7 @@ import uvicorn
 
 from ksef_sheets.emulator.app import create_app
 from ksef_sheets.emulator.core import Emulator
+from ksef_sheets.emulator.faults import DroppedOnPurpose
 
 SEED_FILE = "seed.json"
 log = logging.getLogger(__name__)
@@ -81,6 +82,16 @@ def _ensure_seed(emu: Emulator, seed: int, clients: int) -> SeedInfo:
     return SeedInfo.load(path)
 
 
+class _QuietDrops(logging.Filter):
+    """A connection cut by ``faults.drop_next`` is intended, not an error worth a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], DroppedOnPurpose))
+
+
+_QUIET_DROPS = _QuietDrops()
+
+
 class _Server(uvicorn.Server):
     def install_signal_handlers(self) -> None:  # the caller's thread owns signals
         pass
@@ -128,6 +139,7 @@ def run_emulator(
             timeout_graceful_shutdown=2,
         )
         server = _Server(config)
+        logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)  # idempotent for the same filter
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="ksef-emulator", daemon=True
         )
