@@ -269,10 +269,11 @@ class OpenpyxlTables:
     @staticmethod
     def _copy_style(source: Cell, target: Cell) -> None:
         # Formats and layout follow the column; fills and fonts are staff's highlighting of one row.
-        target.number_format = source.number_format
-        target.alignment = copy.copy(source.alignment)
-        target.border = copy.copy(source.border)
-        target.protection = copy.copy(source.protection)
+        # Copying openpyxl's style-index array is cheap; copying style objects is not (many rows).
+        style = copy.copy(source._style)
+        style.fontId = 0
+        style.fillId = 0
+        target._style = style
 
     def _check_free(
         self, ws: Worksheet, min_col: int, max_col: int, first: int, last: int, table: str
