@@ -27,8 +27,16 @@ Public API (what the fetch and send parts code against)::
 
 ``filters`` is an ``InvoiceQueryFilters`` model or the same dict in the API's camelCase.
 
-``RateLimiter(limits=PRODUCTION_LIMITS, clock=SystemClock())`` is shared per run; pass one ``clock``
-(``ManualClock`` in tests/simulations) to the limiter and the client so no real time is spent.
+``RateLimiter(limits=PRODUCTION_LIMITS, clock=SystemClock())`` is shared per run; after the first
+login the client reads ``GET /rate-limits`` once and the limiter adopts it (``adopt_server_limits``).
+For simulations pass one clock to the limiter and the client and the emulator's "now"::
+
+    clock = CallbackClock(now=emu.clock.timestamp, advance=lambda s: emu.clock.advance(timedelta(seconds=s)))
+    KsefClient(url, limiter=RateLimiter(clock=clock), clock=clock, now=emu.clock.now)
+
+Sessions refresh the access token before it expires (and after a 401) and log in again with the same
+credential when the refresh token has expired. 429 waits the full ``Retry-After``; 5xx, timeouts and
+dropped connections are retried (backoff + jitter) only for idempotent calls.
 Every error is a subclass of ``KsefError`` (itself ``ksef_sheets.errors.UserError``) with a Polish
 message, ``status`` (HTTP), ``code`` (KSeF exception/status code) and ``context_nip``.
 """
