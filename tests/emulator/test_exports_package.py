@@ -37,8 +37,10 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulato
         yield emu
 
 
-@pytest.fixture(scope="module")
-def client(running: RunningEmulator) -> Iterator[httpx.Client]:
+@pytest.fixture
+def client(
+    running: RunningEmulator,
+) -> Iterator[httpx.Client]:  # per test: tests move the clock past token expiry
     assert running.seed_info is not None
     with api(
         running.base_url, login(running.base_url, BUDMAX, running.seed_info.client(BUDMAX)["token"])
@@ -207,6 +209,21 @@ def test_only_metadata_and_tar_gz(client: httpx.Client) -> None:
     assert "_metadata.json" in names and len(names) == status["package"]["invoiceCount"] + 1
 
 
+def test_at_most_ten_exports_run_at_once(running: RunningEmulator, client: httpx.Client) -> None:
+    sym = new_symmetric_key(client)
+    running.emulator.faults.export_delay = timedelta(minutes=30)
+    try:
+        refs = [start_export(client, filters(), sym) for _ in range(10)]
+        eleventh = client.post("/invoices/exports", json={"encryption": sym.info, "filters": filters()})
+        assert exception_code(checked(eleventh, 400)) == 21182
+    finally:
+        running.emulator.faults.export_delay = timedelta(0)
+    running.emulator.clock.advance(timedelta(minutes=31))
+    with relogin(running) as later:
+        assert all(finished(later, ref)["status"]["code"] == 200 for ref in refs)
+        start_export(later, filters(), sym)  # room again
+
+
 def test_failures_key_hwm_delay_and_unknown_reference(running: RunningEmulator, client: httpx.Client) -> None:
     sym = new_symmetric_key(client)
     garbage_key = {**sym.info, "encryptedSymmetricKey": base64.b64encode(b"\x01" * 256).decode()}
@@ -217,7 +234,7 @@ def test_failures_key_hwm_delay_and_unknown_reference(running: RunningEmulator, 
     unknown_key = {**sym.info, "publicKeyId": base64.b64encode(b"\x02" * 32).decode()}
     refused = client.post("/invoices/exports", json={"encryption": unknown_key, "filters": filters()})
     assert exception_code(checked(refused, 400)) == 21470
-    future = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    future = (running.emulator.clock.now() + timedelta(minutes=10)).isoformat()
     beyond = {
         "subjectType": "Subject2",
         "dateRange": {
