@@ -53,7 +53,9 @@ def export(
 
 @app.command("import-decisions")
 def import_decisions_command(
-    file: Annotated[Path, typer.Argument(help="Plik .xlsx odesłany przez klienta.", show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(help="Plik .xlsx odesłany przez klienta.", show_default=False, metavar="PLIK")
+    ],
     client: Annotated[
         str | None, typer.Option("--client", help="Oczekiwany NIP klienta (sprawdzany).", show_default=False)
     ] = None,

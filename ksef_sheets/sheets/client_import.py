@@ -356,7 +356,8 @@ def expectations_from_path(folder: OfficeFolder, path: Path) -> tuple[str | None
         nip, period = match.group(2), match.group(3)
     try:
         relative = path.resolve().relative_to(folder.clients_dir.resolve())
-        nip = relative.parts[0]
+        if len(relative.parts) > 1 and nip_problem(relative.parts[0]) is None:
+            nip = relative.parts[0]
     except ValueError:
         pass
     return nip, period
