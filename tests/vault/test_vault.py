@@ -214,3 +214,57 @@ def test_cli_add_list_remove_never_prints_secrets(
     everything = out.out + out.err + caplog.text + "".join(str(p.read_bytes()) for p in folder.root.iterdir())
     for secret in (TOKEN, "ABCDEF0123", PASS, "zupelnie-inne", "PRIVATE KEY"):
         assert secret not in everything
+
+
+def test_cli_certificates_from_p12_and_pem(
+    folder: OfficeFolder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KSEF_SHEETS_PASSPHRASE", PASS)
+    d = str(folder.root)
+    seal = make_seal_certificate("5260250274", "Biuro Rachunkowe")
+    p12 = tmp_path / "pieczec.p12"
+    p12.write_bytes(seal.to_pkcs12(b"haslo-do-p12"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("zle-haslo\n"))
+    assert (
+        main(["credentials", "add", "--name", "pieczec", "--p12", str(p12), "--from-stdin", "--dir", d]) == 1
+    )
+    err = capsys.readouterr().err
+    assert "pieczec.p12: złe hasło" in err and "zle-haslo" not in err and not folder.vault_file.exists()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("haslo-do-p12\n"))
+    assert (
+        main(["credentials", "add", "--name", "pieczec", "--p12", str(p12), "--from-stdin", "--dir", d]) == 0
+    )
+
+    expired = make_seal_certificate(
+        "5260250274", "Biuro", days=10, not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    )
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    cert.write_bytes(expired.certificate_pem())
+    key.write_bytes(expired.private_key_pem())
+    before = folder.vault_file.read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    assert (
+        main(
+            [
+                "credentials",
+                "add",
+                "--name",
+                "stary",
+                "--cert",
+                str(cert),
+                "--key",
+                str(key),
+                "--from-stdin",
+                "--dir",
+                d,
+            ]
+        )
+        == 1
+    )
+    assert "wygasł" in capsys.readouterr().err
+    assert folder.vault_file.read_bytes() == before
+    vault = Vault.open(folder, PASS)
+    assert vault.references() == ["cert:pieczec"]
+    credential = vault.credential_for_client(CLIENT)
+    assert isinstance(credential, CertificateCredential)
+    assert credential.fingerprint_sha256 == seal.fingerprint_sha256
