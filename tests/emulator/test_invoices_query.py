@@ -344,3 +344,20 @@ def test_context_without_invoice_read_gets_403(running: RunningEmulator, tmp_pat
         assert response.json()["reasonCode"] == "missing-permissions"
         meta_any = http.get("/invoices/ksef/7798676685-20260101-ABCDEF123456-5A")
         checked(meta_any, 403)
+
+
+def test_production_rate_limits_answer_429_with_retry_after(tmp_path: Path) -> None:
+    with run_emulator(tmp_path / "emu", seed=3, clients=1, limits="prod") as limited:
+        assert limited.seed_info is not None
+        token = login(limited.base_url, NOWAK, limited.seed_info.client(NOWAK)["token"])
+        body = {"subjectType": "Subject2", "dateRange": {"dateType": "Issue", "from": window()[0]}}
+        with api(limited.base_url, token) as http:
+            accepted = 0
+            for _ in range(25):  # 8/s, 16/min, 20/h: the limit is hit by the 21st request at the latest
+                response = http.post("/invoices/query/metadata", json=body)
+                if response.status_code != 200:
+                    break
+                accepted += 1
+            assert 8 <= accepted <= 20
+            checked(response, 429)
+            assert int(response.headers["Retry-After"]) >= 1

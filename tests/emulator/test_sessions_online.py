@@ -364,3 +364,44 @@ def test_batch_with_a_corrupt_part_fails_cleanly(writer: httpx.Client) -> None:
         },
     }
     assert exception_code(checked(writer.post("/sessions/batch", json=too_many), 400, request=False)) == 21161
+
+
+def test_hostile_xml_and_archive_entries_are_refused(writer: httpx.Client) -> None:
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE Faktura [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><Faktura>&c;</Faktura>'
+    )
+    external = b'<?xml version="1.0"?><!DOCTYPE Faktura [<!ENTITY x SYSTEM "file:///etc/passwd">]><Faktura>&x;</Faktura>'
+    bom = b"\xef\xbb\xbf" + invoice()
+    session_ref, refs = send_online(writer, [laughs, external, bom])
+    for ref in refs:
+        status = invoice_status(writer, session_ref, ref)
+        assert status["status"]["code"] == 450
+        assert "root:" not in " ".join(status["status"]["details"])
+    checked(writer.post(f"/sessions/online/{session_ref}/close"), 204)
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("../../poza-paczka.xml", invoice())
+    archive = buffer.getvalue()
+    sym = new_symmetric_key(writer)
+    part = aes_encrypt(sym.key, sym.iv, archive)
+    body = {
+        "formCode": FA3_FORM,
+        "batchFile": {
+            "fileSize": len(archive),
+            "fileHash": sha256_b64(archive),
+            "fileParts": [{"ordinalNumber": 1, "fileSize": len(part), "fileHash": sha256_b64(part)}],
+        },
+        "encryption": sym.info,
+    }
+    opened = checked(writer.post("/sessions/batch", json=body), 201).json()
+    [upload] = opened["partUploadRequests"]
+    assert httpx.put(upload["url"], content=part, headers=upload["headers"]).status_code == 201
+    checked(writer.post(f"/sessions/batch/{opened['referenceNumber']}/close"), 204)
+    done = wait_for(
+        lambda: writer.get(f"/sessions/{opened['referenceNumber']}").json(),
+        lambda s: s["status"]["code"] >= 200,
+    )
+    assert done["status"]["code"] == 430
+    assert "poza-paczka" in done["status"]["details"][0]
