@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 from lxml import etree
 from signxml.xades import XAdESSigner
@@ -195,6 +196,85 @@ def sign_xades(document: etree._Element, key: Any, cert: x509.Certificate) -> by
     algorithm = "ecdsa-sha256" if isinstance(key, ec.EllipticCurvePrivateKey) else "rsa-sha256"
     signer = XAdESSigner(signature_algorithm=algorithm, digest_algorithm="sha256")
     return etree.tostring(signer.sign(document, key=key, cert=[cert]))
+
+
+XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+
+def _c14n(el, exclusive):
+    return etree.tostring(el, method="c14n", exclusive=exclusive, with_comments=False)
+
+
+def sign_like_official_client(document, key, cert):
+    """Enveloped XAdES-BES built by hand the way the official C# client lays it out."""
+
+    def ds(n):
+        return f"{{{DSIG_NS}}}{n}"
+
+    def xa(n):
+        return f"{{{XADES_NS}}}{n}"
+
+    sig = etree.SubElement(document, ds("Signature"), nsmap={"ds": DSIG_NS}, Id="Signature-1")
+    signed_info = etree.SubElement(sig, ds("SignedInfo"))
+    etree.SubElement(signed_info, ds("CanonicalizationMethod"), Algorithm=EXC_C14N)
+    is_ec = isinstance(key, ec.EllipticCurvePrivateKey)
+    etree.SubElement(
+        signed_info,
+        ds("SignatureMethod"),
+        Algorithm="http://www.w3.org/2001/04/xmldsig-more#" + ("ecdsa-sha256" if is_ec else "rsa-sha256"),
+    )
+    ref1 = etree.SubElement(signed_info, ds("Reference"), URI="")
+    transforms = etree.SubElement(ref1, ds("Transforms"))
+    etree.SubElement(
+        transforms, ds("Transform"), Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+    )
+    etree.SubElement(transforms, ds("Transform"), Algorithm=EXC_C14N)
+    etree.SubElement(ref1, ds("DigestMethod"), Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
+    dv1 = etree.SubElement(ref1, ds("DigestValue"))
+    ref2 = etree.SubElement(
+        signed_info,
+        ds("Reference"),
+        URI="#SignedProperties-1",
+        Type="http://uri.etsi.org/01903#SignedProperties",
+    )
+    etree.SubElement(ref2, ds("DigestMethod"), Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
+    dv2 = etree.SubElement(ref2, ds("DigestValue"))
+    sv = etree.SubElement(sig, ds("SignatureValue"))
+    ki = etree.SubElement(sig, ds("KeyInfo"))
+    x509data = etree.SubElement(ki, ds("X509Data"))
+    der = cert.public_bytes(serialization.Encoding.DER)
+    etree.SubElement(x509data, ds("X509Certificate")).text = base64.b64encode(der).decode()
+    obj = etree.SubElement(sig, ds("Object"))
+    qp = etree.SubElement(obj, xa("QualifyingProperties"), nsmap={"xades": XADES_NS}, Target="#Signature-1")
+    sp = etree.SubElement(qp, xa("SignedProperties"), Id="SignedProperties-1")
+    ssp = etree.SubElement(sp, xa("SignedSignatureProperties"))
+    etree.SubElement(ssp, xa("SigningTime")).text = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sc = etree.SubElement(ssp, xa("SigningCertificate"))
+    c = etree.SubElement(sc, xa("Cert"))
+    cd = etree.SubElement(c, xa("CertDigest"))
+    etree.SubElement(cd, ds("DigestMethod"), Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
+    etree.SubElement(cd, ds("DigestValue")).text = base64.b64encode(hashlib.sha256(der).digest()).decode()
+    iss = etree.SubElement(c, xa("IssuerSerial"))
+    etree.SubElement(iss, ds("X509IssuerName")).text = cert.issuer.rfc4514_string()
+    etree.SubElement(iss, ds("X509SerialNumber")).text = str(cert.serial_number)
+    # Reference 1: the document without the signature, exclusive C14N.
+    copy = etree.fromstring(etree.tostring(document))
+    for s in copy.findall(f".//{{{DSIG_NS}}}Signature"):
+        s.getparent().remove(s)
+    dv1.text = base64.b64encode(hashlib.sha256(_c14n(copy, True)).digest()).decode()
+    # Reference 2: no transforms → inclusive C14N 1.0 of the node in its final place.
+    dv2.text = base64.b64encode(hashlib.sha256(_c14n(sp, False)).digest()).decode()
+    data = _c14n(signed_info, True)
+    if is_ec:
+        r, s_ = utils.decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        size = (key.curve.key_size + 7) // 8
+        raw = r.to_bytes(size, "big") + s_.to_bytes(size, "big")
+    else:
+        raw = key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    sv.text = base64.b64encode(raw).decode()
+    return etree.tostring(document)
 
 
 def start_xades_login(

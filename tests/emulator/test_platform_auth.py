@@ -34,6 +34,7 @@ from tests.emulator.conftest import (
     person_certificate,
     plain_certificate,
     seal_certificate,
+    sign_like_official_client,
     sign_xades,
     start_token_login,
     start_xades_login,
@@ -472,6 +473,19 @@ def test_xades_enveloping_and_namespace_2_0(api, variant):
             method=methods.enveloping, signature_algorithm="ecdsa-sha256", digest_algorithm="sha256"
         )
     signed = etree.tostring(signer.sign(etree.fromstring(text), key=key, cert=[cert]))
+    started = api.post("/auth/xades-signature", content=signed, headers={"Content-Type": "application/xml"})
+    assert started.status_code == 202, started.text
+    finish_login(api, started)
+
+
+@pytest.mark.parametrize("key_kind", ["rsa", "ec"])
+def test_xades_built_by_hand_like_the_official_client(api, key_kind):
+    """No signxml on the client side: exclusive C14N on the document, inclusive C14N 1.0 on
+    SignedProperties, SigningCertificate with IssuerSerial, ECDSA as R‖S."""
+    key = make_key(key_kind)
+    cert = seal_certificate(CLIENT_NIP, key)
+    challenge = api.post("/auth/challenge").json()["challenge"]
+    signed = sign_like_official_client(auth_token_request(challenge, CLIENT_NIP), key, cert)
     started = api.post("/auth/xades-signature", content=signed, headers={"Content-Type": "application/xml"})
     assert started.status_code == 202, started.text
     finish_login(api, started)
