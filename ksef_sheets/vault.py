@@ -414,25 +414,37 @@ class Vault:
                 f"Poświadczenie „{reference}” w sejfie jest uszkodzone — dodaj je ponownie."
             ) from exc
 
-    def credential_for_client(self, nip: str) -> Credential:
-        """The client's own KSeF token, else the office's default certificate."""
+    def credential_for_client(self, nip: str, *, today: dt.date | None = None) -> Credential:
+        """The client's own KSeF token, else the office's default certificate.
+
+        A token past its end date (tokens end 2026-12-31) is skipped in favour of the certificate.
+        """
         reference = token_reference(nip)
-        if reference in self._entries():
-            return self.get(reference)
         default = self._data.get("default_certificate")
-        if default and default in self._entries():
-            return self.get(default)
+        has_default = bool(default) and default in self._entries()
+        entry = self._entries().get(reference)
+        if entry is not None:
+            expires = dt.date.fromisoformat(entry.get("expires") or TOKEN_END_DATE.isoformat())
+            if expires >= (today or dt.date.today()):
+                return self.get(reference)
+            if not has_default:
+                raise UserError(
+                    f"Token KSeF klienta {normalize_nip(nip)} wygasł {expires.isoformat()} — dodaj certyfikat biura: "
+                    "ksef-sheets credentials add --name NAZWA --p12 PLIK --default."
+                )
+        if has_default:
+            return self.get(str(default))
         raise UserError(
             f"W sejfie nie ma tokenu KSeF klienta {normalize_nip(nip)} ani certyfikatu biura — "
             f"dodaj go: ksef-sheets credentials add --client {normalize_nip(nip)}."
         )
 
-    def reference_for_client(self, nip: str) -> str | None:
-        reference = token_reference(nip)
-        if reference in self._entries():
-            return reference
-        default = self._data.get("default_certificate")
-        return default if default in self._entries() else None
+    def reference_for_client(self, nip: str, *, today: dt.date | None = None) -> str | None:
+        """The reference ``credential_for_client`` would use (what the register may show), or None."""
+        try:
+            return self.credential_for_client(nip, today=today).reference
+        except UserError:
+            return None
 
 
 # --- file format ---------------------------------------------------------------------------------

@@ -268,3 +268,16 @@ def test_cli_certificates_from_p12_and_pem(
     credential = vault.credential_for_client(CLIENT)
     assert isinstance(credential, CertificateCredential)
     assert credential.fingerprint_sha256 == seal.fingerprint_sha256
+
+
+def test_expired_token_falls_back_to_the_office_certificate(folder: OfficeFolder) -> None:
+    vault, seal = _filled(folder)
+    after = dt.date(2027, 1, 1)
+    assert isinstance(vault.credential_for_client(CLIENT, today=dt.date(2026, 12, 31)), TokenCredential)
+    fallback = vault.credential_for_client(CLIENT, today=after)
+    assert (
+        isinstance(fallback, CertificateCredential) and fallback.fingerprint_sha256 == seal.fingerprint_sha256
+    )
+    vault.remove("cert:biuro")
+    with pytest.raises(UserError, match=f"Token KSeF klienta {CLIENT} wygasł 2026-12-31"):
+        vault.credential_for_client(CLIENT, today=after)
