@@ -203,6 +203,16 @@ def _check_container(path: Path) -> None:
                     raise UserError(f"Plik {path} zawiera podejrzanie skompresowaną część „{name}”.")
             if total > MAX_UNPACKED_BYTES:
                 raise UserError(f"Plik {path} po rozpakowaniu jest za duży ({total // 1_000_000} MB).")
+            # A DOCTYPE can only stand in the prolog, so the start of each XML part is enough:
+            # Excel and LibreOffice never write one, an entity-expansion attack needs one.
+            for info in archive.infolist():
+                if info.filename.endswith((".xml", ".rels", ".vml")):
+                    with archive.open(info) as part:
+                        head = part.read(4096).upper()
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise UserError(
+                            f"Plik {path} zawiera niedozwoloną deklarację DOCTYPE w części „{info.filename}”."
+                        )
     except zipfile.BadZipFile as exc:
         raise UserError(f"Plik {path} nie jest skoroszytem Excel (.xlsx).") from exc
 

@@ -352,6 +352,33 @@ def test_not_an_export(office: OfficeFolder, tmp_path: Path) -> None:
         import_decisions(office, tmp_path / "brak.xlsx")
 
 
+def test_hostile_xlsx_parts_are_refused(
+    office: OfficeFolder, purchases: list[Stored], tmp_path: Path
+) -> None:
+    import zipfile
+
+    result = export_client_list(office, CLIENT2.nip, "2026-03", client=CLIENT2, pdf=False)
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(result.xlsx) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/sharedStrings.xml":
+                data = data.replace(
+                    b"?>",
+                    b'?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+                    1,
+                )
+            dst.writestr(item, data)
+    with pytest.raises(UserError, match="niedozwoloną deklarację DOCTYPE"):
+        import_decisions(office, bomb)
+    traversal = tmp_path / "sciezka.xlsx"
+    shutil.copy(result.xlsx, traversal)
+    with zipfile.ZipFile(traversal, "a") as z:
+        z.writestr("../../poza.xml", b"<x/>")
+    with pytest.raises(UserError, match="niedozwoloną ścieżkę"):
+        import_decisions(office, traversal)
+
+
 def test_empty_month_and_bad_period(office: OfficeFolder, purchases: list[Stored]) -> None:
     with pytest.raises(UserError, match="nie ma w archiwum faktur \\(faktury zakupu\\) za 2026-06"):
         export_client_list(office, CLIENT2.nip, "2026-06", client=CLIENT2, pdf=False)
