@@ -9,7 +9,7 @@ those went out without the bearer token.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +46,9 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     sent: list[SentRequest] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     statuses: list[tuple[str, str, int]] = field(default_factory=list)
+    # (time at send on ``now``, path, status, Retry-After) when a clock is attached
+    now: Callable[[], float] | None = None
+    timeline: list[tuple[float, str, int, str | None]] = field(default_factory=list)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = request.content if request.content else b""
@@ -78,8 +81,13 @@ class RecordingTransport(httpx.AsyncBaseTransport):
                 f"{request.method} {relative}: {type(exc).__name__}: {exc} {exc.__cause__ or ''}"
             )
         self.sent.append(SentRequest(request.method, relative, dict(request.headers), in_spec, body))
+        sent_at = self.now() if self.now else 0.0
         response = await self.inner.handle_async_request(request)
         self.statuses.append((request.method, relative, response.status_code))
+        if self.now:
+            self.timeline.append(
+                (sent_at, relative, response.status_code, response.headers.get("retry-after"))
+            )
         return response
 
     async def aclose(self) -> None:

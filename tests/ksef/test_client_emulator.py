@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import logging
 import random
@@ -265,6 +266,7 @@ def test_server_429_is_retried_after_retry_after(make_emulator: Any, transport: 
     emu = running.emulator
     item = running.seed_info.clients[0]
     clock = emulator_clock(emu)
+    transport.now = emu.clock.timestamp
 
     async def body(session: KsefSession) -> None:
         for _ in range(12):  # 8/s and 16/min on the server, no client-side limiter
@@ -286,6 +288,11 @@ def test_server_429_is_retried_after_retry_after(make_emulator: Any, transport: 
     codes = [st[2] for st in transport.statuses if st[1] == "/invoices/query/metadata"]
     assert 429 in codes and codes.count(200) == 12
     assert emu.clock.now() - start >= dt.timedelta(seconds=1)
+    timeline = [t for t in transport.timeline if t[1] == "/invoices/query/metadata"]
+    for (sent, _, status, retry_after), (next_sent, _, _, _) in itertools.pairwise(timeline):
+        if status == 429:
+            assert retry_after is not None
+            assert next_sent - sent >= float(retry_after)  # the whole Retry-After, not a capped part of it
 
 
 def test_5xx_and_dropped_connections_retried_only_when_idempotent(
