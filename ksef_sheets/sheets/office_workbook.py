@@ -295,7 +295,7 @@ TEAM_SPEC = TableSheet(
 
 FAQ_SPEC = TableSheet(
     sheet=SHEET_FAQ,
-    table="FAQ",
+    table="Pytania",
     title="FAQ — pytania klientów o KSeF",
     subtitle="Odpowiedzi gotowe do wklejenia w e-mail. Możecie je zmieniać — program ich nie nadpisze.",
     columns=(

@@ -142,7 +142,7 @@ def test_staff_work_survives_init_import_check_and_fetch(demo_office: Any, tmp_p
         lambda ws, t: ws.cell(5, header_col(ws, t, "Odpowiedź biura (do wklejenia w e-mail)")).__setattr__(
             "value", "Nasza odpowiedź."
         ),
-        "FAQ",
+        "Pytania",
     )
 
     init_office(demo_office, demo=True, today=TODAY)
@@ -179,7 +179,7 @@ def test_staff_work_survives_init_import_check_and_fetch(demo_office: Any, tmp_p
 
     _, checklist = table_rows(path, "Checklista")
     assert checklist[0]["Status"] == "nie dotyczy"
-    _, faq = table_rows(path, "FAQ")
+    _, faq = table_rows(path, "Pytania")
     assert faq[0]["Odpowiedź biura (do wklejenia w e-mail)"] == "Nasza odpowiedź."
 
 
