@@ -1,6 +1,6 @@
 """The emulator's state and services in one object, shared by every route module.
 
-``Emulator(state_dir, limits="off")`` opens (or creates) the state folder and wires:
+``Emulator(state_dir, limits="off" | "prod" | {group: (per_s, per_min, per_h)})`` opens (or creates) the state folder and wires:
 
 - ``emu.state_dir`` / ``emu.db`` — ``state_dir/emulator.sqlite`` (see ``state.py``); each module
   creates its tables in ``init_schema(db)``; use it from the server's event-loop thread only (the
@@ -12,14 +12,19 @@
   usages ``keys.TOKEN_USAGE`` / ``keys.SYMMETRIC_USAGE``).
 - ``emu.limits`` — ``RateLimiter``: ``emu.limits.check(request, ctx, "invoiceMetadata")`` raises 429.
 - ``emu.context_limits`` — ``ContextLimits.for_context(nip)`` → ``GET /limits/context`` shape.
-- ``emu.faults`` — ``Faults`` (``export_delay`` is for the exports module to honour).
+- ``emu.faults`` — ``Faults``: ``fail_next(n, status=, path_prefix=)``, ``drop_next(...)``,
+  ``system_warning``, ``export_delay`` (for the exports module to honour), ``clear()``.
 - ``emu.subjects`` — ``Subjects``: ``add(nip, name, subject_type="EnforcementAuthority"|"VatGroup"|"JST"|None)``,
-  ``add_person(nip, pesel, ...)``, ``owners_of(nip)``.
+  ``add_person(nip, pesel, is_bailiff=, is_deceased=)`` (the person becomes Owner of the NIP),
+  ``is_owner(nip, subject_type, value)``, ``roles(nip)``, ``block(type, value)``, ``set_attachments(nip, allowed)``.
 - ``emu.permissions`` — ``Permissions``: ``grant_entity(context_nip, to_nip, permissions, can_delegate=False)``,
-  ``grant_person(...)``, ``grant_indirect(...)``, ``effective(context_nip, subject_type, subject_value)``.
+  ``grant_person(context_nip, subject_type, value, permissions)``, ``grant_indirect(office_nip, subject_type,
+  value, permissions, target_nip=None)``, ``revoke(permission_id)``,
+  ``effective(context_type, context_value, subject_type, subject_value) -> EffectivePermissions``.
 - ``emu.tokens`` — ``Tokens``: ``issue(context_nip, authorized_nip, permissions, description) -> str``
-  (the full KSeF token, already Active).
-- ``emu.auth`` — ``AuthService``; ``await emu.authorize(request, any_of={"InvoiceRead"})`` → ``AccessContext``.
+  (the full KSeF token, already Active), ``get(ref)``, ``find(token)``, ``revoke(ref)``.
+- ``emu.auth`` — ``AuthService`` (``processing_delay`` keeps logins in status 100);
+  ``await emu.authorize(request, any_of={"InvoiceRead"})`` → ``AccessContext`` (401/403 otherwise).
 - ``emu.new_reference("SO")`` → ``YYYYMMDD-SO-XXXXXXXXXX-XXXXXXXXXX-XX``.
 
 Route modules expose ``routes(emu) -> list[BaseRoute]``; ``app.create_app`` collects them.
