@@ -34,6 +34,7 @@ from ksef_sheets.sheets.invoice_columns import (
 )
 from ksef_sheets.sheets.invoice_rows import CellValue, Formula, StaffFields
 
+_READ_BACK = frozenset({H_KSEF, H_STATUS, H_COMMENT, H_BOOKED, H_PERSON})
 _STATUS_BY_FOLDED = {status.casefold(): status for status in STATUSES}
 _DMY = re.compile(r"^(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})$")
 
@@ -148,10 +149,17 @@ def _read_sheet(path: Path, register: Register, rows: Iterable[tuple[Any, ...]])
             work.extra_headers.append(name)
     unnamed: dict[int, str] = {}
 
-    for row_number, cells in enumerate(iterator, start=2):
+    ksef_index = headers.index(H_KSEF)
+    # For an invoice row only the staff columns and the person's own columns matter (the rest is
+    # rebuilt from the archive); skipping the others keeps a 20,000-row read-back quick.
+    wanted = [
+        i for i, name in enumerate(headers) if name is None or name not in KNOWN_HEADERS or name in _READ_BACK
+    ]
+
+    def collect(cells: tuple[Any, ...], indexes: Iterable[int]) -> dict[str, CellValue]:
         values: dict[str, CellValue] = {}
-        for index, cell in enumerate(cells):
-            value = _cell_value(cell)
+        for index in indexes:
+            value = _cell_value(cells[index])
             if value is None:
                 continue
             name = headers[index] if index < len(headers) else None
@@ -163,24 +171,28 @@ def _read_sheet(path: Path, register: Register, rows: Iterable[tuple[Any, ...]])
                     work.extra_headers.append(unnamed[index])
                 name = unnamed[index]
             values[name] = value
+        return values
+
+    for row_number, cells in enumerate(iterator, start=2):
+        ksef = _cell_value(cells[ksef_index]) if ksef_index < len(cells) else None
+        ksef_text = ksef.strip() if isinstance(ksef, str) else None
+        beyond = range(len(headers), len(cells))
+        if ksef_text and ksef_text not in work.staff:
+            values = collect(cells, [*(i for i in wanted if i < len(cells)), *beyond])
+            work.staff[ksef_text] = _staff_from(register, row_number, values, work.warnings)
+            work.values[ksef_text] = values
+            continue
+        values = collect(cells, range(len(cells)))
         if not values:
             continue
-        ksef = values.get(H_KSEF)
-        ksef_text = ksef.strip() if isinstance(ksef, str) else None
-        if not ksef_text:
-            work.loose_rows.append(values)
-            continue
-        if ksef_text in work.staff:
+        if ksef_text:
             # Kept as the person's own row so nothing typed into it is lost; the first row counts.
             work.warnings.append(
                 f"Arkusz „{register.value}”, wiersz {row_number}: numer KSeF {ksef_text} występuje "
                 f"drugi raz (pierwszy w wierszu {work.staff[ksef_text].row}); liczy się pierwszy wiersz, "
                 "zbędny usuń ręcznie."
             )
-            work.loose_rows.append(values)
-            continue
-        work.staff[ksef_text] = _staff_from(register, row_number, values, work.warnings)
-        work.values[ksef_text] = values
+        work.loose_rows.append(values)
     return work
 
 
