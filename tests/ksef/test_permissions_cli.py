@@ -109,3 +109,28 @@ def test_wrong_passphrase_is_one_polish_sentence(
     monkeypatch.setenv("KSEF_SHEETS_PASSPHRASE", "zupelnie-inne-haslo")
     code, _, err = _run(["permissions", "--dir", str(folder.root)], capsys)
     assert code == 1 and err.startswith("Błąd: Złe hasło do sejfu") and "zupelnie-inne-haslo" not in err
+
+
+def test_permission_lines_for_the_demo(
+    office: tuple[OfficeFolder, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from ksef_sheets.emulator import run_emulator as run
+    from ksef_sheets.ksef.permissions_report import read_permissions
+
+    folder, seed = office
+    monkeypatch.setenv("KSEF_SHEETS_VAULT_BACKEND", "file")
+    folder.vault_file.unlink(missing_ok=True)
+    vault = Vault.open(folder, PASS)
+    writer = next(c for c in seed.clients if c["scenario"] == 3)
+    vault.add_token(writer["nip"], writer["token"])
+    with run(folder.emulator_dir) as running:
+        lines = asyncio.run(
+            read_permissions(
+                folder, [writer["nip"], "5252248481"], base_url=running.base_url, passphrase=PASS
+            )
+        )
+    texts = [str(line) for line in lines]
+    assert f"{writer['nip']}: biuro — InvoiceWrite (może przekazać pracownikom)" in texts
+    assert any(line.problem and line.client_nip == "5252248481" for line in lines)
