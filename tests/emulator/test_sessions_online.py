@@ -405,3 +405,36 @@ def test_hostile_xml_and_archive_entries_are_refused(writer: httpx.Client) -> No
     )
     assert done["status"]["code"] == 430
     assert "poza-paczka" in done["status"]["details"][0]
+
+
+def test_a_third_party_on_the_invoice_finds_it_as_subject3(writer: httpx.Client, buyer: httpx.Client) -> None:
+    other_buyer = Party(
+        name="Firma Kupująca", nip="5261040828", address1="ul. B 2", address2="00-003 Warszawa"
+    )
+    xml = generate_invoice(
+        random.Random(77), seller=SELLER, buyer=other_buyer, issue_date=today(), number="FV/P3/1"
+    )
+    third = (
+        b"<Podmiot3><DaneIdentyfikacyjne><NIP>" + NOWAK.encode() + b"</NIP><Nazwa>Nowak IT</Nazwa>"
+        b"</DaneIdentyfikacyjne><Rola>2</Rola></Podmiot3>"
+    )
+    xml = xml.replace(b"</Podmiot2>", b"</Podmiot2>" + third, 1)
+    session_ref, [ref] = send_online(writer, [xml])
+    status = invoice_status(writer, session_ref, ref)
+    assert status["status"]["code"] == 200, status
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+
+    def as_subject(subject: str) -> list[dict[str, object]]:
+        body = {"subjectType": subject, "dateRange": {"dateType": "Invoicing", "from": since}}
+        return list(checked(buyer.post("/invoices/query/metadata", json=body), 200).json()["invoices"])
+
+    found = wait_for(
+        lambda: as_subject("Subject3"),
+        lambda items: any(m["ksefNumber"] == status["ksefNumber"] for m in items),
+    )
+    meta = next(m for m in found if m["ksefNumber"] == status["ksefNumber"])
+    assert meta["thirdSubjects"] == [
+        {"identifier": {"type": "Nip", "value": NOWAK}, "name": "Nowak IT", "role": 2}
+    ]
+    assert status["ksefNumber"] not in [m["ksefNumber"] for m in as_subject("Subject2")]
+    assert checked(buyer.get(f"/invoices/ksef/{status['ksefNumber']}"), 200).content == xml
