@@ -17,7 +17,6 @@ new invoices are archived. For every client and every year with invoices it:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -109,7 +108,7 @@ class ClientInfo:
 def refresh_invoice_workbooks(folder: OfficeFolder, nips: list[str] | None = None) -> RefreshReport:
     """Rebuild the invoice workbooks of the given clients (default: every client with invoices)."""
     report = RefreshReport()
-    clients = _known_clients(folder)
+    clients = _known_clients(folder, report.problems)
     with Archive.open(folder) as archive:
         if nips is None:
             chosen = sorted({nip for nip, _ in archive.count_invoices()} | set(clients))
@@ -320,20 +319,31 @@ def _with_client_decision(invoice: InvoiceRow, decision: StaffDecision) -> Invoi
     return replace(invoice, client_decision=decision.client_decision, client_remark=decision.client_remark)
 
 
-def _known_clients(folder: OfficeFolder) -> dict[str, ClientInfo]:
-    """Names and scenarios from the office register (when it exists), else from the config."""
+def _known_clients(folder: OfficeFolder, problems: list[str]) -> dict[str, ClientInfo]:
+    """Names and scenarios from the office register (when it exists), else NIPs from the config.
+
+    A register that cannot be read does not stop the refresh: its problem is reported and the
+    workbooks are written with the first status "Nowa" until it is fixed.
+    """
+    from ksef_sheets.office.register import load_clients  # the register reads workbooks too
+
     clients: dict[str, ClientInfo] = {}
-    try:
-        register = importlib.import_module("ksef_sheets.office.register")
-    except ModuleNotFoundError:
-        register = None
-    if register is not None and folder.office_workbook.exists():
-        loaded: Any = register.load_clients(folder)
-        for client in getattr(loaded, "clients", loaded):
-            nip = normalize_nip(str(client.nip))
-            clients[nip] = ClientInfo(nip, str(client.name or ""), client.scenario)
-    elif folder.exists():
-        for raw in folder.load_config().clients:
+    if folder.office_workbook.exists():
+        try:
+            for client in load_clients(folder):
+                nip = normalize_nip(client.nip)
+                clients[nip] = ClientInfo(nip, client.name or "", client.scenario)
+        except UserError as exc:
+            problems.append(
+                f"Rejestr klientów nie został odczytany ({exc}); przyjęto status początkowy „Nowa”."
+            )
+    if not clients and folder.exists():
+        try:
+            configured = folder.load_config().clients
+        except UserError as exc:
+            problems.append(str(exc))
+            configured = []
+        for raw in configured:
             nip = normalize_nip(raw)
             clients.setdefault(nip, ClientInfo(nip))
     return {nip: info for nip, info in clients.items() if is_valid_nip(nip)}

@@ -148,5 +148,30 @@ def test_bad_nip_is_reported_not_raised(office: OfficeFolder) -> None:
     assert report.problems == ["NIP klienta „123” jest nieprawidłowy; pominięto go."]
 
 
-def _unused(path: Path) -> None:  # keep Path imported for type hints in helpers
-    del path
+def test_scenario_and_name_come_from_the_office_register(tmp_path: Path) -> None:
+    from ksef_sheets.office.register import init_office
+
+    office = OfficeFolder.resolve(tmp_path / "biuro")
+    init_office(office, demo=True, today=date(2026, 11, 28))
+    with Archive.open(office) as archive:
+        numbers = archive_invoices(
+            archive, [purchase("FV/1", date(2026, 3, 2)), sale("S/1", date(2026, 3, 3))]
+        )
+    report = refresh_invoice_workbooks(office)  # the register says: Nowak IT, scenario 2
+    assert report.ok, report.messages()
+    path = office.invoice_workbook(CLIENT_NIP, 2026)
+    assert sheet_rows(path, "Zakupy")[0][H_STATUS] == STATUS_CLIENT_CHECK
+    assert sheet_rows(path, "Sprzedaż")[0][H_STATUS] == STATUS_NEW
+    summary = load_workbook(path)["Podsumowanie"]["A1"].value
+    assert summary == "Podsumowanie faktur 2026 — Nowak IT Consulting Jan Nowak (NIP 5210537039)"
+    assert len(numbers) == 2
+
+
+def test_unreadable_register_is_reported_and_the_refresh_goes_on(
+    office: OfficeFolder, archive: Archive
+) -> None:
+    archive_invoices(archive, [purchase("FV/1", date(2026, 3, 2))])
+    office.office_workbook.write_bytes(b"not a workbook")
+    report = refresh_invoice_workbooks(office)
+    assert report.workbooks[0].written
+    assert report.problems and "Rejestr klientów nie został odczytany" in report.problems[0]
