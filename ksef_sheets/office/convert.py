@@ -15,6 +15,9 @@ from ksef_sheets.office.model import (
     FEE_QUANT,
     NO,
     REGISTER_COLUMNS,
+    SIZE_LARGE,
+    SIZE_MICRO,
+    SIZE_STANDARD,
     YES,
     Client,
     RegisterColumn,
@@ -113,7 +116,8 @@ def parse_scenario(value: Any) -> int | None:
     text = text_of(value)
     if not text:
         return None
-    match = re.fullmatch(r"(?i)(?:scenariusz\s*)?([0-9]+)(?:\.0)?", text)
+    # "2", "2.0", "Scenariusz 2", "scenariusz nr 2", "2 - klient wystawia, biuro pobiera"
+    match = re.fullmatch(r"(?is)(?:scenariusz\s*(?:nr\.?\s*)?)?([0-9]+)(?:\.0)?(?:\s*[-–—:(].*)?", text)
     if not match or int(match.group(1)) not in (1, 2, 3):
         raise CellProblem(f"nieznany scenariusz „{text}” (dozwolone 1, 2, 3)")
     return int(match.group(1))
@@ -135,6 +139,38 @@ def parse_pln(value: Any) -> Decimal | None:
         raise CellProblem(f"„{text_of(value)}” to nie kwota w złotych") from exc
 
 
+_SIZE_SYNONYMS = {
+    "duży": SIZE_LARGE,
+    "duza": SIZE_LARGE,
+    "duży podatnik": SIZE_LARGE,
+    "> 200 mln": SIZE_LARGE,
+    "standardowy": SIZE_STANDARD,
+    "standard": SIZE_STANDARD,
+    "mały": SIZE_STANDARD,
+    "mała": SIZE_STANDARD,
+    "maly": SIZE_STANDARD,
+    "średni": SIZE_STANDARD,
+    "średnia": SIZE_STANDARD,
+    "sredni": SIZE_STANDARD,
+    "mikro": SIZE_MICRO,
+    "mikroprzedsiębiorca": SIZE_MICRO,
+    "mikrofirma": SIZE_MICRO,
+}
+
+
+def parse_size(value: Any) -> str:
+    """A size class from what offices write (``mały``, ``średni`` → standardowy); unknown → problem."""
+    text = text_of(value)
+    if not text:
+        return ""
+    size = _SIZE_SYNONYMS.get(text.lower())
+    if size is None:
+        raise CellProblem(
+            f"nieznana wielkość „{text}” (dozwolone: {SIZE_LARGE}, {SIZE_STANDARD}, {SIZE_MICRO})"
+        )
+    return size
+
+
 def parse_nip_cell(value: Any) -> str:
     return normalize_nip(text_of(value))
 
@@ -154,6 +190,8 @@ _PARSERS = {
 def parse_cell(column: RegisterColumn, value: Any) -> Any:
     if column.kind == "flag":
         return bool(parse_bool(value))
+    if column.field == "size":
+        return parse_size(value)
     return _PARSERS[column.kind](value)
 
 

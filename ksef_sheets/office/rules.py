@@ -32,7 +32,9 @@ _SECRETISH = re.compile(r"[A-Za-z0-9+/=_|-]{40,}")
 
 
 def is_valid_email(text: str) -> bool:
-    return bool(_EMAIL.match(text.strip()))
+    """One address, or several separated by ``;`` or ``,`` (offices often keep two), each valid."""
+    parts = [p.strip() for p in re.split(r"[;,]", text)]
+    return bool(parts) and all(_EMAIL.match(p) for p in parts)
 
 
 def looks_like_secret(text: str) -> bool:

@@ -192,3 +192,16 @@ def test_merge_rows_keeps_staff_values_and_rows() -> None:
     assert merged[2]["Lp."] == "2" and merged[2]["Zadanie"] == "new"
     whole = merge_rows(existing, generated, key=("Lp.",), computed=(), computed_keys=[("1",)])
     assert whole[0]["Zadanie"] == "original"
+
+
+def test_office_spellings_are_accepted() -> None:
+    from ksef_sheets.office.convert import parse_size
+    from ksef_sheets.office.rules import is_valid_email
+
+    assert parse_scenario("2 - klient wystawia, biuro pobiera") == 2
+    assert parse_scenario("scenariusz nr 3") == 3
+    assert parse_size("Mały") == "standardowy" and parse_size("mikrofirma") == "mikro"
+    with pytest.raises(CellProblem):
+        parse_size("olbrzymi")
+    assert is_valid_email("biuro@firma.pl; prezes@firma.pl")
+    assert not is_valid_email("biuro@firma.pl;") and not is_valid_email("fundacja@example")
