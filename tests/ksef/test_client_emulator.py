@@ -457,3 +457,36 @@ def test_iter_metadata_moves_the_window_when_truncated(
         if s.path == "/invoices/query/metadata"
     }
     assert len(starts) >= 3  # the window really moved forward after each truncated batch
+
+
+def test_office_staff_and_fingerprint_subjects(make_emulator: Any, transport: RecordingTransport) -> None:
+    running = make_emulator(seed=3, clients=1)
+    emu = running.emulator
+    seed = running.seed_info
+    client_nip, office_nip = seed.clients[0]["nip"], seed.office["nip"]
+    employee = make_person_certificate("Ewa", "Księgowa", pesel="90010112345", key_type="ec")
+    seal = make_seal_certificate("5252248481", "Inne Biuro")  # a seal whose NIP has no rights anywhere
+    # The office passes the client's delegable InvoiceRead to its employee (PROTOCOL §6.3 point 3),
+    # and the client grants a certificate fingerprint InvoiceRead + CredentialsRead directly.
+    emu.permissions.grant_indirect(office_nip, "Pesel", "90010112345", ["InvoiceRead"], target_nip=client_nip)
+    emu.permissions.grant_person(
+        client_nip, "Fingerprint", seal.fingerprint_sha256, ["InvoiceRead", "CredentialsRead"]
+    )
+
+    async def body() -> None:
+        async with KsefClient(running.base_url, transport=transport) as client:
+            async with await client.login_with_certificate(client_nip, employee) as session:
+                await session.query_metadata(recent_filters(), 0, 10)
+            with pytest.raises(KsefPermissionError):
+                await client.login_with_certificate(client_nip, seal)  # by subject (NIP): nothing granted
+            async with await client.login_with_certificate(
+                client_nip, seal, "certificateFingerprint"
+            ) as session:
+                await session.query_metadata(recent_filters(), 0, 10)
+                everyone = await session.query_permissions("persons")
+                assert any(
+                    p.authorized_identifier and p.authorized_identifier.value == seal.fingerprint_sha256
+                    for p in everyone
+                )
+
+    run(body())
