@@ -676,7 +676,7 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         H_NET: 12,
         H_VAT: 11,
         H_GROSS: 12,
-        H_STATUS: 16,
+        H_STATUS: 22,
         H_DECISION: 13,
         H_REMARK: 34,
     }
@@ -789,7 +789,10 @@ def write_summary_workbook(path: Path, header: ExportHeader, rows: Sequence[Expo
     f_title = workbook.add_format({"bold": True, "font_size": 13})
     f_head = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "bottom"})
     f_cell = workbook.add_format({"font_size": 9, "valign": "top"})
-    f_date = workbook.add_format({"font_size": 9, "num_format": "yyyy-mm-dd", "valign": "top"})
+    f_date = workbook.add_format(
+        {"font_size": 9, "num_format": "yyyy-mm-dd", "valign": "top", "align": "center"}
+    )
+    f_gap = workbook.add_format({"font_size": 9, "valign": "top", "indent": 1})
     f_money = workbook.add_format({"font_size": 9, "num_format": "#,##0.00", "valign": "top"})
     f_total = workbook.add_format({"bold": True, "num_format": "#,##0.00", "top": 1})
     f_total_text = workbook.add_format({"bold": True, "top": 1})
@@ -832,7 +835,7 @@ def write_summary_workbook(path: Path, header: ExportHeader, rows: Sequence[Expo
         for c, value in ((7, row.net), (8, row.vat), (9, row.gross)):
             if value is not None:
                 ws.write_number(r, c, float(value), f_money)
-        ws.write_string(r, 10, row.ksef_number, f_cell)
+        ws.write_string(r, 10, row.ksef_number, f_gap)
     r = 5 + len(rows)
     for (side, currency), (count, net, vat, gross) in sorted(_totals(rows).items()):
         ws.write_string(r, 1, f"Razem: {side.lower()}", f_total_text)
