@@ -53,7 +53,9 @@ def test_demo_workbook_structure(demo_office: Any) -> None:
     assert any("TODAY()" in f for f in rules)  # overdue
     assert any('"niegotowy"' in f for f in rules)  # not ready
     assert any('"brakuje"' in f for f in rules)  # scenario without its permission
-    assert wb.defined_names["BiuroNIP"] is not None
+    from ksef_sheets.sheets.tables import OpenpyxlTables
+
+    assert OpenpyxlTables(wb).get_named_value("BiuroNIP") == DEMO_OFFICE_NIP
     pulpit = wb["Pulpit"]
     formulas = [
         c.value
@@ -110,6 +112,11 @@ def _staff_edits(ws: Any, table: Any) -> None:
     ws.cell(max_row + 1, header_col(ws, table, "E-mail")).value = "ktos@dopisany.example.pl"
     table.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row + 1}"
     table.autoFilter.ref = table.ref
+    # A filter staff set on the Scenariusz column (show scenario 2 only).
+    from openpyxl.worksheet.filters import FilterColumn, Filters
+
+    scen = header_col(ws, table, "Scenariusz") - min_col
+    table.autoFilter.filterColumn.append(FilterColumn(colId=scen, filters=Filters(filter=["2"])))
 
 
 def _assert_staff_work_kept(path: Path) -> None:
@@ -127,6 +134,9 @@ def _assert_staff_work_kept(path: Path) -> None:
     ws = wb["Klienci"]
     cell = next(c for row in ws.iter_rows() for c in row if c.value == "=1+1")
     assert cell.data_type == "f"
+    (kept,) = ws.tables["Klienci"].autoFilter.filterColumn
+    assert kept.filters.filter == ["2"]
+    assert ws.tables["Klienci"].autoFilter.ref == ws.tables["Klienci"].ref
 
 
 def test_staff_work_survives_init_import_check_and_fetch(demo_office: Any, tmp_path: Path) -> None:
