@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.errors import bad_request, validation_error
@@ -436,7 +436,16 @@ def routes(emu: Emulator) -> list[BaseRoute]:
         emu.subjects.unblock(ident.type, ident.value)
         return Response(status_code=200)
 
+    async def peppol_query(request: Request) -> Response:
+        # Peppol providers register at their first login on real KSeF; none exist in the emulator.
+        emu.limits.check(request, None, "anonymous")
+        from ksef_sheets.emulator.permissions import _page_params
+
+        _page_params(request)
+        return JSONResponse({"peppolProviders": [], "hasMore": False})
+
     return [
+        Route("/peppol/query", peppol_query, methods=["GET"]),
         Route("/testdata/subject", subject_create, methods=["POST"]),
         Route("/testdata/subject/remove", subject_remove, methods=["POST"]),
         Route("/testdata/person", person_create, methods=["POST"]),

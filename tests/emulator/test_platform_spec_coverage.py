@@ -36,6 +36,7 @@ PLATFORM_TAGS = {
     "Tokeny KSeF",
     "Uzyskiwanie dostępu",
     "Wyszukiwanie nadanych uprawnień",
+    "Usługi Peppol",
 }
 PERSON = {"subjectDetailsType": "PersonByIdentifier", "personById": {"firstName": "Ewa", "lastName": "Lis"}}
 
@@ -54,6 +55,7 @@ def test_every_platform_operation_answers_per_spec(fresh_emulator):
     seen: set[str] = set()
     with checked_client(fresh_emulator.base_url, record=seen) as api:
         api.get("/security/public-key-certificates")
+        api.get("/peppol/query", params={"pageSize": 10})
         api.post(
             "/testdata/subject",
             json={
