@@ -266,6 +266,10 @@ def generate_documents(
     office = office_data(config, config_name=str(folder.config_path))
     report = DocumentsReport(warnings=list(office.warnings))
     register = list(clients) if clients is not None else load_register(folder)
+    if not register:
+        raise UserError(
+            f"Rejestr klientów w {folder.office_workbook} jest pusty; dodaj klientów (ksef-sheets clients import)."
+        )
     chosen, unknown = select_clients(register, nips)
     for nip in unknown:
         report.problems.append(ClientProblem(nip, "", "klient", "nie ma takiego klienta w rejestrze"))

@@ -408,7 +408,7 @@ def export_client_list(
 
     base = folder.exports_dir(nip) / export_base_name(chosen, nip, period)
     xlsx_path, csv_path = base.with_suffix(".xlsx"), base.with_suffix(".csv")
-    for path in (xlsx_path, csv_path):
+    for path in (xlsx_path, csv_path, base.with_suffix(".pdf"), base.with_suffix(".eml")):
         ensure_writable(path)
     with atomic_path(xlsx_path) as tmp:
         write_export_workbook(tmp, header, rows)

@@ -93,7 +93,9 @@ def test_unknown_client_and_kind(office: OfficeFolder) -> None:
     with pytest.raises(UserError, match="Nieznany rodzaj dokumentu „umowa”"):
         resolve_kinds(["umowa"])
     with pytest.raises(UserError, match="--client: NIP „123” musi mieć 10 cyfr"):
-        generate_documents(office, resolve_kinds(["pismo"]), clients=[], nips=["123"])
+        generate_documents(office, resolve_kinds(["pismo"]), clients=[make_client(2)], nips=["123"])
+    with pytest.raises(UserError, match=r"Rejestr klientów w .* jest pusty"):
+        generate_documents(office, resolve_kinds(["pismo"]), clients=[])
 
 
 def test_email_parses_back_with_its_attachment(office: OfficeFolder) -> None:
