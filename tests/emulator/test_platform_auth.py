@@ -489,3 +489,16 @@ def test_xades_built_by_hand_like_the_official_client(api, key_kind):
     started = api.post("/auth/xades-signature", content=signed, headers={"Content-Type": "application/xml"})
     assert started.status_code == 202, started.text
     finish_login(api, started)
+
+
+def test_xades_authorization_policy_is_enforced(api):
+    key = make_key()
+    cert = seal_certificate(CLIENT_NIP, key)
+    for ips, expected in ((["10.0.0.1"], 403), (["127.0.0.1"], 200)):
+        challenge = api.post("/auth/challenge").json()["challenge"]
+        signed = sign_xades(auth_token_request(challenge, CLIENT_NIP, allowed_ips=ips), key, cert)
+        started = api.post(
+            "/auth/xades-signature", content=signed, headers={"Content-Type": "application/xml"}
+        )
+        session = finish_login(api, started)
+        assert api.get("/rate-limits", headers=session.headers).status_code == expected
