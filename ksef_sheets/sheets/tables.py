@@ -86,8 +86,17 @@ def row_is_empty(row: Mapping[str, Any]) -> bool:
     return all(_is_blank(v) for v in row.values())
 
 
+def _key_text(value: Any) -> str:
+    # 1 and 1.0 (a number re-saved by Excel/LibreOffice) are the same key.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value if value is not None else "").strip()
+
+
 def _key_of(row: Mapping[str, Any], key: Sequence[str]) -> tuple[str, ...]:
-    return tuple(str(row.get(k) if row.get(k) is not None else "").strip() for k in key)
+    return tuple(_key_text(row.get(k)) for k in key)
 
 
 def merge_rows(

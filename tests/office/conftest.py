@@ -120,3 +120,25 @@ def render_pdf_text(soffice: str, workbook: Path, out_dir: Path) -> str:
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     )
     return result.stdout
+
+
+def resave_in_libreoffice(soffice: str, workbook: Path, work: Path) -> None:
+    """Open and save the workbook in LibreOffice Calc (as a member of staff without Excel would)."""
+    out = work / "lo-out"
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(work / 'lo-profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            str(workbook),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    shutil.copyfile(out / workbook.name, workbook)

@@ -205,3 +205,10 @@ def test_office_spellings_are_accepted() -> None:
         parse_size("olbrzymi")
     assert is_valid_email("biuro@firma.pl; prezes@firma.pl")
     assert not is_valid_email("biuro@firma.pl;") and not is_valid_email("fundacja@example")
+
+
+def test_merge_keys_ignore_number_representation() -> None:
+    merged = merge_rows(
+        [{"Lp.": 1.0, "Odpowiedź": "nasza"}], [{"Lp.": 1, "Odpowiedź": "domyślna"}], key=("Lp.",), computed=()
+    )
+    assert merged == [{"Lp.": 1.0, "Odpowiedź": "nasza"}]

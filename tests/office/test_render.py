@@ -69,3 +69,24 @@ def test_workbook_after_operations_still_renders(soffice: str, demo_office: Any,
     _check(text)
     assert re.search(r"^\s*Faktury do weryfikacji przez klientów\s+5\b", text, re.M)
     assert re.search(r"^\s*Problemy przy pobieraniu\s+1\b", text, re.M)
+
+
+def test_workbook_saved_by_libreoffice_keeps_working(soffice: str, demo_office: Any, tmp_path: Path) -> None:
+    from ksef_sheets.office.register import import_clients, load_clients
+    from tests.office.conftest import resave_in_libreoffice
+
+    before = [
+        (c.nip, c.scenario, c.perm_invoice_read, c.annex_date, c.ksef_fee) for c in load_clients(demo_office)
+    ]
+    resave_in_libreoffice(soffice, demo_office.office_workbook, tmp_path)
+    assert [
+        (c.nip, c.scenario, c.perm_invoice_read, c.annex_date, c.ksef_fee) for c in load_clients(demo_office)
+    ] == before
+    source = tmp_path / "k.csv"
+    source.write_text("NIP;Nazwa;E-mail\n5210537039;Nowak IT;nowy@nowak.example.pl\n", encoding="utf-8")
+    report = import_clients(demo_office, source, today=TODAY)
+    assert report.updated == ["5210537039"]
+    check_clients(demo_office, today=TODAY)
+    clients = load_clients(demo_office)
+    assert len(clients) == 10 and clients[0].email == "nowy@nowak.example.pl"
+    _check(render_pdf_text(soffice, demo_office.office_workbook, tmp_path / "pdf"))
