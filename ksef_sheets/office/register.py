@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
@@ -123,6 +124,13 @@ def _refresh_and_save(
     return result
 
 
+def _office_time(moment: datetime) -> datetime:
+    """Wall-clock time in Poland for a cell (Excel has no time zones); naive values are taken as local."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo("Europe/Warsaw"))
+    return moment.replace(microsecond=0, tzinfo=None)
+
+
 def update_fetch_results(
     folder: OfficeFolder, results: Mapping[str, FetchResult], *, today: date | None = None
 ) -> list[str]:
@@ -141,7 +149,7 @@ def update_fetch_results(
             if result is None:
                 continue
             found.add(nip)
-            row["Ostatnie pobranie"] = result.last_fetch.replace(microsecond=0, tzinfo=None)
+            row["Ostatnie pobranie"] = _office_time(result.last_fetch)
             row["Nowe faktury"] = result.new_invoices
             row["Do weryfikacji"] = result.to_verify
             row["Problem pobierania"] = result.problem or ""

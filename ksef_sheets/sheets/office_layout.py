@@ -25,7 +25,7 @@ from ksef_sheets.sheets.tables import Formula, Link
 
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
-SPAN_ROWS = 2000
+SPAN_ROWS = 5000
 
 FMT_DATE = "dd.mm.yyyy"
 FMT_DATETIME = "dd.mm.yyyy hh:mm"
