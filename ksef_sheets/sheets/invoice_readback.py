@@ -30,6 +30,7 @@ from ksef_sheets.sheets.invoice_columns import (
     KNOWN_HEADERS,
     SNAPSHOT_SHEET,
     STATUSES,
+    SUMMARY_SHEET,
     Register,
 )
 from ksef_sheets.sheets.invoice_rows import CellValue, Formula, StaffFields
@@ -66,14 +67,24 @@ class SheetWork:
 
 
 @dataclass
+class OwnSheet:
+    """A sheet a person added to the workbook: its values by (row, column), both 0-based."""
+
+    name: str
+    cells: list[tuple[int, int, CellValue]] = field(default_factory=list)
+
+
+@dataclass
 class WorkbookWork:
     sheets: dict[Register, SheetWork]
     # (register, KSeF number) -> staff fields the toolkit wrote last time.
     snapshot: dict[tuple[Register, str], StaffFields]
+    own_sheets: list[OwnSheet] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
-        return [w for sheet in self.sheets.values() for w in sheet.warnings]
+        return self.notes + [w for sheet in self.sheets.values() for w in sheet.warnings]
 
 
 def read_workbook_work(path: Path) -> WorkbookWork:
@@ -87,17 +98,38 @@ def read_workbook_work(path: Path) -> WorkbookWork:
         ) from exc
     try:
         sheets: dict[Register, SheetWork] = {}
+        notes: list[str] = []
         for register in Register:
             if register.value in workbook.sheetnames:
                 sheets[register] = _read_sheet(path, register, workbook[register.value].iter_rows())
             else:
                 sheets[register] = SheetWork(register)
+                notes.append(
+                    f"W pliku {path} nie było arkusza „{register.value}”; utworzono go na nowo "
+                    "(arkusze o innych nazwach zachowano)."
+                )
         snapshot: dict[tuple[Register, str], StaffFields] = {}
         if SNAPSHOT_SHEET in workbook.sheetnames:
             snapshot = _read_snapshot(workbook[SNAPSHOT_SHEET].iter_rows(values_only=True))
-        return WorkbookWork(sheets, snapshot)
+        ours = {register.value for register in Register} | {SUMMARY_SHEET, SNAPSHOT_SHEET}
+        own_sheets = [
+            _read_own_sheet(name, workbook[name].iter_rows())
+            for name in workbook.sheetnames
+            if name not in ours
+        ]
+        return WorkbookWork(sheets, snapshot, own_sheets, notes)
     finally:
         workbook.close()
+
+
+def _read_own_sheet(name: str, rows: Iterable[tuple[Any, ...]]) -> OwnSheet:
+    sheet = OwnSheet(name)
+    for r, cells in enumerate(rows):
+        for c, cell in enumerate(cells):
+            value = _cell_value(cell)
+            if value is not None:
+                sheet.cells.append((r, c, value))
+    return sheet
 
 
 def _cell_value(cell: Any) -> CellValue:

@@ -195,7 +195,7 @@ def _refresh_year(
         return result
     header = WorkbookHeader(client.nip, client.name, year, now or datetime.now().replace(microsecond=0))
     try:
-        write_invoice_workbook(path, header, sheets)
+        write_invoice_workbook(path, header, sheets, own_sheets=work.own_sheets if work else ())
     except FileLockedError:
         result.locked = True
         result.message = _locked_message(path, result.decisions_saved)

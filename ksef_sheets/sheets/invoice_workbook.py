@@ -70,6 +70,7 @@ from ksef_sheets.sheets.invoice_columns import (
     net_header,
     vat_header,
 )
+from ksef_sheets.sheets.invoice_readback import OwnSheet
 from ksef_sheets.sheets.invoice_rows import CellValue, Formula, InvoiceRow, SheetRow, StaffFields
 from ksef_sheets.sheets.invoice_summary import MONTHS_PL, ZERO, MonthTotals, RegisterSummary, summarize
 from ksef_sheets.sheets.safe_text import clean_text
@@ -166,8 +167,13 @@ def write_invoice_workbook(
     header: WorkbookHeader,
     sheets: Sequence[RegisterSheet],
     summaries: Sequence[RegisterSummary] | None = None,
+    own_sheets: Sequence[OwnSheet] = (),
 ) -> None:
-    """Write the whole workbook to ``target`` atomically (``FileLockedError`` if Excel holds it)."""
+    """Write the whole workbook to ``target`` atomically (``FileLockedError`` if Excel holds it).
+
+    ``own_sheets`` are sheets a person added to the workbook; their values come back after the
+    summary (formats are not carried).
+    """
     if summaries is None:
         summaries = [summarize(sheet.register, sheet.rows, header.year) for sheet in sheets]
     with atomic_path(target) as tmp:
@@ -195,6 +201,10 @@ def write_invoice_workbook(
         for sheet in sheets:
             _write_register(workbook, formats, target.parent, header, sheet)
         _write_summary(workbook, formats, header, summaries)
+        for own in own_sheets:
+            ws = workbook.add_worksheet(own.name)
+            for r, c, value in own.cells:
+                _write_value(ws, formats, r, c, value)
         _write_snapshot(workbook, sheets)
         workbook.close()
 

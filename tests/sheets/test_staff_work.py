@@ -224,3 +224,28 @@ def test_damaged_workbook_is_not_overwritten(
     assert path.read_bytes() == b"not a zip"
     with pytest.raises(UserError):
         read_workbook_work(path)
+
+
+def test_sheets_staff_added_are_kept(
+    office: OfficeFolder, archive: Archive, written: tuple[Path, list[str]]
+) -> None:
+    path, numbers = written
+    wb = load_workbook(path)
+    notes = wb.create_sheet("Notatki")
+    notes["A1"] = "Uzgodnienia z klientem"
+    notes["B3"] = 1250.5
+    notes["C3"] = "=B3*2"
+    notes["A5"] = datetime(2026, 4, 30)
+    wb["Zakupy"].title = "Zakupy stare"
+    wb.save(path)
+
+    report = refresh_invoice_workbooks(office)
+    assert any("nie było arkusza „Zakupy”" in w for w in report.workbooks[0].warnings)
+    wb = load_workbook(path)
+    assert {"Zakupy", "Sprzedaż", "Podsumowanie", "Notatki", "Zakupy stare"} <= set(wb.sheetnames)
+    notes = wb["Notatki"]
+    assert notes["A1"].value == "Uzgodnienia z klientem" and notes["B3"].value == 1250.5
+    assert notes["C3"].value == "=B3*2" and notes["A5"].value == datetime(2026, 4, 30)
+    old = wb["Zakupy stare"]
+    assert {old.cell(r, 1).value for r in range(2, old.max_row + 1)} == {numbers[0], numbers[1]}
+    assert [r[H_KSEF] for r in sheet_rows(path, "Zakupy")] == numbers[:2]
