@@ -92,10 +92,22 @@ def child(folder_path: str, base_url: str, idle: bool) -> None:
                 "requests": report.requests if report else 0,
                 "http_429": report.rate_limited if report else 0,
                 "problems": report.problems if report else [],
-                "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "max_rss_kib": peak_rss_kib(),
             }
         )
     )
+
+
+def peak_rss_kib() -> int:
+    """This process's own peak RSS. ``ru_maxrss`` survives ``exec`` on Linux (a child spawned by a
+    big parent would report the parent's peak), so prefer the per-process ``VmHWM``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def run_child(folder: OfficeFolder, base_url: str, *, idle: bool = False) -> dict[str, Any]:

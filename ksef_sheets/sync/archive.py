@@ -35,8 +35,10 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -1056,19 +1058,27 @@ def _write_file(path: Path, data: bytes, *, sync: bool) -> None:
 
 
 def _flush_to_disk(paths: list[Path]) -> None:
-    """Make a batch of new files durable before their index rows are committed."""
+    """Make a batch of new files (and their directory entries) durable before the index commits.
+
+    Linux: one ``sync()`` for the whole batch — it waits until everything is on disk and costs far
+    less than thousands of ``fsync`` calls. Elsewhere: ``fsync`` of every file, in parallel threads.
+    """
     if not paths:
         return
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    if sys.platform.startswith("linux"):
+        os.sync()
+        return
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(_fsync_path, paths))
     if os.name == "posix":
         for directory in {p.parent for p in paths}:
-            fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync_path(directory)
+
+
+def _fsync_path(path: Path) -> None:
+    # Windows flushes only handles opened for writing; POSIX directories open read-only.
+    fd = os.open(path, os.O_RDONLY if path.is_dir() else os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
