@@ -76,6 +76,17 @@ USAGE_SYMMETRIC = "SymmetricKeyEncryption"
 REFRESH_MARGIN = dt.timedelta(seconds=60)
 
 
+# Largest response read into memory: export parts are ≤ 50 MiB (+ padding); JSON pages are small.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # one invoice (≤ 3 MB with attachments) or one UPO
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
 @dataclass
 class RetryPolicy:
     max_retries: int = 4  # 5xx / network problems on idempotent calls
@@ -166,6 +177,7 @@ class KsefClient:
         accept: str | None = None,
         operation: str = "",
         extra_headers: Mapping[str, str] | None = None,
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> httpx.Response:
         """Send one request with limiter, retries and KSeF error mapping; returns a 2xx response.
 
@@ -197,9 +209,13 @@ class KsefClient:
                 # Asked only now: the limiter may have waited long enough for the token to expire.
                 headers["Authorization"] = f"Bearer {await bearer()}"
             try:
-                response = await self._http.request(
-                    method, path, headers=headers, content=body, params=params
-                )
+                response = await self._send(method, path, headers, body, params, max_bytes)
+            except _TooLarge as too_large:
+                raise E.KsefPackageError(
+                    f"KSeF przysłał zbyt dużą odpowiedź ({_op(operation)}{E.who(context_nip)}): "
+                    f"{too_large.size} bajtów przy limicie {max_bytes} — odrzucono.",
+                    context_nip=context_nip,
+                ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Nothing reached the server: safe to retry any call.
                 if attempt < self.retry.max_retries:
@@ -237,6 +253,45 @@ class KsefClient:
             if response.status_code >= 400:
                 raise self._error(response, operation, context_nip)
             return response
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        params: Mapping[str, Any] | None,
+        max_bytes: int,
+    ) -> httpx.Response:
+        """One exchange; the body is read in chunks and refused beyond ``max_bytes`` (a hostile or
+        broken server cannot make the office's computer hold gigabytes in memory)."""
+        request = self._http.build_request(method, path, headers=headers, content=body, params=params)
+        response = await self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise _TooLarge(int(declared))
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():  # decoded: a gzip bomb is counted as it unpacks
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _TooLarge(size)
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        headers_out = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers_out,
+            content=b"".join(chunks),
+            request=request,
+            extensions=response.extensions,
+        )
 
     async def _backoff(self, attempt: int, method: str, path: str, exc: Exception | None) -> None:
         delay = self.retry.backoff(attempt)
@@ -709,6 +764,7 @@ class KsefSession:
             "GET",
             f"/invoices/ksef/{ksef_number}",
             accept="application/xml",
+            max_bytes=MAX_DOCUMENT_BYTES,
             operation=f"pobranie faktury {ksef_number}",
         )
         data = response.content
@@ -814,6 +870,7 @@ class KsefSession:
                 accept="application/octet-stream",
                 operation=f"pobranie części {part.ordinal_number} paczki {label}",
                 context_nip=self.context_nip,
+                max_bytes=min(MAX_RESPONSE_BYTES, part.encrypted_part_size),
             )
             encrypted = response.content
             header_hash = response.headers.get("x-ms-meta-hash")
@@ -1017,7 +1074,9 @@ class KsefSession:
                 return result
 
     async def download_upo(self, path: str) -> bytes:
-        response = await self.request("GET", path, accept="application/xml", operation="pobranie UPO")
+        response = await self.request(
+            "GET", path, accept="application/xml", max_bytes=MAX_DOCUMENT_BYTES, operation="pobranie UPO"
+        )
         data = response.content
         expected = response.headers.get("x-ms-meta-hash")
         if expected and expected != sha256_b64(data):

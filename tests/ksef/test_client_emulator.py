@@ -20,6 +20,7 @@ from ksef_sheets.ksef import (
     KsefAuthenticationError,
     KsefClient,
     KsefError,
+    KsefPackageError,
     KsefPermissionError,
     KsefSession,
     KsefUnavailableError,
@@ -488,5 +489,15 @@ def test_office_staff_and_fingerprint_subjects(make_emulator: Any, transport: Re
                     p.authorized_identifier and p.authorized_identifier.value == seal.fingerprint_sha256
                     for p in everyone
                 )
+
+    run(body())
+
+
+def test_oversized_responses_are_refused_while_reading(emulator: Any, transport: RecordingTransport) -> None:
+    async def body() -> None:
+        async with KsefClient(emulator.base_url, transport=transport) as client:
+            with pytest.raises(KsefPackageError, match="zbyt dużą odpowiedź"):
+                await client.request("GET", "/security/public-key-certificates", max_bytes=100)
+            assert len(await client.public_keys()) >= 2  # the normal cap lets it through
 
     run(body())

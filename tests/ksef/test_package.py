@@ -36,6 +36,7 @@ def test_dangerous_names_are_refused(name: str) -> None:
         open_zip_package(_zip([(name, b"x")]), label="20250925-EH-X")
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_duplicates_are_refused() -> None:
     with pytest.raises(KsefPackageError, match="dwa razy"):
         open_zip_package(_zip([("a.xml", b"1"), ("a.xml", b"2")]), label="X")
