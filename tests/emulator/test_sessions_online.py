@@ -438,3 +438,33 @@ def test_a_third_party_on_the_invoice_finds_it_as_subject3(writer: httpx.Client,
     ]
     assert status["ksefNumber"] not in [m["ksefNumber"] for m in as_subject("Subject2")]
     assert checked(buyer.get(f"/invoices/ksef/{status['ksefNumber']}"), 200).content == xml
+
+
+def test_an_authorized_subject_finds_the_invoice_as_subject_authorized(
+    writer: httpx.Client, buyer: httpx.Client
+) -> None:
+    other_buyer = Party(
+        name="Firma Kupująca", nip="5261040828", address1="ul. B 2", address2="00-003 Warszawa"
+    )
+    xml = generate_invoice(
+        random.Random(78), seller=SELLER, buyer=other_buyer, issue_date=today(), number="FV/PU/1"
+    )
+    authorized = (
+        b"<PodmiotUpowazniony><DaneIdentyfikacyjne><NIP>" + NOWAK.encode() + b"</NIP><Nazwa>Nowak IT</Nazwa>"
+        b"</DaneIdentyfikacyjne><Adres><KodKraju>PL</KodKraju><AdresL1>ul. Le\xc5\x9bna 5</AdresL1></Adres>"
+        b"<RolaPU>3</RolaPU></PodmiotUpowazniony>"
+    )
+    xml = xml.replace(b"<Fa>", authorized + b"<Fa>", 1)
+    session_ref, [ref] = send_online(writer, [xml])
+    status = invoice_status(writer, session_ref, ref)
+    assert status["status"]["code"] == 200, status
+    body = {
+        "subjectType": "SubjectAuthorized",
+        "dateRange": {"dateType": "Invoicing", "from": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
+    }
+    found = wait_for(
+        lambda: checked(buyer.post("/invoices/query/metadata", json=body), 200).json()["invoices"],
+        lambda items: any(m["ksefNumber"] == status["ksefNumber"] for m in items),
+    )
+    meta = next(m for m in found if m["ksefNumber"] == status["ksefNumber"])
+    assert meta["authorizedSubject"] == {"nip": NOWAK, "name": "Nowak IT", "role": 3}
