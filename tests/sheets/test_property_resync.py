@@ -8,7 +8,7 @@ the model below is what the person expects to see after every refresh.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,25 @@ class Model:
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)
     own_rows: list[dict[str, Any]] = field(default_factory=list)
     headers_added: list[str] = field(default_factory=list)
+    # What the workbook showed after the last refresh, and what the archive holds now.
+    written: dict[str, dict[str, Any]] = field(default_factory=dict)
+    archive: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, numbers: list[str], kinds: list[str]) -> None:
         for number, kind in zip(numbers, kinds, strict=True):
             (self.purchases if kind == "p" else self.sales).append(number)
             self.staff[number] = {H_STATUS: STATUS_NEW, H_COMMENT: None, H_BOOKED: None, H_PERSON: None}
+
+    def synced(self) -> None:
+        self.written = {n: dict(v) for n, v in self.staff.items()}
+        self.archive = {n: dict(v) for n, v in self.staff.items()}
+
+    def edited(self, number: str, header: str, value: Any) -> None:
+        """A cell typed in the workbook: it counts only when it differs from what was written."""
+        if value == self.written[number][header]:
+            self.staff[number][header] = self.archive[number][header]
+        else:
+            self.staff[number][header] = value
 
 
 invoice_spec = st.tuples(st.sampled_from("ps"), st.integers(0, 360))
@@ -80,6 +94,8 @@ edit = st.one_of(
         TEXT | st.integers(-999, 999),
     ),
     st.tuples(st.just("resync"), st.lists(invoice_spec, max_size=3)),
+    # A decision arriving in the archive from elsewhere (the client's answer, another person).
+    st.tuples(st.just("archive"), st.integers(0, 10**6), st.sampled_from(STATUSES)),
 )
 
 
@@ -104,7 +120,7 @@ def _apply_edits(path: Path, edits: list[tuple[Any, ...]], model: Model) -> None
                     cell.value = datetime(value.year, value.month, value.day)
                 else:
                     set_text(cell, value)
-                model.staff[number][header] = value
+                model.edited(number, header, value)
             else:
                 _, header, _, value = step
                 if header not in headers:
@@ -198,12 +214,21 @@ def test_no_edit_lost_no_duplicate_no_invoice_missing(
                 model.add(archive_invoices(archive, invoices), kinds)
                 report = refresh_invoice_workbooks(office)
                 assert report.ok, report.messages()
+                model.synced()
 
             arrive(initial)
             path = office.invoice_workbook(CLIENT_NIP, 2026)
             pending: list[tuple[Any, ...]] = []
             for step in [*steps, ("resync", [])]:
-                if step[0] == "resync":
+                if step[0] == "archive":
+                    _, index, status = step
+                    invoices = model.purchases + model.sales
+                    number = invoices[index % len(invoices)]
+                    current = archive.decisions_for(CLIENT_NIP)[number]
+                    archive.save_decisions([replace(current, status=status, updated_at=None)])
+                    model.archive[number][H_STATUS] = status
+                    model.staff[number][H_STATUS] = status
+                elif step[0] == "resync":
                     if pending:
                         _apply_edits(path, pending, model)
                         pending = []
