@@ -657,7 +657,7 @@ def _sync_table_sheet(
 
 
 def _fit(tables: OpenpyxlTables, table_name: str) -> None:
-    ws, table = tables._find(table_name)
+    ws, table = tables.find_table(table_name)
     fit_rows(ws, table.ref)
 
 
@@ -672,7 +672,7 @@ def _index_for(wb: Workbook, sheet: str) -> int:
 
 def _column_range(tables: OpenpyxlTables, header: str) -> str:
     """An absolute range over a Klienci column, for COUNTIF on the dashboard."""
-    ws, table = tables._find(TABLE_CLIENTS)
+    ws, table = tables.find_table(TABLE_CLIENTS)
     min_col, min_row, max_col, max_row = range_boundaries(table.ref)
     for c in range(min_col, max_col + 1):
         if text_of(ws.cell(row=min_row, column=c).value) == header:
@@ -684,7 +684,7 @@ def _column_range(tables: OpenpyxlTables, header: str) -> str:
 
 def _table_column_range(tables: OpenpyxlTables, table_name: str, header: str) -> str | None:
     try:
-        ws, table = tables._find(table_name)
+        ws, table = tables.find_table(table_name)
     except UserError:
         return None
     min_col, min_row, max_col, max_row = range_boundaries(table.ref)
@@ -1029,10 +1029,6 @@ def refresh_workbook(
 
 def _numbers_after_write(tables: OpenpyxlTables, rows: list[dict[str, Any]]) -> list[int]:
     """Sheet rows the register rows will occupy once written (they are written contiguously)."""
-    _ws, table = tables._find(TABLE_CLIENTS)
+    _ws, table = tables.find_table(TABLE_CLIENTS)
     min_row = range_boundaries(table.ref)[1]
     return [min_row + 1 + i for i in range(len(rows))]
-
-
-def clients_as_rows(clients: Iterable[Client]) -> list[dict[str, Any]]:
-    return [client_to_row(c) for c in clients]

@@ -136,8 +136,6 @@ def _cell_value(cell: Cell) -> Any:
     value = cell.value
     if isinstance(value, datetime) and value.time() == time(0) and "h" not in (cell.number_format or ""):
         return value.date()
-    if isinstance(value, str) and cell.data_type == "s":
-        return value
     return value
 
 
@@ -162,7 +160,8 @@ class OpenpyxlTables:
     def table_names(self) -> list[str]:
         return [name for ws in self.workbook.worksheets for name in ws.tables]
 
-    def _find(self, name: str) -> tuple[Worksheet, Table]:
+    def find_table(self, name: str) -> tuple[Worksheet, Table]:
+        """The worksheet and openpyxl table for a table name (case-insensitive, like Excel)."""
         for ws in self.workbook.worksheets:
             for table_name in ws.tables:
                 if table_name.casefold() == name.casefold():
@@ -174,7 +173,7 @@ class OpenpyxlTables:
 
     # -- reading ----------------------------------------------------------------------------------
     def read_table(self, name: str) -> TableData:
-        ws, table = self._find(name)
+        ws, table = self.find_table(name)
         min_col, min_row, max_col, max_row = range_boundaries(table.ref)
         headers = self._headers(ws, table, min_col, max_col, min_row)
         rows: list[dict[str, Any]] = []
@@ -211,7 +210,7 @@ class OpenpyxlTables:
         ``headers`` the table lacks are appended as new columns at its right edge. Values for headers
         not in a row dict are left empty; callers pass rows they read, so unknown columns survive.
         """
-        ws, table = self._find(name)
+        ws, table = self.find_table(name)
         min_col, min_row, max_col, max_row = range_boundaries(table.ref)
         current = self._headers(ws, table, min_col, max_col, min_row)
         missing = [h for h in headers if h not in current]
