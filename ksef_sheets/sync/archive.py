@@ -743,6 +743,17 @@ class Archive:
                 (nip, subject, _utc_text(window_from), _utc_text(window_to), reference, now, now),
             )
 
+    def end_window(self, client_nip: str, subject_type: str) -> None:
+        """Forget the window in progress without moving the checkpoint (it held nothing new)."""
+        nip, subject = _checked_nip(client_nip), _checked_subject(subject_type)
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE sync_state SET window_from = NULL, window_to = NULL, window_reference = NULL,
+                          window_started_at = NULL, updated_at = ?
+                   WHERE client_nip = ? AND subject_type = ?""",
+                (_utc_text(_now()), nip, subject),
+            )
+
     def record_sync_error(self, client_nip: str, subject_type: str, message: str) -> None:
         nip, subject = _checked_nip(client_nip), _checked_subject(subject_type)
         now = _utc_text(_now())

@@ -256,7 +256,12 @@ class _ClientRun:
 
     async def _sync(self, session: KsefSession, subject: str, sub: SubjectResult) -> None:
         nip = self.client.nip
-        stored = self.archive.get_hwm(nip, subject)
+        state = self.archive.sync_state(nip, subject)
+        stored = state.hwm if state else None
+        if state is not None and state.window_from is not None:
+            # The previous run stopped inside a window; it restarts from the committed checkpoint.
+            sub.resumed = True
+            log.info("Klient %s, %s: wznawiam przerwane pobieranie od %s", nip, subject, stored or self.since)
         checkpoint = stored or self.since
         probe = stored is not None
         failures = 0
@@ -328,6 +333,7 @@ class _ClientRun:
             status = await session.wait_for_export(handle)
         except KsefError as exc:
             if exc.code in _FROM_AFTER_HWM:
+                await asyncio.to_thread(self.archive.end_window, nip, subject)
                 return Step(window.start, False)
             if exc.code in (500, 550):  # failed inside KSeF: a new export may succeed
                 raise KsefUnavailableError(_message(exc), code=exc.code, context_nip=nip) from exc

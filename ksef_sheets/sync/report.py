@@ -20,6 +20,7 @@ class SubjectResult:
     exports: int = 0
     metadata_queries: int = 0
     downloads: int = 0
+    resumed: bool = False  # the previous run was interrupted inside a window of this subject type
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -31,6 +32,7 @@ class SubjectResult:
             "exports": self.exports,
             "metadata_queries": self.metadata_queries,
             "downloads": self.downloads,
+            "resumed": self.resumed,
             "error": self.error,
         }
 

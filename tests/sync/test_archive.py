@@ -175,6 +175,10 @@ def test_checkpoint_commits_with_its_batch_and_never_goes_back(folder: OfficeFol
         )
         state = archive.sync_state(CLIENT, "Subject2")
         assert state is not None and state.hwm == t1 and state.window_from is None
+        archive.begin_window(CLIENT, "Subject2", t1, None, None)
+        archive.end_window(CLIENT, "Subject2")
+        state = archive.sync_state(CLIENT, "Subject2")
+        assert state is not None and state.hwm == t1 and state.window_from is None
         archive.set_hwm(CLIENT, "Subject2", t1 - timedelta(days=1))
         assert archive.get_hwm(CLIENT, "Subject2") == t1
         archive.set_hwm(CLIENT, "Subject2", t1 + timedelta(seconds=1))

@@ -74,6 +74,7 @@ def test_interrupted_and_killed_fetch_resumes_to_the_same_archive(
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["problems"] == [] and summary["http_429"] == 0
+    assert any(sub["resumed"] for c in summary["clients"] for sub in c["subjects"].values())
     assert summary["new"] == _archived(office) - after_kill
     total = assert_archive_matches(office, state, seeded_state.clients)
     assert sum(c["total"] for c in summary["clients"]) == total
