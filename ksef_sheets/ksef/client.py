@@ -205,6 +205,7 @@ class KsefClient:
         while True:
             if limited:
                 await self.limiter.acquire(context_nip, group)
+                await self.limiter.acquire(None, "global")  # per IP, across every context
             if callable(bearer):
                 # Asked only now: the limiter may have waited long enough for the token to expire.
                 headers["Authorization"] = f"Bearer {await bearer()}"

@@ -127,3 +127,20 @@ def test_update_from_rate_limits_endpoint() -> None:
 )
 def test_groups_follow_the_spec(method: str, path: str, group: str) -> None:
     assert group_for(method, path) == group
+
+
+def test_global_limit_spans_contexts() -> None:
+    clock = ManualClock()
+    limiter = RateLimiter(clock=clock)
+
+    async def run() -> list[float]:
+        times = []
+        for i in range(160):
+            await limiter.acquire(f"ctx{i}", "invoiceStatus")
+            await limiter.acquire(None, "global")
+            times.append(clock.monotonic())
+        return times
+
+    times = asyncio.run(run())
+    assert _max_in_window(times, 1.0) <= PRODUCTION_LIMITS["global"].per_second
+    assert times[-1] - times[0] >= 2.0
