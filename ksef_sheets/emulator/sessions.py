@@ -264,6 +264,26 @@ class SessionService:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
+    def expire_due(self, context_value: str) -> bool:
+        """Close online sessions past ``validUntil`` and cancel batch sessions past their upload window."""
+        now = to_us(self.emu.clock.now())
+        online = self.db.execute(
+            "SELECT ref FROM send_session WHERE context_value = ? AND kind = 'Online' AND status = 100"
+            " AND valid_until_us < ?",
+            (context_value, now),
+        ).fetchall()
+        batch = self.db.execute(
+            "SELECT ref FROM send_session WHERE context_value = ? AND kind = 'Batch' AND status = 100"
+            " AND deadline_us < ?",
+            (context_value, now),
+        ).fetchall()
+        for (ref,) in online:
+            self._close_online(ref)
+        for (ref,) in batch:
+            self._keys.pop(ref, None)
+            self._set_status(ref, 440, ["Przekroczono czas wysyłki"])
+        return bool(online or batch)
+
     def session_row(self, ref: str, ctx: AccessContext, request: Request) -> sqlite3.Row:
         row = self.db.execute("SELECT * FROM send_session WHERE ref = ?", (ref,)).fetchone()
         if row is None or row["context_value"] != ctx.context_value:
@@ -273,19 +293,7 @@ class SessionService:
                 [f"Sesja o numerze referencyjnym {ref} nie została znaleziona."],
                 request=request,
             )
-        if (
-            row["kind"] == "Online"
-            and row["status"] == 100
-            and self.emu.clock.now() > from_us(row["valid_until_us"])
-        ):
-            self._close_online(row["ref"])  # an expired session is closed automatically
-            row = self.db.execute("SELECT * FROM send_session WHERE ref = ?", (ref,)).fetchone()
-        if (
-            row["kind"] == "Batch"
-            and row["status"] == 100
-            and self.emu.clock.now() > from_us(row["deadline_us"])
-        ):
-            self._set_status(row["ref"], 440, ["Przekroczono czas wysyłki"])
+        if row["status"] == 100 and self.expire_due(row["context_value"]):
             row = self.db.execute("SELECT * FROM send_session WHERE ref = ?", (ref,)).fetchone()
         return row
 
@@ -1069,6 +1077,7 @@ def routes(emu: Emulator) -> list[BaseRoute]:
         kind = request.query_params.get("sessionType")
         if kind not in ("Online", "Batch"):
             raise validation_error(["sessionType: wymagana wartość Online lub Batch."], request=request)
+        service.expire_due(ctx.context_value)
         where: list[str] = ["context_value = ?", "kind = ?"]
         params: list[Any] = [ctx.context_value, kind]
         if not ctx.has_any(ALL_SESSIONS_PERMISSIONS):

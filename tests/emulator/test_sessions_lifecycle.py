@@ -217,6 +217,11 @@ def test_an_online_session_closes_itself_after_12_hours_and_batch_uploads_have_a
         ).json()
     running.emulator.clock.advance(timedelta(hours=13))
     with client_for(running, MALWA) as writer:
+        listed_online = checked(
+            writer.get("/sessions", params={"sessionType": "Online", "pageSize": 100}), 200
+        ).json()
+        mine = next(s for s in listed_online["sessions"] if s["referenceNumber"] == session_ref)
+        assert mine["status"]["code"] == 200  # the list shows it closed too, without asking for it first
         closed = wait_for(
             lambda: checked(writer.get(f"/sessions/{session_ref}"), 200).json(),
             lambda s: s["status"]["code"] != 170,
