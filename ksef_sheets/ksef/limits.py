@@ -189,7 +189,8 @@ class RateLimiter:
         self.fraction = fraction
         self._history: dict[tuple[str, str], deque[float]] = {}
         self._blocked_until: dict[tuple[str, str], float] = {}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        # Per event loop: one limiter may serve several asyncio.run() calls (e.g. a CLI per client).
+        self._locks: dict[tuple[int, str, str], asyncio.Lock] = {}
         self.waited = 0.0  # total seconds spent waiting (for benchmarks and the fetch summary)
 
     def update(self, limits: Mapping[str, LimitValues]) -> None:
@@ -230,7 +231,7 @@ class RateLimiter:
     async def acquire(self, context: str | None, group: str) -> None:
         """Wait (on the injected clock) until a request may go out, then count it."""
         key = (context or "", group)
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock = self._locks.setdefault((id(asyncio.get_running_loop()), *key), asyncio.Lock())
         async with lock:
             while True:
                 wait = self.delay(context, group)

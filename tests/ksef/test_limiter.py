@@ -144,3 +144,11 @@ def test_global_limit_spans_contexts() -> None:
     times = asyncio.run(run())
     assert _max_in_window(times, 1.0) <= PRODUCTION_LIMITS["global"].per_second
     assert times[-1] - times[0] >= 2.0
+
+
+def test_one_limiter_serves_several_event_loops() -> None:
+    clock = ManualClock()
+    limiter = RateLimiter({"invoiceMetadata": LimitValues(1, -1, -1)}, clock=clock)
+    for _ in range(3):
+        asyncio.run(limiter.acquire("5210537039", "invoiceMetadata"))
+    assert sum(clock.sleeps) >= 2.0  # the windows carried over between the runs
