@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -23,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from cryptography.exceptions import UnsupportedAlgorithm
 
 from ksef_sheets.emulator.app import create_app
 from ksef_sheets.emulator.core import Emulator
 from ksef_sheets.emulator.faults import DroppedOnPurpose
+from ksef_sheets.errors import UserError
 
 SEED_FILE = "seed.json"
 log = logging.getLogger(__name__)
@@ -82,6 +85,26 @@ def _ensure_seed(emu: Emulator, seed: int, clients: int) -> SeedInfo:
     return SeedInfo.load(path)
 
 
+def open_state(state_dir: Path, **options: Any) -> Emulator:
+    """``Emulator(state_dir, **options)``; a damaged state folder is a ``UserError`` naming it."""
+    try:
+        return Emulator(state_dir, **options)
+    except sqlite3.DatabaseError as exc:
+        raise UserError(
+            f"Folder stanu emulatora „{state_dir}” jest uszkodzony: nie można odczytać bazy "
+            f"{state_dir / 'emulator.sqlite'} ({exc}).",
+            hint="Usuń ten folder albo wskaż inny opcją --state.",
+        ) from None
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise UserError(
+            f"Folder stanu emulatora „{state_dir}” jest uszkodzony: nie można odczytać kluczy w {state_dir / 'keys'}"
+            f" ({exc.__class__.__name__}).",
+            hint="Usuń ten folder albo wskaż inny opcją --state.",
+        ) from None
+    except PermissionError as exc:
+        raise UserError(f"Brak dostępu do folderu stanu emulatora „{state_dir}”: {exc.strerror}.") from None
+
+
 class _QuietDrops(logging.Filter):
     """A connection cut by ``faults.drop_next`` is intended, not an error worth a traceback."""
 
@@ -123,7 +146,11 @@ def run_emulator(
     actual_port = sock.getsockname()[1]
     url_host = f"[{host}]" if family == socket.AF_INET6 else host
     base_url = f"http://{url_host}:{actual_port}/v2"
-    emu = Emulator(state_dir, limits=limits, public_url=public_url or base_url)
+    try:
+        emu = open_state(state_dir, limits=limits, public_url=public_url or base_url)
+    except BaseException:
+        sock.close()
+        raise
     server: _Server | None = None
     thread: threading.Thread | None = None
     try:

@@ -103,3 +103,34 @@ def test_cli_port_in_use_is_one_polish_sentence(tmp_path):
     assert (
         result.stderr.startswith("Błąd: Nie można uruchomić emulatora") and "Traceback" not in result.stderr
     )
+
+
+def test_cli_damaged_state_folder_is_one_polish_sentence(tmp_path):
+    state = tmp_path / "stan"
+    state.mkdir()
+    (state / "emulator.sqlite").write_bytes(b"to nie jest baza danych" * 100)
+    result = subprocess.run(
+        [sys.executable, "-m", "ksef_sheets", "emulator", "--port", "0", "--state", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "jest uszkodzony" in result.stderr and "--state" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    (state / "emulator.sqlite").unlink()
+    keys = state / "keys"
+    keys.mkdir()
+    for name in ("ksef-token-encryption", "symmetric-key-encryption"):
+        (keys / f"{name}.key.pem").write_text(
+            "-----BEGIN PRIVATE KEY-----\nzepsute\n-----END PRIVATE KEY-----\n"
+        )
+        (keys / f"{name}.cert.pem").write_text("zepsute")
+    result = subprocess.run(
+        [sys.executable, "-m", "ksef_sheets", "emulator", "--port", "0", "--state", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "kluczy" in result.stderr and "Traceback" not in result.stderr
