@@ -35,6 +35,8 @@ from ksef_sheets.sheets.invoice_columns import (
 )
 from ksef_sheets.sheets.invoice_rows import CellValue, Formula, StaffFields
 
+_GENERATED_SHEETS = frozenset({SUMMARY_SHEET.casefold(), SNAPSHOT_SHEET.casefold()})
+_KNOWN_BY_FOLDED = {header.casefold(): header for header in KNOWN_HEADERS}
 _READ_BACK = frozenset({H_KSEF, H_STATUS, H_COMMENT, H_BOOKED, H_PERSON})
 _STATUS_BY_FOLDED = {status.casefold(): status for status in STATUSES}
 _DMY = re.compile(r"^(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})$")
@@ -99,9 +101,13 @@ def read_workbook_work(path: Path) -> WorkbookWork:
     try:
         sheets: dict[Register, SheetWork] = {}
         notes: list[str] = []
+        by_folded = {name.casefold(): name for name in reversed(workbook.sheetnames)}
+        ours: set[str] = set()
         for register in Register:
-            if register.value in workbook.sheetnames:
-                sheets[register] = _read_sheet(path, register, workbook[register.value].iter_rows())
+            found = by_folded.get(register.value.casefold())
+            if found is not None:
+                ours.add(found)
+                sheets[register] = _read_sheet(path, register, workbook[found].iter_rows())
             else:
                 sheets[register] = SheetWork(register)
                 notes.append(
@@ -111,12 +117,16 @@ def read_workbook_work(path: Path) -> WorkbookWork:
         snapshot: dict[tuple[Register, str], StaffFields] = {}
         if SNAPSHOT_SHEET in workbook.sheetnames:
             snapshot = _read_snapshot(workbook[SNAPSHOT_SHEET].iter_rows(values_only=True))
-        ours = {register.value for register in Register} | {SUMMARY_SHEET, SNAPSHOT_SHEET}
-        own_sheets = [
-            _read_own_sheet(name, workbook[name].iter_rows())
-            for name in workbook.sheetnames
-            if name not in ours
-        ]
+        ours |= {name for name in workbook.sheetnames if name.casefold() in _GENERATED_SHEETS}
+        taken = {name.casefold() for name in (*ours, *(r.value for r in Register))}
+        own_sheets = []
+        for name in workbook.sheetnames:
+            if name in ours:
+                continue
+            # Excel compares sheet names without regard to case: "zakupy" would clash with ours.
+            unique = name if name.casefold() not in taken else _unique(name, taken, limit=31)
+            taken.add(unique.casefold())
+            own_sheets.append(_read_own_sheet(unique, workbook[name].iter_rows()))
         return WorkbookWork(sheets, snapshot, own_sheets, notes)
     finally:
         workbook.close()
@@ -160,16 +170,18 @@ def _read_sheet(path: Path, register: Register, rows: Iterable[tuple[Any, ...]])
     if header_cells is None:
         return work
     headers: list[str | None] = []
+    # Excel compares table headers without regard to case; so do we (a retyped "status" is Status).
     seen: set[str] = set()
     for cell in header_cells:
         name = _header_name(_cell_value(cell))
-        if name is not None and name in seen:
-            # Table headers are unique in Excel; a duplicate can only come from outside a table.
-            name = _unique(name, seen)
         if name is not None:
-            seen.add(name)
+            name = _KNOWN_BY_FOLDED.get(name.casefold(), name)
+            if name.casefold() in seen:
+                # Table headers are unique in Excel; a duplicate can only come from outside a table.
+                name = _unique(name, seen)
+            seen.add(name.casefold())
         headers.append(name)
-    if H_KSEF not in seen:
+    if H_KSEF not in headers:
         if len(seen) == 0:
             return work
         raise UserError(
@@ -199,7 +211,7 @@ def _read_sheet(path: Path, register: Register, rows: Iterable[tuple[Any, ...]])
                 # A value in a column with no header: keep it under a made-up header.
                 if index not in unnamed:
                     unnamed[index] = _unique(f"Kolumna {index + 1}", seen)
-                    seen.add(unnamed[index])
+                    seen.add(unnamed[index].casefold())
                     work.extra_headers.append(unnamed[index])
                 name = unnamed[index]
             values[name] = value
@@ -228,11 +240,15 @@ def _read_sheet(path: Path, register: Register, rows: Iterable[tuple[Any, ...]])
     return work
 
 
-def _unique(name: str, seen: set[str]) -> str:
+def _unique(name: str, seen: set[str], limit: int = 255) -> str:
+    """``name (2)``, ``name (3)`` … not in ``seen`` (case-folded names), at most ``limit`` characters."""
     counter = 2
-    while f"{name} ({counter})" in seen:
+    while True:
+        suffix = f" ({counter})"
+        candidate = name[: limit - len(suffix)] + suffix
+        if candidate.casefold() not in seen:
+            return candidate
         counter += 1
-    return f"{name} ({counter})"
 
 
 def _text(value: CellValue) -> str:

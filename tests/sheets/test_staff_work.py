@@ -249,3 +249,33 @@ def test_sheets_staff_added_are_kept(
     old = wb["Zakupy stare"]
     assert {old.cell(r, 1).value for r in range(2, old.max_row + 1)} == {numbers[0], numbers[1]}
     assert [r[H_KSEF] for r in sheet_rows(path, "Zakupy")] == numbers[:2]
+
+
+def test_headers_and_sheet_names_compare_without_case(
+    office: OfficeFolder, archive: Archive, written: tuple[Path, list[str]]
+) -> None:
+    path, numbers = written
+    wb = load_workbook(path)
+    ws = wb["Zakupy"]
+    ws.title = "tymczasowa"  # openpyxl itself refuses "zakupy" while "Zakupy" exists
+    ws.title = "zakupy"
+    ws.cell(1, _column(ws, H_COMMENT), "komentarz")  # retyped header: still the staff column
+    ws.cell(_row_of(ws, numbers[0]), _column(ws, "komentarz"), "ok")
+    extra = ws.max_column + 1
+    ws.cell(1, extra, "Uwagi")
+    ws.cell(1, extra + 1, "UWAGI")  # outside a table Excel allows it; a table would not
+    ws.cell(_row_of(ws, numbers[0]), extra, "a")
+    ws.cell(_row_of(ws, numbers[0]), extra + 1, "b")
+    wb.create_sheet("PODSUMOWANIE (moje)")
+    wb.save(path)
+
+    report = refresh_invoice_workbooks(office)
+    assert report.ok, report.messages()
+    wb = load_workbook(path)
+    assert (
+        wb.sheetnames[:3] == ["Zakupy", "Sprzedaż", "Podsumowanie"] and "PODSUMOWANIE (moje)" in wb.sheetnames
+    )
+    row = {r[H_KSEF]: r for r in sheet_rows(path, "Zakupy")}[numbers[0]]
+    assert row[H_COMMENT] == "ok" and row["Uwagi"] == "a" and row["UWAGI (2)"] == "b"
+    table = wb["Zakupy"].tables["Zakupy"]
+    assert [c.name for c in table.tableColumns][-2:] == ["Uwagi", "UWAGI (2)"]
