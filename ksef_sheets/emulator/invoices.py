@@ -465,6 +465,12 @@ def parse_invoice(xml: bytes) -> InvoiceFacts:
 # the store
 
 
+def assign_ksef_number(seller_nip: str, accepted: datetime, rng: Random | None = None) -> str:
+    """A new KSeF number: seller NIP, acceptance day (Warsaw), 12 random hex digits, CRC-8 (§12)."""
+    technical = f"{rng.getrandbits(48):012X}" if rng is not None else secrets.token_hex(6).upper()
+    return make_ksef_number(seller_nip, accepted.astimezone(WARSAW).date(), technical)
+
+
 @dataclass(frozen=True)
 class StoredInvoice:
     ksef_number: str
@@ -488,6 +494,7 @@ class NewInvoice:
     session_ref: str | None = None
     hash_of_corrected: str | None = None
     facts: InvoiceFacts | None = None
+    ksef_number: str | None = None  # given by seeding (which refers to it in later invoices); else assigned
 
 
 SCHEMA = """
@@ -598,8 +605,7 @@ class InvoiceStore:
             accepted = truncate_ms(item.accepted_at)
             invoicing = truncate_ms(item.invoicing_at or accepted)
             stored = truncate_ms(item.stored_at or accepted + self.storage_delay)
-            technical = f"{rng.getrandbits(48):012X}" if rng is not None else secrets.token_hex(6).upper()
-            ksef_number = make_ksef_number(facts.seller_nip, accepted.astimezone(WARSAW).date(), technical)
+            ksef_number = item.ksef_number or assign_ksef_number(facts.seller_nip, accepted, rng)
             offline = item.offline or facts.issue_date < invoicing.astimezone(WARSAW).date()
             mode = "Offline" if offline else "Online"
             invoice_hash = b64_sha256(item.xml)

@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ksef_sheets.demo_data import DEMO_CLIENTS, DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
-from ksef_sheets.emulator.invoices import WARSAW, NewInvoice, parse_invoice
+from ksef_sheets.emulator.invoices import WARSAW, NewInvoice, assign_ksef_number, parse_invoice, truncate_ms
 from ksef_sheets.fa3 import Party, generate_mix
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import nip_check_digit
@@ -205,18 +206,55 @@ _Job = tuple[Party, list[Party], date, date, int, int]
 
 
 def _generate(job: _Job) -> list[NewInvoice]:
-    """One seller's invoices with their acceptance dates; its own RNG, so jobs may run in parallel."""
+    """One seller's invoices with their acceptance dates and KSeF numbers; its own RNG, so jobs may
+    run in parallel. Corrections and settlements then cite the KSeF numbers of the invoices they
+    refer to (``NrKSeFFaKorygowanej`` / ``NrKSeFFaZaliczkowej``) when those were accepted first."""
     seller, counterparties, since, last_day, count, job_seed = job
     rng = random.Random(job_seed)
-    out = []
+    out: list[NewInvoice] = []
+    accepted_numbers: dict[str, tuple[str, datetime]] = {}
     for xml in generate_mix(rng, seller, counterparties, since, last_day, count):
         facts = parse_invoice(xml)
         offline = rng.random() < OFFLINE_SHARE
         accepted, offline = _acceptance(rng, facts.issue_date, last_day, offline)
         invoicing = accepted - timedelta(milliseconds=rng.randint(200, 3000))
         stored = accepted + timedelta(seconds=rng.randint(1, 120), milliseconds=rng.randint(0, 999))
-        out.append(NewInvoice(xml, accepted, invoicing, stored, offline, None, None, facts))
+        number = assign_ksef_number(facts.seller_nip, truncate_ms(accepted), rng)
+        xml = _cite_ksef_numbers(xml, accepted, accepted_numbers)
+        accepted_numbers[facts.invoice_number] = (number, accepted)
+        out.append(NewInvoice(xml, accepted, invoicing, stored, offline, None, None, facts, number))
     return out
+
+
+_CORRECTED = re.compile(rb"(<NrFaKorygowanej>([^<]+)</NrFaKorygowanej>\s*)<NrKSeFN>1</NrKSeFN>")
+_ADVANCE = re.compile(rb"<NrKSeFZN>1</NrKSeFZN>\s*<NrFaZaliczkowej>([^<]+)</NrFaZaliczkowej>")
+
+
+def _cite_ksef_numbers(xml: bytes, accepted: datetime, known: dict[str, tuple[str, datetime]]) -> bytes:
+    def earlier(number: bytes) -> str | None:
+        found = known.get(number.decode())
+        return found[0] if found and found[1] < accepted else None
+
+    def corrected(match: re.Match[bytes]) -> bytes:
+        ksef = earlier(match.group(2))
+        if ksef is None:
+            return match.group(0)
+        return (
+            match.group(1)
+            + b"<NrKSeF>1</NrKSeF><NrKSeFFaKorygowanej>"
+            + ksef.encode()
+            + b"</NrKSeFFaKorygowanej>"
+        )
+
+    def advance(match: re.Match[bytes]) -> bytes:
+        ksef = earlier(match.group(1))
+        return (
+            match.group(0)
+            if ksef is None
+            else b"<NrKSeFFaZaliczkowej>" + ksef.encode() + b"</NrKSeFFaZaliczkowej>"
+        )
+
+    return _ADVANCE.sub(advance, _CORRECTED.sub(corrected, xml))
 
 
 def _run_jobs(jobs: list[_Job]) -> list[list[NewInvoice]]:

@@ -111,6 +111,21 @@ def test_every_seeded_invoice_is_xsd_valid_and_the_mix_is_realistic(
             offline += 1
             assert issued < invoicing.astimezone(WARSAW).date()  # P_1 before acceptance
         assert number.split("-")[1] == f"{acquired.astimezone(WARSAW):%Y%m%d}"
+    # corrections and settlements cite the KSeF numbers of earlier accepted invoices
+    accepted = {r[0]: json.loads(r[1])["acquisitionDate"] for r in rows}
+    cited = 0
+    for _number, meta_text, xml in rows:
+        root = etree.fromstring(bytes(xml))
+        for path in (
+            "f:Fa/f:DaneFaKorygowanej/f:NrKSeFFaKorygowanej",
+            "f:Fa/f:FakturaZaliczkowa/f:NrKSeFFaZaliczkowej",
+        ):
+            for node in root.findall(path, NS):
+                cited += 1
+                assert (
+                    node.text in accepted and accepted[node.text] < json.loads(meta_text)["acquisitionDate"]
+                )
+    assert cited > 0
     assert {"Vat", "Kor", "Zal", "Roz"} <= kinds
     assert {"PLN", "EUR"} <= currencies
     assert {"Nip", "VatUe", "None"} <= buyers
