@@ -77,3 +77,38 @@ def test_control_characters_are_dropped_not_fatal(office: OfficeFolder, archive:
     ws = load_workbook(office.invoice_workbook(CLIENT_NIP, 2026))["Zakupy"]
     (cell,) = _cells(ws, H_CP_NAME)
     assert cell.value in ("ACME =1+1", "ACME\u0007 =1+1".replace("\u0007", ""))
+
+
+def test_hostile_xml_gets_a_metadata_row_and_a_warning(office: OfficeFolder, archive: Archive) -> None:
+    from ksef_sheets.sync.archive import IncomingInvoice, sha256_b64
+    from tests.sheets.factory import ksef_number_for, metadata
+
+    invoice = purchase("FZ/XXE", date(2026, 2, 3), "=Evil()")
+    xml = (
+        invoice.xml()
+        .replace(
+            b"<Faktura ",
+            b'<!DOCTYPE Faktura [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<Faktura ',
+            1,
+        )
+        .replace(b"<P_2>FZ/XXE</P_2>", b"<P_2>&xxe;</P_2>")
+    )
+    number = ksef_number_for(invoice.seller_nip, invoice.issue_date)
+    from datetime import UTC, datetime
+
+    meta = metadata(invoice, number, datetime(2026, 2, 3, 9, 0, tzinfo=UTC), xml)
+    assert meta["invoiceHash"] == sha256_b64(xml)
+    result = archive.add_invoices(CLIENT_NIP, "Subject2", [IncomingInvoice(number, xml, meta)])
+    assert result.new == [number]
+
+    report = refresh_invoice_workbooks(office)
+    (workbook,) = report.workbooks
+    assert workbook.written
+    assert any(number in w and "tylko dane z metadanych" in w for w in workbook.warnings), workbook.warnings
+    ws = load_workbook(workbook.path)["Zakupy"]
+    (name,) = _cells(ws, H_CP_NAME)
+    (invoice_number,) = _cells(ws, H_NUMBER)
+    assert name.value == "=Evil()" and name.data_type == "s"
+    assert invoice_number.value == "FZ/XXE"  # from KSeF's metadata, not the entity
+    with zipfile.ZipFile(workbook.path) as package:
+        assert not any(b"root:" in package.read(n) for n in package.namelist())
