@@ -239,3 +239,72 @@ def test_an_online_session_closes_itself_after_12_hours_and_batch_uploads_have_a
             writer.get("/sessions", params=[("sessionType", "Batch"), ("statuses", "Cancelled")]), 200
         ).json()["sessions"]
         assert batch["referenceNumber"] in [s["referenceNumber"] for s in listed]
+
+
+def test_context_session_limits_and_upo_pages(
+    running: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ksef_sheets.emulator import sessions as sessions_module
+
+    monkeypatch.setattr(sessions_module, "UPO_PAGE_SIZE", 2)  # KSeF pages at 10,000 documents
+    with client_for(running, MALWA) as writer:
+        limits = {
+            "onlineSession": {
+                "maxInvoiceSizeInMB": 1,
+                "maxInvoiceWithAttachmentSizeInMB": 3,
+                "maxInvoices": 3,
+            },
+            "batchSession": {
+                "maxInvoiceSizeInMB": 1,
+                "maxInvoiceWithAttachmentSizeInMB": 3,
+                "maxInvoices": 3,
+            },
+            "collectiveIdentifier": {"maxInvoices": 1000},
+        }
+        checked(writer.post("/testdata/limits/context/session", json=limits), 200)
+        try:
+            documents = [invoice() for _ in range(4)]
+            session_ref, refs = send_online(writer, documents[:3])
+            sym_body = writer.get(f"/sessions/{session_ref}").json()  # still open
+            assert sym_body["status"]["code"] == 100
+            for ref in refs:
+                assert invoice_status(writer, session_ref, ref)["status"]["code"] == 200
+            sym = new_symmetric_key(writer)  # the session's key is not needed: the limit is checked first
+            cipher = aes_encrypt(sym.key, sym.iv, documents[3])
+            fourth = writer.post(
+                f"/sessions/online/{session_ref}/invoices",
+                json={
+                    "invoiceHash": sha256_b64(documents[3]),
+                    "invoiceSize": len(documents[3]),
+                    "encryptedInvoiceHash": sha256_b64(cipher),
+                    "encryptedInvoiceSize": len(cipher),
+                    "encryptedInvoiceContent": b64(cipher),
+                },
+            )
+            assert exception_code(checked(fourth, 400)) == 21155
+        finally:
+            checked(writer.delete("/testdata/limits/context/session"), 200)
+        checked(writer.post(f"/sessions/online/{session_ref}/close"), 204)
+        done = wait_for(
+            lambda: writer.get(f"/sessions/{session_ref}").json(), lambda s: s["status"]["code"] != 170
+        )
+        pages = done["upo"]["pages"]
+        assert len(pages) == 2
+        from lxml import etree
+
+        ns = {"u": "http://upo.schematy.mf.gov.pl/KSeF/v4-3"}
+        described = []
+        for page in pages:
+            doc = etree.fromstring(
+                checked(writer.get(f"/sessions/{session_ref}/upo/{page['referenceNumber']}"), 200).content
+            )
+            fields = (
+                "Strona",
+                "LiczbaStron",
+                "ZakresDokumentowOd",
+                "ZakresDokumentowDo",
+                "CalkowitaLiczbaDokumentow",
+            )
+            values = [doc.findtext(f"u:OpisPotwierdzenia/u:{name}", namespaces=ns) for name in fields]
+            described.append((*values, len(doc.findall("u:Dokument", ns))))
+        assert described == [("1", "2", "1", "3", "3", 2), ("2", "2", "3", "4", "3", 1)]
