@@ -468,3 +468,42 @@ def test_an_authorized_subject_finds_the_invoice_as_subject_authorized(
     )
     meta = next(m for m in found if m["ksefNumber"] == status["ksefNumber"])
     assert meta["authorizedSubject"] == {"nip": NOWAK, "name": "Nowak IT", "role": 3}
+
+
+def test_batch_in_tar_gz_offline_mode(writer: httpx.Client) -> None:
+    import tarfile
+
+    documents = [invoice(issued=today() - timedelta(days=1)), invoice()]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for index, xml in enumerate(documents, start=1):
+            info = tarfile.TarInfo(f"paczka/f{index}.xml")
+            info.size = len(xml)
+            tar.addfile(info, io.BytesIO(xml))
+    archive = buffer.getvalue()
+    sym = new_symmetric_key(writer)
+    part = aes_encrypt(sym.key, sym.iv, archive)
+    body = {
+        "formCode": FA3_FORM,
+        "batchFile": {
+            "fileSize": len(archive),
+            "fileHash": sha256_b64(archive),
+            "compressionType": "TarGz",
+            "fileParts": [{"ordinalNumber": 1, "fileSize": len(part), "fileHash": sha256_b64(part)}],
+        },
+        "encryption": sym.info,
+        "offlineMode": True,
+    }
+    opened = checked(writer.post("/sessions/batch", json=body), 201).json()
+    [upload] = opened["partUploadRequests"]
+    assert httpx.put(upload["url"], content=part[:-16], headers=upload["headers"]).status_code == 201
+    short = writer.post(f"/sessions/batch/{opened['referenceNumber']}/close")
+    assert exception_code(checked(short, 400)) == 21157  # the uploaded part is shorter than declared
+    assert httpx.put(upload["url"], content=part, headers=upload["headers"]).status_code == 201
+    checked(writer.post(f"/sessions/batch/{opened['referenceNumber']}/close"), 204)
+    ref = opened["referenceNumber"]
+    done = wait_for(lambda: writer.get(f"/sessions/{ref}").json(), lambda s: s["status"]["code"] >= 200)
+    assert done["status"]["code"] == 200, done
+    listed = checked(writer.get(f"/sessions/{ref}/invoices", params={"pageSize": 10}), 200).json()["invoices"]
+    assert [i["invoiceFileName"] for i in listed] == ["paczka/f1.xml", "paczka/f2.xml"]
+    assert [i["invoicingMode"] for i in listed] == ["Offline", "Offline"]
