@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from cryptography import x509
@@ -863,6 +864,9 @@ class KsefSession:
                 context_nip=self.context_nip,
             )
         plain_parts: list[bytes] = []
+        for part in package.parts:
+            # Storage links carry signatures (SAS) in the query: mask them wherever a URL is logged.
+            register_secret(urlsplit(part.url).query)
         for part in sorted(package.parts, key=lambda p: p.ordinal_number):
             response = await self.client.request(
                 part.method or "GET",
@@ -1023,6 +1027,7 @@ class KsefSession:
         response = await self.client.with_fresh_key(USAGE_SYMMETRIC, send)
         opened = _parse(response, OpenBatchSessionResponse, "sesja wsadowa")
         for upload in sorted(opened.part_upload_requests, key=lambda u: u.ordinal_number):
+            register_secret(urlsplit(upload.url).query)
             data = encrypted[upload.ordinal_number - 1]
             headers = {k: v for k, v in upload.headers.items() if v is not None}
             await self._upload(upload.method, upload.url, data, headers)

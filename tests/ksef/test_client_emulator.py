@@ -11,6 +11,7 @@ import random
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -31,6 +32,7 @@ from ksef_sheets.ksef import (
     make_seal_certificate,
 )
 from ksef_sheets.ksef.crypto import sha256_b64
+from ksef_sheets.redaction import install_log_redaction
 from tests.ksef.conftest import RecordingTransport, emulator_clock
 
 T = TypeVar("T")
@@ -345,6 +347,7 @@ def test_no_secret_in_logs_errors_or_files(
     emulator: Any, transport: RecordingTransport, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    install_log_redaction()  # as the command line does; reaches pytest's capturing handler too
     seed = emulator.seed_info
     item = seed.clients[0]
     seen: list[str] = []
@@ -356,6 +359,9 @@ def test_no_secret_in_logs_errors_or_files(
             secrets.extend([session._access_token, session._refresh_token])
             result = await session.export_invoices(recent_filters())
             (tmp_path / "meta.json").write_bytes(result.metadata_json or b"")
+            secrets.extend(
+                urlsplit(part.url).query for part in result.package.parts if urlsplit(part.url).query
+            )
             await session.logout()
             for nip, token in (
                 (seed.clients[1]["nip"], item["token"]),
