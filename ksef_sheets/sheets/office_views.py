@@ -9,6 +9,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ksef_sheets.config import OfficeConfig
 from ksef_sheets.errors import UserError
@@ -84,11 +85,32 @@ def table_column_range(tables: OpenpyxlTables, table_name: str, header: str) -> 
     return None
 
 
+def _replace_sheet(
+    wb: Workbook, name: str, own_tables: tuple[str, ...], *, default_index: int | None
+) -> Worksheet:
+    """A fresh sheet in place of the generated one — found by its tables, so a renamed tab is replaced too
+    (never two tables with one name, which Excel would refuse)."""
+    old = None
+    for ws in wb.worksheets:
+        if any(t.casefold() in {o.casefold() for o in own_tables} for t in ws.tables):
+            old = ws
+            break
+    if old is None and name in wb.sheetnames:
+        old = wb[name]
+    index = (
+        wb.worksheets.index(old)
+        if old is not None
+        else (len(wb.worksheets) if default_index is None else default_index)
+    )
+    if old is not None:
+        wb.remove(old)
+    if name in wb.sheetnames:  # a staff sheet took the name: keep it, ours gets a suffix
+        name = f"{name} (program)"
+    return wb.create_sheet(name, index)
+
+
 def rebuild_dashboard(wb: Workbook, tables: OpenpyxlTables, config: OfficeConfig, now: datetime) -> None:
-    index = wb.sheetnames.index(SHEET_DASHBOARD) if SHEET_DASHBOARD in wb.sheetnames else 0
-    if SHEET_DASHBOARD in wb.sheetnames:
-        wb.remove(wb[SHEET_DASHBOARD])
-    ws = wb.create_sheet(SHEET_DASHBOARD, index)
+    ws = _replace_sheet(wb, SHEET_DASHBOARD, ("Pulpit", "Arkusze"), default_index=0)
     office_line = f"{config.office_name} · NIP {config.office_nip}"
     write_title(
         ws,
@@ -245,10 +267,9 @@ def rebuild_dashboard(wb: Workbook, tables: OpenpyxlTables, config: OfficeConfig
 
 
 def rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeConfig, today: date) -> None:
-    index = wb.sheetnames.index(SHEET_DEADLINES) if SHEET_DEADLINES in wb.sheetnames else len(wb.sheetnames)
-    if SHEET_DEADLINES in wb.sheetnames:
-        wb.remove(wb[SHEET_DEADLINES])
-    ws = wb.create_sheet(SHEET_DEADLINES, index)
+    ws = _replace_sheet(
+        wb, SHEET_DEADLINES, ("Terminy", "TrybyOffline", "TerminyKlientow"), default_index=None
+    )
     office_line = f"{config.office_name} · NIP {config.office_nip}"
     write_title(
         ws,

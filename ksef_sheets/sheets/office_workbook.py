@@ -167,7 +167,8 @@ def _sync_table_sheet(
     computed_keys: Iterable[tuple[str, ...]] = (),
     after_merge: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> None:
-    if spec.sheet not in wb.sheetnames or spec.table not in tables.table_names():
+    # The table is what counts: staff may rename a sheet, and Excel table names are unique.
+    if spec.table.casefold() not in {t.casefold() for t in tables.table_names()}:
         if spec.sheet in wb.sheetnames:
             raise UserError(
                 f"Arkusz „{spec.sheet}” nie zawiera tabeli „{spec.table}”. Przywróć tabelę albo usuń arkusz — "
@@ -222,7 +223,9 @@ def refresh_workbook(
     """
     office_line = f"{config.office_name} · NIP {config.office_nip}"
     tables = OpenpyxlTables(wb, source="biuro.xlsx")
-    if SHEET_CLIENTS not in wb.sheetnames and TABLE_CLIENTS not in tables.table_names():
+    if SHEET_CLIENTS not in wb.sheetnames and TABLE_CLIENTS.casefold() not in {
+        t.casefold() for t in tables.table_names()
+    }:
         create_table_sheet(wb, CLIENTS_SPEC, index=_index_for(wb, SHEET_CLIENTS), office=office_line)
     rows, numbers = read_register(tables)
     if extra_register_rows is not None:
@@ -255,6 +258,7 @@ def refresh_workbook(
     _sync_table_sheet(wb, tables, FAQ_SPEC, faq_rows(), office_line)
     rebuild_deadlines(wb, clients, config, today)
     rebuild_dashboard(wb, tables, config, now or datetime.now())
+    _follow_renamed_sheets(wb, tables)
     if (
         "Sheet" in wb.sheetnames
         and len(wb.sheetnames) > 1
@@ -266,6 +270,38 @@ def refresh_workbook(
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == SHEET_DASHBOARD
     return result
+
+
+# Each generated sheet and the table that identifies it, so a tab staff renamed is still found.
+_SHEET_TABLES = (
+    (CLIENTS_SPEC.sheet, CLIENTS_SPEC.table),
+    (SCENARIOS_SPEC.sheet, SCENARIOS_SPEC.table),
+    (READINESS_SPEC.sheet, READINESS_SPEC.table),
+    (CHECKLIST_SPEC.sheet, CHECKLIST_SPEC.table),
+    (PLAN_SPEC.sheet, PLAN_SPEC.table),
+    (TEAM_SPEC.sheet, TEAM_SPEC.table),
+    (FAQ_SPEC.sheet, FAQ_SPEC.table),
+)
+
+
+def _follow_renamed_sheets(wb: Workbook, tables: OpenpyxlTables) -> None:
+    """Point the toolkit's hyperlinks at the tabs' current names when staff renamed a sheet."""
+    renamed: dict[str, str] = {}
+    for sheet, table in _SHEET_TABLES:
+        title = tables.find_table(table)[0].title
+        if title != sheet:
+            renamed[f"'{sheet}'!"] = f"'{title.replace(chr(39), chr(39) * 2)}'!"
+    if not renamed:
+        return
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                link = cell.hyperlink
+                if link is None or not link.location:
+                    continue
+                for old, new in renamed.items():
+                    if link.location.startswith(old):
+                        link.location = new + link.location[len(old) :]
 
 
 def _numbers_after_write(tables: OpenpyxlTables, rows: list[dict[str, Any]]) -> list[int]:

@@ -245,3 +245,24 @@ def test_deleted_sheet_is_recreated_and_renamed_table_reported(demo_office: Any)
 def test_init_refuses_other_office_nip(demo_office: Any) -> None:
     with pytest.raises(UserError, match="ma NIP"):
         init_office(demo_office, office_nip="7010001453", today=TODAY)
+
+
+def test_renamed_sheets_are_followed_by_their_tables(demo_office: Any) -> None:
+    wb = load_workbook(demo_office.office_workbook)
+    wb["Pulpit"].title = "Start"
+    wb["FAQ"].title = "Pytania klientów"
+    wb["Klienci"].title = "Klienci 2026"
+    wb.save(demo_office.office_workbook)
+    check_clients(demo_office, today=TODAY)
+    wb = load_workbook(demo_office.office_workbook)
+    names = [t for ws in wb.worksheets for t in ws.tables]
+    assert len(names) == len({n.casefold() for n in names})  # Excel refuses duplicate table names
+    assert "Pytania klientów" in wb.sheetnames and "FAQ" not in wb.sheetnames
+    assert "Klienci 2026" in wb.sheetnames and "Klienci" not in wb.sheetnames
+    assert wb.sheetnames[0] == "Pulpit"  # the dashboard is rebuilt in place of the renamed tab
+    assert len(load_clients(demo_office)) == 10
+    locations = {
+        c.hyperlink.location for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.hyperlink
+    }
+    assert "'Klienci 2026'!A1" in locations and "'Pytania klientów'!A1" in locations
+    assert not any(loc and loc.startswith(("'Klienci'!", "'FAQ'!")) for loc in locations)
