@@ -1,0 +1,73 @@
+"""``ksef-sheets send``: pending sales invoices of scenario-3 clients into KSeF (numbers and UPOs stored)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from ksef_sheets.cli import app
+from ksef_sheets.cli._common import (
+    ClientOption,
+    DirOption,
+    JsonOption,
+    console,
+    err_console,
+    office_folder,
+    print_json,
+)
+from ksef_sheets.send import prepare_entry_workbooks, send_office
+
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Tylko sprawdza faktury i pokazuje, co zostałoby wysłane; nic nie wysyła."
+    ),
+]
+PrepareOption = Annotated[
+    bool,
+    typer.Option(
+        "--prepare",
+        help="Tworzy skoroszyt klienci/<NIP>/sprzedaz-do-wyslania.xlsx do wpisywania faktur (nic nie wysyła).",
+    ),
+]
+
+
+@app.command("send")
+def send(
+    client: ClientOption = None,
+    dry_run: DryRunOption = False,
+    prepare: PrepareOption = False,
+    json_output: JsonOption = False,
+    directory: DirOption = None,
+) -> None:
+    """Wysyła do KSeF oczekujące faktury sprzedaży klientów (scenariusz 3) i zapisuje numery KSeF oraz UPO."""
+    folder = office_folder(directory)
+    if prepare:
+        created = prepare_entry_workbooks(folder, client)
+        if json_output:
+            print_json({"created": [str(p) for p in created]})
+        elif created:
+            for path in created:
+                console.print(f"Utworzono {path}", markup=False, highlight=False)
+        else:
+            console.print("Skoroszyty do wpisywania faktur już istnieją; nic nie zmieniono.", markup=False)
+        return
+    try:
+        report = asyncio.run(send_office(folder, clients=client, dry_run=dry_run))
+    except KeyboardInterrupt:
+        err_console.print(
+            "Przerwano wysyłkę. Wysłane faktury są zapisane w dzienniku wysyłki; następne uruchomienie "
+            "ksef-sheets send sprawdzi ich wynik w KSeF i niczego nie wyśle drugi raz.",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
+    if json_output:
+        print_json(report.to_json())
+    else:
+        for line in report.summary_lines():
+            target = err_console if line.lstrip().startswith(("!", "Błąd", "Uwaga")) else console
+            target.print(line, markup=False, highlight=False)
+    if report.problems:
+        raise typer.Exit(1)
