@@ -17,7 +17,7 @@ new invoices are archived. For every client and every year with invoices it:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -174,35 +174,78 @@ def _refresh_year(
 ) -> WorkbookRefresh:
     path = folder.invoice_workbook(client.nip, year)
     result = WorkbookRefresh(client.nip, year, path)
-    work: WorkbookWork | None = None
-    if path.exists():
-        try:
-            work = read_workbook_work(path)
-        except UserError as exc:
-            # Never overwrite what cannot be read: a person's work may be in it.
-            result.message = str(exc)
-            return result
-        result.warnings += work.warnings
     built = build_rows(archive, invoices)
-    result.warnings += built.warnings
-    decisions = archive.decisions_for(client.nip)
-    sheets, changed = merge_sheets(client, built.rows, decisions, work, result)
-    result.decisions_saved = archive.save_decisions(changed) if changed else 0
+    # A person may save the workbook while it is being rebuilt (a big client takes seconds): then
+    # it is read again, so that their save is merged rather than overwritten.
+    for _attempt in range(MAX_ATTEMPTS):
+        result.warnings = list(built.warnings)
+        result.rows_preserved = result.own_rows = 0
+        work: WorkbookWork | None = None
+        seen_state = _file_state(path)
+        if seen_state is not None:
+            try:
+                work = read_workbook_work(path)
+            except UserError as exc:
+                # Never overwrite what cannot be read: a person's work may be in it.
+                result.message = str(exc)
+                return result
+            result.warnings += work.warnings
+        decisions = archive.decisions_for(client.nip)
+        sheets, changed = merge_sheets(client, built.rows, decisions, work, result)
+        result.decisions_saved += archive.save_decisions(changed) if changed else 0
 
-    if path.exists() and is_open_elsewhere(path):
-        result.locked = True
-        result.message = _locked_message(path, result.decisions_saved)
+        if seen_state is not None and is_open_elsewhere(path):
+            result.locked = True
+            result.message = _locked_message(path, result.decisions_saved)
+            return result
+        header = WorkbookHeader(client.nip, client.name, year, now or datetime.now().replace(microsecond=0))
+        try:
+            write_invoice_workbook(
+                path,
+                header,
+                sheets,
+                own_sheets=work.own_sheets if work else (),
+                before_replace=_unchanged_since(path, seen_state),
+            )
+        except FileLockedError:
+            result.locked = True
+            result.message = _locked_message(path, result.decisions_saved)
+            return result
+        except _ChangedMeanwhile:
+            continue
+        result.written = True
+        result.rows_written = sum(len(sheet.rows) for sheet in sheets)
         return result
-    header = WorkbookHeader(client.nip, client.name, year, now or datetime.now().replace(microsecond=0))
-    try:
-        write_invoice_workbook(path, header, sheets, own_sheets=work.own_sheets if work else ())
-    except FileLockedError:
-        result.locked = True
-        result.message = _locked_message(path, result.decisions_saved)
-        return result
-    result.written = True
-    result.rows_written = sum(len(sheet.rows) for sheet in sheets)
+    result.message = (
+        f"Skoroszyt {path} był zapisywany w trakcie odświeżania, więc nie został odświeżony; "
+        "zostanie odświeżony przy następnym pobraniu."
+    )
     return result
+
+
+MAX_ATTEMPTS = 3
+
+
+class _ChangedMeanwhile(Exception):
+    """The workbook was saved by someone after it was read back."""
+
+
+def _file_state(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _unchanged_since(path: Path, state: tuple[int, int] | None) -> Callable[[], None]:
+    """A check run right before the new file replaces the old one: nobody saved it meanwhile."""
+
+    def check() -> None:
+        if _file_state(path) != state:
+            raise _ChangedMeanwhile(str(path))
+
+    return check
 
 
 def _locked_message(path: Path, saved: int) -> str:

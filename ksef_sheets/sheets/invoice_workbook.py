@@ -12,7 +12,7 @@ This module only writes; merging with staff work and the archive is ``invoice_re
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -168,11 +168,13 @@ def write_invoice_workbook(
     sheets: Sequence[RegisterSheet],
     summaries: Sequence[RegisterSummary] | None = None,
     own_sheets: Sequence[OwnSheet] = (),
+    before_replace: Callable[[], None] | None = None,
 ) -> None:
     """Write the whole workbook to ``target`` atomically (``FileLockedError`` if Excel holds it).
 
     ``own_sheets`` are sheets a person added to the workbook; their values come back after the
-    summary (formats are not carried).
+    summary (formats are not carried). ``before_replace`` runs after the new file is complete and
+    before it replaces the old one; an exception from it leaves the old file in place.
     """
     if summaries is None:
         summaries = [summarize(sheet.register, sheet.rows, header.year) for sheet in sheets]
@@ -207,6 +209,8 @@ def write_invoice_workbook(
                 _write_value(ws, formats, r, c, value)
         _write_snapshot(workbook, sheets)
         workbook.close()
+        if before_replace is not None:
+            before_replace()
 
 
 def _write_register(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeFolder
@@ -56,3 +57,35 @@ def test_libreoffice_lock_file_counts_too(office: OfficeFolder, archive: Archive
     path = office.invoice_workbook(CLIENT_NIP, 2026)
     path.with_name(f".~lock.{path.name}#").write_text("owner")
     assert refresh_invoice_workbooks(office).workbooks[0].locked
+
+
+def test_a_save_during_the_refresh_is_merged_not_overwritten(
+    office: OfficeFolder, archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ksef_sheets.sheets import invoice_refresh
+
+    numbers = archive_invoices(archive, [purchase("FV/1", date(2026, 5, 2))])
+    refresh_invoice_workbooks(office)
+    path = office.invoice_workbook(CLIENT_NIP, 2026)
+    real_merge = invoice_refresh.merge_sheets
+    calls = []
+
+    def merge_while_someone_saves(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_merge(*args, **kwargs)
+        if not calls:  # Excel saves the file after it was read back, before it is replaced
+            wb = load_workbook(path)
+            ws = wb["Zakupy"]
+            headers = [c.value for c in ws[1]]
+            ws.cell(row=2, column=headers.index(H_COMMENT) + 1, value="zapisane w trakcie")
+            wb.save(path)
+        calls.append(1)
+        return result
+
+    monkeypatch.setattr(invoice_refresh, "merge_sheets", merge_while_someone_saves)
+    archive_invoices(archive, [purchase("FV/2", date(2026, 5, 3))])
+    report = refresh_invoice_workbooks(office)
+    assert len(calls) == 2 and report.ok
+    rows = {r[H_KSEF]: r for r in sheet_rows(path, "Zakupy")}
+    assert rows[numbers[0]][H_COMMENT] == "zapisane w trakcie" and len(rows) == 2
+    assert archive.decisions_for(CLIENT_NIP)[numbers[0]].comment == "zapisane w trakcie"
+    assert not list(path.parent.glob(".*.tmp*"))
