@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,13 @@ from lxml import etree
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.emulator import RunningEmulator
-from ksef_sheets.fa3 import parse_invoice
+from ksef_sheets.fa3 import SalesInvoice, build_invoice_xml, parse_invoice
+from ksef_sheets.files import excel_lock_file
 from ksef_sheets.identifiers import is_valid_ksef_number
 from ksef_sheets.ksef import KsefClient, OnlineSession
 from ksef_sheets.send import SendReport, send_office
 from ksef_sheets.send import entry_workbook as E
+from ksef_sheets.send.drop_folder import drop_dir
 from ksef_sheets.send.journal import SendJournal
 from ksef_sheets.sync.archive import Archive
 
@@ -235,3 +238,146 @@ def test_crash_after_sending_is_reconciled_without_duplicates(
         assert len(archive.ksef_numbers(SELLER, "Subject1")) == 4
     for outcome in client.sent:
         assert outcome.upo_path and outcome.upo_path.exists()
+
+
+def test_dropped_xml_files_are_validated_sent_and_moved(office: OfficeFolder, emulator_copy: Any) -> None:
+    running = emulator_copy()
+    drop = drop_dir(office, SELLER)
+    drop.mkdir(parents=True)
+
+    def program_invoice(number: str, price: str) -> bytes:
+        return build_invoice_xml(
+            SalesInvoice.from_data(
+                {
+                    "number": number,
+                    "issue_date": today(),
+                    "seller": {
+                        "name": "Studio Urody Malwa",
+                        "nip": SELLER,
+                        "address1": "ul. Różana 1, Warszawa",
+                    },
+                    "buyer": {"name": "Nowak IT", "nip": BUYER, "address1": "ul. Prosta 2, Kraków"},
+                    "lines": [{"name": "Pakiet zabiegów", "unit_price": price, "rate": "8"}],
+                }
+            )
+        )
+
+    good = program_invoice("PROG/7/2026", "250.00")
+    (drop / "prog-7.xml").write_bytes(good)
+    (drop / "cudza.xml").write_bytes(good.replace(SELLER.encode(), OTHER.encode(), 1))
+    (drop / "zla.xml").write_bytes(
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Faktura>&e;</Faktura>'
+    )
+    # The program issued a number staff also typed into the workbook: KSeF refuses the second (440).
+    (drop / "dup.xml").write_bytes(program_invoice("FV/90/2026", "999.00"))
+    fill_entry(office, SELLER, [line("FV/90/2026", "Coś innego", 1)])
+    report = send(office, running, clients=[SELLER])
+    (client,) = report.clients
+    by_source = {o.source: o for o in client.outcomes}
+    sent = by_source["do-wyslania/prog-7.xml"]
+    assert sent.accepted and sent.ksef_number
+    assert (drop.parent / "wyslane" / "prog-7.xml").read_bytes() == good
+    with Archive.open(office) as archive:
+        assert archive.read_xml(SELLER, sent.ksef_number) == good  # exactly the bytes sent
+    rejected = drop.parent / "odrzucone"
+    for name in ("cudza.xml", "zla.xml", "dup.xml"):
+        assert not (drop / name).exists() and (rejected / name).exists()
+        assert (rejected / f"{name}.txt").read_text(encoding="utf-8").strip()
+    assert OTHER in (rejected / "cudza.xml.txt").read_text(encoding="utf-8")
+    assert "DOCTYPE" in (rejected / "zla.xml.txt").read_text(encoding="utf-8")
+    from_sheet = next(o for o in client.outcomes if o.origin == "arkusz")
+    duplicate = by_source["do-wyslania/dup.xml"]
+    assert from_sheet.accepted and duplicate.code == 440
+    assert duplicate.original_ksef_number == from_sheet.ksef_number
+    assert str(from_sheet.ksef_number) in (rejected / "dup.xml.txt").read_text(encoding="utf-8")
+    assert list(drop.iterdir()) == []
+
+
+def test_workbook_open_in_excel_archive_still_updated_rows_filled_next_run(
+    office: OfficeFolder, emulator_copy: Any
+) -> None:
+    running = emulator_copy()
+    path = fill_entry(office, SELLER, [line("FV/50/2026", "Usługa", 100), line("FV/51/2026", "Usługa", 50)])
+    before = path.read_bytes()
+    lock = excel_lock_file(path)
+    lock.write_text("jan")
+    report = send(office, running, clients=[SELLER])
+    (client,) = report.clients
+    assert len(client.sent) == 2 and not report.problems
+    assert any("otwarty w Excelu" in w and "następnym uruchomieniu" in w for w in client.warnings)
+    assert path.read_bytes() == before
+    with Archive.open(office) as archive:
+        assert archive.ksef_numbers(SELLER, "Subject1") == {o.ksef_number for o in client.sent}
+    lock.unlink()
+    posted = session_invoice_count(running)
+    again = send(office, running, clients=[SELLER])
+    assert not again.problems and session_invoice_count(running) == posted
+    rows = read_entry(path)
+    assert [r[E.H_STATUS] for r in rows] == [E.STATUS_SENT] * 2
+    assert {r[E.H_KSEF] for r in rows} == {o.ksef_number for o in client.sent}
+
+
+def test_ksef_unavailable_keeps_invoices_pending_with_the_offline_rule(
+    office: OfficeFolder, emulator_copy: Any
+) -> None:
+    running = emulator_copy()
+    path = fill_entry(office, SELLER, [line(f"FV/{n}/2026", "Usługa", n) for n in (60, 61, 62)])
+    running.emulator.faults.fail_next(1, status=503, path_prefix="/sessions/online", method="POST")
+    report = send(office, running, clients=[SELLER])
+    (client,) = report.clients
+    assert report.problems and client.offline and client.sent == []
+    assert "następnego dnia roboczego" in client.errors[0] and "106nda" in client.errors[0]
+    assert [o.status for o in client.outcomes] == [E.STATUS_PENDING] * 3
+    rows = read_entry(path)
+    assert [r[E.H_STATUS] for r in rows] == [E.STATUS_PENDING] * 3
+    assert "KSeF niedostępny" in rows[0][E.H_MESSAGE]
+    assert emulator_sales(running, SELLER) == {}
+
+    # A connection dropped while sending the first invoice: did KSeF get it? The next run asks.
+    running.emulator.faults.drop_next(1, path_prefix="/sessions/online/", method="POST")
+    second = send(office, running, clients=[SELLER])
+    assert second.clients[0].offline
+    with SendJournal.open(office) as journal:
+        assert [e.invoice_number for e in journal.in_flight(SELLER)] == ["FV/60/2026"]
+    third = send(office, running, clients=[SELLER])
+    assert not third.problems, third.summary_lines()
+    assert sorted(emulator_sales(running, SELLER).values()) == ["FV/60/2026", "FV/61/2026", "FV/62/2026"]
+    assert [r[E.H_STATUS] for r in read_entry(path)] == [E.STATUS_SENT] * 3
+
+
+def test_lost_journal_resend_is_recognised_by_ksef_as_the_same_invoice(
+    office: OfficeFolder, emulator_copy: Any
+) -> None:
+    running = emulator_copy()
+    path = fill_entry(office, SELLER, [line("FV/70/2026", "Usługa", 70)])
+    first = send(office, running, clients=[SELLER])
+    number = first.clients[0].sent[0].ksef_number
+    # The journal is gone (restored backup) and the row says "to send" again.
+    db = sqlite3.connect(office.database)
+    db.execute("DELETE FROM send_journal")
+    db.commit()
+    db.close()
+    fill_entry(office, SELLER, [line("FV/70/2026", "Usługa", 70)], append=False)
+    again = send(office, running, clients=[SELLER])
+    assert not again.problems, again.summary_lines()
+    (outcome,) = again.clients[0].outcomes
+    assert outcome.accepted and outcome.ksef_number == number and not outcome.sent_now
+    assert list(emulator_sales(running, SELLER)) == [number]
+    assert read_entry(path)[0][E.H_KSEF] == number
+
+
+def test_dry_run_sends_and_writes_nothing_and_other_scenarios_are_refused(
+    office: OfficeFolder, emulator_copy: Any
+) -> None:
+    running = emulator_copy()
+    path = fill_entry(office, SELLER, [line("FV/80/2026", "Usługa", 80), line("FV/81/2026", "Zła", 1, "99")])
+    before = path.read_bytes()
+    report = send(office, running, clients=[SELLER], dry_run=True)
+    (client,) = report.clients
+    assert [p.number for p in client.would_send] == ["FV/80/2026"]
+    assert [o.number for o in client.failed] == ["FV/81/2026"] and report.problems
+    assert path.read_bytes() == before and session_invoice_count(running) == 0
+
+    refused = send(office, running, clients=[BUYER])
+    assert refused.problems and "scenariusz 2" in (refused.clients[0].refused or "")
+    assert "InvoiceWrite" in (refused.clients[0].refused or "")
