@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from random import Random
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -169,11 +169,31 @@ class QueryFilters(_Body):
         default=None, alias="sellerNip", pattern=r"^[1-9]((\d[1-9])|([1-9]\d))\d{7}$"
     )
     buyer_identifier: BuyerIdentifierFilter | None = Field(default=None, alias="buyerIdentifier")
-    currency_codes: list[str] | None = Field(default=None, alias="currencyCodes")
+    currency_codes: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]] | None = Field(
+        default=None, alias="currencyCodes"
+    )
     invoicing_mode: Literal["Online", "Offline"] | None = Field(default=None, alias="invoicingMode")
     is_self_invoicing: bool | None = Field(default=None, alias="isSelfInvoicing")
     form_type: Literal["FA", "PEF", "FA_RR"] | None = Field(default=None, alias="formType")
-    invoice_types: list[str] | None = Field(default=None, alias="invoiceTypes")
+    invoice_types: (
+        list[
+            Literal[
+                "Vat",
+                "Zal",
+                "Kor",
+                "Roz",
+                "Upr",
+                "KorZal",
+                "KorRoz",
+                "VatPef",
+                "VatPefSp",
+                "KorPef",
+                "VatRr",
+                "KorVatRr",
+            ]
+        ]
+        | None
+    ) = Field(default=None, alias="invoiceTypes")
     has_attachment: bool | None = Field(default=None, alias="hasAttachment")
 
 

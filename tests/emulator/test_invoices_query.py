@@ -361,3 +361,24 @@ def test_production_rate_limits_answer_429_with_retry_after(tmp_path: Path) -> N
             assert 8 <= accepted <= 20
             checked(response, 429)
             assert int(response.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"invoiceTypes": ["Faktura"]},
+        {"currencyCodes": ["euro"]},
+        {"subjectType": "Subject9"},
+        {"amount": {"from": 1}},
+    ],
+)
+def test_filters_outside_the_spec_are_refused(client: httpx.Client, extra: dict[str, Any]) -> None:
+    response = client.post("/invoices/query/metadata", json={**base_body(), **extra})
+    assert exception_code(checked(response, 400, request=False)) == 21405
+
+
+def test_unreadable_body_is_21001(client: httpx.Client) -> None:
+    response = client.post(
+        "/invoices/query/metadata", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert exception_code(checked(response, 400, request=False)) == 21001
