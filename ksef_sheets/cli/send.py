@@ -50,9 +50,13 @@ def send(
             print_json({"created": [str(p) for p in created]})
         elif created:
             for path in created:
-                console.print(f"Utworzono {path}", markup=False, highlight=False)
+                console.print(f"Utworzono {path}", markup=False, highlight=False, soft_wrap=True)
         else:
-            console.print("Skoroszyty do wpisywania faktur już istnieją; nic nie zmieniono.", markup=False)
+            console.print(
+                "Skoroszyty do wpisywania faktur już istnieją; nic nie zmieniono.",
+                markup=False,
+                soft_wrap=True,
+            )
         return
     try:
         report = asyncio.run(send_office(folder, clients=client, dry_run=dry_run))
@@ -67,7 +71,8 @@ def send(
         print_json(report.to_json())
     else:
         for line in report.summary_lines():
-            target = err_console if line.lstrip().startswith(("!", "Błąd", "Uwaga")) else console
-            target.print(line, markup=False, highlight=False)
+            problem = line.lstrip().startswith(("!", "Błąd", "Uwaga")) or ": pominięto — " in line
+            target = err_console if problem else console
+            target.print(line, markup=False, highlight=False, soft_wrap=True)
     if report.problems:
         raise typer.Exit(1)
