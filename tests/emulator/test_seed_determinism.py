@@ -133,26 +133,37 @@ def test_every_seeded_invoice_is_xsd_valid_and_the_mix_is_realistic(
 
 
 def test_seeded_tokens_let_the_office_read_and_scenario_3_write(tmp_path: Path) -> None:
+    body = {
+        "subjectType": "Subject2",
+        "dateRange": {
+            "dateType": "Issue",
+            "from": "2026-09-01T00:00:00+02:00",
+            "to": "2026-11-30T00:00:00+01:00",
+        },
+    }
+    seen: dict[str, list[str]] = {}
     with run_emulator(tmp_path / "emu", seed=5, clients=2) as running:
         assert running.seed_info is not None
         for client in running.seed_info.clients:
             with api(running.base_url, login(running.base_url, client["nip"], client["token"])) as http:
-                body = {
-                    "subjectType": "Subject2",
-                    "dateRange": {
-                        "dateType": "Issue",
-                        "from": "2026-09-01T00:00:00+02:00",
-                        "to": "2026-11-30T00:00:00+01:00",
-                    },
-                }
-                checked(http.post("/invoices/query/metadata", json=body), 200)
+                found = checked(
+                    http.post("/invoices/query/metadata", params={"pageSize": 250}, json=body), 200
+                )
+                seen[client["nip"]] = [m["ksefNumber"] for m in found.json()["invoices"]]
                 writing = http.get("/sessions", params={"sessionType": "Online"})
                 assert writing.status_code == (200 if client["scenario"] == 3 else 403)
-        # a second start on the same folder keeps the data and does not seed again
         before = (tmp_path / "emu" / "seed.json").read_bytes()
+    # A second start on the same folder (a training office) keeps its data and does not seed again.
     with run_emulator(tmp_path / "emu", seed=5, clients=2) as again:
         assert (tmp_path / "emu" / "seed.json").read_bytes() == before
         assert again.seed_info is not None
+        for client in again.seed_info.clients:
+            with api(again.base_url, login(again.base_url, client["nip"], client["token"])) as http:
+                found = checked(
+                    http.post("/invoices/query/metadata", params={"pageSize": 250}, json=body), 200
+                )
+                assert [m["ksefNumber"] for m in found.json()["invoices"]] == seen[client["nip"]]
+        assert any(seen.values())
 
 
 def test_parallel_generation_gives_the_same_invoices(
