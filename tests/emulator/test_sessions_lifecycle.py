@@ -308,3 +308,25 @@ def test_context_session_limits_and_upo_pages(
             values = [doc.findtext(f"u:OpisPotwierdzenia/u:{name}", namespaces=ns) for name in fields]
             described.append((*values, len(doc.findall("u:Dokument", ns))))
         assert described == [("1", "2", "1", "3", "3", 2), ("2", "2", "3", "4", "3", 1)]
+
+
+def test_an_invoice_is_downloadable_only_after_permanent_storage(running: RunningEmulator) -> None:
+    store = running.emulator.invoices  # type: ignore[attr-defined]
+    store.storage_delay = timedelta(hours=1)
+    try:
+        with client_for(running, MALWA) as writer:
+            xml = invoice()
+            session_ref, [ref] = send_online(writer, [xml])
+            status = invoice_status(writer, session_ref, ref)
+            assert status["status"]["code"] == 200 and "permanentStorageDate" not in status
+            early = writer.get(f"/invoices/ksef/{status['ksefNumber']}")
+            assert exception_code(checked(early, 400)) == 21165
+    finally:
+        store.storage_delay = timedelta(milliseconds=500)
+    running.emulator.clock.advance(timedelta(hours=2))
+    with client_for(running, MALWA) as writer:
+        assert checked(writer.get(f"/invoices/ksef/{status['ksefNumber']}"), 200).content == xml
+        later = checked(writer.get(f"/sessions/{session_ref}/invoices/{ref}"), 200).json()
+        assert datetime.fromisoformat(later["permanentStorageDate"]) > datetime.fromisoformat(
+            later["acquisitionDate"]
+        )
