@@ -44,7 +44,11 @@ from ksef_sheets.ksef import (
     RateLimiter,
     base_url_for,
 )
+from ksef_sheets.ksef.client import ExportHandle
+from ksef_sheets.ksef.crypto import sha256_b64
 from ksef_sheets.ksef.limits import Clock, SystemClock, group_for
+from ksef_sheets.ksef.models import InvoicePackage
+from ksef_sheets.ksef.package import METADATA_NAME, PackageLimits, open_zip_package
 from ksef_sheets.redaction import RedactingFilter, redact
 from ksef_sheets.sync.archive import SUBJECT_TYPE_NAMES, Archive, IncomingInvoice
 from ksef_sheets.sync.planner import (
@@ -208,8 +212,9 @@ class _ClientRun:
             credential = self.credential_for(client.nip)
             session = await self._login(credential)
             async with session:
-                for subject in subjects:
-                    await self._subject(session, subject)
+                # Subject types have their own checkpoints: fetched side by side within the
+                # context's limits (the limiter counts them together).
+                await asyncio.gather(*(self._subject(session, subject) for subject in subjects))
         except asyncio.CancelledError:
             raise
         except (UserError, httpx.HTTPError) as exc:
@@ -338,24 +343,32 @@ class _ClientRun:
             if exc.code in (500, 550):  # failed inside KSeF: a new export may succeed
                 raise KsefUnavailableError(_message(exc), code=exc.code, context_nip=nip) from exc
             raise
-        export = await session.download_export(handle, status)
-        raw_meta = _raw_metadata(export.metadata_json)
-        invoices = export.invoices
-        missing = sorted(set(raw_meta) - set(invoices))
-        if missing:
-            raise KsefPackageError(
-                f"Paczka eksportu {handle.reference_number} nie zawiera {len(missing)} faktur wymienionych "
-                f"w metadanych (np. {missing[0]}).",
+        package = status.package
+        if package is None:
+            raise KsefPackageError(f"Eksport {handle.reference_number} nie ma paczki.", context_nip=nip)
+        # Parts are fetched here (no token, not rate-limited); checking, decrypting and unzipping
+        # them is CPU work, done in a worker thread so other clients' requests keep flowing.
+        encrypted: list[bytes] = []
+        for part in sorted(package.parts, key=lambda p: p.ordinal_number):
+            response = await self.ksef.request(
+                part.method or "GET",
+                part.url,
+                limited=False,
+                accept="application/octet-stream",
+                operation=f"pobranie części {part.ordinal_number} paczki {handle.reference_number}",
                 context_nip=nip,
             )
-        items = [IncomingInvoice(number, xml, raw_meta.get(number, {})) for number, xml in invoices.items()]
+            encrypted.append(response.content)
+        items = await asyncio.to_thread(
+            _open_package, handle, package, encrypted, nip, self.ksef.package_limits
+        )
+        del encrypted
         step = after_window(
             window,
-            is_truncated=export.is_truncated,
-            last_permanent_storage=export.last_permanent_storage_date,
-            hwm=export.permanent_storage_hwm_date,
+            is_truncated=package.is_truncated,
+            last_permanent_storage=package.last_permanent_storage_date,
+            hwm=package.permanent_storage_hwm_date,
         )
-        del export, invoices
         await self._store(subject, sub, items, step)
         return step
 
@@ -377,14 +390,71 @@ class _ClientRun:
             )
 
 
-def _raw_metadata(data: bytes | None) -> dict[str, dict[str, Any]]:
-    """``_metadata.json`` as KSeF sent it, by KSeF number (already validated by the client)."""
-    if not data:
+def _open_package(
+    handle: ExportHandle,
+    package: InvoicePackage,
+    encrypted: list[bytes],
+    nip: str,
+    limits: PackageLimits,
+) -> list[IncomingInvoice]:
+    """Check, decrypt and unzip an export package (PROTOCOL §15); its invoices with KSeF's metadata.
+
+    Every part's hash is checked before and after decryption, the ZIP is opened by the KSeF
+    client's hardened reader, and every invoice listed in ``_metadata.json`` must be present.
+    """
+    label = handle.reference_number
+    parts = sorted(package.parts, key=lambda p: p.ordinal_number)
+    plain: list[bytes] = []
+    for part, data in zip(parts, encrypted, strict=True):
+        if sha256_b64(data) != part.encrypted_part_hash:
+            raise KsefPackageError(
+                f"Część {part.ordinal_number} paczki {label} ma inny skrót niż podany przez KSeF — odrzucono.",
+                context_nip=nip,
+            )
+        try:
+            decrypted = handle.key.decrypt(data)
+        except ValueError as exc:
+            raise KsefPackageError(
+                f"Nie można odszyfrować części {part.ordinal_number} paczki {label}.", context_nip=nip
+            ) from exc
+        if sha256_b64(decrypted) != part.part_hash:
+            raise KsefPackageError(
+                f"Część {part.ordinal_number} paczki {label} po odszyfrowaniu ma inny skrót niż podany przez KSeF.",
+                context_nip=nip,
+            )
+        plain.append(decrypted)
+    if package.compression_type != "Zip":
+        raise KsefPackageError(
+            f"Paczka eksportu {label} ma nieobsługiwany format {package.compression_type}.", context_nip=nip
+        )
+    entries = open_zip_package(b"".join(plain), label=label, limits=limits)
+    del plain
+    raw_meta = _raw_metadata(entries.pop(METADATA_NAME, None), label, nip)
+    invoices = {name[:-4]: data for name, data in entries.items() if name.endswith(".xml")}
+    missing = sorted(set(raw_meta) - set(invoices))
+    if missing:
+        raise KsefPackageError(
+            f"Paczka eksportu {label} nie zawiera {len(missing)} faktur wymienionych w metadanych "
+            f"(np. {missing[0]}).",
+            context_nip=nip,
+        )
+    # Hashes of the invoices against KSeF's metadata are checked by the archive (a mismatch is
+    # refused there and keeps the checkpoint).
+    return [IncomingInvoice(number, xml, raw_meta.get(number, {})) for number, xml in invoices.items()]
+
+
+def _raw_metadata(data: bytes | None, label: str, nip: str) -> dict[str, dict[str, Any]]:
+    """``_metadata.json`` as KSeF sent it, by KSeF number; a damaged file refuses the package."""
+    if data is None:
         return {}
     try:
-        items = json.loads(data).get("invoices", [])
-    except (ValueError, AttributeError):
-        return {}
+        items = json.loads(data)["invoices"]
+        if not isinstance(items, list):
+            raise TypeError("invoices")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KsefPackageError(
+            f"Plik {METADATA_NAME} w paczce {label} jest uszkodzony.", context_nip=nip
+        ) from exc
     return {
         item["ksefNumber"]: item
         for item in items

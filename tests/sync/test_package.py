@@ -1,0 +1,96 @@
+"""Opening an export package in the fetch: part hashes, decryption, metadata completeness."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date
+
+import pytest
+
+from ksef_sheets.identifiers import make_ksef_number
+from ksef_sheets.ksef.client import ExportHandle
+from ksef_sheets.ksef.crypto import SymmetricKey, sha256_b64
+from ksef_sheets.ksef.errors import KsefPackageError
+from ksef_sheets.ksef.models import InvoicePackage
+from ksef_sheets.ksef.package import PackageLimits
+from ksef_sheets.sync.fetch import _open_package
+
+NIP = "5210537039"
+NUMBERS = [make_ksef_number("5838213566", date(2026, 3, 1), f"{i:012X}") for i in range(3)]
+
+
+def build(files: dict[str, bytes], *, split: int = 2) -> tuple[ExportHandle, InvoicePackage, list[bytes]]:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    plain = buffer.getvalue()
+    key = SymmetricKey.generate()
+    size = len(plain) // split + 1
+    chunks = [plain[i : i + size] for i in range(0, len(plain), size)]
+    encrypted = [key.encrypt(c) for c in chunks]
+    parts = [
+        {
+            "ordinalNumber": n + 1,
+            "partName": f"p{n + 1}.zip.aes",
+            "url": "http://127.0.0.1/x",
+            "partSize": len(c),
+            "partHash": sha256_b64(c),
+            "encryptedPartSize": len(e),
+            "encryptedPartHash": sha256_b64(e),
+        }
+        for n, (c, e) in enumerate(zip(chunks, encrypted, strict=True))
+    ]
+    package = InvoicePackage.model_validate(
+        {
+            "invoiceCount": 3,
+            "size": len(plain),
+            "parts": parts,
+            "isTruncated": False,
+            "compressionType": "Zip",
+        }
+    )
+    return ExportHandle("20260301-EH-0000000000-0000000000-00", key), package, encrypted
+
+
+def invoice_files(count: int = 3) -> dict[str, bytes]:
+    files = {f"{n}.xml": f"<Faktura>{n}</Faktura>".encode() for n in NUMBERS[:count]}
+    meta = [{"ksefNumber": n, "invoiceHash": sha256_b64(files[f"{n}.xml"])} for n in NUMBERS[:count]]
+    files["_metadata.json"] = json.dumps({"invoices": meta}).encode()
+    return files
+
+
+def test_good_package_in_parts_gives_invoices_with_metadata() -> None:
+    handle, package, encrypted = build(invoice_files())
+    items = _open_package(handle, package, encrypted, NIP, PackageLimits())
+    assert sorted(i.ksef_number for i in items) == sorted(NUMBERS)
+    assert all(i.metadata["ksefNumber"] == i.ksef_number for i in items)
+
+
+def test_tampered_part_missing_invoice_and_broken_metadata_are_refused() -> None:
+    handle, package, encrypted = build(invoice_files())
+    with pytest.raises(KsefPackageError, match="inny skrót"):
+        _open_package(
+            handle,
+            package,
+            [bytes([encrypted[0][0] ^ 1]) + encrypted[0][1:], *encrypted[1:]],
+            NIP,
+            PackageLimits(),
+        )
+    files = invoice_files()
+    del files[f"{NUMBERS[1]}.xml"]
+    handle, package, encrypted = build(files)
+    with pytest.raises(KsefPackageError, match="nie zawiera 1 faktur"):
+        _open_package(handle, package, encrypted, NIP, PackageLimits())
+    files = invoice_files()
+    files["_metadata.json"] = b"{not json"
+    handle, package, encrypted = build(files)
+    with pytest.raises(KsefPackageError, match="uszkodzony"):
+        _open_package(handle, package, encrypted, NIP, PackageLimits())
+    files = invoice_files()
+    files["../evil.xml"] = b"<x/>"
+    handle, package, encrypted = build(files)
+    with pytest.raises(KsefPackageError):
+        _open_package(handle, package, encrypted, NIP, PackageLimits())
