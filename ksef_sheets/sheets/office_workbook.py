@@ -88,7 +88,9 @@ class RefreshResult:
 def open_office_workbook(path: Path) -> Workbook:
     """Load ``biuro.xlsx`` for editing, with a Polish message when it is missing or damaged."""
     if not path.exists():
-        raise UserError(f"Nie ma pliku {path}. Utwórz biuro poleceniem: ksef-sheets init --dir {path.parent}")
+        raise UserError(
+            f"Nie ma pliku {path}. Utwórz biuro poleceniem „ksef-sheets init --dir {path.parent}”."
+        )
     try:
         return load_workbook(path)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -15,7 +15,7 @@ def _one_sentence(stderr: str) -> None:
     errors = [line for line in lines if line.startswith("Błąd: ")]
     # One sentence, and it is the last thing printed (a library warning above it is not ours to judge).
     assert len(errors) == 1 and lines[-1] == errors[0], stderr
-    assert errors[0].rstrip().endswith((".", ")")), stderr
+    assert errors[0].rstrip().endswith((".", ")", "”")), stderr
 
 
 def test_init_demo_then_refresh_and_list(tmp_path: Path) -> None:
