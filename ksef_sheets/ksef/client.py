@@ -1172,6 +1172,22 @@ class OnlineSession:
     async def status(self) -> SessionStatusResponse:
         return await self.session.get_session_status(self.reference_number)
 
+    async def wait(self) -> SessionStatusResponse:
+        """After ``close``: poll until the collective UPO is ready (status other than 100/170)."""
+        client = self.session.client
+        waited, delay = 0.0, client.poll.first
+        while True:
+            status = await self.status()
+            if status.status.code not in (100, 170):
+                return status
+            if waited >= client.poll.timeout:
+                raise E.KsefUnavailableError(
+                    f"KSeF długo zamyka sesję {self.reference_number} — sprawdź później."
+                )
+            await client.clock.sleep(delay)
+            waited += delay
+            delay = min(client.poll.maximum, delay * client.poll.factor)
+
     async def invoice_upo(
         self, *, invoice_reference: str | None = None, ksef_number: str | None = None
     ) -> bytes:

@@ -205,9 +205,10 @@ def test_online_session_send_status_upo(emulator: Any, transport: RecordingTrans
             assert status.ksef_number and status.ksef_number.startswith(writer["nip"])
             upo = await online.invoice_upo(invoice_reference=reference)
             assert status.ksef_number.encode() in upo
-        final = await online.status()
-        assert final.status.code in (170, 200)
-        assert final.invoice_count == 1
+        final = await online.wait()
+        assert final.status.code == 200 and final.invoice_count == 1 and final.successful_invoice_count == 1
+        pages = await online.upo()
+        assert pages and status.ksef_number.encode() in b"".join(pages)
 
     run(with_session(emulator.base_url, transport, writer["nip"], writer["token"], body))
 
