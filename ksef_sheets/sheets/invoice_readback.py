@@ -147,7 +147,7 @@ def _cell_value(cell: Any) -> CellValue:
     if value is None:
         return None
     if getattr(cell, "data_type", None) == "f" and isinstance(value, str):
-        return Formula(value)
+        return Formula(value, getattr(cell, "row", None))
     if isinstance(value, str):
         return value if value.strip() else None
     if isinstance(value, bool | int | float | datetime | date):

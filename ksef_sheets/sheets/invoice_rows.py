@@ -18,9 +18,14 @@ from ksef_sheets.sheets.invoice_columns import STATUS_NEW, Register
 
 @dataclass(frozen=True)
 class Formula:
-    """A formula a person typed into a column of their own; written back as a formula, unchanged."""
+    """A formula a person typed into a column of their own; written back as a formula.
+
+    ``row`` (1-based) is where it was read: when its row moves (new invoices sorted in above it),
+    relative row references move with it, as Excel would do when inserting rows.
+    """
 
     text: str
+    row: int | None = None
 
 
 CellValue = str | int | float | bool | datetime | date | Formula | None

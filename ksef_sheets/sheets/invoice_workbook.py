@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from openpyxl.formula.tokenizer import TokenizerError
+from openpyxl.formula.translate import Translator
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
@@ -346,7 +348,10 @@ def _write_invoice(
         ws.write_string(r, index[H_OFFLINE], YES, formats.flag)
     used_link = 0
     if invoice.xml_path is not None:
-        relative = os.path.relpath(invoice.xml_path, folder)
+        try:
+            relative = os.path.relpath(invoice.xml_path, folder)
+        except ValueError:  # Windows: the archive on another drive than the workbook
+            relative = str(invoice.xml_path)
         if links_allowed:
             ws.write_url(
                 r,
@@ -396,7 +401,7 @@ def _write_value(ws: Worksheet, formats: _Formats, r: int, c: int, value: CellVa
         return
     if isinstance(value, Formula):
         # Typed by staff in their own column, so theirs to keep; third-party text never gets here.
-        ws.write_formula(r, c, value.text)
+        ws.write_formula(r, c, _moved_formula(value, r + 1))
     elif isinstance(value, bool):
         ws.write_boolean(r, c, value)
     elif isinstance(value, int | float):
@@ -408,6 +413,21 @@ def _write_value(ws: Worksheet, formats: _Formats, r: int, c: int, value: CellVa
         _date(ws, r, c, value, formats.date)
     else:
         _string(ws, r, c, str(value), formats.text)
+
+
+def _moved_formula(formula: Formula, row: int) -> str:
+    """The formula with its relative row references shifted to the row it is written to now.
+
+    Meant for references within its own row (``=F5*2``); a formula that points at another sheet is
+    kept as typed, since moving rows here does not move cells there. Structured references
+    (``=[@Brutto]*2``) need no shifting at all.
+    """
+    if formula.row is None or formula.row == row or "!" in formula.text:
+        return formula.text
+    try:
+        return str(Translator(formula.text, origin=f"A{formula.row}").translate_formula(f"A{row}"))
+    except (TokenizerError, ValueError):  # a formula openpyxl cannot read is kept as typed
+        return formula.text
 
 
 def _header_footer_text(text: str) -> str:

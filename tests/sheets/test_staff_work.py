@@ -279,3 +279,27 @@ def test_headers_and_sheet_names_compare_without_case(
     assert row[H_COMMENT] == "ok" and row["Uwagi"] == "a" and row["UWAGI (2)"] == "b"
     table = wb["Zakupy"].tables["Zakupy"]
     assert [c.name for c in table.tableColumns][-2:] == ["Uwagi", "UWAGI (2)"]
+
+
+def test_own_formulas_follow_their_row(
+    office: OfficeFolder, archive: Archive, written: tuple[Path, list[str]]
+) -> None:
+    path, numbers = written
+    wb = load_workbook(path)
+    ws = wb["Zakupy"]
+    r = _row_of(ws, numbers[1])
+    extra = ws.max_column + 1
+    ws.cell(1, extra, "Kontrola")
+    ws.cell(1, extra + 1, "Z notatek")
+    ws.cell(r, extra, f"=LEN(A{r})&$B$1")
+    ws.cell(r, extra + 1, "=Notatki!B3")
+    wb.save(path)
+    # An earlier invoice arrives: the edited row moves down by one.
+    archive_invoices(archive, [purchase("FV/0", date(2026, 3, 1))])
+    refresh_invoice_workbooks(office)
+    ws = load_workbook(path)["Zakupy"]
+    moved = _row_of(ws, numbers[1])
+    assert moved == r + 1
+    headers = {c.value: c.column for c in ws[1]}
+    assert ws.cell(moved, headers["Kontrola"]).value == f"=LEN(A{moved})&$B$1"
+    assert ws.cell(moved, headers["Z notatek"]).value == "=Notatki!B3"
