@@ -117,6 +117,12 @@ async def fetch_office(
     office_clients = select_clients(folder, config, clients)
     start_date = _since(since, config)
     report = FetchReport(started_at=datetime.now(UTC), environment=config.environment)
+    if not folder.office_workbook.exists():
+        report.warnings += [
+            f"NIP „{nip}” z listy „clients” w {folder.config_path.name} jest nieprawidłowy — pominięto."
+            for nip in config.clients
+            if nip_problem(nip)
+        ]
     with contextlib.ExitStack() as stack:
         stack.enter_context(_single_fetch_lock(folder))
         stack.enter_context(_log_to_file(folder))
@@ -498,12 +504,14 @@ def select_clients(
         listed = [OfficeClient(nip=normalize_nip(n)) for n in config.clients]
     valid = [c for c in listed if nip_problem(c.nip) is None]
     if only:
-        wanted = []
+        wanted: list[OfficeClient] = []
         for raw in only:
             problem = nip_problem(raw)
             if problem:
                 raise UserError(f"Opcja --client: {problem}")
             nip = normalize_nip(raw)
+            if any(c.nip == nip for c in wanted):
+                continue
             found = next((c for c in valid if c.nip == nip), None)
             if found is None:
                 where = folder.office_workbook if folder.office_workbook.exists() else folder.config_path

@@ -218,7 +218,8 @@ def test_first_run_start_date_and_unknown_client(
 
     running = fresh_emulator()
     nip = seeded_state.clients[2].nip
-    report = fetch(office, running, clients=[nip], since=date(2026, 9, 1))
+    report = fetch(office, running, clients=[nip, nip], since=date(2026, 9, 1))
+    assert len(report.clients) == 1
     with Archive.open(office) as archive:
         invoices = archive.list_invoices(nip)
     assert invoices and report.problems == []
