@@ -254,6 +254,25 @@ class Vault:
 
     # --- writing ----------------------------------------------------------------------------------
 
+    def _refresh_from_disk(self) -> None:
+        """Before a change: take in what another process saved since this vault was opened."""
+        if not self.path.exists():
+            return
+        try:
+            header, nonce, ciphertext = _split(self.path.read_bytes(), self.path)
+            if header != self._header:
+                raise UserError(
+                    f"Sejf {self.path} został w międzyczasie założony od nowa — otwórz go ponownie."
+                )
+            data = json.loads(AESGCM(self._key).decrypt(nonce, ciphertext, header).decode("utf-8"))
+        except (OSError, InvalidTag, ValueError, UnicodeDecodeError) as exc:
+            raise UserError(
+                f"Plik sejfu {self.path} jest uszkodzony — odtwórz go z kopii zapasowej."
+            ) from exc
+        if isinstance(data, dict) and isinstance(data.get("entries"), dict):
+            self._data = data
+            self._register_all()
+
     def _save(self) -> None:
         nonce = secrets.token_bytes(12)
         plain = json.dumps(self._data, ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -276,6 +295,7 @@ class Vault:
                 "(oczekiwano ciągu bez spacji, 20–512 znaków)."
             )
         reference = token_reference(nip)
+        self._refresh_from_disk()
         self._entries()[reference] = {
             "kind": "token",
             "nip": normalize_nip(nip),
@@ -304,6 +324,7 @@ class Vault:
         register_secret(key_pem)
         reference = certificate_reference(name)
         cert = credential.certificate
+        self._refresh_from_disk()
         self._entries()[reference] = {
             "kind": "certificate",
             "name": name,
@@ -321,6 +342,7 @@ class Vault:
         return reference
 
     def set_default_certificate(self, reference: str) -> None:
+        self._refresh_from_disk()
         entry = self._entries().get(reference)
         if not entry or entry.get("kind") != "certificate":
             raise UserError(f"W sejfie nie ma certyfikatu „{reference}”.")
@@ -328,6 +350,7 @@ class Vault:
         self._save()
 
     def remove(self, reference: str) -> None:
+        self._refresh_from_disk()
         if reference not in self._entries():
             raise UserError(
                 f"W sejfie nie ma poświadczenia „{reference}” — sprawdź: ksef-sheets credentials list."

@@ -281,3 +281,12 @@ def test_expired_token_falls_back_to_the_office_certificate(folder: OfficeFolder
     vault.remove("cert:biuro")
     with pytest.raises(UserError, match=f"Token KSeF klienta {CLIENT} wygasł 2026-12-31"):
         vault.credential_for_client(CLIENT, today=after)
+
+
+def test_two_open_vaults_do_not_lose_each_others_changes(folder: OfficeFolder) -> None:
+    first = Vault.open(folder, PASS)
+    first.add_token(CLIENT, TOKEN)
+    second = Vault.open(folder, PASS)
+    first.add_token("5252248481", TOKEN)
+    second.add_certificate("biuro", make_seal_certificate("5260250274", "Biuro"))
+    assert Vault.open(folder, PASS).references() == ["cert:biuro", f"token:{CLIENT}", "token:5252248481"]
