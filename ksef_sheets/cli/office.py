@@ -104,7 +104,7 @@ def clients_check(directory: DirOption = None, as_json: JsonOption = False) -> N
         typer.echo(f"Wiersz {row} ({nip or 'bez NIP'}): {'; '.join(problems)}.")
     if report.secrets_removed:
         typer.echo(
-            f"Usunięto sekrety wklejone do kolumny „Poświadczenie” w {report.secrets_removed} wierszach — "
+            f"Usunięto z rejestru sekrety (tokeny, klucze) wklejone do {report.secrets_removed} komórek — "
             "zapisz je w sejfie: ksef-sheets credentials add.",
             err=True,
         )

@@ -39,6 +39,7 @@ from ksef_sheets.office.rules import (
     permissions_status,
     zaw_fa_default,
 )
+from ksef_sheets.redaction import redact
 from ksef_sheets.sheets.office_layout import (
     FIRST_ROW,
     TableSheet,
@@ -128,6 +129,11 @@ def _register_rows_refreshed(
         if looks_like_secret(client.credential_ref):
             row[COLUMN_BY_FIELD["credential_ref"].header] = ""
             secrets += 1
+        # A token or JWT pasted anywhere else in the row (notes, staff's own columns) is masked.
+        for header, value in row.items():
+            if isinstance(value, str) and not value.startswith("=") and redact(value) != value:
+                row[header] = redact(value)
+                secrets += 1
         # Staff columns the toolkit may fill when they are empty.
         if client.ksef_obligation_date is None and obligation_date(client.size):
             client.ksef_obligation_date = obligation_date(client.size)

@@ -204,17 +204,25 @@ def test_fetch_results_refused_while_open_in_excel(demo_office: Any) -> None:
 
 def test_secret_pasted_into_register_is_removed_by_check(demo_office: Any) -> None:
     token = "20251010-EC-0123456789-ABCDEF0123-AB|nip-5210537039|" + "f" * 64
-    edit_as_staff(
-        demo_office.office_workbook,
-        lambda ws, t: ws.cell(5, header_col(ws, t, "Poświadczenie (odnośnik)")).__setattr__("value", token),
-    )
+
+    def paste(ws: Any, table: Any) -> None:
+        ws.cell(5, header_col(ws, table, "Poświadczenie (odnośnik)")).value = token
+        ws.cell(6, header_col(ws, table, "Uwagi")).value = f"token od klienta: {token} (pilne)"
+        add_staff_column(
+            ws, table, "Notatki prywatne", {2: "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2ln"}
+        )
+
+    edit_as_staff(demo_office.office_workbook, paste)
     report = check_clients(demo_office, today=TODAY)
-    assert report.secrets_removed == 1
+    assert report.secrets_removed == 3
+    _, rows = table_rows(demo_office.office_workbook, "Klienci")
+    assert rows[1]["Uwagi"] == "token od klienta: *** (pilne)"
     wb = load_workbook(demo_office.office_workbook)
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 assert "EC-0123456789" not in str(cell.value or "")
+                assert "eyJhbGci" not in str(cell.value or "")
 
 
 def test_damaged_or_missing_workbook_is_a_user_error(demo_office: Any, tmp_path: Path) -> None:
