@@ -274,3 +274,22 @@ def test_renamed_sheets_are_followed_by_their_tables(demo_office: Any) -> None:
     }
     assert "'Klienci 2026'!A1" in locations and "'Pytania klientów'!A1" in locations
     assert not any(loc and loc.startswith(("'Klienci'!", "'FAQ'!")) for loc in locations)
+
+
+def test_init_is_idempotent_and_demo_adds_only_missing_clients(empty_office: Any) -> None:
+    path = empty_office.office_workbook
+    init_office(empty_office, today=TODAY)
+    first = table_rows(path, "Klienci")[1]
+    assert first == []
+    init_office(empty_office, demo=True, today=TODAY)
+    demo_rows = table_rows(path, "Klienci")[1]
+    assert len(demo_rows) == 10
+    init_office(empty_office, demo=True, today=TODAY)
+    assert table_rows(path, "Klienci")[1] == demo_rows
+    tables = ("Scenariusze", "Gotowosc", "Checklista", "Plan", "Procedury", "Pytania")
+    before = {table: table_rows(path, table)[1] for table in tables}
+    init_office(empty_office, today=TODAY)
+    assert {table: table_rows(path, table)[1] for table in tables} == before
+    path.unlink()  # the config alone: init recreates the workbook
+    init_office(empty_office, today=TODAY)
+    assert path.exists() and table_rows(path, "Klienci")[1] == []
