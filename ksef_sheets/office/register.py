@@ -247,6 +247,7 @@ def init_office(
     are not in the register yet.
     """
     created = not folder.exists()
+    config_changed = created
     if created:
         from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
 
@@ -270,6 +271,7 @@ def init_office(
             )
         if office_name and office_name != config.office_name:
             config.office_name = office_name
+            config_changed = True
     if folder.office_workbook.exists():
         ensure_writable(folder.office_workbook)
         wb = open_office_workbook(folder.office_workbook)
@@ -283,8 +285,6 @@ def init_office(
             present = {normalize_nip(str(r.get("NIP") or "")) for r in rows}
             return rows + [r for r in demo_rows if r["NIP"] not in present]
 
-    folder.root.mkdir(parents=True, exist_ok=True)
-    folder.save_config(config)
     result = refresh_workbook(
         wb,
         config,
@@ -293,6 +293,10 @@ def init_office(
         demo=demo and not folder.office_workbook.exists(),
         extra_register_rows=change,
     )
+    # Config last but one, workbook last: a failure above leaves no half-made office behind.
+    folder.root.mkdir(parents=True, exist_ok=True)
+    if config_changed:
+        folder.save_config(config)
     folder.clients_dir.mkdir(parents=True, exist_ok=True)
     for client in result.clients:
         if client.nip and is_valid_nip(client.nip):
