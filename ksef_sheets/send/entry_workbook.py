@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zipfile import BadZipFile
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.formatting.rule import FormulaRule
@@ -41,6 +42,7 @@ NAME_SELLER = "SprzedawcaNazwa"
 NAME_ADDRESS = "SprzedawcaAdres"
 NAME_ACCOUNT = "SprzedawcaRachunek"
 HEADER_ROW = 7
+WARSAW = ZoneInfo("Europe/Warsaw")
 
 # Staff columns.
 H_NUMBER = "Numer faktury"
@@ -348,7 +350,7 @@ def write_back(path: Path, updates: Mapping[str, RowUpdate]) -> int:
         if update is not None and _text(row.get(H_STATUS)) in PENDING_STATUSES:
             out[H_STATUS] = update.status
             out[H_KSEF] = update.ksef_number
-            out[H_ACCEPTED] = update.accepted_at.replace(tzinfo=None) if update.accepted_at else None
+            out[H_ACCEPTED] = _local(update.accepted_at)
             out[H_UPO] = _upo_link(path, update.upo_path)
             out[H_MESSAGE] = update.message or None
             changed += 1
@@ -357,6 +359,15 @@ def write_back(path: Path, updates: Mapping[str, RowUpdate]) -> int:
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return changed
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """Warsaw wall-clock time without a zone, whole seconds (Excel has no time zones)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(WARSAW).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
 
 
 def _upo_link(workbook: Path, upo: Path | None) -> Link | None:

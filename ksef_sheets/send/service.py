@@ -30,10 +30,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -73,7 +72,6 @@ from ksef_sheets.sync.fetch import (
 )
 
 log = logging.getLogger("ksef_sheets.send")
-WARSAW = ZoneInfo("Europe/Warsaw")
 LOGIN_RETRIES = 3
 UPO_SUFFIX = ".upo.xml"
 
@@ -104,6 +102,7 @@ async def send_office(
     clock: Clock | None = None,
     credentials: CredentialSource | None = None,
     refresh_workbooks: bool = True,
+    concurrency: int | None = None,
 ) -> SendReport:
     """Send the pending sales invoices of the office's scenario-3 clients; returns the report.
 
@@ -136,14 +135,32 @@ async def send_office(
             ksef = KsefClient(base_url, transport=CountingTransport(transport), limiter=limiter, clock=clock)
         try:
             credential_for = credentials or (_vault_credentials(folder) if need_ksef else _no_credentials)
+            runs: list[_ClientSend] = []
             for client, refused in chosen:
                 result = ClientSendResult(nip=client.nip, name=client.name, scenario=client.scenario)
                 report.clients.append(result)
                 if refused:
                     result.refused = refused
                     continue
-                run = _ClientSend(folder, client, result, archive, journal, ksef, credential_for, dry_run)
-                await run.run()
+                runs.append(
+                    _ClientSend(folder, client, result, archive, journal, ksef, credential_for, dry_run)
+                )
+            semaphore = asyncio.Semaphore(max(1, concurrency or config.fetch_concurrency))
+
+            async def bounded(run: _ClientSend) -> None:
+                async with semaphore:
+                    try:
+                        await run.run()
+                    except (asyncio.CancelledError, KeyboardInterrupt):
+                        raise
+                    except Exception as exc:  # a bug must not stop the other clients; the log has it
+                        log.exception("Nieoczekiwany błąd wysyłki dla klienta %s", run.nip)
+                        run.result.errors.append(
+                            f"nieoczekiwany błąd programu ({type(exc).__name__}); szczegóły w logu. "
+                            "Dziennik wysyłki jest zapisany: następne uruchomienie niczego nie wyśle drugi raz."
+                        )
+
+            await asyncio.gather(*(bounded(r) for r in runs))
         finally:
             if ksef is not None:
                 await ksef.aclose()
@@ -877,10 +894,6 @@ def _refresh(folder: OfficeFolder, nips: list[str]) -> list[str]:
     except UserError as exc:
         return [f"Skoroszyty faktur nie zostały odświeżone: {exc}"]
     return report.messages()
-
-
-def today_in_poland() -> date:
-    return datetime.now(UTC).astimezone(WARSAW).date()
 
 
 @contextlib.contextmanager

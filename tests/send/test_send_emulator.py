@@ -150,6 +150,10 @@ def test_sends_all_stores_numbers_upos_archive_and_a_second_run_sends_nothing(
     sales = load_workbook(workbook)["Sprzedaż"]
     text = {str(c.value) for row in sales.iter_rows() for c in row if c.value}
     assert numbers["FV/1/2026"] in text
+    formula_like = [
+        c for row in sales.iter_rows() for c in row if isinstance(c.value, str) and "=SUM(A1)" in c.value
+    ]
+    assert formula_like and all(c.data_type == "s" for c in formula_like)
 
     posted = session_invoice_count(running)
     again = send(office, running, clients=[SELLER])
