@@ -81,7 +81,7 @@ def _today() -> date:
 
 def load_clients(folder: OfficeFolder) -> list[Client]:
     """Clients from table ``Klienci`` of ``biuro.xlsx``, read by column name, in register order."""
-    wb = open_office_workbook(folder.office_workbook)
+    wb = open_office_workbook(folder.office_workbook, for_writing=False)
     rows, numbers = read_register(OpenpyxlTables(wb, source=str(folder.office_workbook)))
     clients: list[Client] = []
     seen: set[str] = set()

@@ -86,12 +86,42 @@ class RefreshResult:
 # -- opening and saving ----------------------------------------------------------------------------
 
 
-def open_office_workbook(path: Path) -> Workbook:
-    """Load ``biuro.xlsx`` for editing, with a Polish message when it is missing or damaged."""
+# Parts of an .xlsx that openpyxl does not carry over when it saves: writing would silently drop them.
+_UNKEPT_PARTS = {
+    "xl/charts/": "wykresy",
+    "xl/media/": "obrazy",
+    "xl/slicers/": "fragmentatory (slicery)",
+    "xl/timelines/": "osie czasu",
+    "xl/vbaProject.bin": "makra",
+}
+
+
+def open_office_workbook(path: Path, *, for_writing: bool = True) -> Workbook:
+    """Load ``biuro.xlsx`` (Polish message when missing or damaged).
+
+    For writing, a workbook holding things the toolkit could not keep (charts, images, slicers) is
+    refused rather than saved without them.
+    """
     if not path.exists():
         raise UserError(
             f"Nie ma pliku {path}. Utwórz biuro poleceniem „ksef-sheets init --dir {path.parent}”."
         )
+    if for_writing:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile as exc:
+            raise UserError(
+                f"Plik {path} nie jest poprawnym skoroszytem Excela (.xlsx) albo jest uszkodzony."
+            ) from exc
+        found = sorted(
+            {label for prefix, label in _UNKEPT_PARTS.items() for n in names if n.startswith(prefix)}
+        )
+        if found:
+            raise UserError(
+                f"Plik {path} zawiera {', '.join(found)}, których program nie umie zachować przy zapisie. "
+                "Przenieś je do osobnego skoroszytu i uruchom polecenie ponownie."
+            )
     try:
         return load_workbook(path)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

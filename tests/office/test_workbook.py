@@ -293,3 +293,19 @@ def test_init_is_idempotent_and_demo_adds_only_missing_clients(empty_office: Any
     path.unlink()  # the config alone: init recreates the workbook
     init_office(empty_office, today=TODAY)
     assert path.exists() and table_rows(path, "Klienci")[1] == []
+
+
+def test_workbook_with_a_chart_is_not_saved_without_it(demo_office: Any) -> None:
+    from openpyxl.chart import BarChart, Reference
+
+    wb = load_workbook(demo_office.office_workbook)
+    ws = wb["Pulpit"]
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=2, min_row=5, max_row=8))
+    wb.create_sheet("Wykres").add_chart(chart, "A1")
+    wb.save(demo_office.office_workbook)
+    before = demo_office.office_workbook.read_bytes()
+    assert len(load_clients(demo_office)) == 10  # reading is fine
+    with pytest.raises(UserError, match="wykresy"):
+        check_clients(demo_office, today=TODAY)
+    assert demo_office.office_workbook.read_bytes() == before
