@@ -28,6 +28,7 @@ from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.files import is_open_elsewhere
 from ksef_sheets.identifiers import is_valid_nip, normalize_nip
 from ksef_sheets.sheets.invoice_columns import STATUS_CLIENT_CHECK, STATUS_NEW, Register
+from ksef_sheets.sheets.invoice_fingerprint import inputs_fingerprint, is_unchanged
 from ksef_sheets.sheets.invoice_readback import SheetWork, StaffRead, WorkbookWork, read_workbook_work
 from ksef_sheets.sheets.invoice_rows import CellValue, InvoiceRow, SheetRow, StaffFields
 from ksef_sheets.sheets.invoice_source import build_rows, local_time
@@ -49,6 +50,8 @@ class WorkbookRefresh:
     own_rows: int = 0
     decisions_saved: int = 0
     written: bool = False
+    # Nothing changed since the toolkit wrote it (no new invoice or decision, nobody saved it).
+    unchanged: bool = False
     locked: bool = False
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -66,7 +69,7 @@ class RefreshReport:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(w.written for w in self.workbooks)
+        return not self.problems and all(w.written or w.unchanged for w in self.workbooks)
 
     def messages(self) -> list[str]:
         """Polish sentences for people: problems, locked or unreadable workbooks, then warnings."""
@@ -77,8 +80,11 @@ class RefreshReport:
 
     def summary_lines(self) -> list[str]:
         written = [w for w in self.workbooks if w.written]
+        unchanged = sum(1 for w in self.workbooks if w.unchanged)
         lines = [
-            f"Skoroszyty faktur: odświeżono {len(written)} z {len(self.workbooks)}, "
+            f"Skoroszyty faktur: odświeżono {len(written)} z {len(self.workbooks)}"
+            + (f" (bez zmian: {unchanged})" if unchanged else "")
+            + ", "
             f"wierszy faktur: {sum(w.rows_written for w in written)}, "
             f"zapisanych zmian pracowników: {sum(w.decisions_saved for w in self.workbooks)}."
         ]
@@ -105,8 +111,14 @@ class ClientInfo:
     scenario: int | None = None
 
 
-def refresh_invoice_workbooks(folder: OfficeFolder, nips: list[str] | None = None) -> RefreshReport:
-    """Rebuild the invoice workbooks of the given clients (default: every client with invoices)."""
+def refresh_invoice_workbooks(
+    folder: OfficeFolder, nips: list[str] | None = None, *, force: bool = False
+) -> RefreshReport:
+    """Rebuild the invoice workbooks of the given clients (default: every client with invoices).
+
+    A workbook whose inputs did not change and that nobody saved since it was written is left as it
+    is (``unchanged``), unless ``force``.
+    """
     report = RefreshReport()
     clients = _known_clients(folder, report.problems)
     with Archive.open(folder) as archive:
@@ -124,7 +136,7 @@ def refresh_invoice_workbooks(folder: OfficeFolder, nips: list[str] | None = Non
         for nip in chosen:
             info = clients.get(nip, ClientInfo(nip))
             try:
-                report.workbooks += refresh_client(folder, archive, info)
+                report.workbooks += refresh_client(folder, archive, info, force=force)
             except UserError as exc:
                 report.problems.append(f"Klient {nip}: {exc}")
     return report
@@ -143,7 +155,12 @@ def refresh_after_fetch(folder: OfficeFolder, nips: list[str] | None = None) -> 
 
 
 def refresh_client(
-    folder: OfficeFolder, archive: Archive, client: ClientInfo, *, now: datetime | None = None
+    folder: OfficeFolder,
+    archive: Archive,
+    client: ClientInfo,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
 ) -> list[WorkbookRefresh]:
     """Refresh every yearly workbook of one client; see the module docstring for the steps."""
     by_year: dict[int, list[ArchivedInvoice]] = {}
@@ -151,7 +168,7 @@ def refresh_client(
         by_year.setdefault(_year_of(archived), []).append(archived)
     results = []
     for year in sorted(by_year):
-        results.append(_refresh_year(folder, archive, client, year, by_year[year], now))
+        results.append(_refresh_year(folder, archive, client, year, by_year[year], now, force))
     return results
 
 
@@ -171,9 +188,16 @@ def _refresh_year(
     year: int,
     invoices: list[ArchivedInvoice],
     now: datetime | None,
+    force: bool,
 ) -> WorkbookRefresh:
     path = folder.invoice_workbook(client.nip, year)
     result = WorkbookRefresh(client.nip, year, path)
+    fingerprint = inputs_fingerprint(
+        client.name, client.scenario, invoices, archive.decisions_for(client.nip)
+    )
+    if not force and path.exists() and is_unchanged(path, fingerprint):
+        result.unchanged = True
+        return result
     built = build_rows(archive, invoices)
     # A person may save the workbook while it is being rebuilt (a big client takes seconds): then
     # it is read again, so that their save is merged rather than overwritten.
@@ -198,7 +222,13 @@ def _refresh_year(
             result.locked = True
             result.message = _locked_message(path, result.decisions_saved)
             return result
-        header = WorkbookHeader(client.nip, client.name, year, now or datetime.now().replace(microsecond=0))
+        # The inputs as they are now, after this run's decisions were saved.
+        fingerprint = inputs_fingerprint(
+            client.name, client.scenario, invoices, archive.decisions_for(client.nip)
+        )
+        header = WorkbookHeader(
+            client.nip, client.name, year, now or datetime.now().replace(microsecond=0), fingerprint
+        )
         try:
             write_invoice_workbook(
                 path,

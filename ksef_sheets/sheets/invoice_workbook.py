@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,7 @@ from ksef_sheets.sheets.invoice_columns import (
     net_header,
     vat_header,
 )
+from ksef_sheets.sheets.invoice_fingerprint import FINGERPRINT_PROPERTY
 from ksef_sheets.sheets.invoice_readback import OwnSheet
 from ksef_sheets.sheets.invoice_rows import CellValue, Formula, InvoiceRow, SheetRow, StaffFields
 from ksef_sheets.sheets.invoice_summary import MONTHS_PL, ZERO, MonthTotals, RegisterSummary, summarize
@@ -119,6 +120,8 @@ class WorkbookHeader:
     client_name: str
     year: int
     generated_at: datetime
+    # What the workbook was built from (see ``invoice_fingerprint``); None for a one-off write.
+    fingerprint: str | None = None
 
 
 class _Formats:
@@ -197,10 +200,16 @@ def write_invoice_workbook(
                 "title": f"Faktury {header.year} — {clean_text(header.client_name)}",
                 "subject": f"NIP {header.client_nip}",
                 "author": "ksef-sheets",
+                # Written as both created and modified, and a moment in the past: any later save
+                # (Excel, LibreOffice, openpyxl), even within the same second, moves "modified" past
+                # it, which is how ``invoice_fingerprint.is_unchanged`` sees that a person saved.
+                "created": datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=2),
                 "comments": "Skoroszyt tworzony z archiwum KSeF; kolumny Status, Komentarz, "
                 "Data księgowania i Osoba oraz własne kolumny i wiersze są zachowywane.",
             }
         )
+        if header.fingerprint:
+            workbook.set_custom_property(FINGERPRINT_PROPERTY, header.fingerprint)
         formats = _Formats(workbook)
         for sheet in sheets:
             _write_register(workbook, formats, target.parent, header, sheet)

@@ -175,3 +175,29 @@ def test_unreadable_register_is_reported_and_the_refresh_goes_on(
     report = refresh_invoice_workbooks(office)
     assert report.workbooks[0].written
     assert report.problems and "Rejestr klientów nie został odczytany" in report.problems[0]
+
+
+def test_an_unchanged_workbook_is_left_alone_until_something_changes(
+    office: OfficeFolder, archive: Archive
+) -> None:
+    from ksef_sheets.sync.archive import StaffDecision
+
+    numbers = _fill(archive)
+    refresh_invoice_workbooks(office)
+    path = office.invoice_workbook(CLIENT_NIP, 2026)
+    before = path.read_bytes()
+
+    again = refresh_invoice_workbooks(office)
+    assert again.ok and all(w.unchanged and not w.written for w in again.workbooks)
+    assert "bez zmian: 2" in again.summary_lines()[0]
+    assert path.read_bytes() == before
+
+    # A decision arriving in the archive changes the inputs.
+    archive.save_decisions([StaffDecision(numbers[0], CLIENT_NIP, status="Zaakceptowana")])
+    by_year = {w.year: w for w in refresh_invoice_workbooks(office).workbooks}
+    assert by_year[2026].written and by_year[2025].unchanged
+    # A person saving the file (even with no visible change, within the same second) counts too.
+    load_workbook(path).save(path)
+    assert refresh_invoice_workbooks(office).workbooks[1].written
+    # And force rebuilds regardless.
+    assert refresh_invoice_workbooks(office, force=True).workbooks[1].written

@@ -56,6 +56,7 @@ def test_libreoffice_lock_file_counts_too(office: OfficeFolder, archive: Archive
     refresh_invoice_workbooks(office)
     path = office.invoice_workbook(CLIENT_NIP, 2026)
     path.with_name(f".~lock.{path.name}#").write_text("owner")
+    archive_invoices(archive, [purchase("FV/2", date(2026, 5, 3))])
     assert refresh_invoice_workbooks(office).workbooks[0].locked
 
 
