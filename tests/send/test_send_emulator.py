@@ -385,3 +385,16 @@ def test_dry_run_sends_and_writes_nothing_and_other_scenarios_are_refused(
     refused = send(office, running, clients=[BUYER])
     assert refused.problems and "scenariusz 2" in (refused.clients[0].refused or "")
     assert "InvoiceWrite" in (refused.clients[0].refused or "")
+
+
+def test_first_run_creates_the_entry_workbook_from_the_register(
+    office: OfficeFolder, emulator_copy: Any
+) -> None:
+    running = emulator_copy()
+    report = send(office, running, clients=[SELLER])
+    (client,) = report.clients
+    path = E.entry_path(office, SELLER)
+    assert client.workbook_created == path and client.outcomes == [] and not report.problems
+    sheet = E.read_entry_workbook(path)
+    assert "Malwa" in sheet.seller_name and sheet.table.rows == []
+    assert any("utworzono skoroszyt" in line for line in report.summary_lines())
