@@ -195,10 +195,14 @@ def phase_refresh(rows: int, root: Path) -> dict[str, float]:
     first = refresh_invoice_workbooks(office)
     assert first.ok, first.messages()
     t0 = time.perf_counter()
-    again = refresh_invoice_workbooks(office)
+    again = refresh_invoice_workbooks(office, force=True)
     seconds = time.perf_counter() - t0
     assert again.ok and sum(w.rows_written for w in again.workbooks) == rows
-    return {"seconds": seconds}
+    t0 = time.perf_counter()
+    idle = refresh_invoice_workbooks(office)  # nothing new: the workbook is left alone
+    idle_seconds = time.perf_counter() - t0
+    assert all(w.unchanged for w in idle.workbooks)
+    return {"seconds": seconds, "idle_seconds": idle_seconds}
 
 
 def run_phase(args: list[str]) -> dict[str, float]:
@@ -261,6 +265,10 @@ def main() -> None:
         f"read-back, FA(3) parse, merge, write; max RSS {f['max_rss_mb']:.0f} MB)"
         f"  | peer: writing the same number of rows alone {m / g['seconds']:9,.0f} rows/s"
         f"  | ratio {g['seconds'] / f['seconds']:.2f}"
+    )
+    print(
+        f"no change  : {f['idle_seconds']:.2f} s to see that the {m}-invoice workbook needs no rebuild"
+        f"  | ratio {f['idle_seconds'] / f['seconds']:.3f} of a rebuild"
     )
 
 
