@@ -7,7 +7,11 @@ Prints, measured in the same run against the emulator over loopback HTTP with re
 - the peer: plain sequential HTTP round trips per second of a trivial endpoint of the same server
   (``GET /security/public-key-certificates``);
 - the ratio invoices/s ÷ round trips/s (an invoice needs ~3 round trips: send, status, UPO — so a
-  ratio near 0.33 means the toolkit adds little on top of the protocol's own requests).
+  ratio near 0.33 would mean nothing but the protocol's own requests; the rest is the emulator's own
+  processing of each invoice — decrypt, XSD, store, UPO — and the toolkit's work);
+- a second peer: the protocol floor — the same number of pre-built invoices sent with the bare KSeF
+  client (login, one session, send, close, status, UPO; no workbook, validation, archive or journal),
+  and the toolkit's ratio to it.
 
 Run: ``.venv/bin/python bench/send.py [--invoices 200] [--round-trips 500]``
 """
@@ -33,6 +37,8 @@ from openpyxl import load_workbook  # noqa: E402
 
 from ksef_sheets.config import OfficeFolder  # noqa: E402
 from ksef_sheets.emulator import run_emulator  # noqa: E402
+from ksef_sheets.fa3 import SalesInvoice, build_invoice_xml  # noqa: E402
+from ksef_sheets.ksef import KsefClient  # noqa: E402
 from ksef_sheets.office.register import init_office  # noqa: E402
 from ksef_sheets.send import entry_workbook as E  # noqa: E402
 from ksef_sheets.send import send_office  # noqa: E402
@@ -70,6 +76,44 @@ def fill(folder: OfficeFolder, invoices: int) -> Path:
     OpenpyxlTables(wb, source=str(path)).write_table(E.TABLE, rows)
     wb.save(path)
     return path
+
+
+async def protocol_floor(base_url: str, token: str, xmls: list[bytes]) -> float:
+    async with KsefClient(base_url) as ksef:
+        started = time.perf_counter()
+        session = await ksef.login_with_token(SELLER, token)
+        async with session:
+            online = await session.open_online_session()
+            refs = [await online.send_invoice(xml) for xml in xmls]
+            await online.close()
+            for ref in refs:
+                status = await online.wait_for_invoice(ref)
+                if status.status.code != 200:
+                    raise SystemExit(f"floor: invoice refused {status.status}")
+                await online.invoice_upo(invoice_reference=ref)
+        return rate(len(xmls), time.perf_counter() - started)
+
+
+def floor_invoices(count: int) -> list[bytes]:
+    today = datetime.now(ZoneInfo("Europe/Warsaw")).date()
+    seller = {"name": "Studio Urody Malwa", "nip": SELLER, "address1": "ul. Różana 1, Warszawa"}
+    return [
+        build_invoice_xml(
+            SalesInvoice.from_data(
+                {
+                    "number": f"P/{n}/2026",
+                    "issue_date": today,
+                    "seller": seller,
+                    "buyer": {"name": "Nabywca", "nip": BUYERS[n % 2], "address1": "ul. Prosta 1"},
+                    "lines": [
+                        {"name": "Usługa", "unit_price": 100 + n, "rate": "23"},
+                        {"name": "Towar", "quantity": 2, "unit_price": "9.99", "rate": "8"},
+                    ],
+                }
+            )
+        )
+        for n in range(1, count + 1)
+    ]
 
 
 async def round_trips(base_url: str, count: int) -> float:
@@ -120,6 +164,8 @@ def main() -> None:
             )
         per_second = rate(sent, elapsed)
         peer = asyncio.run(round_trips(running.base_url, args.round_trips))
+        token = str(running.seed_info.client(SELLER)["token"])
+        floor = asyncio.run(protocol_floor(running.base_url, token, floor_invoices(args.invoices)))
         print(
             f"send: {sent} invoices (2 lines each) in one session in {elapsed:.2f} s → {per_second:,.1f} invoices/s; "
             f"{counter.total} HTTP requests ({counter.total / sent:.2f} per invoice)"
@@ -128,6 +174,10 @@ def main() -> None:
         print(
             f"ratio invoices/s ÷ round trips/s: {per_second / peer:.3f} "
             f"(≈ {peer / per_second:.1f} round-trip times per invoice; the protocol needs 3: send, status, UPO)"
+        )
+        print(
+            f"peer, protocol floor (bare KSeF client, same count, one session): {floor:,.1f} invoices/s; "
+            f"ratio send ÷ floor: {per_second / floor:.2f}"
         )
 
 

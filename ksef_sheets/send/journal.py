@@ -89,7 +89,9 @@ class SendJournal:
         try:
             db = sqlite3.connect(folder.database, timeout=30, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            # A commit survives a crash of the process; a power failure may lose the last ones, and
+            # then KSeF's duplicate check (440 with the same bytes) still prevents a second copy.
+            db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise UserError(
