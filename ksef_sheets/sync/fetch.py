@@ -335,6 +335,8 @@ class _ClientRun:
         except KsefError as exc:
             if exc.code in _FROM_AFTER_HWM:
                 return Step(window.start, False)
+            if exc.code == 21182:  # ten exports already running in this context: wait, then again
+                raise KsefUnavailableError(_message(exc), code=exc.code, context_nip=nip) from exc
             raise
         sub.exports += 1
         await asyncio.to_thread(
@@ -346,7 +348,7 @@ class _ClientRun:
             if exc.code in _FROM_AFTER_HWM:
                 await asyncio.to_thread(self.archive.end_window, nip, subject)
                 return Step(window.start, False)
-            if exc.code in (500, 550):  # failed inside KSeF: a new export may succeed
+            if exc.code in (210, 500, 550):  # expired / failed inside KSeF: a new export may succeed
                 raise KsefUnavailableError(_message(exc), code=exc.code, context_nip=nip) from exc
             raise
         package = status.package

@@ -294,3 +294,33 @@ class _Recorder:
 
     def client_finished(self, result: Any) -> None:
         self.finished.append(result.nip)
+
+
+def test_ten_running_exports_in_the_context_are_waited_out(
+    office: OfficeFolder, fresh_emulator: Any, seeded_state: SeededState
+) -> None:
+    from ksef_sheets.ksef import KsefClient, TokenCredential
+
+    running = fresh_emulator()
+    emu = running.emulator
+    client = seeded_state.clients[0]
+    emu.faults.export_delay = timedelta(seconds=3)
+
+    async def occupy() -> None:
+        async with KsefClient(running.base_url) as ksef:
+            session = await ksef.login(client.nip, TokenCredential(client.nip, client.token))
+            async with session:
+                since = datetime(2026, 10, 1, tzinfo=UTC)
+                for _ in range(10):
+                    await session.start_export(
+                        {
+                            "subjectType": "Subject2",
+                            "dateRange": {"dateType": "PermanentStorage", "from": since.isoformat()},
+                        }
+                    )
+
+    asyncio.run(occupy())
+    emu.faults.export_delay = timedelta(0)
+    report = fetch(office, running, clients=[client.nip])
+    assert report.problems == []
+    assert_archive_matches(office, state_of(running), [client])
