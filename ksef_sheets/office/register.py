@@ -112,10 +112,17 @@ def _refresh_and_save(
     today: date | None = None,
     demo: bool = False,
     change: Any = None,
+    answered_on: dict[str, date] | None = None,
 ) -> RefreshResult:
     config = folder.load_config()
     result = refresh_workbook(
-        wb, config, folder=folder, today=today or _today(), demo=demo, extra_register_rows=change
+        wb,
+        config,
+        folder=folder,
+        today=today or _today(),
+        demo=demo,
+        extra_register_rows=change,
+        answered_on=answered_on,
     )
     for client in result.clients:
         if client.nip and is_valid_nip(client.nip):
@@ -186,7 +193,9 @@ def import_readiness(folder: OfficeFolder, path: Path, *, today: date | None = N
         )
     good, errors = validate_rows(source, require=())
     report = ImportReport(errors=errors, ignored_headers=source.ignored_headers)
-    return _apply(folder, good, report, today=today, owned=READINESS_HEADERS, allow_new=False)
+    return _apply(
+        folder, good, report, today=today, owned=READINESS_HEADERS, allow_new=False, record_answers=True
+    )
 
 
 def _apply(
@@ -197,19 +206,25 @@ def _apply(
     today: date | None,
     owned: tuple[str, ...],
     allow_new: bool,
+    record_answers: bool = False,
 ) -> ImportReport:
     if not good:
         return report
     ensure_writable(folder.office_workbook)
     wb = open_office_workbook(folder.office_workbook)
     numbers = {typed["NIP"]: number for number, typed in good}
+    # Filled while the register is merged (only clients found in it), read when Gotowość is built.
+    answered: dict[str, date] = {}
 
     def change(rows: list[dict[str, Any]], _numbers: list[int]) -> list[dict[str, Any]]:
-        return merge_into_register(
+        merged = merge_into_register(
             rows, good, owned=owned, report=report, allow_new=allow_new, numbers=numbers
         )
+        if record_answers:
+            answered.update(dict.fromkeys(report.updated + report.unchanged, today or _today()))
+        return merged
 
-    _refresh_and_save(folder, wb, today=today, change=change)
+    _refresh_and_save(folder, wb, today=today, change=change, answered_on=answered)
     report.errors.sort(key=lambda e: e.row)
     return report
 

@@ -37,7 +37,9 @@ def _yes_no(value: bool | None) -> str:
     return "—" if value is None else ("tak" if value else "nie")
 
 
-def readiness_rows(clients: Iterable[Client]) -> list[dict[str, Any]]:
+def readiness_rows(
+    clients: Iterable[Client], answered_on: dict[str, date] | None = None
+) -> list[dict[str, Any]]:
     rows = []
     for c in clients:
         if not c.nip:
@@ -55,6 +57,8 @@ def readiness_rows(clients: Iterable[Client]) -> list[dict[str, Any]]:
         }
         for q in QUESTIONS:
             row[q.header] = _yes_no(getattr(c, q.field))
+        if answered_on and c.nip in answered_on:
+            row["Data ankiety"] = answered_on[c.nip]
         rows.append(row)
     return rows
 

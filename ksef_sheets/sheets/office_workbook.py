@@ -10,7 +10,7 @@ the two purely generated sheets (Pulpit, Terminy). Reading and writing go throug
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -253,11 +253,13 @@ def refresh_workbook(
     now: datetime | None = None,
     demo: bool = False,
     extra_register_rows: Callable[[list[dict[str, Any]], list[int]], list[dict[str, Any]]] | None = None,
+    answered_on: Mapping[str, date] | None = None,
 ) -> RefreshResult:
     """Bring every sheet of the office workbook up to date; staff edits are preserved.
 
     ``extra_register_rows`` lets a caller (the importer) change the register rows before the
     computed columns are recalculated; it receives and returns the rows in sheet order.
+    ``answered_on`` (NIP → date) records when questionnaire answers arrived (Gotowość, Data ankiety).
     """
     office_line = f"{config.office_name} · NIP {config.office_nip}"
     tables = OpenpyxlTables(wb, source="biuro.xlsx")
@@ -280,7 +282,15 @@ def refresh_workbook(
     _sync_table_sheet(
         wb, tables, SCENARIOS_SPEC, scenario_rows(scen_range), office_line, computed_keys=[(TOPIC_COUNT,)]
     )
-    _sync_table_sheet(wb, tables, READINESS_SPEC, readiness_rows(clients), office_line)
+    answered = dict(answered_on or {})
+    _sync_table_sheet(
+        wb,
+        tables,
+        READINESS_SPEC,
+        readiness_rows(clients, answered),
+        office_line,
+        computed_keys=[(nip,) for nip in answered],
+    )
     _sync_table_sheet(wb, tables, CHECKLIST_SPEC, checklist_rows(start, today, demo), office_line)
     generated_plan, done = plan_rows(clients, start)
 

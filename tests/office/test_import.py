@@ -147,6 +147,7 @@ def test_questionnaire_round_trip(demo_office: Any, tmp_path: Path) -> None:
     _, readiness = table_rows(demo_office.office_workbook, "Gotowosc")
     row = next(r for r in readiness if r["NIP"] == "8527053079")
     assert row["Wynik"] == 75 and row["Status"] == "częściowo"
+    assert row["Data ankiety"].date() == TODAY
 
 
 def test_readiness_table_for_unknown_client_is_reported(demo_office: Any, tmp_path: Path) -> None:
