@@ -74,6 +74,9 @@ from ksef_sheets.sync.fetch import (
 log = logging.getLogger("ksef_sheets.send")
 LOGIN_RETRIES = 3
 UPO_SUFFIX = ".upo.xml"
+_UNKNOWN_OUTCOME = (
+    "Wysłana, ale KSeF nie podał jeszcze wyniku; zostanie on sprawdzony przy następnym uruchomieniu."
+)
 
 CredentialSource = Callable[[str], Any]
 
@@ -356,7 +359,11 @@ class _ClientSend:
             except (UserError, httpx.HTTPError) as exc:
                 self.result.errors.append(_message(exc))
                 for item in to_send:
-                    if self._key(item) not in self.outcomes:
+                    if self._key(item) in self.outcomes:
+                        continue
+                    if self._in_flight(item):
+                        self._outcome(item, E.STATUS_PENDING, _UNKNOWN_OUTCOME)
+                    else:
                         self._outcome(item, E.STATUS_ERROR, f"Nie wysłano: {_message(exc)}")
         self._finish_outcomes()
         self._write_back()
@@ -754,13 +761,8 @@ class _ClientSend:
         waiting = [i for i in items if self._key(i) not in self.outcomes]
         self.result.errors.append(offline_message(_message(exc), waiting))
         for item in waiting:
-            entry = self.journal.get(self.nip, item.hash) if item.xml is not None else None
-            if entry is not None and entry.state in ("sending", "sent"):
-                self._outcome(
-                    item,
-                    E.STATUS_PENDING,
-                    "Wysłana, ale KSeF nie podał jeszcze wyniku; zostanie on sprawdzony przy następnym uruchomieniu.",
-                )
+            if self._in_flight(item):
+                self._outcome(item, E.STATUS_PENDING, _UNKNOWN_OUTCOME)
                 continue
             deadline = next_business_day(item.issue_date) if item.issue_date else None
             when = f" Termin w trybie offline24: {deadline.isoformat()}." if deadline else ""
@@ -772,6 +774,10 @@ class _ClientSend:
                     E.STATUS_PENDING,
                     "KSeF niedostępny — wynik wcześniejszej wysyłki zostanie sprawdzony później.",
                 )
+
+    def _in_flight(self, item: PendingInvoice) -> bool:
+        entry = self.journal.get(self.nip, item.hash) if item.xml is not None else None
+        return entry is not None and entry.state in ("sending", "sent")
 
     def _finish_outcomes(self) -> None:
         self.result.outcomes = list(self.outcomes.values())
