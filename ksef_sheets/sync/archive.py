@@ -420,8 +420,7 @@ class Archive:
         """Where the original XML of an invoice of a client is (or will be) stored."""
         nip = _checked_nip(client_nip)
         number = _checked_ksef_number(ksef_number)
-        date_part = number.split("-")[1]
-        return self.folder.client_archive_dir(nip) / date_part[:4] / date_part[4:6] / f"{number}.xml"
+        return _path_in(self.folder.client_archive_dir(nip), number)
 
     # -- invoices --------------------------------------------------------------------------
 
@@ -467,6 +466,7 @@ class Archive:
         seen: set[str] = set()
         written: list[Path] = []
         fetched_at = _utc_text(_now())
+        base = self.folder.client_archive_dir(nip)
         for incoming in items:
             number = incoming.ksef_number
             problem = _invoice_problem(nip, incoming)
@@ -474,7 +474,7 @@ class Archive:
                 result.refused.append((number, problem))
                 continue
             digest = sha256_b64(incoming.xml)
-            path = self.xml_path(nip, number)
+            path = _path_in(base, number)  # the number was verified just above
             if number in known or number in seen:
                 stored = known.get(number)
                 if stored is not None and stored != digest:
@@ -551,7 +551,8 @@ class Archive:
         sql += " ORDER BY issue_date, ksef_number"
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
-        return [self._invoice(row) for row in rows]
+        base = self.folder.client_archive_dir(nip)
+        return [self._invoice(row, base) for row in rows]
 
     def get_invoice(self, client_nip: str, ksef_number: str) -> ArchivedInvoice | None:
         with self._lock:
@@ -631,7 +632,8 @@ class Archive:
             )
         return data
 
-    def _invoice(self, row: tuple[Any, ...]) -> ArchivedInvoice:
+    def _invoice(self, row: tuple[Any, ...], base: Path | None = None) -> ArchivedInvoice:
+        """An index row as a value; numbers in the index were checked when stored."""
         (
             ksef_number,
             client_nip,
@@ -685,7 +687,7 @@ class Archive:
             sha256=sha256,
             size=size,
             fetched_at=datetime.fromisoformat(fetched_at),
-            xml_path=self.xml_path(client_nip, ksef_number),
+            xml_path=_path_in(base or self.folder.client_archive_dir(client_nip), ksef_number),
         )
 
     # -- sync state ------------------------------------------------------------------------
@@ -942,6 +944,11 @@ _INSERT_INVOICE = (
 
 def invoices_list(invoices: Iterable[IncomingInvoice]) -> list[IncomingInvoice]:
     return invoices if isinstance(invoices, list) else list(invoices)
+
+
+def _path_in(client_dir: Path, number: str) -> Path:
+    date_part = number.split("-")[1]
+    return client_dir / date_part[:4] / date_part[4:6] / f"{number}.xml"
 
 
 def _checked_nip(value: str) -> str:
