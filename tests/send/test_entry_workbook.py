@@ -148,9 +148,12 @@ def test_write_back_fills_only_toolkit_columns_of_pending_rows_and_refuses_a_loc
             line("D/2", "Wysłana wcześniej", 10, **{E.H_STATUS: E.STATUS_SENT, E.H_KSEF: "stary"}),
         ],
     )
+    # Staff add a column of their own to the table and fill it in.
     wb = load_workbook(path)
-    ws = wb[E.SHEET]
-    ws.cell(row=E.HEADER_ROW, column=len(E.HEADERS) + 1).value = None  # nothing beside the table
+    tables = OpenpyxlTables(wb, source=str(path))
+    rows = tables.read_table(E.TABLE).rows
+    rows[0]["Moja kolumna"] = "do faktury 1"
+    tables.write_table(E.TABLE, rows, headers=[*E.HEADERS, "Moja kolumna"])
     wb.save(path)
     updates = {
         "D/1": E.RowUpdate(E.STATUS_REJECTED, message="=1+1 odrzucona"),
@@ -160,6 +163,7 @@ def test_write_back_fills_only_toolkit_columns_of_pending_rows_and_refuses_a_loc
     rows = OpenpyxlTables(load_workbook(path), source=str(path)).read_table(E.TABLE).rows
     assert rows[0][E.H_STATUS] == E.STATUS_REJECTED and rows[0][E.H_NOTES] == "moja notatka"
     assert rows[1][E.H_STATUS] == E.STATUS_SENT and rows[1][E.H_KSEF] == "stary"
+    assert rows[0]["Moja kolumna"] == "do faktury 1"
     cells = load_workbook(path)[E.SHEET]
     for row in cells.iter_rows(min_row=E.HEADER_ROW + 1):
         for cell in row:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.emulator import RunningEmulator
@@ -107,6 +108,13 @@ def test_sends_all_stores_numbers_upos_archive_and_a_second_run_sends_nothing(
     assert rows[2][E.H_NOTES] == "notatka"  # staff columns stay
     assert rows[5][E.H_ITEM] == "=SUM(A1)"
     assert rows[0][E.H_ACCEPTED] is not None
+    sheet = load_workbook(path)[E.SHEET]
+    upo_column = E.HEADERS.index(E.H_UPO) + 1
+    link = sheet.cell(row=E.HEADER_ROW + 1, column=upo_column).hyperlink
+    assert (
+        link is not None and (path.parent / link.target).resolve().name == f"{numbers['FV/1/2026']}.upo.xml"
+    )
+    assert (path.parent / link.target).resolve().exists()
 
     schema = etree.XMLSchema(etree.parse(str(shared_dir / "ksef" / "upo" / "upo-v4-3.xsd")))
     with Archive.open(office) as archive:
@@ -145,8 +153,6 @@ def test_sends_all_stores_numbers_upos_archive_and_a_second_run_sends_nothing(
     # The invoice workbook shows them in Sprzedaż.
     workbook = office.invoice_workbook(SELLER, today().year)
     assert workbook.exists()
-    from openpyxl import load_workbook
-
     sales = load_workbook(workbook)["Sprzedaż"]
     text = {str(c.value) for row in sales.iter_rows() for c in row if c.value}
     assert numbers["FV/1/2026"] in text
