@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from ksef_sheets.config import OfficeFolder
 
 from .conftest import SeededState, assert_archive_matches
@@ -98,3 +100,25 @@ def test_cli_reports_problems_in_polish_with_exit_code_1(office: OfficeFolder, t
         _cli(OfficeFolder(tmp_path / "nie-ma")), capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1 and "nie ma biura" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_progress_bars_show_each_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    import ksef_sheets.cli.fetch as cli_fetch
+    from ksef_sheets.sync.report import ClientFetchResult, SubjectResult
+
+    out = io.StringIO()
+    monkeypatch.setattr(cli_fetch, "console", Console(file=out, force_terminal=True, width=120))
+    with cli_fetch._RichProgress() as progress:
+        progress.client_started("5210537039", "Nowak IT", ("Subject2",))
+        progress.client_advanced("5210537039", 7, "zakupy")
+        result = ClientFetchResult(
+            "5210537039", "Nowak IT", 2, {"Subject2": SubjectResult("Subject2", new=7)}
+        )
+        progress.client_finished(result)
+        progress.client_finished(ClientFetchResult("7798676685"))  # never started: ignored
+    text = out.getvalue()
+    assert "Nowak IT" in text and "gotowe" in text and "nowe: 7" in text
