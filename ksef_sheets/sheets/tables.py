@@ -278,6 +278,8 @@ class OpenpyxlTables:
     def _copy_style(source: Cell, target: Cell) -> None:
         # Formats and layout follow the column; fills and fonts are staff's highlighting of one row.
         # Copying openpyxl's style-index array is cheap; copying style objects is not (many rows).
+        if source._style is None:  # a cell openpyxl never styled: nothing to carry over
+            return
         style = copy.copy(source._style)
         style.fontId = 0
         style.fillId = 0

@@ -108,3 +108,18 @@ def test_unchanged_rows_are_not_rewritten(tmp_path: Path) -> None:
     ws["B3"].number_format = "0.000"  # a staff format survives a write of the same value
     tables.write_table("T", tables.read_table("T").rows)
     assert ws["B3"].number_format == "0.000" and ws["B3"].value == 1
+
+
+def test_growing_a_table_whose_cells_were_never_styled(tmp_path: Path) -> None:
+    # A table written by another library leaves cells without any openpyxl style record.
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Klucz", "Wartość"])
+    ws.append(["a", 1])
+    ws.add_table(Table(displayName="Gola", ref="A1:B2"))
+    tables = OpenpyxlTables(wb)
+    tables.write_table(
+        "Gola", [{"Klucz": "a", "Wartość": 1}, {"Klucz": "b", "Wartość": 2}, {"Klucz": "c", "Wartość": 3}]
+    )
+    assert [r["Klucz"] for r in tables.read_table("Gola").rows] == ["a", "b", "c"]
