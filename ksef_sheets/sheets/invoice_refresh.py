@@ -17,15 +17,16 @@ new invoices are archived. For every client and every year with invoices it:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import FileLockedError, UserError
-from ksef_sheets.files import is_open_elsewhere
+from ksef_sheets.files import atomic_write_text, is_open_elsewhere
 from ksef_sheets.identifiers import is_valid_nip, normalize_nip
 from ksef_sheets.sheets.invoice_columns import STATUS_CLIENT_CHECK, STATUS_NEW, Register
 from ksef_sheets.sheets.invoice_fingerprint import inputs_fingerprint, is_unchanged
@@ -214,11 +215,14 @@ def _refresh_year(
                 result.message = str(exc)
                 return result
             result.warnings += work.warnings
+            # After a run that found the workbook open, the baseline is what it showed then.
+            work.snapshot.update(_read_shown(path))
         decisions = archive.decisions_for(client.nip)
         sheets, changed = merge_sheets(client, built.rows, decisions, work, result)
         result.decisions_saved += archive.save_decisions(changed) if changed else 0
 
         if seen_state is not None and is_open_elsewhere(path):
+            _remember_shown(path, work)
             result.locked = True
             result.message = _locked_message(path, result.decisions_saved)
             return result
@@ -238,11 +242,13 @@ def _refresh_year(
                 before_replace=_unchanged_since(path, seen_state),
             )
         except FileLockedError:
+            _remember_shown(path, work)
             result.locked = True
             result.message = _locked_message(path, result.decisions_saved)
             return result
         except _ChangedMeanwhile:
             continue
+        _shown_path(path).unlink(missing_ok=True)
         result.written = True
         result.rows_written = sum(len(sheet.rows) for sheet in sheets)
         return result
@@ -254,6 +260,56 @@ def _refresh_year(
 
 
 MAX_ATTEMPTS = 3
+
+
+def _shown_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.stan.json")
+
+
+def _remember_shown(path: Path, work: WorkbookWork | None) -> None:
+    """Keep what an open (not replaceable) workbook showed, as the baseline of the next merge.
+
+    Its own hidden snapshot still holds what the toolkit wrote before, while the archive already
+    has the person's edits; without this, a person who later reverts a cell to that old value (clears
+    a comment, puts a status back) would see the archive's value win. Removed once the workbook is
+    rewritten (its snapshot is current again).
+    """
+    if work is None:
+        return
+    rows = []
+    for register, sheet in work.sheets.items():
+        for number, seen in sheet.staff.items():
+            before = work.snapshot.get((register, number))
+            status = seen.status if seen.status is not None else (before.status if before else "")
+            booked = seen.booked_on if seen.booked_valid else (before.booked_on if before else None)
+            rows.append(
+                [
+                    register.value,
+                    number,
+                    status,
+                    seen.comment,
+                    booked.isoformat() if booked else "",
+                    seen.person,
+                ]
+            )
+    atomic_write_text(_shown_path(path), json.dumps({"format": 1, "rows": rows}, ensure_ascii=False))
+
+
+def _read_shown(path: Path) -> dict[tuple[Register, str], StaffFields]:
+    try:
+        data = json.loads(_shown_path(path).read_text(encoding="utf-8"))
+        registers = {register.value: register for register in Register}
+        shown: dict[tuple[Register, str], StaffFields] = {}
+        for register, number, status, comment, booked, person in data["rows"]:
+            shown[(registers[register], str(number))] = StaffFields(
+                str(status), str(comment), date.fromisoformat(booked) if booked else None, str(person)
+            )
+        return shown
+    except FileNotFoundError:
+        return {}
+    except (ValueError, KeyError, TypeError, OSError):
+        # A damaged file only costs the finer baseline; the workbook's own snapshot still applies.
+        return {}
 
 
 class _ChangedMeanwhile(Exception):

@@ -90,3 +90,39 @@ def test_a_save_during_the_refresh_is_merged_not_overwritten(
     assert rows[numbers[0]][H_COMMENT] == "zapisane w trakcie" and len(rows) == 2
     assert archive.decisions_for(CLIENT_NIP)[numbers[0]].comment == "zapisane w trakcie"
     assert not list(path.parent.glob(".*.tmp*"))
+
+
+def test_after_a_locked_run_a_revert_still_counts_and_imports_still_win(
+    office: OfficeFolder, archive: Archive
+) -> None:
+    from ksef_sheets.sync.archive import StaffDecision
+
+    numbers = archive_invoices(
+        archive, [purchase("FV/1", date(2026, 5, 2)), purchase("FV/2", date(2026, 5, 3))]
+    )
+    refresh_invoice_workbooks(office)
+    path = office.invoice_workbook(CLIENT_NIP, 2026)
+
+    def set_comment(value: str | None) -> None:
+        wb = load_workbook(path)
+        ws = wb["Zakupy"]
+        headers = [c.value for c in ws[1]]
+        ws.cell(row=2, column=headers.index(H_COMMENT) + 1).value = value  # cell(value=None) would not clear
+        wb.save(path)
+
+    lock = excel_lock_file(path)
+    lock.write_bytes(b"owner")  # open in Excel for days
+    set_comment("do wyjaśnienia")
+    assert refresh_invoice_workbooks(office).workbooks[0].locked
+    assert archive.decisions_for(CLIENT_NIP)[numbers[0]].comment == "do wyjaśnienia"
+    # The client's answer arrives for the other invoice; the person clears the comment.
+    archive.save_decisions([StaffDecision(numbers[1], CLIENT_NIP, status="Zaakceptowana")])
+    set_comment(None)
+    lock.unlink()
+
+    assert refresh_invoice_workbooks(office).workbooks[0].written
+    rows = {r[H_KSEF]: r for r in sheet_rows(path, "Zakupy")}
+    assert rows[numbers[0]][H_COMMENT] is None
+    assert archive.decisions_for(CLIENT_NIP)[numbers[0]].comment is None
+    assert rows[numbers[1]]["Status"] == "Zaakceptowana"
+    assert not list(path.parent.glob(".*.stan.json"))

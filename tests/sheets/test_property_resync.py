@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.files import excel_lock_file
 from ksef_sheets.sheets.invoice_columns import (
     H_BOOKED,
     H_COMMENT,
@@ -51,21 +52,33 @@ class Model:
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)
     own_rows: list[dict[str, Any]] = field(default_factory=list)
     headers_added: list[str] = field(default_factory=list)
-    # What the workbook showed after the last refresh, and what the archive holds now.
+    # The baseline a refresh compares cells with (what the workbook showed at the last refresh),
+    # what the archive holds now, and what the cells show now.
     written: dict[str, dict[str, Any]] = field(default_factory=dict)
     archive: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shown: dict[str, dict[str, Any]] = field(default_factory=dict)
+    displayed: set[str] = field(default_factory=set)
+    locked: bool = False
 
     def add(self, numbers: list[str], kinds: list[str]) -> None:
         for number, kind in zip(numbers, kinds, strict=True):
             (self.purchases if kind == "p" else self.sales).append(number)
             self.staff[number] = {H_STATUS: STATUS_NEW, H_COMMENT: None, H_BOOKED: None, H_PERSON: None}
 
-    def synced(self) -> None:
-        self.written = {n: dict(v) for n, v in self.staff.items()}
+    def synced(self, rewritten: bool) -> None:
         self.archive = {n: dict(v) for n, v in self.staff.items()}
+        if rewritten:
+            self.shown = {n: dict(v) for n, v in self.staff.items()}
+            self.displayed = set(self.staff)
+        # Open in Excel: the archive took the edits, the workbook still shows what it showed.
+        self.written = {n: dict(v) for n, v in self.shown.items()}
+
+    def editable(self) -> list[str]:
+        return [n for n in self.purchases + self.sales if n in self.displayed]
 
     def edited(self, number: str, header: str, value: Any) -> None:
-        """A cell typed in the workbook: it counts only when it differs from what was written."""
+        """A cell typed in the workbook: it counts only when it differs from the baseline."""
+        self.shown[number][header] = value
         if value == self.written[number][header]:
             self.staff[number][header] = self.archive[number][header]
         else:
@@ -96,6 +109,8 @@ edit = st.one_of(
     st.tuples(st.just("resync"), st.lists(invoice_spec, max_size=3)),
     # A decision arriving in the archive from elsewhere (the client's answer, another person).
     st.tuples(st.just("archive"), st.integers(0, 10**6), st.sampled_from(STATUSES)),
+    # The workbook is opened in Excel (its owner file appears) or closed again.
+    st.tuples(st.just("lock")),
 )
 
 
@@ -105,7 +120,7 @@ def _headers(ws: Any) -> dict[str, int]:
 
 def _apply_edits(path: Path, edits: list[tuple[Any, ...]], model: Model) -> None:
     wb = load_workbook(path)
-    invoices = model.purchases + model.sales
+    invoices = model.editable()
     for step in edits:
         kind = step[0]
         if kind in ("staff", "column"):
@@ -147,7 +162,9 @@ def _apply_edits(path: Path, edits: list[tuple[Any, ...]], model: Model) -> None
 
 def _check(path: Path, archive: Archive, model: Model) -> None:
     wb = load_workbook(path)
-    for sheet, expected in (("Zakupy", model.purchases), ("Sprzedaż", model.sales)):
+    for sheet, all_expected in (("Zakupy", model.purchases), ("Sprzedaż", model.sales)):
+        # While the workbook is open in Excel it keeps showing what it showed (and what was typed).
+        expected = [n for n in all_expected if n in model.displayed]
         ws = wb[sheet]
         headers = _headers(ws)
         rows = [
@@ -162,7 +179,7 @@ def _check(path: Path, archive: Archive, model: Model) -> None:
             number = row[H_KSEF]
             if not number:
                 continue
-            for header, value in model.staff[number].items():
+            for header, value in (model.shown if model.locked else model.staff)[number].items():
                 shown = row[header]
                 if isinstance(value, date):
                     assert shown == datetime(value.year, value.month, value.day)
@@ -213,14 +230,28 @@ def test_no_edit_lost_no_duplicate_no_invoice_missing(
                     kinds.append(kind)
                 model.add(archive_invoices(archive, invoices), kinds)
                 report = refresh_invoice_workbooks(office)
-                assert report.ok, report.messages()
-                model.synced()
+                if model.locked:
+                    assert all(w.locked or w.unchanged for w in report.workbooks), report.messages()
+                else:
+                    assert report.ok, report.messages()
+                model.synced(rewritten=not model.locked)
 
             arrive(initial)
             path = office.invoice_workbook(CLIENT_NIP, 2026)
             pending: list[tuple[Any, ...]] = []
-            for step in [*steps, ("resync", [])]:
-                if step[0] == "archive":
+            for step in [
+                *steps,
+                *([("lock",)] if sum(s[0] == "lock" for s in steps) % 2 else []),
+                ("resync", []),
+            ]:
+                if step[0] == "lock":
+                    lock = excel_lock_file(office.invoice_workbook(CLIENT_NIP, 2026))
+                    model.locked = not model.locked
+                    if model.locked:
+                        lock.write_bytes(b"owner")
+                    else:
+                        lock.unlink()
+                elif step[0] == "archive":
                     _, index, status = step
                     invoices = model.purchases + model.sales
                     number = invoices[index % len(invoices)]
