@@ -254,7 +254,7 @@ def _write_register(
                 _write_value(ws, formats, row_number, index[name], value)
     last_row = max(row_number, 1)
     last_col = len(headers) - 1
-    ws.add_table(
+    refused = ws.add_table(
         0,
         0,
         last_row,
@@ -265,6 +265,9 @@ def _write_register(
             "columns": [{"header": clean_text(h), "header_format": formats.table_head} for h in headers],
         },
     )
+    # XlsxWriter only warns (and writes no table) on bad headers; headers are made unique on reading,
+    # so this is a bug, not something the office could fix.
+    assert not refused, f"add_table refused the headers of {sheet.register.value}: {refused}"
     status_col = index[H_STATUS]
     ws.data_validation(
         1,
