@@ -154,20 +154,6 @@ async def fetch_office(
         report.requests = counter.total
         report.rate_limited = counter.statuses.get(429, 0)
         report.requests_by_group = dict(counter.groups)
-        for result in report.clients:
-            if result.skipped:
-                continue
-            archive.audit(
-                "pobranie",
-                result.nip,
-                {
-                    "nowe": result.new,
-                    "razem": result.total,
-                    "problemy": result.errors,
-                    "srodowisko": config.environment,
-                },
-                result.new,
-            )
     report.finished_at = datetime.now(UTC)
     if update_register:
         _update_register(folder, report)
@@ -233,6 +219,14 @@ class _ClientRun:
             sub.hwm = self.archive.get_hwm(client.nip, subject)
         if "Subject2" in result.subjects:
             result.to_verify = self.archive.count_awaiting(client.nip, subject_type="Subject2")
+        # Who fetched what, when, in which context: one audit entry per client and run.
+        await asyncio.to_thread(
+            self.archive.audit,
+            "pobranie",
+            client.nip,
+            {"nowe": result.new, "razem": result.total, "problemy": result.errors},
+            result.new,
+        )
         self._finished()
         return result
 
@@ -262,6 +256,10 @@ class _ClientRun:
             raise
         except (UserError, httpx.HTTPError) as exc:
             sub.error = _message(exc)
+        except Exception as exc:  # a bug must not stop the other subject type or client
+            log.exception("Nieoczekiwany błąd pobierania klienta %s (%s)", self.client.nip, subject)
+            sub.error = f"nieoczekiwany błąd programu ({type(exc).__name__}); szczegóły w logu."
+        if sub.error:
             self.result.errors.append(f"{_subject_pl(subject)}: {sub.error}")
             await asyncio.to_thread(self.archive.record_sync_error, self.client.nip, subject, sub.error)
 
