@@ -324,3 +324,22 @@ def test_ten_running_exports_in_the_context_are_waited_out(
     report = fetch(office, running, clients=[client.nip])
     assert report.problems == []
     assert_archive_matches(office, state_of(running), [client])
+
+
+def test_office_certificate_logs_in_where_no_token_is_stored(
+    office: OfficeFolder, fresh_emulator: Any, seeded_state: SeededState
+) -> None:
+    """From 2027 offices log in with a certificate (XAdES): the vault's default one serves every client."""
+    from ksef_sheets.demo_data import DEMO_OFFICE_NAME
+    from ksef_sheets.ksef import make_seal_certificate
+
+    running = fresh_emulator()
+    client = seeded_state.clients[2]
+    vault = Vault.open(office, PASSPHRASE)
+    vault.remove(f"token:{client.nip}")
+    vault.add_certificate(
+        "biuro", make_seal_certificate(DEMO_OFFICE_NIP, DEMO_OFFICE_NAME, key_type="ec"), default=True
+    )
+    report = fetch(office, running, clients=[client.nip])
+    assert report.problems == []
+    assert_archive_matches(office, state_of(running), [client])
