@@ -22,7 +22,7 @@ from pathlib import Path
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.demo_data import DEMO_OFFICE_NIP
 from ksef_sheets.errors import UserError
-from ksef_sheets.files import atomic_write_text
+from ksef_sheets.files import atomic_path, atomic_write_text
 
 DEMO_SEED = 42
 DEMO_FETCH_FROM = date(2026, 2, 1)
@@ -79,10 +79,13 @@ def run_demo(
             "6. Uprawnienia w KSeF",
             _permissions(folder, running.base_url, running.seed_info.clients[0]["nip"]),
         )
-    step("7. Faktury w archiwum: kontrola FA(3)", _validate_archive(folder))
-    step("8. Dokumenty dla klientów", _documents(folder, pdf=pdf))
-    step("9. Zestawienie do weryfikacji u klienta i jego odpowiedź", _export_round_trip(folder))
-    step("10. Panel w Excelu", _panel(folder))
+        send_lines, send_problems = _send(folder, running.base_url)
+        summary.problems += send_problems
+        step("7. Wysyłka faktur sprzedaży za klienta (scenariusz 3)", send_lines)
+    step("8. Faktury w archiwum: kontrola FA(3)", _validate_archive(folder))
+    step("9. Dokumenty dla klientów", _documents(folder, pdf=pdf))
+    step("10. Zestawienie do weryfikacji u klienta i jego odpowiedź", _export_round_trip(folder))
+    step("11. Panel w Excelu", _panel(folder))
     return summary
 
 
@@ -188,6 +191,64 @@ def _permissions(folder: OfficeFolder, base_url: str, nip: str) -> list[str]:
         return ["(odczyt uprawnień: polecenie ksef-sheets permissions)"]
     rows = asyncio.run(read_permissions(folder, [nip], base_url=base_url))
     return [str(r) for r in rows][:6]
+
+
+def _send(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
+    """Staff type two sales invoices of a scenario-3 client into its entry workbook; the office sends them."""
+    from openpyxl import load_workbook
+
+    from ksef_sheets.demo_data import DEMO_CLIENTS
+    from ksef_sheets.send import entry_workbook as entry
+    from ksef_sheets.send import prepare_entry_workbooks, send_office
+    from ksef_sheets.sheets.tables import OpenpyxlTables
+
+    seller = next(c for c in DEMO_CLIENTS if c.scenario == 3 and c.nip == "8527053079")
+    buyer = next(c for c in DEMO_CLIENTS if c.nip == "7735432306")
+    if prepare_entry_workbooks(folder, [seller.nip]):
+        path = entry.entry_path(folder, seller.nip)
+        today = date.today()
+        rows = [
+            {
+                entry.H_NUMBER: f"FZP/{today:%Y/%m}/1",
+                entry.H_ISSUED: today,
+                entry.H_BUYER_NIP: buyer.nip,
+                entry.H_BUYER_NAME: buyer.name,
+                entry.H_BUYER_ADDRESS: "ul. Kreatywna 5, 00-950 Warszawa",
+                entry.H_ITEM: "Warsztaty ekologiczne dla zespołu",
+                entry.H_QUANTITY: 1,
+                entry.H_PRICE: 2500,
+                entry.H_RATE: "23",
+            },
+            {
+                entry.H_NUMBER: f"FZP/{today:%Y/%m}/1",
+                entry.H_ISSUED: today,
+                entry.H_BUYER_NIP: buyer.nip,
+                entry.H_BUYER_NAME: buyer.name,
+                entry.H_BUYER_ADDRESS: "ul. Kreatywna 5, 00-950 Warszawa",
+                entry.H_ITEM: "Materiały szkoleniowe",
+                entry.H_QUANTITY: 20,
+                entry.H_PRICE: 35,
+                entry.H_RATE: "5",
+            },
+            {
+                entry.H_NUMBER: f"FZP/{today:%Y/%m}/2",
+                entry.H_ISSUED: today,
+                entry.H_BUYER_NAME: "Anna Kowalska",
+                entry.H_BUYER_ADDRESS: "ul. Lipowa 3, 30-001 Kraków",
+                entry.H_ITEM: "Bilet na piknik rodzinny",
+                entry.H_QUANTITY: 4,
+                entry.H_PRICE: 40,
+                entry.H_RATE: "8",
+            },
+        ]
+        wb = load_workbook(path)
+        OpenpyxlTables(wb, source=path.name).write_table(entry.TABLE, rows)
+        with atomic_path(path) as tmp:
+            wb.save(tmp)
+    report = asyncio.run(send_office(folder, clients=[seller.nip], base_url=base_url))
+    lines = report.summary_lines()
+    lines.append(f"Arkusz do wpisywania faktur: {entry.entry_path(folder, seller.nip)}")
+    return lines, (["Wysyłka faktur sprzedaży: " + " ".join(lines)] if report.problems else [])
 
 
 def _validate_archive(folder: OfficeFolder) -> list[str]:

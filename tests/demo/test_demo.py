@@ -28,7 +28,7 @@ def test_demo_runs_the_whole_cycle_and_a_second_run_fetches_nothing_new(tmp_path
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Traceback" not in first.stderr
     out = first.stdout
-    for step in ("1.", "2.", "3.", "4.", "5.", "7.", "8.", "9.", "10."):
+    for step in ("1.", "2.", "3.", "4.", "5.", "7.", "8.", "9.", "10.", "11."):
         assert f"\n{step} " in "\n" + out, step
     assert "odpowiedzi 429: 0" in out.replace("\n", " ")
 
@@ -42,6 +42,8 @@ def test_demo_runs_the_whole_cycle_and_a_second_run_fetches_nothing_new(tmp_path
     assert (office / "ksef_panel.xlsm").exists()
     archived = list(office.glob("archiwum/**/*.xml"))
     assert len(archived) > 100
+    # the scenario-3 client's sales invoices went to KSeF, with UPOs beside them in the archive
+    assert list(office.glob("archiwum/8527053079/**/*.upo.xml"))
 
     # no secret from the vault or the seed leaks into any workbook, document or log
     seed = (office / "emulator" / "seed.json").read_text(encoding="utf-8")
@@ -60,6 +62,7 @@ def test_demo_runs_the_whole_cycle_and_a_second_run_fetches_nothing_new(tmp_path
     second = run("demo", "--dir", str(office), "--no-pdf", env=env)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Nowych faktur: 0." in second.stdout
+    assert "Traceback" not in second.stderr
     assert len(list(office.glob("archiwum/**/*.xml"))) == len(archived)
 
 
