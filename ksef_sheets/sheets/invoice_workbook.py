@@ -277,6 +277,8 @@ def _write_register(
         {
             "validate": "list",
             "source": list(STATUSES),
+            "input_title": "Status faktury",
+            "input_message": "Wybierz z listy. Zmiana trafi do archiwum przy najbliższym pobraniu.",
             "error_title": "Nieznany status",
             "error_message": "Wybierz status z listy: " + ", ".join(STATUSES) + ".",
         },
