@@ -382,6 +382,11 @@ def merge_sheets(
             for number, values in sheet_work.values.items():
                 if (register, number) not in placed:
                     target.loose_rows.append(values)
+                    result.warnings.append(
+                        f"Arkusz „{register.value}”, wiersz {sheet_work.staff[number].row}: faktury o numerze "
+                        f"KSeF {number} nie ma w archiwum dla roku tego skoroszytu; wiersz zachowano bez zmian "
+                        "(sprawdź, czy numer nie został zmieniony)."
+                    )
             result.own_rows += len(target.loose_rows)
     return [sheets[Register.PURCHASES], sheets[Register.SALES]], changed
 

@@ -303,3 +303,23 @@ def test_own_formulas_follow_their_row(
     headers = {c.value: c.column for c in ws[1]}
     assert ws.cell(moved, headers["Kontrola"]).value == f"=LEN(A{moved})&$B$1"
     assert ws.cell(moved, headers["Z notatek"]).value == "=Notatki!B3"
+
+
+def test_a_changed_ksef_number_keeps_the_row_and_restores_the_invoice(
+    office: OfficeFolder, archive: Archive, written: tuple[Path, list[str]]
+) -> None:
+    path, numbers = written
+    wb = load_workbook(path)
+    ws = wb["Zakupy"]
+    r = _row_of(ws, numbers[0])
+    ws.cell(r, _column(ws, H_KSEF), numbers[0][:-2] + "00")
+    ws.cell(r, _column(ws, H_COMMENT), "uwaga")
+    wb.save(path)
+    report = refresh_invoice_workbooks(office)
+    assert any(
+        f"wiersz {r}: faktury o numerze KSeF {numbers[0][:-2]}00 nie ma w archiwum" in w
+        for w in report.workbooks[0].warnings
+    )
+    rows = sheet_rows(path, "Zakupy")
+    assert [row[H_KSEF] for row in rows] == [numbers[0], numbers[1], numbers[0][:-2] + "00"]
+    assert rows[2][H_COMMENT] == "uwaga" and rows[0][H_COMMENT] is None
