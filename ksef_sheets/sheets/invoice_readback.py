@@ -89,15 +89,23 @@ class WorkbookWork:
         return self.notes + [w for sheet in self.sheets.values() for w in sheet.warnings]
 
 
+# What a damaged .xlsx raises while it is opened or streamed (zip, XML, openpyxl's own checks).
+_DAMAGED = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, EOFError)
+
+
 def read_workbook_work(path: Path) -> WorkbookWork:
     """Read staff work from ``path``; a damaged file is a ``UserError`` (and is never overwritten)."""
     try:
-        workbook = load_workbook(path, read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        return _read_workbook_work(path)
+    except _DAMAGED as exc:  # ElementTree's ParseError is a SyntaxError
         raise UserError(
             f"Nie można odczytać skoroszytu {path} ({type(exc).__name__}); nie został nadpisany, aby "
             "nie utracić pracy. Napraw go lub przenieś w inne miejsce i uruchom polecenie ponownie."
         ) from exc
+
+
+def _read_workbook_work(path: Path) -> WorkbookWork:
+    workbook = load_workbook(path, read_only=True, data_only=False)
     try:
         sheets: dict[Register, SheetWork] = {}
         notes: list[str] = []

@@ -323,3 +323,24 @@ def test_a_changed_ksef_number_keeps_the_row_and_restores_the_invoice(
     rows = sheet_rows(path, "Zakupy")
     assert [row[H_KSEF] for row in rows] == [numbers[0], numbers[1], numbers[0][:-2] + "00"]
     assert rows[2][H_COMMENT] == "uwaga" and rows[0][H_COMMENT] is None
+
+
+def test_a_workbook_with_a_damaged_sheet_is_reported_not_overwritten(
+    office: OfficeFolder, archive: Archive, written: tuple[Path, list[str]]
+) -> None:
+    import zipfile
+
+    path, _ = written
+    damaged = path.with_name("damaged.xlsx")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # cut in the middle of the rows
+            target.writestr(item, data)
+    damaged.replace(path)
+    before = path.read_bytes()
+    archive_invoices(archive, [purchase("FV/9", date(2026, 3, 9))])
+    report = refresh_invoice_workbooks(office)
+    assert "Nie można odczytać skoroszytu" in (report.workbooks[0].message or "")
+    assert path.read_bytes() == before
