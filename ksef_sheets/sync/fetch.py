@@ -103,6 +103,7 @@ async def fetch_office(
     credentials: CredentialSource | None = None,
     concurrency: int | None = None,
     update_register: bool = True,
+    max_limit_wait: float = 300.0,
 ) -> FetchReport:
     """Fetch new invoices of the office's clients into the archive; returns the report.
 
@@ -111,7 +112,9 @@ async def fetch_office(
     tests, benchmarks and embedding: a KSeF base URL (default: the config's environment — for
     ``emulator`` the in-process emulator on the office's state folder), an httpx transport, a
     shared limiter and clock, "now" for window planning, and a credential source
-    (default: the office vault).
+    (default: the office vault). When a client's hourly export budget would make it wait longer
+    than ``max_limit_wait`` seconds, its fetch stops there (committed so far) and the report says
+    when the next run can continue.
     """
     config = folder.load_config()
     office_clients = select_clients(folder, config, clients)
@@ -142,7 +145,9 @@ async def fetch_office(
         async with KsefClient(base_url, transport=counter, limiter=limiter, clock=clock) as ksef:
             semaphore = asyncio.Semaphore(max(1, concurrency or config.fetch_concurrency))
             runs = [
-                _ClientRun(client, archive, ksef, credential_for, start_date, now_fn, clock, progress)
+                _ClientRun(
+                    client, archive, ksef, credential_for, start_date, now_fn, clock, progress, max_limit_wait
+                )
                 for client in office_clients
             ]
 
@@ -175,7 +180,9 @@ class _ClientRun:
         now: Callable[[], datetime],
         clock: Clock,
         progress: FetchProgress | None,
+        max_limit_wait: float = 300.0,
     ) -> None:
+        self.max_limit_wait = max_limit_wait
         self.client = client
         self.archive = archive
         self.ksef = ksef
@@ -276,10 +283,23 @@ class _ClientRun:
         failures = 0
         while True:
             window = next_window(checkpoint, self.now())
+            waits = self.ksef.limiter.delay(nip, "invoiceExport")
+            if waits > self.max_limit_wait:
+                # The context's hourly export budget is spent: stop here (everything so far is
+                # committed) rather than keep the office waiting; the next run continues.
+                sub.deferred = (
+                    f"wyczerpany godzinowy limit eksportów KSeF — dalsze faktury przy następnym "
+                    f"uruchomieniu (za ok. {max(1, round(waits / 60))} min)."
+                )
+                log.info("Klient %s, %s: %s", nip, subject, sub.deferred)
+                return
             try:
                 if probe and window.end is None:
                     probe = False
-                    if await self._single_downloads(session, subject, sub, window):
+                    metadata_wait = self.ksef.limiter.delay(nip, "invoiceMetadata")
+                    if metadata_wait <= self.max_limit_wait and await self._single_downloads(
+                        session, subject, sub, window
+                    ):
                         return
                 step = await self._export(session, subject, sub, window)
             except (KsefUnavailableError, KsefPackageError) as exc:

@@ -21,6 +21,7 @@ class SubjectResult:
     metadata_queries: int = 0
     downloads: int = 0
     resumed: bool = False  # the previous run was interrupted inside a window of this subject type
+    deferred: str | None = None  # stopped early to respect KSeF's hourly limits (Polish note)
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -33,6 +34,7 @@ class SubjectResult:
             "metadata_queries": self.metadata_queries,
             "downloads": self.downloads,
             "resumed": self.resumed,
+            "deferred": self.deferred,
             "error": self.error,
         }
 
@@ -108,6 +110,16 @@ class FetchReport:
         return [f"{c.label}: {e}" for c in self.clients for e in c.errors]
 
     @property
+    def deferred(self) -> list[str]:
+        """Clients whose fetch stops early this run to stay within KSeF's limits (not an error)."""
+        return [
+            f"{c.label}, {SUBJECT_TYPE_NAMES.get(s.subject_type, s.subject_type)}: {s.deferred}"
+            for c in self.clients
+            for s in c.subjects.values()
+            if s.deferred
+        ]
+
+    @property
     def ok(self) -> bool:
         return not self.problems
 
@@ -121,6 +133,7 @@ class FetchReport:
             "http_429": self.rate_limited,
             "clients": [c.to_json() for c in self.clients],
             "problems": self.problems,
+            "deferred": self.deferred,
             "warnings": list(self.warnings),
         }
 
@@ -137,6 +150,7 @@ class FetchReport:
             ]
             state = "BŁĄD" if c.errors else "OK"
             lines.append(f"{c.label}: {state}; " + ", ".join(parts))
+        lines += [f"Dokończenie później — {d}" for d in self.deferred]
         lines.append(f"Nowych faktur: {self.new}.")
         return lines
 

@@ -343,3 +343,29 @@ def test_office_certificate_logs_in_where_no_token_is_stored(
     report = fetch(office, running, clients=[client.nip])
     assert report.problems == []
     assert_archive_matches(office, state_of(running), [client])
+
+
+def test_spent_hourly_export_budget_defers_the_rest_to_the_next_run(
+    office: OfficeFolder, fresh_emulator: Any, seeded_state: SeededState
+) -> None:
+    running = fresh_emulator()
+    client = seeded_state.clients[0]
+    # A context allowed only 3 exports an hour (GET /rate-limits says so; the client adopts it).
+    running.emulator.limits.set_custom(client.nip, {"invoiceExport": RateLimit(8, 16, 3)})
+    report = fetch(office, running, clients=[client.nip])
+    assert report.problems == [] and report.deferred and report.rate_limited == 0
+    assert "limit eksportów" in report.deferred[0] and "Dokończenie później" in "\n".join(
+        report.summary_lines()
+    )
+    assert report.requests_by_group["invoiceExport"] == 3
+    partial = sum(len(archive_invoices(office, client.nip, s)) for s in ("Subject1", "Subject2"))
+    assert (
+        0
+        < partial
+        < sum(len(emulator_invoices(state_of(running), client.nip, s)) for s in ("Subject1", "Subject2"))
+    )
+
+    running.emulator.limits.clear(client.nip)  # the usual budget again
+    later = fetch(office, running, clients=[client.nip])
+    assert later.problems == [] and later.deferred == []
+    assert_archive_matches(office, state_of(running), [client])
