@@ -258,7 +258,7 @@ def office_day(workdir: Path, clients: int, speed: float, rounds: int) -> None:
             assert report.new == arrived, (report.new, arrived)
             print(
                 f"hour {hour + 1}: {arrived} new invoices for {clients} clients in {minutes:.1f} emulated min "
-                f"({report.requests} requests, 429s: {report.rate_limited})"
+                f"({report.requests} requests, 429s: {report.rate_limited} {report.rate_limited_by_group or ''})"
             )
     worst = max(times)
     print(

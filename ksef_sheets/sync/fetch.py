@@ -138,7 +138,9 @@ async def fetch_office(
                 base_url = base_url_for(config.environment)
         now_fn: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         clock = clock or (limiter.clock if limiter else SystemClock())
-        limiter = limiter or RateLimiter(clock=clock)
+        # The limiter's safety margin covers network jitter, which a sped-up emulator clock
+        # stretches by its speed.
+        limiter = limiter or RateLimiter(clock=clock, margin=0.05 * max(1.0, getattr(clock, "speed", 1.0)))
         credential_for = credentials or _vault_credentials(folder)
         archive = stack.enter_context(Archive.open(folder))
         counter = CountingTransport(transport)
@@ -159,6 +161,7 @@ async def fetch_office(
         report.requests = counter.total
         report.rate_limited = counter.statuses.get(429, 0)
         report.requests_by_group = dict(counter.groups)
+        report.rate_limited_by_group = dict(counter.limited_groups)
     report.finished_at = datetime.now(UTC)
     if update_register:
         _update_register(folder, report)
@@ -603,6 +606,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
         self.inner = inner or httpx.AsyncHTTPTransport()
         self.groups: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
+        self.limited_groups: Counter[str] = Counter()
         self.failures = 0
 
     @property
@@ -614,13 +618,16 @@ class CountingTransport(httpx.AsyncBaseTransport):
         marker = path.find("/v2/")
         relative = path[marker + 3 :] if marker >= 0 else path
         group = group_for(request.method, relative)
-        self.groups["other" if group.startswith("other:") else group] += 1
+        group = "other" if group.startswith("other:") else group
+        self.groups[group] += 1
         try:
             response = await self.inner.handle_async_request(request)
         except httpx.TransportError:
             self.failures += 1
             raise
         self.statuses[response.status_code] += 1
+        if response.status_code == 429:
+            self.limited_groups[group] += 1
         return response
 
     async def aclose(self) -> None:
@@ -633,11 +640,15 @@ class EmulatedClock:
     def __init__(self, emulator_clock: Any) -> None:
         self._clock = emulator_clock
 
+    @property
+    def speed(self) -> float:
+        return float(self._clock.speed)
+
     def monotonic(self) -> float:
         return float(self._clock.timestamp())
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / max(1e-9, float(self._clock.speed)))
+        await asyncio.sleep(max(0.0, seconds) / max(1e-9, self.speed))
 
 
 def _start_office_emulator(

@@ -100,6 +100,7 @@ class FetchReport:
     requests: int = 0
     rate_limited: int = 0  # HTTP 429 answers received (the limiter's target is 0)
     requests_by_group: dict[str, int] = field(default_factory=dict)
+    rate_limited_by_group: dict[str, int] = field(default_factory=dict)
 
     @property
     def new(self) -> int:
@@ -131,6 +132,7 @@ class FetchReport:
             "new": self.new,
             "requests": self.requests,
             "http_429": self.rate_limited,
+            "http_429_by_group": dict(self.rate_limited_by_group),
             "clients": [c.to_json() for c in self.clients],
             "problems": self.problems,
             "deferred": self.deferred,
