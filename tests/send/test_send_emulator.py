@@ -132,7 +132,10 @@ def test_sends_all_stores_numbers_upos_archive_and_a_second_run_sends_nothing(
     consumer = parse_invoice(archive_xml(office, numbers["FV/3/2026"]))
     assert consumer.buyer.nip is None and consumer.buyer.no_id
 
-    # The buyer (another client, its own token) sees the invoice as a purchase (Subject2).
+    # The buyer (another client, its own token) sees the invoice as a purchase (Subject2) once KSeF
+    # has put it into permanent storage (the emulator, like KSeF, takes a moment after acceptance).
+    running.emulator.clock.advance(timedelta(seconds=5))
+
     async def buyer_view() -> set[str]:
         async with KsefClient(running.base_url) as ksef:
             session = await ksef.login_with_token(BUYER, send_seed.token(BUYER))
