@@ -82,13 +82,13 @@ def _print(report: FetchReport, json_output: bool) -> None:
         print_json(report.to_json())
         return
     for line in report.summary_lines():
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if report.problems:
         err_console.print("Problemy:", markup=False)
         for problem in report.problems:
-            err_console.print(f"- {problem}", markup=False, highlight=False)
+            err_console.print(f"- {problem}", markup=False, highlight=False, soft_wrap=True)
     for warning in report.warnings:
-        err_console.print(f"Uwaga: {warning}", markup=False, highlight=False)
+        err_console.print(f"Uwaga: {warning}", markup=False, highlight=False, soft_wrap=True)
 
 
 class _RichProgress:
