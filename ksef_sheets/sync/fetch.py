@@ -68,6 +68,8 @@ log = logging.getLogger("ksef_sheets.sync")
 # package) before the client's problem is reported; each retry starts from the same checkpoint.
 WINDOW_RETRIES = 3
 WINDOW_RETRY_DELAY = 2.0  # seconds, doubled on each retry
+# Single downloads are used only while they flow; a longer wait for the download limit → export.
+DOWNLOAD_MAX_WAIT = 10.0
 # KSeF exception / export status codes meaning "nothing is complete after your start date yet".
 _FROM_AFTER_HWM = {21183, 420}
 
@@ -340,6 +342,9 @@ class _ClientRun:
             return False
         items: list[IncomingInvoice] = []
         for meta in fresh:
+            if self.ksef.limiter.delay(nip, "invoiceDownload") > DOWNLOAD_MAX_WAIT:
+                # The download budget (16/min, 64/h) is nearly spent: one export is cheaper now.
+                return False
             xml = await session.download_invoice(meta.ksef_number)
             sub.downloads += 1
             items.append(IncomingInvoice(meta.ksef_number, xml, meta.model_dump(by_alias=True, mode="json")))

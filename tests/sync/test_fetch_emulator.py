@@ -369,3 +369,24 @@ def test_spent_hourly_export_budget_defers_the_rest_to_the_next_run(
     later = fetch(office, running, clients=[client.nip])
     assert later.problems == [] and later.deferred == []
     assert_archive_matches(office, state_of(running), [client])
+
+
+def test_spent_download_budget_switches_a_handful_to_an_export(
+    office: OfficeFolder, fresh_emulator: Any, seeded_state: SeededState
+) -> None:
+    running = fresh_emulator()
+    emu = running.emulator
+    client = seeded_state.clients[0]
+    assert fetch(office, running, clients=[client.nip]).problems == []
+    emu.clock.advance(timedelta(minutes=2))
+    now = emu.clock.now()
+    emu.invoices.store_many(  # type: ignore[attr-defined]
+        _purchases(client.nip, [now - timedelta(seconds=30 - i) for i in range(3)], seed=21),
+        rng=random.Random(22),
+    )
+    emu.limits.set_custom(client.nip, {"invoiceDownload": RateLimit(8, 16, 1)})
+    report = fetch(office, running, clients=[client.nip])
+    sub = report.clients[0].subjects["Subject2"]
+    assert report.problems == [] and report.rate_limited == 0
+    assert sub.downloads == 1 and sub.exports == 1 and sub.new == 3
+    assert_archive_matches(office, state_of(running), [client])
