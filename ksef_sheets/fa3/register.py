@@ -9,7 +9,7 @@ seller declared). ``ksef_number`` is not in the XML: the caller fills it from KS
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -179,10 +179,10 @@ REGISTER_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _bucket_rate(invoice: Invoice, key: str) -> Decimal | None:
+def _bucket_rate(invoice: Invoice, key: str, rate: Decimal | None) -> Decimal | None:
+    """The PLN rate of one bucket; ``rate`` is ``invoice.exchange_rate``, worked out once per invoice."""
     if invoice.currency in (None, "PLN"):
         return Decimal(1)
-    rate = invoice.exchange_rate
     if rate is not None:
         return rate
     lines = [
@@ -206,9 +206,10 @@ def to_register_row(invoice: Invoice, *, ksef_number: str | None = None) -> Regi
     net_pln_sum: Decimal | None = None
     vat_pln_sum: Decimal | None = None
     complete = True
+    invoice_rate = invoice.exchange_rate
     for b in invoice.buckets:
         suffix = _SUFFIX[b.key]
-        rate = _bucket_rate(invoice, b.key)
+        rate = _bucket_rate(invoice, b.key, invoice_rate)
         values[f"net_{suffix}"] = b.net
         if b.net is not None:
             if rate is None:
@@ -237,7 +238,8 @@ def to_register_row(invoice: Invoice, *, ksef_number: str | None = None) -> Regi
     corr = invoice.correction
     pay = invoice.payment
     account = pay.accounts[0].number if pay and pay.accounts else None
-    row = RegisterRow(
+    # One construction with the per-bucket values (a frozen dataclass of ~90 fields is not cheap to build).
+    return RegisterRow(
         ksef_number=ksef_number,
         form=invoice.header.system_code,
         kind=invoice.kind,
@@ -251,7 +253,7 @@ def to_register_row(invoice: Invoice, *, ksef_number: str | None = None) -> Regi
         buyer_id_type=invoice.buyer.identifier_type,
         buyer_name=invoice.buyer.name,
         currency=invoice.currency,
-        exchange_rate=invoice.exchange_rate,
+        exchange_rate=invoice_rate,
         net_total=invoice.net_total,
         vat_total=invoice.vat_total,
         gross_total=invoice.total,
@@ -281,5 +283,5 @@ def to_register_row(invoice: Invoice, *, ksef_number: str | None = None) -> Regi
             for tp in invoice.third_parties
         ),
         has_attachment=invoice.has_attachment,
+        **values,
     )
-    return replace(row, **values)
