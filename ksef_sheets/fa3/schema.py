@@ -20,6 +20,7 @@ from ksef_sheets.fa3.problems import Problem
 
 SCHEMA_FILE = "schemat_FA(3)_v1-0E.xsd"
 _BASE_URL = "http://crd.gov.pl/xml/schematy/dziedzinowe/mf/2022/01/05/eD/DefinicjeTypy/"
+_XSD_NS = "http://www.w3.org/2001/XMLSchema"
 
 # One compiled schema per thread: an lxml validator keeps the error log of its last run on the
 # object, so two threads validating with one object could read each other's errors. Compiling takes
@@ -45,6 +46,23 @@ class _OfflineResolver(etree.Resolver):
         return None
 
 
+def _localise_imports(doc: etree._ElementTree, directory: Path) -> None:
+    """Point the schema's import of the base types at the shipped copy, by a relative file name.
+
+    The resolver alone is not enough when threads are involved: lxml reaches it through libxml2's
+    process-wide document loader, which every parse swaps in and restores, so a parse in another
+    thread can restore the plain loader while this thread compiles, and the import of the base types
+    is then lost ("TDataCzas does not resolve to a simple type definition"). A local file name needs
+    no resolver. The copies' own includes are relative already.
+    """
+    for imp in doc.getroot().iter(f"{{{_XSD_NS}}}import", f"{{{_XSD_NS}}}include"):
+        location = imp.get("schemaLocation") or ""
+        if location.startswith(_BASE_URL):
+            name = location[len(_BASE_URL) :]
+            if "/" not in name and (directory / name).is_file():
+                imp.set("schemaLocation", name)
+
+
 def fa3_schema() -> etree.XMLSchema:
     """The compiled FA(3) schema of this thread (compiled on first use, then reused)."""
     schema: etree.XMLSchema | None = getattr(_local, "schema", None)
@@ -53,6 +71,7 @@ def fa3_schema() -> etree.XMLSchema:
         parser = etree.XMLParser(no_network=True, resolve_entities=False)
         parser.resolvers.add(_OfflineResolver(directory))
         doc = etree.parse(str(directory / SCHEMA_FILE), parser)
+        _localise_imports(doc, directory)
         schema = _local.schema = etree.XMLSchema(doc)
     return schema
 
