@@ -43,7 +43,7 @@ from ksef_sheets.office.register import init_office  # noqa: E402
 from ksef_sheets.send import entry_workbook as E  # noqa: E402
 from ksef_sheets.send import send_office  # noqa: E402
 from ksef_sheets.sheets.tables import OpenpyxlTables  # noqa: E402
-from ksef_sheets.sync.fetch import CountingTransport  # noqa: E402
+from ksef_sheets.sync.runtime import CountingTransport  # noqa: E402
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault  # noqa: E402
 
 SELLER = "6762966431"  # scenario 3 in the demo register and the seed

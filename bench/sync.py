@@ -44,8 +44,9 @@ from ksef_sheets.emulator.seed import random_nip, seed  # noqa: E402
 from ksef_sheets.fa3 import Party, generate_mix, parse_invoice  # noqa: E402
 from ksef_sheets.ksef import KsefClient, TokenCredential  # noqa: E402
 from ksef_sheets.ksef.package import open_zip_package  # noqa: E402
-from ksef_sheets.sync.fetch import EmulatedClock, fetch_office  # noqa: E402
+from ksef_sheets.sync.fetch import fetch_office  # noqa: E402
 from ksef_sheets.sync.planner import next_window  # noqa: E402
+from ksef_sheets.sync.runtime import EmulatedClock  # noqa: E402
 
 FETCH_FROM = "2026-01-15"
 

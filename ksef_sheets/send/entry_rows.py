@@ -18,41 +18,13 @@ from typing import Any
 from ksef_sheets.errors import UserError
 from ksef_sheets.fa3 import SalesInvoice, build_invoice_xml, parse_invoice
 from ksef_sheets.fa3.rates import RATE_CODES
+from ksef_sheets.fa3.sales import EU_COUNTRY_CODES
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.send import entry_workbook as E
 from ksef_sheets.send.model import PendingInvoice
 
-_EU = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "CY",
-        "CZ",
-        "DK",
-        "EE",
-        "FI",
-        "FR",
-        "DE",
-        "EL",
-        "HR",
-        "HU",
-        "IE",
-        "IT",
-        "LV",
-        "LT",
-        "LU",
-        "MT",
-        "NL",
-        "PT",
-        "RO",
-        "SK",
-        "SI",
-        "ES",
-        "SE",
-        "XI",
-    ]
-)
+# EU member states whose buyers are identified by a VAT-EU number (a Polish buyer has a NIP).
+_EU = EU_COUNTRY_CODES - {"PL"}
 INVOICE_LEVEL = (
     E.H_ISSUED,
     E.H_SOLD,

@@ -28,11 +28,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import httpx
 
@@ -60,15 +60,14 @@ from ksef_sheets.send.entry_rows import invoices_from_sheet
 from ksef_sheets.send.journal import JournalEntry, SendJournal
 from ksef_sheets.send.model import ClientSendResult, InvoiceOutcome, PendingInvoice, SendReport, invoice_hash
 from ksef_sheets.sync.archive import Archive
-from ksef_sheets.sync.fetch import (
+from ksef_sheets.sync.runtime import (
     CountingTransport,
     EmulatedClock,
-    _lock_file,
-    _log_to_file,
-    _message,
-    _start_office_emulator,
-    _unlock_file,
-    _vault_credentials,
+    log_to_file,
+    office_run_lock,
+    problem_message,
+    start_office_emulator,
+    vault_credentials,
 )
 
 log = logging.getLogger("ksef_sheets.send")
@@ -120,8 +119,15 @@ async def send_office(
     report = SendReport(environment=config.environment, dry_run=dry_run)
     with contextlib.ExitStack() as stack:
         if not dry_run:
-            stack.enter_context(_single_send_lock(folder))
-            stack.enter_context(_log_to_file(folder))
+            stack.enter_context(
+                office_run_lock(
+                    folder,
+                    ".wysylka.lock",
+                    f"Wysyłka faktur dla biura {folder.root} już trwa w innym oknie lub zadaniu; "
+                    "poczekaj, aż się zakończy.",
+                )
+            )
+            stack.enter_context(log_to_file(folder, "wysylka.log"))
         archive = stack.enter_context(Archive.open(folder))
         journal = stack.enter_context(SendJournal.open(folder))
         ksef: KsefClient | None = None
@@ -129,7 +135,7 @@ async def send_office(
         if need_ksef:
             if base_url is None:
                 if config.environment == "emulator":
-                    base_url, emulated = _start_office_emulator(folder, config, stack)
+                    base_url, emulated = start_office_emulator(folder, config, stack)
                     clock = clock or EmulatedClock(emulated)
                 else:
                     base_url = base_url_for(config.environment)
@@ -137,7 +143,7 @@ async def send_office(
             limiter = limiter or RateLimiter(clock=clock)
             ksef = KsefClient(base_url, transport=CountingTransport(transport), limiter=limiter, clock=clock)
         try:
-            credential_for = credentials or (_vault_credentials(folder) if need_ksef else _no_credentials)
+            credential_for = credentials or (vault_credentials(folder) if need_ksef else _no_credentials)
             runs: list[_ClientSend] = []
             for client, refused in chosen:
                 result = ClientSendResult(nip=client.nip, name=client.name, scenario=client.scenario)
@@ -357,14 +363,14 @@ class _ClientSend:
             except KsefUnavailableError as exc:
                 self._offline(exc, to_send, in_flight)
             except (UserError, httpx.HTTPError) as exc:
-                self.result.errors.append(_message(exc))
+                self.result.errors.append(problem_message(exc))
                 for item in to_send:
                     if self._key(item) in self.outcomes:
                         continue
                     if self._in_flight(item):
                         self._outcome(item, E.STATUS_PENDING, _UNKNOWN_OUTCOME)
                     else:
-                        self._outcome(item, E.STATUS_ERROR, f"Nie wysłano: {_message(exc)}")
+                        self._outcome(item, E.STATUS_ERROR, f"Nie wysłano: {problem_message(exc)}")
         self._finish_outcomes()
         self._write_back()
         self._move_files()
@@ -444,7 +450,9 @@ class _ClientSend:
                 raise
             except KsefError as exc:
                 self.journal.lost(self.nip, digest)
-                self._outcome(item, E.STATUS_ERROR, f"KSeF nie przyjął faktury do sesji: {_message(exc)}")
+                self._outcome(
+                    item, E.STATUS_ERROR, f"KSeF nie przyjął faktury do sesji: {problem_message(exc)}"
+                )
                 continue
             self.journal.sent(self.nip, digest, reference)
             sent.append((item, reference))
@@ -453,7 +461,9 @@ class _ClientSend:
         except KsefUnavailableError:
             raise
         except KsefError as exc:
-            self.result.warnings.append(f"Nie zamknięto sesji {online.reference_number}: {_message(exc)}")
+            self.result.warnings.append(
+                f"Nie zamknięto sesji {online.reference_number}: {problem_message(exc)}"
+            )
         for item, reference in sent:
             assert item.xml is not None
             status = await self._wait(session, online.reference_number, reference)
@@ -533,7 +543,9 @@ class _ClientSend:
                 f"/sessions/{entry.session_ref}/invoices/ksef/{entry.ksef_number}/upo"
             )
         except KsefError as exc:
-            self.result.warnings.append(f"UPO faktury {entry.ksef_number} nadal niedostępne: {_message(exc)}")
+            self.result.warnings.append(
+                f"UPO faktury {entry.ksef_number} nadal niedostępne: {problem_message(exc)}"
+            )
             return
         path = self._store_upo(entry.ksef_number, upo)
         self.journal.accepted(
@@ -571,7 +583,7 @@ class _ClientSend:
                 )
             except KsefError as exc:
                 self.result.warnings.append(
-                    f"UPO faktury {status.ksef_number} nie zostało pobrane ({_message(exc)}); "
+                    f"UPO faktury {status.ksef_number} nie zostało pobrane ({problem_message(exc)}); "
                     "program pobierze je przy następnym uruchomieniu."
                 )
             await self._accept(
@@ -759,7 +771,7 @@ class _ClientSend:
     ) -> None:
         self.result.offline = True
         waiting = [i for i in items if self._key(i) not in self.outcomes]
-        self.result.errors.append(offline_message(_message(exc), waiting))
+        self.result.errors.append(offline_message(problem_message(exc), waiting))
         for item in waiting:
             if self._in_flight(item):
                 self._outcome(item, E.STATUS_PENDING, _UNKNOWN_OUTCOME)
@@ -900,23 +912,3 @@ def _refresh(folder: OfficeFolder, nips: list[str]) -> list[str]:
     except UserError as exc:
         return [f"Skoroszyty faktur nie zostały odświeżone: {exc}"]
     return report.messages()
-
-
-@contextlib.contextmanager
-def _single_send_lock(folder: OfficeFolder) -> Iterator[None]:
-    """Two sends for one office at once could both send an invoice; the second one waits out."""
-    folder.root.mkdir(parents=True, exist_ok=True)
-    path = folder.root / ".wysylka.lock"
-    handle: TextIO = open(path, "a+")  # noqa: SIM115 - held for the whole run
-    try:
-        try:
-            _lock_file(handle)
-        except OSError as exc:
-            raise UserError(
-                f"Wysyłka faktur dla biura {folder.root} już trwa w innym oknie lub zadaniu; poczekaj, aż się zakończy."
-            ) from exc
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            _unlock_file(handle)
-        handle.close()

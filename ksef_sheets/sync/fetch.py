@@ -22,13 +22,10 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import sys
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any, TextIO
+from typing import Any
 
 import httpx
 
@@ -46,10 +43,9 @@ from ksef_sheets.ksef import (
 )
 from ksef_sheets.ksef.client import ExportHandle
 from ksef_sheets.ksef.crypto import sha256_b64
-from ksef_sheets.ksef.limits import Clock, SystemClock, group_for
+from ksef_sheets.ksef.limits import Clock, SystemClock
 from ksef_sheets.ksef.models import InvoicePackage
 from ksef_sheets.ksef.package import METADATA_NAME, PackageLimits, open_zip_package
-from ksef_sheets.redaction import RedactingFilter, redact
 from ksef_sheets.sync.archive import SUBJECT_TYPE_NAMES, Archive, IncomingInvoice
 from ksef_sheets.sync.planner import (
     METADATA_PAGE_SIZE,
@@ -61,6 +57,16 @@ from ksef_sheets.sync.planner import (
     subject_types_for,
 )
 from ksef_sheets.sync.report import ClientFetchResult, FetchProgress, FetchReport, SubjectResult
+from ksef_sheets.sync.runtime import (
+    CountingTransport,
+    CredentialSource,
+    EmulatedClock,
+    log_to_file,
+    office_run_lock,
+    problem_message,
+    start_office_emulator,
+    vault_credentials,
+)
 
 log = logging.getLogger("ksef_sheets.sync")
 
@@ -82,9 +88,6 @@ class OfficeClient:
     name: str = ""
     scenario: int | None = None
     has_invoice_read: bool = False
-
-
-CredentialSource = Callable[[str], Any]
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,11 +132,18 @@ async def fetch_office(
             if nip_problem(nip)
         ]
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_single_fetch_lock(folder))
-        stack.enter_context(_log_to_file(folder))
+        stack.enter_context(
+            office_run_lock(
+                folder,
+                ".pobieranie.lock",
+                f"Pobieranie faktur dla biura {folder.root} już trwa w innym oknie lub zadaniu; "
+                "poczekaj, aż się zakończy.",
+            )
+        )
+        stack.enter_context(log_to_file(folder, "pobieranie.log"))
         if base_url is None:
             if config.environment == "emulator":
-                base_url, emulated = _start_office_emulator(folder, config, stack)
+                base_url, emulated = start_office_emulator(folder, config, stack)
                 now = now or emulated.now
                 clock = clock or EmulatedClock(emulated)
             else:
@@ -143,7 +153,7 @@ async def fetch_office(
         # The limiter's safety margin covers network jitter, which a sped-up emulator clock
         # stretches by its speed.
         limiter = limiter or RateLimiter(clock=clock, margin=0.05 * max(1.0, getattr(clock, "speed", 1.0)))
-        credential_for = credentials or _vault_credentials(folder)
+        credential_for = credentials or vault_credentials(folder)
         archive = stack.enter_context(Archive.open(folder))
         counter = CountingTransport(transport)
         async with KsefClient(base_url, transport=counter, limiter=limiter, clock=clock) as ksef:
@@ -222,7 +232,7 @@ class _ClientRun:
         except asyncio.CancelledError:
             raise
         except (UserError, httpx.HTTPError) as exc:
-            result.errors.append(_message(exc))
+            result.errors.append(problem_message(exc))
         except Exception as exc:  # a bug must not stop the other clients; the log has the traceback
             log.exception("Nieoczekiwany błąd pobierania klienta %s", client.nip)
             result.errors.append(f"nieoczekiwany błąd programu ({type(exc).__name__}); szczegóły w logu.")
@@ -252,7 +262,7 @@ class _ClientRun:
                 failures += 1
                 if failures > WINDOW_RETRIES:
                     raise
-                log.warning("Klient %s: %s — loguję ponownie", self.client.nip, _message(exc))
+                log.warning("Klient %s: %s — loguję ponownie", self.client.nip, problem_message(exc))
                 await self.clock.sleep(WINDOW_RETRY_DELAY * 2 ** (failures - 1))
 
     def _finished(self) -> None:
@@ -267,7 +277,7 @@ class _ClientRun:
         except asyncio.CancelledError:
             raise
         except (UserError, httpx.HTTPError) as exc:
-            sub.error = _message(exc)
+            sub.error = problem_message(exc)
         except Exception as exc:  # a bug must not stop the other subject type or client
             log.exception("Nieoczekiwany błąd pobierania klienta %s (%s)", self.client.nip, subject)
             sub.error = f"nieoczekiwany błąd programu ({type(exc).__name__}); szczegóły w logu."
@@ -311,7 +321,7 @@ class _ClientRun:
                 failures += 1
                 if failures > WINDOW_RETRIES:
                     raise
-                log.warning("Klient %s, %s: %s — ponawiam okno", nip, subject, _message(exc))
+                log.warning("Klient %s, %s: %s — ponawiam okno", nip, subject, problem_message(exc))
                 await self.clock.sleep(WINDOW_RETRY_DELAY * 2 ** (failures - 1))
                 continue
             failures = 0
@@ -362,7 +372,7 @@ class _ClientRun:
             if exc.code in _FROM_AFTER_HWM:
                 return Step(window.start, False)
             if exc.code == 21182:  # ten exports already running in this context: wait, then again
-                raise KsefUnavailableError(_message(exc), code=exc.code, context_nip=nip) from exc
+                raise KsefUnavailableError(problem_message(exc), code=exc.code, context_nip=nip) from exc
             raise
         sub.exports += 1
         await asyncio.to_thread(
@@ -375,7 +385,7 @@ class _ClientRun:
                 await asyncio.to_thread(self.archive.end_window, nip, subject)
                 return Step(window.start, False)
             if exc.code in (210, 500, 550):  # expired / failed inside KSeF: a new export may succeed
-                raise KsefUnavailableError(_message(exc), code=exc.code, context_nip=nip) from exc
+                raise KsefUnavailableError(problem_message(exc), code=exc.code, context_nip=nip) from exc
             raise
         package = status.package
         if package is None:
@@ -500,14 +510,6 @@ def _subject_pl(subject: str) -> str:
     return SUBJECT_TYPE_NAMES.get(subject, subject)
 
 
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, UserError):
-        return redact(str(exc))
-    if isinstance(exc, httpx.HTTPError):
-        return f"brak połączenia z KSeF ({type(exc).__name__})."
-    return redact(str(exc)) or type(exc).__name__
-
-
 # --------------------------------------------------------------------------------------------
 # Clients, credentials, register
 
@@ -554,13 +556,6 @@ def select_clients(
     return valid
 
 
-def _vault_credentials(folder: OfficeFolder) -> CredentialSource:
-    from ksef_sheets.vault import Vault
-
-    vault = Vault.open(folder, create=False)
-    return vault.credential_for_client
-
-
 def _update_register(folder: OfficeFolder, report: FetchReport) -> None:
     if not folder.office_workbook.exists():
         return
@@ -598,150 +593,3 @@ def _since(since: date | datetime | None, config: OfficeConfig) -> datetime:
 
     # A day as the office means it: midnight in Poland.
     return datetime.combine(since, time(0), tzinfo=ZoneInfo("Europe/Warsaw")).astimezone(UTC)
-
-
-# --------------------------------------------------------------------------------------------
-# Environment: the in-process emulator, its clock, a lock, a log file
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Counts requests per limit group and responses per status (the report's and benchmarks' figures)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
-        self.inner = inner or httpx.AsyncHTTPTransport()
-        self.groups: Counter[str] = Counter()
-        self.statuses: Counter[int] = Counter()
-        self.limited_groups: Counter[str] = Counter()
-        self.failures = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.groups.values())
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        marker = path.find("/v2/")
-        relative = path[marker + 3 :] if marker >= 0 else path
-        group = group_for(request.method, relative)
-        group = "other" if group.startswith("other:") else group
-        self.groups[group] += 1
-        try:
-            response = await self.inner.handle_async_request(request)
-        except httpx.TransportError:
-            self.failures += 1
-            raise
-        self.statuses[response.status_code] += 1
-        if response.status_code == 429:
-            self.limited_groups[group] += 1
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-class EmulatedClock:
-    """The limiter's clock on the emulator's time line (which tests and benchmarks speed up)."""
-
-    def __init__(self, emulator_clock: Any) -> None:
-        self._clock = emulator_clock
-
-    @property
-    def speed(self) -> float:
-        return float(self._clock.speed)
-
-    def monotonic(self) -> float:
-        return float(self._clock.timestamp())
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / max(1e-9, self.speed))
-
-
-def _start_office_emulator(
-    folder: OfficeFolder, config: OfficeConfig, stack: contextlib.ExitStack
-) -> tuple[str, Any]:
-    from ksef_sheets.emulator import run_emulator
-
-    state_dir = folder.root / config.emulator_state if config.emulator_state else folder.emulator_dir
-    extra = config.model_extra or {}
-    seed = extra.get("emulator_seed")
-    running = stack.enter_context(
-        run_emulator(
-            state_dir,
-            seed=int(seed) if isinstance(seed, int) else None,
-            limits=str(extra.get("emulator_limits", "off")),
-        )
-    )
-    return running.base_url, running.emulator.clock
-
-
-@contextlib.contextmanager
-def _single_fetch_lock(folder: OfficeFolder) -> Iterator[None]:
-    """Two fetches of one office at once would race for the same exports; the second one waits out."""
-    folder.root.mkdir(parents=True, exist_ok=True)
-    path = folder.root / ".pobieranie.lock"
-    handle: TextIO = open(path, "a+")  # noqa: SIM115 - held for the whole run
-    try:
-        try:
-            _lock_file(handle)
-        except OSError as exc:
-            raise UserError(
-                f"Pobieranie faktur dla biura {folder.root} już trwa w innym oknie lub zadaniu; "
-                "poczekaj, aż się zakończy."
-            ) from exc
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            _unlock_file(handle)
-        handle.close()
-
-
-def _lock_file(handle: TextIO) -> None:
-    if os.name == "nt":  # pragma: no cover - Windows
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-    else:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def _unlock_file(handle: TextIO) -> None:
-    if os.name == "nt":  # pragma: no cover - Windows
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
-    else:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def _log_to_file(folder: OfficeFolder) -> Iterator[None]:
-    """The run's log (with secrets masked) in ``logi/pobieranie.log`` for the office's IT person."""
-    try:
-        folder.logs_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(folder.logs_dir / "pobieranie.log", encoding="utf-8")
-    except OSError:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setLevel(logging.ERROR)
-    else:
-        handler.setLevel(logging.INFO)
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    targets = [logging.getLogger("ksef_sheets")]
-    previous = [t.level for t in targets]
-    for target in targets:
-        target.addHandler(handler)
-        if target.level == logging.NOTSET or target.level > logging.INFO:
-            target.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        for target, level in zip(targets, previous, strict=True):
-            target.removeHandler(handler)
-            target.setLevel(level)
-        handler.close()

@@ -1,0 +1,182 @@
+"""What every office run against KSeF needs around it (fetch, send).
+
+The in-process emulator on the office's state folder with its clock, a transport that counts
+requests per limit group, the vault's credentials, one run of a kind at a time per office (a file
+lock), the run's log file with secrets masked, and the Polish text of a problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
+
+import httpx
+
+from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.errors import UserError
+from ksef_sheets.ksef.limits import group_for
+from ksef_sheets.redaction import RedactingFilter, redact
+
+CredentialSource = Callable[[str], Any]
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Counts requests per limit group and responses per status (the report's and benchmarks' figures)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.inner = inner or httpx.AsyncHTTPTransport()
+        self.groups: Counter[str] = Counter()
+        self.statuses: Counter[int] = Counter()
+        self.limited_groups: Counter[str] = Counter()
+        self.failures = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.groups.values())
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        marker = path.find("/v2/")
+        relative = path[marker + 3 :] if marker >= 0 else path
+        group = group_for(request.method, relative)
+        group = "other" if group.startswith("other:") else group
+        self.groups[group] += 1
+        try:
+            response = await self.inner.handle_async_request(request)
+        except httpx.TransportError:
+            self.failures += 1
+            raise
+        self.statuses[response.status_code] += 1
+        if response.status_code == 429:
+            self.limited_groups[group] += 1
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class EmulatedClock:
+    """The limiter's clock on the emulator's time line (which tests and benchmarks speed up)."""
+
+    def __init__(self, emulator_clock: Any) -> None:
+        self._clock = emulator_clock
+
+    @property
+    def speed(self) -> float:
+        return float(self._clock.speed)
+
+    def monotonic(self) -> float:
+        return float(self._clock.timestamp())
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / max(1e-9, self.speed))
+
+
+def start_office_emulator(
+    folder: OfficeFolder, config: OfficeConfig, stack: contextlib.ExitStack
+) -> tuple[str, Any]:
+    from ksef_sheets.emulator import run_emulator
+
+    state_dir = folder.root / config.emulator_state if config.emulator_state else folder.emulator_dir
+    extra = config.model_extra or {}
+    seed = extra.get("emulator_seed")
+    running = stack.enter_context(
+        run_emulator(
+            state_dir,
+            seed=int(seed) if isinstance(seed, int) else None,
+            limits=str(extra.get("emulator_limits", "off")),
+        )
+    )
+    return running.base_url, running.emulator.clock
+
+
+@contextlib.contextmanager
+def office_run_lock(folder: OfficeFolder, name: str, busy: str) -> Iterator[None]:
+    """One run of a kind per office at a time (``name`` is the lock file); the second one gets ``busy``."""
+    folder.root.mkdir(parents=True, exist_ok=True)
+    path = folder.root / name
+    handle: TextIO = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        try:
+            lock_file(handle)
+        except OSError as exc:
+            raise UserError(busy) from exc
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            unlock_file(handle)
+        handle.close()
+
+
+def lock_file(handle: TextIO) -> None:
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def unlock_file(handle: TextIO) -> None:
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def log_to_file(folder: OfficeFolder, name: str = "pobieranie.log") -> Iterator[None]:
+    """The run's log (with secrets masked) in ``logi/<name>`` for the office's IT person."""
+    try:
+        folder.logs_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(folder.logs_dir / name, encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.ERROR)
+    else:
+        handler.setLevel(logging.INFO)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    targets = [logging.getLogger("ksef_sheets")]
+    previous = [t.level for t in targets]
+    for target in targets:
+        target.addHandler(handler)
+        if target.level == logging.NOTSET or target.level > logging.INFO:
+            target.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for target, level in zip(targets, previous, strict=True):
+            target.removeHandler(handler)
+            target.setLevel(level)
+        handler.close()
+
+
+def problem_message(exc: BaseException) -> str:
+    """A problem as one Polish sentence for the report (secrets masked, no traceback)."""
+    if isinstance(exc, UserError):
+        return redact(str(exc))
+    if isinstance(exc, httpx.HTTPError):
+        return f"brak połączenia z KSeF ({type(exc).__name__})."
+    return redact(str(exc)) or type(exc).__name__
+
+
+def vault_credentials(folder: OfficeFolder) -> CredentialSource:
+    from ksef_sheets.vault import Vault
+
+    vault = Vault.open(folder, create=False)
+    return vault.credential_for_client
