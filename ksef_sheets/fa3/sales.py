@@ -54,6 +54,7 @@ _EU_CODES = frozenset(
         "XI",
     ]
 )
+EU_COUNTRY_CODES: frozenset[str] = _EU_CODES  # public: the send part checks buyers' countries with it
 
 
 class _Model(BaseModel):
