@@ -17,7 +17,7 @@ from lxml import etree
 from ksef_sheets.fa3.problems import Problem, Severity
 from ksef_sheets.fa3.rates import BUCKETS, RATE_CODES
 from ksef_sheets.fa3.schema import element_path
-from ksef_sheets.fa3.tree import Node, strip_text, to_decimal
+from ksef_sheets.fa3.tree import Node, split_path, strip_text, to_decimal
 from ksef_sheets.identifiers import is_valid_ksef_number, nip_check_digit
 
 CORRECTIONS = frozenset({"KOR", "KOR_ZAL", "KOR_ROZ"})
@@ -29,7 +29,7 @@ def _findall(node: Node | None, path: str) -> list[etree._Element]:
     """All elements along ``path`` (every branch, in document order), like ``Element.findall``."""
     if node is None:
         return _EMPTY
-    *parents, last = path.split("/")
+    parents, last = split_path(path)
     nodes = [node]
     for name in parents:
         nodes = [k for n in nodes for k in n.all(name)]
@@ -235,10 +235,10 @@ _IBAN_LETTERS = {ord(ch): str(ord(ch) - 55) for ch in "ABCDEFGHIJKLMNOPQRSTUVWXY
 
 def nrb_is_valid(number: str) -> bool:
     """Polish NRB (26 digits, optionally with ``PL``) or any IBAN: the ISO 7064 mod-97 check."""
-    cleaned = re.sub(r"[\s-]", "", number).upper()
-    if re.fullmatch(r"\d{26}", cleaned):
+    cleaned = _BANK_SPACES.sub("", number).upper()
+    if _NRB_DIGITS.fullmatch(cleaned):
         cleaned = "PL" + cleaned
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", cleaned):
+    if not _IBAN.fullmatch(cleaned):
         return False
     moved = cleaned[4:] + cleaned[:4]
     return int(moved.translate(_IBAN_LETTERS)) % 97 == 1
@@ -247,6 +247,7 @@ def nrb_is_valid(number: str) -> bool:
 _BANK_SPACES = re.compile(r"[\s-]")
 _POLISH_NRB = re.compile(r"(PL)?\d{26}")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}")
+_NRB_DIGITS = re.compile(r"\d{26}")
 _DIGITS = re.compile(r"\d+")
 
 

@@ -31,7 +31,7 @@ def strip_text(raw: str | None) -> str | None:
     return (raw.strip() or None) if raw else None
 
 
-def _split(path: str) -> tuple[tuple[str, ...], str]:
+def split_path(path: str) -> tuple[tuple[str, ...], str]:
     split = _PATHS.get(path)
     if split is None:
         *parents, last = path.split("/")
@@ -113,7 +113,7 @@ class Node:
 
     def get(self, path: str) -> Node | None:
         """The first element along ``path`` (``Platnosc/Skonto``), or ``None``."""
-        parents, last = _split(path)
+        parents, last = split_path(path)
         node: Node | None = self
         for name in parents:
             node = node.child(name)  # type: ignore[union-attr]
@@ -122,7 +122,7 @@ class Node:
         return node.child(last)  # type: ignore[union-attr]
 
     def parent_of(self, path: str) -> tuple[Node | None, str]:
-        parents, last = _split(path)
+        parents, last = split_path(path)
         node: Node | None = self
         for name in parents:
             node = node.child(name)  # type: ignore[union-attr]
