@@ -25,6 +25,7 @@ from typing import Any
 
 import uvicorn
 from cryptography.exceptions import UnsupportedAlgorithm
+from starlette.requests import ClientDisconnect
 
 from ksef_sheets.emulator.app import create_app
 from ksef_sheets.emulator.core import Emulator
@@ -106,10 +107,15 @@ def open_state(state_dir: Path, **options: Any) -> Emulator:
 
 
 class _QuietDrops(logging.Filter):
-    """A connection cut by ``faults.drop_next`` is intended, not an error worth a traceback."""
+    """Connections that end early are not the emulator's errors and are worth no traceback.
+
+    A connection cut by ``faults.drop_next`` is intended; a client that went away while sending its
+    request (Ctrl-C or a killed ``fetch`` that runs this emulator in-process) would otherwise put a
+    server traceback under the user's "Przerwano" message.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], DroppedOnPurpose))
+        return not (record.exc_info and isinstance(record.exc_info[1], DroppedOnPurpose | ClientDisconnect))
 
 
 _QUIET_DROPS = _QuietDrops()

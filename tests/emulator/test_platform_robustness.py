@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import time
 
 import httpx
 import pytest
 
+from ksef_sheets.emulator import run_emulator
 from tests.emulator.conftest import CLIENT_NIP, owner_login
 from tests.emulator.openapi_check import check, checked_client, spec_path
 from tests.emulator.test_platform_spec_coverage import PLATFORM_TAGS
@@ -70,3 +73,19 @@ def test_malformed_requests_get_spec_errors(shared_emulator, owner_headers, meth
             assert response.status_code < 500, (method, path, body[:40], params, response.text[:300])
             if response.status_code in (400, 401, 403, 410, 429):
                 check(response, request=False)
+
+
+def test_a_client_gone_mid_request_leaves_no_traceback(tmp_path, capfd):
+    """Ctrl-C in ``fetch`` (which runs the emulator in-process) must not print a server traceback."""
+    with run_emulator(tmp_path / "state", limits="off") as running:
+        with socket.create_connection((running.host, running.port), timeout=5) as sock:
+            sock.sendall(
+                b"POST /v2/auth/ksef-token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 500\r\n\r\n{"challenge":'
+            )
+            time.sleep(0.2)  # the app is now waiting for the rest of the body
+        time.sleep(0.5)  # ... and learns the client has gone
+        after = httpx.get(f"{running.base_url}/security/public-key-certificates", timeout=5)
+    assert after.status_code == 200
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "ClientDisconnect" not in err
