@@ -13,6 +13,7 @@ import sys
 import typer
 
 from ksef_sheets import __version__
+from ksef_sheets.cli._polish import polish_command_tree, show_usage_error
 from ksef_sheets.errors import UserError
 from ksef_sheets.redaction import install_log_redaction, redact
 
@@ -69,22 +70,34 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code.
 
-    Typer (standalone mode) already prints usage errors and exits 2; here only our own
-    ``UserError`` and Ctrl-C are turned into a Polish sentence.
+    Typer runs in non-standalone mode so that its usage errors reach us and are printed in Polish
+    (exit 2), as are our own ``UserError`` (exit 1) and Ctrl-C.
     """
     install_log_redaction()
+    command = polish_command_tree(typer.main.get_command(app))
     try:
-        app(args=argv, prog_name="ksef-sheets")
+        result = command.main(args=argv, prog_name="ksef-sheets", standalone_mode=False)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except UserError as exc:
         typer.echo(f"Błąd: {redact(str(exc))}", err=True)
         return exc.exit_code
+    except typer.Abort:
+        typer.echo("Przerwano.", err=True)
+        return 1
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # ``ksef-sheets`` alone: the help screen, as Click shows it, but not as an error.
+            typer.echo(exc.format_message())
+            return 0
+        show_usage_error(exc)
+        return exc.exit_code
     except KeyboardInterrupt:
         typer.echo("Przerwano.", err=True)
         return 130
-    return 0
+    # Commands return None; an int here is a ``typer.Exit`` code handed back by non-standalone mode.
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
 def run() -> None:

@@ -29,7 +29,7 @@ _KIND_HELP = (
 
 @app.command("documents")
 def documents(
-    kinds: Annotated[list[str], typer.Argument(help=_KIND_HELP, metavar="RODZAJ...")],
+    kinds: Annotated[list[str], typer.Argument(help=_KIND_HELP, metavar="RODZAJ")],
     client: ClientOption = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Utwórz także pliki PDF (LibreOffice).")] = False,
     directory: DirOption = None,

@@ -34,7 +34,7 @@ invoice_app = typer.Typer(
 app.add_typer(invoice_app, name="invoice")
 
 FilesArgument = Annotated[
-    list[Path], typer.Argument(help="Pliki XML faktur FA(3).", show_default=False, metavar="PLIK...")
+    list[Path], typer.Argument(help="Pliki XML faktur FA(3).", show_default=False, metavar="PLIK")
 ]
 
 _KINDS = {

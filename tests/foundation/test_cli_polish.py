@@ -1,0 +1,97 @@
+"""The command line's own texts (usage errors, help screens) reach the office in Polish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import typer
+
+from ksef_sheets.cli import app, main
+
+ENGLISH = (
+    "Usage:",
+    "Options:",
+    "Commands:",
+    "Arguments:",
+    "Error:",
+    "Show this message",
+    "[default:",
+    "[required]",
+    "Missing ",
+    "No such",
+    "Invalid value",
+    "Input should",
+    "Traceback",
+)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence", "help_hint"),
+    [
+        (["--bogus"], "Błąd: Nieznana opcja --bogus.", "Pomoc: ksef-sheets --help"),
+        (["no-such-command"], "Błąd: Nieznane polecenie „no-such-command”.", "Pomoc: ksef-sheets --help"),
+        (
+            ["fetch", "--clinet", "1"],
+            "Błąd: Nieznana opcja --clinet (możliwe: --client).",
+            "Pomoc: ksef-sheets fetch --help",
+        ),
+        (["invoice", "show"], "Błąd: Brak argumentu PLIK.", "Pomoc: ksef-sheets invoice show --help"),
+        (["version", "extra"], "Błąd: Nadmiarowe argumenty: extra.", "Pomoc: ksef-sheets version --help"),
+        (["fetch", "--client"], "Błąd: Opcja --client wymaga wartości.", None),
+        (
+            ["emulator", "--seed", "5x"],
+            "Błąd: Nieprawidłowa wartość --seed: oczekiwano liczby całkowitej.",
+            "Pomoc: ksef-sheets emulator --help",
+        ),
+        (
+            ["emulator", "--port", "70000"],
+            "Błąd: Nieprawidłowa wartość --port: wartość musi być nie większa niż 65535.",
+            None,
+        ),
+    ],
+)
+def test_usage_errors_are_one_polish_sentence_with_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], sentence: str, help_hint: str | None
+) -> None:
+    code, out, err = _run(capsys, *args)
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == sentence
+    if help_hint:
+        assert lines[1].startswith("Użycie: ksef-sheets") and lines[-1] == help_hint
+    assert not [word for word in ENGLISH if word in err]
+
+
+def _command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [path]
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        paths += _command_paths(sub, (*path, name))
+    return paths
+
+
+def test_every_help_screen_is_polish(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = _command_paths(typer.main.get_command(app))
+    assert len(paths) > 20  # the whole tree, groups and their commands
+    for path in paths:
+        code, out, err = _run(capsys, *path, "--help")
+        assert code == 0 and err == "", path
+        assert out.startswith("Użycie: ksef-sheets") and "Pokaż tę pomoc i zakończ." in out, path
+        assert not [word for word in ENGLISH if word in out], (path, out)
+
+
+def test_no_arguments_shows_the_polish_help_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys)
+    assert code == 0 and err == ""
+    assert "Polecenia:" in out and "fetch" in out
+
+
+def test_a_user_error_still_exits_1_in_polish(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    code, _, err = _run(capsys, "invoice", "show", str(tmp_path / "brak.xml"))
+    assert code == 1 and err.startswith("Błąd: ") and "brak.xml" in err
