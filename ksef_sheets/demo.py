@@ -266,7 +266,7 @@ def _validate_archive(folder: OfficeFolder) -> list[str]:
                 errors += bool(report.errors)
                 warnings += bool(report.warnings)
     return [
-        f"Sprawdzono {checked} faktur (XSD FA(3) + reguły księgowe): z błędami {errors}, z ostrzeżeniami {warnings}"
+        f"Sprawdzone faktury: {checked} (XSD FA(3) + reguły księgowe); z błędami: {errors}, z ostrzeżeniami: {warnings}"
     ]
 
 

@@ -24,8 +24,10 @@ ClientOption = Annotated[
     ),
 ]
 
-console = Console()
-err_console = Console(stderr=True)
+# Soft wrap: a line longer than the terminal (or than 80 columns in a pipe or a log) is left whole,
+# so file paths and summaries stay copyable and greppable; tables are still laid out to the width.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def office_folder(directory: Path | None) -> OfficeFolder:
