@@ -170,7 +170,11 @@ def list_(json_output: JsonOption = False, directory: DirOption = None) -> None:
         print_json([e.to_json() for e in entries])
         return
     if not entries:
-        console.print("Sejf jest pusty. Dodaj token: ksef-sheets credentials add --client NIP")
+        console.print(
+            f"Sejf {folder.vault_file} jest pusty. Dodaj token: ksef-sheets credentials add --client NIP",
+            markup=False,
+            highlight=False,
+        )
         return
     table = Table(title=f"Sejf {folder.vault_file}")
     for header in ("Odwołanie", "Rodzaj", "Podmiot", "Ważny do", "Uwagi"):

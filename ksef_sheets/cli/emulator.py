@@ -47,6 +47,8 @@ def emulator(
 
     if limits not in ("prod", "off"):
         raise UserError(f"Opcja --limits przyjmuje wartość „prod” albo „off”, a podano „{limits}”.")
+    if state.exists() and not state.is_dir():
+        raise UserError(f"{state} jest plikiem, a opcja --state wskazuje folder stanu emulatora.")
     try:
         with run_emulator(
             state, seed=seed, clients=clients, limits=limits, host=host, port=port, public_url=public_url
@@ -58,4 +60,8 @@ def emulator(
             typer.echo("Zatrzymanie: Ctrl+C.")
             threading.Event().wait()
     except OSError as exc:
+        if exc.filename is not None:  # the state folder, not the network
+            raise UserError(
+                f"Nie można użyć folderu stanu emulatora {state}: {exc.strerror or exc} ({exc.filename})."
+            ) from None
         raise UserError(f"Nie można uruchomić emulatora na {host}:{port}: {exc.strerror or exc}.") from None

@@ -178,6 +178,8 @@ class ImportReport:
 
 
 def _check_container(path: Path) -> None:
+    if path.is_dir():
+        raise UserError(f"{path} jest folderem, a nie plikiem odpowiedzi klienta (.xlsx).")
     if not path.is_file():
         raise UserError(f"Nie ma pliku {path}.")
     if path.suffix.lower() == ".csv":

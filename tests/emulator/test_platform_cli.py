@@ -105,6 +105,19 @@ def test_cli_port_in_use_is_one_polish_sentence(tmp_path):
     )
 
 
+def test_cli_state_that_is_a_file_is_one_polish_sentence(tmp_path):
+    state = tmp_path / "stan.bin"
+    state.write_bytes(b"x")
+    result = subprocess.run(
+        [sys.executable, "-m", "ksef_sheets", "emulator", "--port", "0", "--state", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"Błąd: {state} jest plikiem") and "--state" in result.stderr
+
+
 def test_cli_damaged_state_folder_is_one_polish_sentence(tmp_path):
     state = tmp_path / "stan"
     state.mkdir()

@@ -350,6 +350,9 @@ def test_not_an_export(office: OfficeFolder, tmp_path: Path) -> None:
         import_decisions(office, junk)
     with pytest.raises(UserError, match="Nie ma pliku"):
         import_decisions(office, tmp_path / "brak.xlsx")
+    (tmp_path / "folder.xlsx").mkdir()
+    with pytest.raises(UserError, match="jest folderem"):
+        import_decisions(office, tmp_path / "folder.xlsx")
 
 
 def test_hostile_xlsx_parts_are_refused(
