@@ -11,6 +11,8 @@ Messages must never contain secrets (tokens, keys, passwords): build them from i
 
 from __future__ import annotations
 
+import errno
+
 
 class UserError(Exception):
     """A problem a member of staff can understand and fix; ``message`` is Polish."""
@@ -28,3 +30,33 @@ class UserError(Exception):
 
 class FileLockedError(UserError):
     """A file is open in Excel (or another program) and cannot be replaced now."""
+
+
+# What the operating system said, in the office's words. Other errors keep the system's own text.
+_OS_REASONS = {
+    errno.ENOENT: "nie ma takiego pliku ani folderu",
+    errno.EEXIST: "w tym miejscu jest już plik",
+    errno.EACCES: "brak uprawnień",
+    errno.EPERM: "brak uprawnień",
+    errno.ENOSPC: "brak miejsca na dysku",
+    errno.EROFS: "dysk jest tylko do odczytu",
+    errno.ENOTDIR: "część ścieżki jest plikiem, a nie folderem",
+    errno.EISDIR: "to jest folder, a nie plik",
+    errno.ENAMETOOLONG: "za długa nazwa pliku",
+}
+
+
+def file_system_error(exc: OSError) -> UserError | None:
+    """The ``UserError`` for a file or folder the system refused, or None if no path is involved.
+
+    Commands check the files they expect; this is the net under them for the rest (a folder that
+    turns out to be a file, a disk that is full, a network share that went read-only), so that the
+    person sees which path and why instead of a traceback.
+    """
+    if exc.filename is None:
+        return None
+    reason = _OS_REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+    where = str(exc.filename)
+    if exc.filename2 is not None:
+        where += f" → {exc.filename2}"
+    return UserError(f"Nie można użyć {where}: {reason}.")

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, file_system_error
 from ksef_sheets.identifiers import normalize_nip
 from ksef_sheets.redaction import redact
 from ksef_sheets.sheets import panel_workbook as pw
@@ -114,7 +114,10 @@ def run_panel(panel: PanelIO) -> str:
         if spec.needs_file and not ctx.decisions_file:
             raise UserError("Akcja wymaga pliku: wpisz ścieżkę w polu „Plik z decyzjami klienta”.")
         panel.status(f"KSeF: {label}…")
-        result = spec.run(ctx)
+        try:
+            result = spec.run(ctx)
+        except OSError as exc:
+            raise file_system_error(exc) or exc from None
     except UserError as exc:
         result = f"Błąd: {redact(str(exc))}"
         panel.alert(redact(str(exc)), title="KSeF — nie wykonano", critical=True)

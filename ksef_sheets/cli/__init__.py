@@ -14,7 +14,7 @@ import typer
 
 from ksef_sheets import __version__
 from ksef_sheets.cli._polish import polish_command_tree, show_usage_error
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, file_system_error
 from ksef_sheets.redaction import install_log_redaction, redact
 
 app = typer.Typer(
@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         typer.echo(f"Błąd: {redact(str(exc))}", err=True)
         return exc.exit_code
+    except OSError as exc:
+        problem = file_system_error(exc)
+        if problem is None:
+            raise
+        typer.echo(f"Błąd: {redact(str(problem))}", err=True)
+        return problem.exit_code
     except typer.Abort:
         typer.echo("Przerwano.", err=True)
         return 1

@@ -95,3 +95,28 @@ def test_no_arguments_shows_the_polish_help_not_an_error(capsys: pytest.CaptureF
 def test_a_user_error_still_exits_1_in_polish(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     code, _, err = _run(capsys, "invoice", "show", str(tmp_path / "brak.xml"))
     assert code == 1 and err.startswith("Błąd: ") and "brak.xml" in err
+
+
+def test_a_path_the_system_refuses_is_a_polish_sentence_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    a_file = tmp_path / "biuro"
+    a_file.write_text("to jest plik, nie folder")
+    code, _, err = _run(capsys, "init", "--demo", "--dir", str(a_file))
+    assert code == 1 and "Traceback" not in err
+    assert err.strip() == f"Błąd: Nie można użyć {a_file}: w tym miejscu jest już plik."
+    code, _, err = _run(capsys, "init", "--demo", "--dir", str(a_file / "pod"))
+    assert code == 1 and err.strip().endswith("część ścieżki jest plikiem, a nie folderem.")
+    assert a_file.read_text() == "to jest plik, nie folder"
+
+
+def test_file_system_error_keeps_unknown_reasons_and_ignores_pathless_errors() -> None:
+    import errno
+
+    from ksef_sheets.errors import file_system_error
+
+    full = file_system_error(OSError(errno.ENOSPC, "No space left on device", "/x/faktury.xlsx"))
+    assert full is not None and str(full) == "Nie można użyć /x/faktury.xlsx: brak miejsca na dysku."
+    odd = file_system_error(OSError(errno.EBUSY, "Device or resource busy", "/x", None, "/y"))
+    assert odd is not None and str(odd) == "Nie można użyć /x → /y: Device or resource busy."
+    assert file_system_error(OSError(errno.ECONNREFUSED, "Connection refused")) is None
