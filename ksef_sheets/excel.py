@@ -129,9 +129,12 @@ def run_panel(panel: PanelIO) -> str:
         panel.alert(result, title="KSeF — błąd programu", critical=True)
     finally:
         panel.status(None)
-    panel.set_named_value(pw.NAME_RESULT, result)
+    # One line in the panel's result cell and log row (rows stay one line high); a result of
+    # several lines (fetch: a line per client) is returned whole for the terminal of "excel run".
+    one_line = " ".join(result.split("\n"))
+    panel.set_named_value(pw.NAME_RESULT, one_line)
     log_rows = panel.read_table(pw.LOG_TABLE).rows
-    panel.write_table(pw.LOG_TABLE, [*log_rows, {"Czas": started, "Akcja": label, "Wynik": result}])
+    panel.write_table(pw.LOG_TABLE, [*log_rows, {"Czas": started, "Akcja": label, "Wynik": one_line}])
     return result
 
 

@@ -35,7 +35,7 @@ def fetch_invoices(ctx: ActionContext) -> str:
     ctx.progress("KSeF: odświeżanie skoroszytów faktur…")
     refresh = refresh_invoice_workbooks(folder, [c.nip for c in report.clients if not c.skipped])
     lines = [*report.summary_lines(), *report.problems, *refresh.messages()]
-    return " ".join(lines)
+    return "\n".join(lines)
 
 
 @action("Sprawdź rejestr klientów")
@@ -78,7 +78,7 @@ def import_client_decisions(ctx: ActionContext) -> str:
     from ksef_sheets.sheets.client_import import import_decisions
 
     report = import_decisions(_folder(ctx), Path(ctx.decisions_file))
-    return " ".join(report.summary_lines())
+    return "\n".join(report.summary_lines())
 
 
 @action("Odśwież skoroszyty faktur")
@@ -87,7 +87,7 @@ def refresh_workbooks(ctx: ActionContext) -> str:
 
     report = refresh_invoice_workbooks(_folder(ctx), ctx.clients or None)
     written = [w for w in report.workbooks if w.written]
-    return " ".join([f"Odświeżono {len(written)} skoroszytów.", *report.messages()])
+    return "\n".join([f"Odświeżono {len(written)} skoroszytów.", *report.messages()])
 
 
 @action("Zaksięguj zaznaczone faktury")

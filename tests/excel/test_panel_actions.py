@@ -101,6 +101,8 @@ def test_refresh_documents_export_and_import_from_the_panel(office: OfficeFolder
     panel.set_named_value(pw.NAME_FILE, str(exported))
     result = excel.run_panel(panel)
     assert "bez decyzji" in result and not result.startswith("Błąd"), result
+    # Several lines for the terminal ("excel run"), one line in the panel's cell and log.
+    assert "\n" in result and panel.get_named_value(pw.NAME_RESULT) == " ".join(result.splitlines())
 
     panel.set_named_value(pw.NAME_ACTION, "Sprawdź rejestr klientów")
     assert excel.run_panel(panel).startswith(f"Sprawdzono {len(DEMO_CLIENTS)} klientów")
