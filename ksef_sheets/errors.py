@@ -46,6 +46,13 @@ _OS_REASONS = {
 }
 
 
+def os_reason(exc: OSError) -> str:
+    """Why the system refused a path, in Polish where the reason is a common one."""
+    if getattr(exc, "winerror", None) in (32, 33):  # Windows: sharing or lock violation
+        return "plik jest otwarty w innym programie (np. w Excelu) — zamknij go i spróbuj ponownie"
+    return _OS_REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+
+
 def file_system_error(exc: OSError) -> UserError | None:
     """The ``UserError`` for a file or folder the system refused, or None if no path is involved.
 
@@ -55,8 +62,7 @@ def file_system_error(exc: OSError) -> UserError | None:
     """
     if exc.filename is None:
         return None
-    reason = _OS_REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
     where = str(exc.filename)
     if exc.filename2 is not None:
         where += f" → {exc.filename2}"
-    return UserError(f"Nie można użyć {where}: {reason}.")
+    return UserError(f"Nie można użyć {where}: {os_reason(exc)}.")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ksef_sheets.cli import app
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, os_reason
 
 
 @app.command("emulator")
@@ -62,6 +62,6 @@ def emulator(
     except OSError as exc:
         if exc.filename is not None:  # the state folder, not the network
             raise UserError(
-                f"Nie można użyć folderu stanu emulatora {state}: {exc.strerror or exc} ({exc.filename})."
+                f"Nie można użyć folderu stanu emulatora {state}: {os_reason(exc)} ({exc.filename})."
             ) from None
         raise UserError(f"Nie można uruchomić emulatora na {host}:{port}: {exc.strerror or exc}.") from None

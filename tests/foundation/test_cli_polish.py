@@ -120,3 +120,7 @@ def test_file_system_error_keeps_unknown_reasons_and_ignores_pathless_errors() -
     odd = file_system_error(OSError(errno.EBUSY, "Device or resource busy", "/x", None, "/y"))
     assert odd is not None and str(odd) == "Nie można użyć /x → /y: Device or resource busy."
     assert file_system_error(OSError(errno.ECONNREFUSED, "Connection refused")) is None
+    locked = PermissionError(errno.EACCES, "Permission denied", "C:/biuro/biuro.xlsx")
+    locked.winerror = 32  # what Windows sets for a file Excel holds open
+    message = str(file_system_error(locked))
+    assert message.startswith("Nie można użyć C:/biuro/biuro.xlsx: plik jest otwarty w innym programie")
