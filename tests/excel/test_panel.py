@@ -73,6 +73,10 @@ def test_action_gets_selected_clients_and_a_bug_never_shows_a_traceback(tmp_path
     def crash(ctx: excel.ActionContext) -> str:
         raise RuntimeError("secret-token-value")
 
+    @excel.action("Test: pełny dysk")
+    def disk_full(ctx: excel.ActionContext) -> str:
+        raise OSError(28, "No space left on device", str(ctx.office_dir / "faktury-2026.xlsx"))
+
     try:
         book = FakeBook(build(tmp_path, actions=["Test: zapamiętaj klientów"]))
         panel = XlwingsPanel(book)
@@ -88,9 +92,18 @@ def test_action_gets_selected_clients_and_a_bug_never_shows_a_traceback(tmp_path
         assert "Błąd programu (RuntimeError)" in result
         assert "secret-token-value" not in result and "Traceback" not in book.app.alerts[-1][0]
         assert len([r for r in panel.read_table(pw.LOG_TABLE).rows if r["Akcja"]]) == 2
+
+        # The system refusing a file is the office's problem to fix, not a bug: path and reason.
+        panel.set_named_value(pw.NAME_ACTION, "Test: pełny dysk")
+        result = excel.run_panel(panel)
+        assert result.startswith("Błąd: Nie można użyć ") and result.endswith(
+            "faktury-2026.xlsx: brak miejsca na dysku."
+        )
+        assert book.app.alerts[-1][1] == "KSeF — nie wykonano"
     finally:
         excel._ACTIONS.pop("Test: zapamiętaj klientów", None)
         excel._ACTIONS.pop("Test: błąd programu", None)
+        excel._ACTIONS.pop("Test: pełny dysk", None)
 
 
 def test_missing_named_cell_is_a_user_error(tmp_path: Path) -> None:
