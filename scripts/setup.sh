@@ -13,5 +13,6 @@ fi
 if [ "${1:-}" = "--dev" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 else
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+  # With the Excel extra: xlwings' quickstart VBA goes into the panel workbook the demo builds.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[excel]'
 fi
