@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import typer
@@ -199,19 +199,24 @@ def _commands(command: Any) -> Iterator[Any]:
         yield from _commands(sub)
 
 
+@cache
+def _polish_context(base: type) -> type:
+    """A subclass of ``base`` (one per Context class, shared by the commands using it)."""
+
+    class PolishContext(base):
+        def get_usage(self) -> str:
+            return polish_help(super().get_usage())
+
+        def get_help(self) -> str:
+            return polish_help(super().get_help())
+
+    return PolishContext
+
+
 def polish_command_tree(command: Any) -> Any:
     """Give every command of the tree a context whose help and usage texts are Polish."""
     for each in _commands(command):
-        base = each.context_class
-
-        class PolishContext(base):  # type: ignore[misc, valid-type]
-            def get_usage(self) -> str:
-                return polish_help(super().get_usage())
-
-            def get_help(self) -> str:
-                return polish_help(super().get_help())
-
-        each.context_class = PolishContext
+        each.context_class = _polish_context(each.context_class)
         for param in each.params:
             param.get_help_record = partial(_polish_help_record, param.get_help_record)
     return command
