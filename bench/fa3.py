@@ -44,7 +44,7 @@ from ksef_sheets.fa3 import (
 from ksef_sheets.fa3.safe_xml import parse_xml
 from ksef_sheets.fa3.schema import fa3_schema
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "ksef" / "fa3" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "ksef" / "fa3_samples"
 
 
 def corpus(generated: int) -> list[bytes]:

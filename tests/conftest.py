@@ -13,25 +13,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# ../shared beside the project's root (as laid for sessions and for CI), or KSEF_SHARED_DIR.
-SHARED = Path(os.environ.get("KSEF_SHARED_DIR", ROOT.parent / "shared")).resolve()
+# Official KSeF material (OpenAPI document, FA(3) samples, auth and UPO schemas) copied into the
+# repository with its sources noted in tests/fixtures/README.md: a fresh clone tests on its own.
+KSEF_FIXTURES = ROOT / "tests" / "fixtures" / "ksef"
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"../shared not found at {SHARED}; set KSEF_SHARED_DIR")
-    return SHARED
+def ksef_fixtures() -> Path:
+    return KSEF_FIXTURES
 
 
 @pytest.fixture(scope="session")
-def fa3_samples(shared_dir: Path) -> list[Path]:
-    return sorted((shared_dir / "ksef" / "fa3" / "samples").glob("*.xml"))
+def fa3_samples() -> list[Path]:
+    return sorted((KSEF_FIXTURES / "fa3_samples").glob("*.xml"))
 
 
 @pytest.fixture(scope="session")
-def openapi_path(shared_dir: Path) -> Path:
-    return shared_dir / "ksef" / "openapi.json"
+def openapi_path() -> Path:
+    return KSEF_FIXTURES / "openapi.json"
 
 
 def soffice_path() -> str | None:

@@ -1,4 +1,4 @@
-"""Validate real httpx exchanges against the KSeF spec (``../shared/ksef/openapi.json``) with openapi-core.
+"""Validate real httpx exchanges against the official KSeF spec (tests/fixtures/ksef/openapi.json).
 
 Shared by the emulator's tests (platform and invoices) and the KSeF client's tests. API::
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,9 +42,8 @@ SPEC_BASE = "/v2"
 
 
 def spec_path() -> Path:
-    root = Path(__file__).resolve().parents[2]
-    shared = Path(os.environ.get("KSEF_SHARED_DIR", root.parent / "shared"))
-    return shared / "ksef" / "openapi.json"
+    # The official document, copied into the repository (sources: tests/fixtures/README.md).
+    return Path(__file__).resolve().parents[1] / "fixtures" / "ksef" / "openapi.json"
 
 
 @functools.cache

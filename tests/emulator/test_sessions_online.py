@@ -43,7 +43,7 @@ SELLER = Party(
 BUYER = Party(
     name="Nowak IT Consulting Jan Nowak", nip=NOWAK, address1="ul. Leśna 5", address2="00-002 Warszawa"
 )
-UPO_XSD = Path(__file__).resolve().parents[3] / "shared" / "ksef" / "upo" / "upo-v4-3.xsd"
+UPO_XSD = Path(__file__).resolve().parents[1] / "fixtures" / "ksef" / "upo" / "upo-v4-3.xsd"
 _counter = iter(range(1, 10_000))
 
 

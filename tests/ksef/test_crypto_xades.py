@@ -66,7 +66,7 @@ def test_token_and_session_key_use_oaep_sha256_mgf1_sha256() -> None:
 
 @pytest.mark.parametrize("key_type", ["rsa", "ec"])
 @pytest.mark.parametrize("kind", ["seal", "person"])
-def test_signed_auth_request_is_valid_xades_and_xsd(shared_dir: Path, key_type: str, kind: str) -> None:
+def test_signed_auth_request_is_valid_xades_and_xsd(ksef_fixtures: Path, key_type: str, kind: str) -> None:
     if kind == "seal":
         credential = make_seal_certificate("5260250274", "Biuro Rachunkowe Test", key_type=key_type)  # type: ignore[arg-type]
     else:
@@ -85,7 +85,7 @@ def test_signed_auth_request_is_valid_xades_and_xsd(shared_dir: Path, key_type: 
     assert root.find(".//xades:SigningCertificateV2", ns) is not None
     # Without the signature the document is valid against the official XSD.
     unsigned = build_auth_token_request(CHALLENGE, "5210537039")
-    schema = etree.XMLSchema(etree.parse(str(shared_dir / "ksef" / "auth" / "schemat_auth_v2-1.xsd")))
+    schema = etree.XMLSchema(etree.parse(str(ksef_fixtures / "auth" / "schemat_auth_v2-1.xsd")))
     assert schema.validate(unsigned), schema.error_log
 
 

@@ -89,7 +89,7 @@ def four_invoices() -> list[dict[str, Any]]:
 
 
 def test_sends_all_stores_numbers_upos_archive_and_a_second_run_sends_nothing(
-    office: OfficeFolder, emulator_copy: Any, send_seed: SeededState, shared_dir: Path
+    office: OfficeFolder, emulator_copy: Any, send_seed: SeededState, ksef_fixtures: Path
 ) -> None:
     running = emulator_copy()
     path = fill_entry(office, SELLER, four_invoices())
@@ -116,7 +116,7 @@ def test_sends_all_stores_numbers_upos_archive_and_a_second_run_sends_nothing(
     )
     assert (path.parent / link.target).resolve().exists()
 
-    schema = etree.XMLSchema(etree.parse(str(shared_dir / "ksef" / "upo" / "upo-v4-3.xsd")))
+    schema = etree.XMLSchema(etree.parse(str(ksef_fixtures / "upo" / "upo-v4-3.xsd")))
     with Archive.open(office) as archive:
         for outcome in client.sent:
             assert outcome.ksef_number and outcome.upo_path and outcome.upo_path.exists()
