@@ -12,7 +12,7 @@ import logging
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from ksef_sheets.identifiers import normalize_nip
 from ksef_sheets.redaction import redact
 from ksef_sheets.sheets import panel_workbook as pw
 from ksef_sheets.sheets.tables import TableIO
+from ksef_sheets.text import format_datetime
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +90,35 @@ def selected_clients(rows: Sequence[dict[str, Any]]) -> list[str]:
     return chosen
 
 
-def run_panel(panel: PanelIO) -> str:
-    """Run the action chosen on the panel; returns the Polish result (also shown in the workbook)."""
-    label = str(panel.get_named_value(pw.NAME_ACTION) or "").strip()
+def unknown_action_message(label: str, *, where: str) -> str:
+    """The Polish sentence for an action that does not exist, listing the ones that do."""
+    valid = "; ".join(f"„{name}”" for name in actions())
+    return f"Nieznana akcja „{label}” {where}. Dostępne akcje: {valid}."
+
+
+def check_action(label: str) -> str:
+    """The label of a registered action, or a ``UserError`` listing the valid ones."""
+    label = label.strip()
+    if label not in actions():
+        raise UserError(unknown_action_message(label, where="w opcji --action"))
+    return label
+
+
+def run_panel(panel: PanelIO, *, action: str | None = None) -> str:
+    """Run the action chosen on the panel; returns the Polish result (also shown in the workbook).
+
+    ``action`` (``excel run --action``) overrides the panel's choice for this run only: the panel's
+    *Akcja* cell keeps what staff chose, so the next scheduled run does what the panel says.
+    """
+    chosen = str(panel.get_named_value(pw.NAME_ACTION) or "").strip()
+    label = action.strip() if action is not None else chosen
     registry = actions()
-    started = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    started = format_datetime(datetime.now(UTC))
     try:
         spec = registry.get(label)
         if spec is None:
-            raise UserError(f"Nieznana akcja „{label}” w polu Akcja panelu. Wybierz akcję z listy.")
+            where = "w opcji --action" if action is not None else "w polu Akcja panelu"
+            raise UserError(unknown_action_message(label, where=where))
         folder_text = str(panel.get_named_value(pw.NAME_FOLDER) or "").strip()
         if not folder_text:
             raise UserError("Pole „Folder biura” w panelu jest puste.")

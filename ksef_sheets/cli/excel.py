@@ -48,7 +48,11 @@ def _pythonw() -> str:
 def run(
     directory: DirOption = None,
     action: Annotated[
-        str | None, typer.Option("--action", help="Akcja (jak w panelu); domyślnie wybrana w panelu.")
+        str | None,
+        typer.Option(
+            "--action",
+            help="Akcja (jak w panelu) tylko dla tego uruchomienia; wybór w panelu zostaje bez zmian.",
+        ),
     ] = None,
 ) -> None:
     """Wykonaj akcję wybraną w ksef_panel.xlsm bez Excela (np. z Harmonogramu zadań)."""
@@ -59,7 +63,7 @@ def run(
     result, alerts = run_panel_file(
         folder.root / f"{pw.PANEL_NAME}.xlsm",
         say=lambda t: err_console.print(t, markup=False),
-        **{pw.NAME_ACTION: action},
+        action=action,
     )
     console.print(result, markup=False, highlight=False)
     if alerts:

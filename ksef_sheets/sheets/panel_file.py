@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from openpyxl import load_workbook
 
@@ -43,15 +42,19 @@ class FilePanel(OpenpyxlTables):
 
 
 def run_panel_file(
-    path: Path, *, say: Callable[[str], None] = print, **choices: Any
+    path: Path, *, say: Callable[[str], None] = print, action: str | None = None
 ) -> tuple[str, list[str]]:
-    """Run the action chosen in the panel file (named cells may be overridden by ``choices``)."""
-    from ksef_sheets.excel import run_panel
+    """Run the action chosen in the panel file, or ``action`` for this run only.
 
+    An ``action`` given here is never stored in the panel: the *Akcja* cell keeps the staff's
+    choice (the log row names the action that ran). An unknown one is refused before the panel is
+    touched, with the list of valid actions.
+    """
+    from ksef_sheets.excel import check_action, run_panel
+
+    if action is not None:
+        action = check_action(action)
     panel = FilePanel(path, say=say)
-    for name, value in choices.items():
-        if value is not None:
-            panel.set_named_value(name, value)
-    result = run_panel(panel)
+    result = run_panel(panel, action=action)
     panel.save()
     return result, panel.alerts

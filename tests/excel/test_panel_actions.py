@@ -22,6 +22,7 @@ from ksef_sheets.office.register import init_office
 from ksef_sheets.panel import build_office_panel
 from ksef_sheets.sheets import panel_workbook as pw
 from ksef_sheets.sheets.invoice_columns import STATUS_BOOKED
+from ksef_sheets.sheets.tables import OpenpyxlTables
 from ksef_sheets.sheets.xlwings_io import XlwingsPanel
 from ksef_sheets.sync.archive import Archive
 from ksef_sheets.sync.fetch import fetch_office
@@ -202,20 +203,41 @@ def test_the_same_actions_run_on_the_panel_file_without_excel(office: OfficeFold
     assert str(tables.get_named_value(pw.NAME_RESULT)).startswith("Sprawdzono")
     assert tables.read_table(pw.LOG_TABLE).rows[-1]["Akcja"] == "Sprawdź rejestr klientów"
 
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ksef_sheets",
-            "excel",
-            "run",
-            "--dir",
-            str(office.root),
-            "--action",
-            "Nie ma takiej",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert bad.returncode == 1 and "Nieznana akcja" in bad.stdout and "Traceback" not in bad.stderr
+
+def _panel_tables(office: OfficeFolder) -> OpenpyxlTables:
+    return OpenpyxlTables(load_workbook(office.root / f"{pw.PANEL_NAME}.xlsm", keep_vba=True))
+
+
+def test_run_action_option_is_for_that_run_only_and_an_unknown_one_changes_nothing(
+    office: OfficeFolder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ksef_sheets.cli import main
+    from ksef_sheets.sheets.panel_file import FilePanel
+
+    path = office.root / f"{pw.PANEL_NAME}.xlsm"
+    # Staff chose an action in the panel and saved it; a scheduled task runs the panel as it is.
+    panel = FilePanel(path)
+    panel.set_named_value(pw.NAME_ACTION, "Odśwież listę klientów w panelu")
+    panel.save()
+
+    assert main(["excel", "run", "--dir", str(office.root), "--action", "Sprawdź rejestr klientów"]) == 0
+    assert capsys.readouterr().out.startswith(f"Sprawdzono {len(DEMO_CLIENTS)} klientów")
+    tables = _panel_tables(office)
+    assert tables.get_named_value(pw.NAME_ACTION) == "Odśwież listę klientów w panelu"
+    assert tables.read_table(pw.LOG_TABLE).rows[-1]["Akcja"] == "Sprawdź rejestr klientów"
+
+    before = path.read_bytes()
+    assert main(["excel", "run", "--dir", str(office.root), "--action", "Pobierz fakturki"]) == 1
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Błąd: Nieznana akcja „Pobierz fakturki”"), err
+    assert all(f"„{label}”" in lines[0] for label in excel.actions()), err
+    assert "Traceback" not in err and out == ""
+    assert path.read_bytes() == before  # nothing stored, no log row
+
+    # The next scheduled run (no --action) does what the panel says.
+    assert main(["excel", "run", "--dir", str(office.root)]) == 0
+    assert capsys.readouterr().out.startswith(f"Lista klientów odświeżona: {len(DEMO_CLIENTS)}.")
+    tables = _panel_tables(office)
+    assert tables.get_named_value(pw.NAME_ACTION) == "Odśwież listę klientów w panelu"
+    assert tables.read_table(pw.LOG_TABLE).rows[-1]["Akcja"] == "Odśwież listę klientów w panelu"
