@@ -9,6 +9,7 @@ is printed as plain text (never as rich markup) with control characters removed.
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,9 +24,10 @@ from ksef_sheets.cli import app
 from ksef_sheets.cli._common import JsonOption, console, print_json
 from ksef_sheets.errors import UserError
 from ksef_sheets.fa3 import MAX_SIZE_WITH_ATTACHMENTS, Invoice, ValidationReport
-from ksef_sheets.fa3.model import Entity
+from ksef_sheets.fa3.model import Entity, Line
 from ksef_sheets.fa3.safe_xml import format_mb, parse_xml, require_invoice_root
 from ksef_sheets.fa3.validate import read_and_validate, validate_parsed
+from ksef_sheets.text import format_amount, format_date, format_number
 
 invoice_app = typer.Typer(
     help="Faktury FA(3): podgląd i sprawdzanie plików XML (schemat XSD i reguły księgowe).",
@@ -118,10 +120,21 @@ def _t(value: object) -> Text:
 
 
 def _amount(value: Decimal | None) -> Text:
+    """A number in a table column (the column header names the currency): "1 626,01"."""
     if value is None:
         return Text("—", style="dim")
-    text = f"{value:,.2f}".replace(",", " ").replace(".", ",")
-    return Text(text, justify="right")
+    return Text(format_number(value), justify="right")
+
+
+def _money_text(value: Decimal | None, currency: str | None) -> Text:
+    """An amount with its currency, as everywhere else: "12 670,59 zł", "100,00 EUR"."""
+    if value is None:
+        return Text("—", style="dim")
+    return Text(format_amount(value, currency or "PLN"))
+
+
+def _date_text(value: date | None) -> Text:
+    return Text("—", style="dim") if value is None else Text(format_date(value))
 
 
 def _party_text(label: str, entity: Entity) -> Text:
@@ -142,7 +155,87 @@ def _party_text(label: str, entity: Entity) -> Text:
     return out
 
 
-def _render(path: Path, inv: Invoice, report: ValidationReport) -> Group:
+# Below this many columns the line items are listed one per paragraph instead of as a table,
+# whose seven columns would otherwise be squeezed into "C…" stubs.
+_WIDE = 90
+
+
+def _line_cells(ln: Line, suffix: str) -> list[Text]:
+    name = _t(ln.name)
+    if ln.before_correction:
+        name.append(" (stan przed korektą)", style="dim")
+    if suffix:
+        name.append(suffix, style="dim")
+    return [
+        _t(ln.number),
+        name,
+        _t(ln.quantity),
+        _t(ln.unit),
+        _amount(ln.unit_net_price),
+        _amount(ln.net),
+        _t(ln.rate),
+    ]
+
+
+def _lines_table(items: list[tuple[Line, str]]) -> Table:
+    lines = Table(title="Pozycje", show_lines=False, expand=False)
+    for col, justify in (
+        ("Lp.", "right"),
+        ("Nazwa", "left"),
+        ("Ilość", "right"),
+        ("J.m.", "left"),
+        ("Cena netto", "right"),
+        ("Wartość netto", "right"),
+        ("Stawka", "right"),
+    ):
+        lines.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for ln, suffix in items:
+        lines.add_row(*_line_cells(ln, suffix))
+    return lines
+
+
+def _lines_list(items: list[tuple[Line, str]], currency: str) -> Text:
+    """Line items for a narrow terminal: one paragraph each, wrapped between words."""
+    out = Text("Pozycje\n", style="bold")
+    for ln, suffix in items:
+        number, name, quantity, unit, *_ = _line_cells(ln, suffix)
+        out.append_text(number).append(". ").append_text(name).append("\n   ")
+        out.append_text(quantity).append(" ").append_text(unit)
+        out.append(" × cena netto ").append_text(_money_text(ln.unit_net_price, currency))
+        out.append(", wartość netto ").append_text(_money_text(ln.net, currency))
+        out.append(", stawka ").append_text(_t(ln.rate)).append("\n")
+    out.rstrip()
+    return out
+
+
+def _rates_table(inv: Invoice, currency: str) -> Table:
+    vat = Table(title="Podsumowanie według stawek")
+    vat.add_column("Stawka", overflow="fold")
+    vat.add_column(f"Netto {currency}", justify="right", overflow="fold")
+    vat.add_column(f"VAT {currency}", justify="right", overflow="fold")
+    if currency != "PLN":
+        vat.add_column("VAT PLN", justify="right", overflow="fold")
+    for b in inv.buckets:
+        row = [Text(b.label), _amount(b.net), _amount(b.vat)]
+        if currency != "PLN":
+            row.append(_amount(b.vat_pln))
+        vat.add_row(*row)
+    return vat
+
+
+def _rates_list(inv: Invoice, currency: str) -> Text:
+    out = Text("Podsumowanie według stawek\n", style="bold")
+    for b in inv.buckets:
+        out.append(f"{b.label}: netto ").append_text(_money_text(b.net, currency))
+        out.append(", VAT ").append_text(_money_text(b.vat, currency))
+        if currency != "PLN":
+            out.append(" (").append_text(_money_text(b.vat_pln, "PLN")).append(")")
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
+def _render(path: Path, inv: Invoice, report: ValidationReport, width: int = 120) -> Group:
     kind = _KINDS.get(inv.kind or "", inv.kind or "Faktura")
     title = Text(f"{kind} ", style="bold")
     title.append_text(_t(inv.number))
@@ -150,16 +243,19 @@ def _render(path: Path, inv: Invoice, report: ValidationReport) -> Group:
     head = Table.grid(padding=(0, 4))
     head.add_row(_party_text("Sprzedawca", inv.seller), _party_text("Nabywca", inv.buyer))
     facts = Table.grid(padding=(0, 2))
-    facts.add_row("Data wystawienia:", _t(inv.issue_date))
-    if inv.sale_date or inv.period_from:
-        period = f"{inv.period_from} – {inv.period_to}" if inv.period_from else inv.sale_date
-        facts.add_row("Data sprzedaży:", _t(period))
+    facts.add_row("Data wystawienia:", _date_text(inv.issue_date))
+    if inv.period_from:
+        period = _date_text(inv.period_from).append(" – ").append_text(_date_text(inv.period_to))
+        facts.add_row("Okres sprzedaży:", period)
+    elif inv.sale_date:
+        facts.add_row("Data sprzedaży:", _date_text(inv.sale_date))
     facts.add_row("Waluta:", _t(inv.currency))
     if inv.currency not in (None, "PLN"):
         facts.add_row("Kurs:", _t(inv.exchange_rate or "różny dla pozycji"))
     if inv.correction:
         corrected = ", ".join(
-            f"{c.number} z {c.issue_date}" + (f" (KSeF {c.ksef_number})" if c.ksef_number else "")
+            f"{c.number} z {format_date(c.issue_date) if c.issue_date else '—'}"
+            + (f" (KSeF {c.ksef_number})" if c.ksef_number else "")
             for c in inv.correction.corrected
         )
         facts.add_row("Korygowana faktura:", _t(corrected))
@@ -184,59 +280,16 @@ def _render(path: Path, inv: Invoice, report: ValidationReport) -> Group:
     if marks:
         facts.add_row("Adnotacje:", Text(", ".join(marks)))
 
-    lines = Table(title="Pozycje", show_lines=False, expand=False)
-    for col, justify in (
-        ("Lp.", "right"),
-        ("Nazwa", "left"),
-        ("Ilość", "right"),
-        ("J.m.", "left"),
-        ("Cena netto", "right"),
-        ("Wartość netto", "right"),
-        ("Stawka", "right"),
-    ):
-        lines.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for ln in inv.lines:
-        name = _t(ln.name)
-        if ln.before_correction:
-            name.append(" (stan przed korektą)", style="dim")
-        lines.add_row(
-            _t(ln.number),
-            name,
-            _t(ln.quantity),
-            _t(ln.unit),
-            _amount(ln.unit_net_price),
-            _amount(ln.net),
-            _t(ln.rate),
-        )
-    for ln in inv.order_lines:
-        lines.add_row(
-            _t(ln.number),
-            _t(ln.name).append(" (zamówienie)", style="dim"),
-            _t(ln.quantity),
-            _t(ln.unit),
-            _amount(ln.unit_net_price),
-            _amount(ln.net),
-            _t(ln.rate),
-        )
+    currency = inv.currency or "PLN"
+    items = [(ln, "") for ln in inv.lines] + [(ln, " (zamówienie)") for ln in inv.order_lines]
+    lines = _lines_table(items) if width >= _WIDE else _lines_list(items, currency)
 
-    vat = Table(title="Podsumowanie według stawek")
-    vat.add_column("Stawka")
-    vat.add_column(f"Netto {inv.currency or ''}", justify="right")
-    vat.add_column(f"VAT {inv.currency or ''}", justify="right")
-    if inv.currency not in (None, "PLN"):
-        vat.add_column("VAT PLN", justify="right")
-    for b in inv.buckets:
-        row = [Text(b.label), _amount(b.net), _amount(b.vat)]
-        if inv.currency not in (None, "PLN"):
-            row.append(_amount(b.vat_pln))
-        vat.add_row(*row)
-    total = Text("Razem netto: ", style="bold")
-    total.append_text(_amount(inv.net_total))
-    total.append("   VAT: ", style="bold")
-    total.append_text(_amount(inv.vat_total))
-    total.append("   Należność ogółem (P_15): ", style="bold")
-    total.append_text(_t(inv.total_text))
-    total.append(f" {inv.currency or ''}")
+    vat = _rates_table(inv, currency) if width >= _WIDE else _rates_list(inv, currency)
+    # One fact per line: a long amount wraps between facts, never inside one.
+    total = Table.grid(padding=(0, 2))
+    total.add_row(Text("Razem netto:", style="bold"), _money_text(inv.net_total, currency))
+    total.add_row(Text("Razem VAT:", style="bold"), _money_text(inv.vat_total, currency))
+    total.add_row(Text("Należność ogółem:", style="bold"), _money_text(inv.total, currency))
 
     parts: list[Any] = [title, head, facts, lines, vat, total]
     pay = inv.payment
@@ -246,9 +299,9 @@ def _render(path: Path, inv: Invoice, report: ValidationReport) -> Group:
         if pay.method_label:
             bits.append(pay.method_label)
         if pay.due_dates:
-            bits.append("termin " + ", ".join(d.isoformat() for d in pay.due_dates))
+            bits.append("termin " + ", ".join(format_date(d) for d in pay.due_dates))
         if pay.paid:
-            bits.append(f"zapłacono {pay.paid_on or ''}".strip())
+            bits.append(f"zapłacono {format_date(pay.paid_on) if pay.paid_on else ''}".strip())
         for acc in pay.accounts:
             bits.append(f"rachunek {acc.number}" + (f" ({acc.bank_name})" if acc.bank_name else ""))
         p.append_text(_t("; ".join(bits) or "—"))
@@ -283,7 +336,9 @@ def show(files: FilesArgument, as_json: JsonOption = False) -> None:
         print_json(objects[0] if len(objects) == 1 else objects)
         return
     for path, inv, report in loaded:
-        console.print(Panel(_render(path, inv, report), expand=False))
+        # soft_wrap=False: the shared console keeps long lines whole for copying, which inside a
+        # panel would cut them at its border ("15584.83 P"); here every line wraps instead.
+        console.print(Panel(_render(path, inv, report, console.width - 4), expand=False), soft_wrap=False)
 
 
 @invoice_app.command("validate")

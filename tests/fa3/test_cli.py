@@ -69,7 +69,7 @@ def test_show_for_a_person_in_polish_with_hostile_text_literal(tmp_path: Path) -
     ):
         assert word in out, word
     assert '[bold red]=HYPERLINK("http://x","y")[/bold red]' in out  # printed literally, not as markup
-    assert "3523.75" in out
+    assert "3\u00a0523,75 zł" in out  # Polish amount format (text.format_amount), not the XML's "3523.75"
 
 
 def test_validate_good_files_exit_0(fa3_samples: list[Path]) -> None:
