@@ -152,8 +152,10 @@ def test_obligation_dates_and_deadlines() -> None:
     assert obligation_date("standardowy") == date(2026, 4, 1)
     assert obligation_date("mikro") == date(2027, 1, 1)
     assert obligation_date("?") is None
-    assert jpk_due(date(2026, 11, 28)) == date(2026, 12, 25)
-    assert jpk_due(date(2026, 12, 26)) == date(2027, 1, 25)
+    # 25.12.2026 is Christmas (a Friday): the November JPK is due Mon 28.12 (art. 12 § 5)
+    assert jpk_due(date(2026, 11, 28)) == date(2026, 12, 28)
+    assert jpk_due(date(2026, 12, 26)) == date(2026, 12, 28)
+    assert jpk_due(date(2026, 12, 29)) == date(2027, 1, 25)
     assert jpk_due(date(2026, 4, 20)) == date(2026, 4, 27)  # the 25th is a Saturday
     micro = client_deadlines(ready_client(size="mikro", ksef_obligation_date=None), TODAY)
     assert micro[0].title == "Koniec ulgi mikro"
