@@ -40,7 +40,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from ksef_sheets.config import OfficeFolder
+from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, atomic_write_bytes, ensure_writable
 from ksef_sheets.identifiers import nip_problem, normalize_nip
@@ -349,6 +349,14 @@ def find_client(folder: OfficeFolder, nip: str) -> Client | None:
     return None
 
 
+def _not_a_client(folder: OfficeFolder, config: OfficeConfig, nip: str) -> bool:
+    """Whether the office's client list (the register, else the config's list) leaves ``nip`` out."""
+    if folder.office_workbook.exists():
+        return True  # find_client looked in the register and did not find it
+    listed = {normalize_nip(n) for n in config.clients}
+    return bool(listed) and nip not in listed
+
+
 def export_client_list(
     folder: OfficeFolder,
     nip: str,
@@ -373,6 +381,13 @@ def export_client_list(
     period = f"{year}-{mon:02d}"
     config = folder.load_config()
     client = client or find_client(folder, nip)
+    if client is None and _not_a_client(folder, config, nip):
+        where = (
+            f"w rejestrze klientów ({folder.office_workbook})"
+            if folder.office_workbook.exists()
+            else f"na liście „clients” w {folder.config_path}"
+        )
+        raise UserError(f"NIP {nip} nie jest klientem biura {where} — sprawdź NIP albo dodaj klienta.")
     scenario = client.scenario if client else None
     chosen: ExportKind = kind or ("wszystkie" if scenario == 3 else "zakupy")
     if chosen not in EXPORT_KINDS:

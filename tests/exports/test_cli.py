@@ -78,3 +78,22 @@ def test_export_usage_errors(demo_office: OfficeFolder, capsys: pytest.CaptureFi
     assert "Opcja --kind" in capsys.readouterr().err
     assert main(["export", "--client", "123", "--month", "2026-03", "--dir", root]) == 1
     assert "Opcja --client" in capsys.readouterr().err
+
+
+def test_export_for_a_nip_outside_the_register_says_so(
+    demo_office: OfficeFolder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(demo_office.root)
+    stranger = "1234563218"  # checksum-valid, not among the demo clients
+    assert main(["export", "--client", stranger, "--month", "2026-03", "--no-pdf", "--dir", root]) == 1
+    err = capsys.readouterr().err
+    assert f"NIP {stranger} nie jest klientem biura w rejestrze klientów" in err
+    assert "archiwum" not in err and "Traceback" not in err
+    assert not list(demo_office.root.rglob(f"*{stranger}*.xlsx"))
+
+    # A registered client with nothing archived for the month keeps the archive message.
+    registered = "7735432306"  # a demo client with no invoices in this archive
+    assert main(["export", "--client", registered, "--month", "2026-03", "--no-pdf", "--dir", root]) == 1
+    err = capsys.readouterr().err
+    assert f"Klient {registered} nie ma w archiwum faktur" in err and "ksef-sheets fetch" in err
+    assert "nie jest klientem" not in err
