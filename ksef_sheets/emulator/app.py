@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
 
+from ksef_sheets.emulator.body_limits import JsonBodyGuard
 from ksef_sheets.emulator.core import Emulator
 from ksef_sheets.emulator.errors import EmulatorHTTPError, ksef_error
 from ksef_sheets.emulator.faults import FaultMiddleware
@@ -25,7 +26,7 @@ from ksef_sheets.emulator.faults import FaultMiddleware
 log = logging.getLogger(__name__)
 
 BASE_PATH = "/v2"
-PLATFORM_MODULES = ("keys", "auth", "tokens", "permissions", "testdata", "limits", "faults")
+PLATFORM_MODULES = ("keys", "auth", "tokens", "permissions", "testdata", "limits", "faults", "certificates")
 INVOICE_MODULES = ("invoices", "sessions", "exports", "upo")
 
 
@@ -40,7 +41,9 @@ def _optional(name: str) -> ModuleType | None:
 
 def collect_routes(emu: Emulator) -> list[BaseRoute]:
     collected: list[BaseRoute] = []
-    for name in PLATFORM_MODULES + INVOICE_MODULES:
+    for name in PLATFORM_MODULES:
+        collected.extend(importlib.import_module(f"ksef_sheets.emulator.{name}").routes(emu))
+    for name in INVOICE_MODULES:
         module = _optional(name)
         if module is None:
             continue
@@ -90,7 +93,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def create_app(emu: Emulator) -> Starlette:
     app = Starlette(
         routes=[Mount(BASE_PATH, routes=collect_routes(emu))],
-        middleware=[Middleware(FaultMiddleware, faults=emu.faults, base_path=BASE_PATH)],
+        middleware=[
+            Middleware(JsonBodyGuard),
+            Middleware(FaultMiddleware, faults=emu.faults, base_path=BASE_PATH),
+        ],
         exception_handlers={
             EmulatorHTTPError: _emulator_error,
             HTTPException: _http_error,

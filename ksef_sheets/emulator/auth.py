@@ -41,7 +41,7 @@ from ksef_sheets.emulator.keys import TOKEN_USAGE
 from ksef_sheets.emulator.limits import client_ip
 from ksef_sheets.emulator.state import iso, parse_iso
 from ksef_sheets.emulator.xades import MAX_SIZE as XADES_MAX_SIZE
-from ksef_sheets.emulator.xades import XadesError, identify, verify_auth_request
+from ksef_sheets.emulator.xades import CertificateIdentity, XadesError, identify, verify_auth_request
 from ksef_sheets.identifiers import is_valid_nip
 
 if TYPE_CHECKING:
@@ -428,9 +428,23 @@ class AuthService:
     def login_with_xades(self, data: bytes, request: Request) -> dict[str, Any]:
         try:
             parsed = verify_auth_request(data)
-            identity = identify(parsed.certificate, parsed.subject_identifier_type)
         except XadesError as exc:
             raise bad_request(exc.code, exc.description, exc.details, request=request) from None
+        # A KSeF certificate (issued by the emulator's CA) names the subject it was enrolled for.
+        ksef_certificate = self.emu.certificates.login_identity(parsed.certificate)
+        if ksef_certificate is not None:
+            identity = CertificateIdentity(
+                ksef_certificate.subject_type,
+                ksef_certificate.subject_value,
+                "InternalCertificate",
+                "xades.ksef-certificate",
+                "Certyfikat KSeF",
+            )
+        else:
+            try:
+                identity = identify(parsed.certificate, parsed.subject_identifier_type)
+            except XadesError as exc:
+                raise bad_request(exc.code, exc.description, exc.details, request=request) from None
         if parsed.context_type == "Nip" and not is_valid_nip(parsed.context_value):
             raise validation_error(
                 ["ContextIdentifier/Nip: nieprawidłowa suma kontrolna NIP."], request=request
@@ -449,14 +463,19 @@ class AuthService:
         details: list[str] | None
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
             status, details = 460, ["Nieważny certyfikat"]
-        elif request.query_params.get("verifyCertificateChain", "").lower() == "true":
+        elif ksef_certificate is not None and ksef_certificate.status != 200:
+            status, details = ksef_certificate.status, ksef_certificate.details
+        elif (
+            ksef_certificate is None
+            and request.query_params.get("verifyCertificateChain", "").lower() == "true"
+        ):
             # TEST accepts self-signed certificates only without the chain check.
             status, details = 460, ["Niezaufany łańcuch certyfikatów"]
         else:
             status, details, _ = self.decide(
                 parsed.context_type, parsed.context_value, identity.subject_type, identity.subject_value
             )
-        return self._create_operation(
+        started = self._create_operation(
             context_type=parsed.context_type,
             context_value=parsed.context_value,
             subject_type=identity.subject_type,
@@ -471,6 +490,8 @@ class AuthService:
             allowed_ips=parsed.allowed_ips,
             ip=client_ip(request),
         )
+        self.emu.certificates.note_login(started["referenceNumber"], cert)
+        return started
 
 
 def _check_context(ctx_type: str, ctx_value: str, request: Request) -> None:

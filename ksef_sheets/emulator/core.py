@@ -25,6 +25,9 @@
   (the full KSeF token, already Active), ``get(ref)``, ``find(token)``, ``revoke(ref)``.
 - ``emu.auth`` — ``AuthService`` (``processing_delay`` keeps logins in status 100);
   ``await emu.authorize(request, any_of={"InvoiceRead"})`` → ``AccessContext`` (401/403 otherwise).
+- ``emu.certificates`` — ``CertificateService`` (KSeF certificates, §18.4): its CA issues enrolled
+  certificates; ``login_identity(cert)`` tells the XAdES login who a KSeF certificate names and
+  whether it may log in; ``processing_delay`` keeps enrolments in status 100.
 - ``emu.new_reference("SO")`` → ``YYYYMMDD-SO-XXXXXXXXXX-XXXXXXXXXX-XX``.
 
 Route modules expose ``routes(emu) -> list[BaseRoute]``; ``app.create_app`` collects them.
@@ -43,6 +46,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
+from ksef_sheets.emulator.body_limits import MAX_JSON_BODY, json_body_problem
 from ksef_sheets.emulator.clock import EmulatorClock
 from ksef_sheets.emulator.errors import validation_error
 from ksef_sheets.emulator.faults import Faults
@@ -51,8 +55,6 @@ from ksef_sheets.emulator.limits import ContextLimits, RateLimiter
 from ksef_sheets.emulator.state import open_database
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-MAX_JSON_BODY = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Emulator:
 
         # Imported here: these modules import core for typing only.
         from ksef_sheets.emulator.auth import AuthService
+        from ksef_sheets.emulator.certificates import CertificateService
         from ksef_sheets.emulator.permissions import Permissions
         from ksef_sheets.emulator.testdata import Subjects
         from ksef_sheets.emulator.tokens import Tokens
@@ -103,6 +106,7 @@ class Emulator:
         self.permissions = Permissions(self)
         self.tokens = Tokens(self)
         self.auth = AuthService(self)
+        self.certificates = CertificateService(self)
         self._init_optional_schemas()
 
     def _init_optional_schemas(self) -> None:
@@ -155,8 +159,12 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def read_json(request: Request) -> Any:
-    """The request's JSON body, or the spec's 400/21405 with a reason."""
+    """The request's JSON body, or the spec's 400/21405 with a reason (size and nesting bounded
+    before parsing, see ``body_limits``)."""
     body = await read_body(request, MAX_JSON_BODY)
+    problem = json_body_problem(body)
+    if problem:
+        raise validation_error([problem], request=request)
     try:
         return json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:

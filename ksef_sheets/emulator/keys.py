@@ -76,7 +76,7 @@ class PublishedKey:
         )
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -112,7 +112,7 @@ def _load_or_create(folder: Path, usage: str) -> PublishedKey:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(private, hashes.SHA256())
     )
-    _write_private(
+    write_private(
         key_path,
         private.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -132,7 +132,7 @@ class EmulatorKeys:
         self.published = {usage: _load_or_create(folder, usage) for usage in (TOKEN_USAGE, SYMMETRIC_USAGE)}
         secret_path = folder / "jwt-secret.bin"
         if not secret_path.exists():
-            _write_private(secret_path, secrets.token_bytes(32))
+            write_private(secret_path, secrets.token_bytes(32))
         self.jwt_secret = secret_path.read_bytes()
 
     def certificates(self) -> list[dict[str, Any]]:

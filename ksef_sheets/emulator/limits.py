@@ -83,6 +83,11 @@ DEFAULT_SUBJECT_LIMITS: dict[str, dict[str, int]] = {
     "enrollment": {"maxEnrollments": 300},
     "certificate": {"maxCertificates": 100},
 }
+# PESEL and certificate-fingerprint subjects (PROTOCOL.md §18.4): 12 requests, 6 active certificates.
+DEFAULT_PERSON_LIMITS: dict[str, dict[str, int]] = {
+    "enrollment": {"maxEnrollments": 12},
+    "certificate": {"maxCertificates": 6},
+}
 
 _WINDOWS = ((1.0, "sekundę"), (60.0, "minutę"), (3600.0, "godzinę"))
 
@@ -228,9 +233,16 @@ class ContextLimits:
     def reset_context(self, context: str) -> None:
         del_meta(self._db, f"context_limits:{context}")
 
-    def for_subject(self, subject: str) -> dict[str, dict[str, int]]:
-        stored = get_meta(self._db, f"subject_limits:{subject}")
-        return stored or {k: dict(v) for k, v in DEFAULT_SUBJECT_LIMITS.items()}
+    def for_subject(self, subject: str, subject_type: str = "Nip") -> dict[str, dict[str, int]]:
+        defaults = DEFAULT_SUBJECT_LIMITS if subject_type == "Nip" else DEFAULT_PERSON_LIMITS
+        merged = {k: dict(v) for k, v in defaults.items()}
+        merged.update(self.stored_for_subject(subject) or {})
+        return merged
+
+    def stored_for_subject(self, subject: str) -> dict[str, dict[str, int]] | None:
+        """The TEST override set for ``subject`` (``/testdata/limits/subject/certificate``), if any."""
+        stored: dict[str, dict[str, int]] | None = get_meta(self._db, f"subject_limits:{subject}")
+        return stored
 
     def set_for_subject(self, subject: str, limits: dict[str, dict[str, int]]) -> None:
         set_meta(self._db, f"subject_limits:{subject}", limits)
@@ -347,13 +359,13 @@ def routes(emu: Emulator) -> list[BaseRoute]:
     async def subject_limits(request: Request) -> Response:
         ctx = await emu.authorize(request)
         emu.limits.check(request, ctx, "other")
-        return JSONResponse(emu.context_limits.for_subject(ctx.subject_identifier))
+        return JSONResponse(emu.context_limits.for_subject(ctx.subject_identifier, ctx.subject_type))
 
     async def set_subject_limits(request: Request) -> Response:
         ctx = await emu.authorize(request)
         emu.limits.check(request, ctx, "other")
         body = await read_model(request, _SetSubjectLimits)
-        current = emu.context_limits.for_subject(ctx.subject_identifier)
+        current = emu.context_limits.stored_for_subject(ctx.subject_identifier) or {}
         if body.enrollment and body.enrollment.maxEnrollments is not None:
             current["enrollment"] = {"maxEnrollments": body.enrollment.maxEnrollments}
         if body.certificate and body.certificate.maxCertificates is not None:

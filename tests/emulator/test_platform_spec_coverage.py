@@ -229,7 +229,8 @@ def test_every_platform_operation_answers_per_spec(fresh_emulator):
         api.delete(f"/auth/sessions/{office.reference}", headers=h)
         api.delete("/auth/sessions/current", headers=h)
 
-    # Certificates (KSeF certificate enrolment) and the PUT of test certificates are not emulated.
+    # KSeF certificates (enrolment, query, revoke, the PUT of test certificates) are walked through
+    # in test_certificates.py::test_every_certificate_operation_answers_per_spec.
     not_emulated = {op for op in platform_operations() if "/certificates" in op}
     missing = platform_operations() - not_emulated - seen
     assert not missing, f"platform operations never exercised: {sorted(missing)}"
