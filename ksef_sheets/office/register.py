@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
@@ -45,6 +44,7 @@ from ksef_sheets.sheets.office_workbook import (
     save_office_workbook,
 )
 from ksef_sheets.sheets.tables import OpenpyxlTables
+from ksef_sheets.text import warsaw_time
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +132,9 @@ def _refresh_and_save(
 
 
 def _office_time(moment: datetime) -> datetime:
-    """Wall-clock time in Poland for a cell (Excel has no time zones); naive values are taken as local."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(ZoneInfo("Europe/Warsaw"))
-    return moment.replace(microsecond=0, tzinfo=None)
+    """Wall-clock time in Poland for a cell (Excel has no time zones); naive values are taken as UTC
+    (how the toolkit stores times), never as the machine's own zone."""
+    return warsaw_time(moment).replace(microsecond=0, tzinfo=None)
 
 
 def update_fetch_results(

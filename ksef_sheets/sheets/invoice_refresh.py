@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from ksef_sheets.sheets.invoice_rows import CellValue, InvoiceRow, SheetRow, Sta
 from ksef_sheets.sheets.invoice_source import build_rows, local_time
 from ksef_sheets.sheets.invoice_workbook import RegisterSheet, WorkbookHeader, write_invoice_workbook
 from ksef_sheets.sync.archive import Archive, ArchivedInvoice, StaffDecision
+from ksef_sheets.text import warsaw_time
 
 
 @dataclass
@@ -230,9 +231,7 @@ def _refresh_year(
         fingerprint = inputs_fingerprint(
             client.name, client.scenario, invoices, archive.decisions_for(client.nip)
         )
-        header = WorkbookHeader(
-            client.nip, client.name, year, now or datetime.now().replace(microsecond=0), fingerprint
-        )
+        header = WorkbookHeader(client.nip, client.name, year, now or _warsaw_now(), fingerprint)
         try:
             write_invoice_workbook(
                 path,
@@ -494,3 +493,8 @@ __all__ = [
     "refresh_client",
     "refresh_invoice_workbooks",
 ]
+
+
+def _warsaw_now() -> datetime:
+    """The workbook's "Stan na …": the Polish wall clock, whatever the machine's time zone."""
+    return warsaw_time(datetime.now(UTC)).replace(microsecond=0, tzinfo=None)

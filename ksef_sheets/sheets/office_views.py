@@ -58,6 +58,7 @@ from ksef_sheets.sheets.office_specs import (
     TABLE_CLIENTS,
 )
 from ksef_sheets.sheets.tables import Formula, Link, OpenpyxlTables
+from ksef_sheets.text import warsaw_time
 
 
 def column_range(tables: OpenpyxlTables, header: str) -> str:
@@ -123,7 +124,8 @@ def rebuild_dashboard(wb: Workbook, tables: OpenpyxlTables, config: OfficeConfig
     ws["A3"].value = config.office_name
     ws["B3"].value = config.office_nip
     ws["B3"].number_format = FMT_TEXT
-    ws["C3"].value = now.replace(microsecond=0, tzinfo=None)
+    # Excel has no time zones: the cell holds the Polish wall clock, like "Ostatnie pobranie".
+    ws["C3"].value = warsaw_time(now).replace(microsecond=0, tzinfo=None)
     ws["C3"].number_format = '"odświeżono "dd.mm.yyyy hh:mm'
     for cell in ("A3", "B3", "C3"):
         ws[cell].font = Font(size=9, color="595959")

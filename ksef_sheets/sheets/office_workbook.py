@@ -12,7 +12,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -305,7 +305,7 @@ def refresh_workbook(
     _sync_table_sheet(wb, tables, TEAM_SPEC, generated_team, office_line, computed_keys=team_keys)
     _sync_table_sheet(wb, tables, FAQ_SPEC, faq_rows(), office_line)
     rebuild_deadlines(wb, clients, config, today)
-    rebuild_dashboard(wb, tables, config, now or datetime.now())
+    rebuild_dashboard(wb, tables, config, now or datetime.now(UTC))
     _follow_renamed_sheets(wb, tables)
     if (
         "Sheet" in wb.sheetnames

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +175,7 @@ def test_staff_work_survives_init_import_check_and_fetch(demo_office: Any, tmp_p
     missing = update_fetch_results(
         demo_office,
         {
-            "5210537039": FetchResult(datetime(2026, 11, 28, 6, 30), 7, 4, None),
+            "5210537039": FetchResult(datetime(2026, 11, 28, 5, 30, tzinfo=UTC), 7, 4, None),
             "1111111111": FetchResult(datetime(2026, 11, 28), 0, 0),
         },
         today=TODAY,
@@ -184,7 +184,7 @@ def test_staff_work_survives_init_import_check_and_fetch(demo_office: Any, tmp_p
     _assert_staff_work_kept(path)
     _, rows = table_rows(path, "Klienci")
     assert rows[1]["Do weryfikacji"] == 4 and rows[1]["Nowe faktury"] == 7
-    assert rows[1]["Ostatnie pobranie"] == datetime(2026, 11, 28, 6, 30)
+    assert rows[1]["Ostatnie pobranie"] == datetime(2026, 11, 28, 6, 30)  # Warsaw, CET in November
     assert "weryfikacji 4" in rows[1]["Następny krok"]
 
     _, checklist = table_rows(path, "Checklista")
