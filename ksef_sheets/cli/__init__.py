@@ -34,7 +34,7 @@ def _root() -> None:
 
 @app.command("version")
 def version() -> None:
-    """Wersja programu."""
+    """Pokaż wersję programu."""
     typer.echo(f"ksef-sheets {__version__}")
 
 
@@ -43,6 +43,7 @@ def version() -> None:
 _COMMAND_MODULES = (
     "office",
     "invoice",
+    "invoice_pdf",
     "emulator",
     "credentials",
     "fetch",

@@ -26,7 +26,7 @@ def demo(
         bool, typer.Option("--pdf/--no-pdf", help="Przykładowy PDF przez LibreOffice (jeśli jest).")
     ] = True,
 ) -> None:
-    """Cały cykl pracy biura na wbudowanym emulatorze KSeF: rejestr, pobranie, skoroszyty, dokumenty, zestawienia."""
+    """Pokaż cały cykl pracy biura na wbudowanym emulatorze KSeF: rejestr, pobranie, skoroszyty, dokumenty, zestawienia."""
     from ksef_sheets.config import OfficeFolder
     from ksef_sheets.demo import run_demo
 

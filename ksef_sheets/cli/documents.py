@@ -35,7 +35,7 @@ def documents(
     directory: DirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Aneksy, upoważnienia, pisma i e-maile dla klientów z rejestru (do folderu klienci/<NIP>/dokumenty)."""
+    """Przygotuj aneksy, upoważnienia, pisma i e-maile dla klientów z rejestru (do folderu klienci/<NIP>/dokumenty)."""
     folder = office_folder(directory)
     chosen = resolve_kinds(kinds)
     if show_progress() and not as_json:

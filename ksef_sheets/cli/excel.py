@@ -27,7 +27,7 @@ def panel(directory: DirOption = None) -> None:
 
 @excel_app.command("actions")
 def list_actions(as_json: JsonOption = False) -> None:
-    """Akcje, które oferuje panel."""
+    """Pokaż akcje, które oferuje panel."""
     from ksef_sheets.excel import actions
 
     labels = list(actions())
@@ -55,7 +55,7 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Wykonaj akcję wybraną w ksef_panel.xlsm bez Excela (np. z Harmonogramu zadań)."""
+    """Wykonaj akcję wybraną w ksef_panel.xlsm bez Excela (z Harmonogramu zadań albo na serwerze)."""
     from ksef_sheets.sheets import panel_workbook as pw
     from ksef_sheets.sheets.panel_file import run_panel_file
 

@@ -35,7 +35,7 @@ def export(
     directory: DirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Zestawienie faktur do weryfikacji przez klienta: .xlsx, CSV, PDF i gotowy e-mail."""
+    """Przygotuj zestawienie faktur do weryfikacji przez klienta: .xlsx, CSV, PDF i gotowy e-mail."""
     if kind is not None and kind not in EXPORT_KINDS:
         raise UserError(f"Opcja --kind: „{kind}” — dostępne: {', '.join(EXPORT_KINDS)}.")
     chosen = cast(ExportKind | None, kind)  # checked above

@@ -44,7 +44,7 @@ def fetch(
     json_output: JsonOption = False,
     directory: DirOption = None,
 ) -> None:
-    """Pobiera z KSeF nowe faktury klientów biura do archiwum (przyrostowo, z wznowieniem po przerwie)."""
+    """Pobierz z KSeF nowe faktury klientów biura do archiwum (przyrostowo, z wznowieniem po przerwie)."""
     folder = office_folder(directory)
     start = _parse_from(since)
     progress = _RichProgress() if show_progress() and not json_output else None

@@ -21,12 +21,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ksef_sheets.cli import app
-from ksef_sheets.cli._common import JsonOption, console, print_json
+from ksef_sheets.cli._common import DirOption, JsonOption, console, print_json
+from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.fa3 import MAX_SIZE_WITH_ATTACHMENTS, Invoice, ValidationReport
 from ksef_sheets.fa3.model import Entity, Line
 from ksef_sheets.fa3.safe_xml import format_mb, parse_xml, require_invoice_root
 from ksef_sheets.fa3.validate import read_and_validate, validate_parsed
+from ksef_sheets.ksef import kod_i_url, qr_base_for
 from ksef_sheets.text import format_amount, format_date, format_number
 
 invoice_app = typer.Typer(
@@ -48,6 +50,43 @@ _KINDS = {
     "KOR_ZAL": "Korekta faktury zaliczkowej",
     "KOR_ROZ": "Korekta faktury rozliczeniowej",
 }
+ENVIRONMENTS = ("emulator", "test", "demo", "prod")
+
+EnvironmentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--environment",
+        help="Środowisko KSeF dla kodu QR (KOD I): emulator, test, demo albo prod "
+        "(domyślnie to z konfiguracji biura, a bez biura: prod).",
+        show_default=False,
+    ),
+]
+
+
+def qr_environment(environment: str | None, directory: Path | None) -> str:
+    """The environment whose QR base KOD I links use: the option, else the office's, else production."""
+    if environment is not None:
+        if environment not in ENVIRONMENTS:
+            raise UserError(
+                f"Nieznane środowisko KSeF „{environment}” — dozwolone: emulator, test, demo, prod."
+            )
+        return environment
+    folder = OfficeFolder.resolve(directory)
+    return folder.load_config().environment if folder.exists() else "prod"
+
+
+def kod_i_of(path: Path, invoice: Invoice, environment: str) -> str | None:
+    """The KOD I link of an invoice file (None when it has no seller NIP or issue date)."""
+    if not invoice.seller.nip or invoice.issue_date is None:
+        return None
+    return kod_i_url(
+        read_invoice_file(path),
+        seller_nip=invoice.seller.nip,
+        issue_date=invoice.issue_date,
+        qr_base=qr_base_for(environment),
+    )
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -325,14 +364,23 @@ def _problems_text(report: ValidationReport) -> Text:
 
 
 @invoice_app.command("show")
-def show(files: FilesArgument, as_json: JsonOption = False) -> None:
-    """Pokaż fakturę FA(3) tak, jak czyta ją człowiek (albo jako JSON: --json)."""
+def show(
+    files: FilesArgument,
+    as_json: JsonOption = False,
+    environment: EnvironmentOption = None,
+    directory: DirOption = None,
+) -> None:
+    """Pokaż fakturę FA(3) tak, jak czyta ją człowiek (albo jako JSON: --json, z linkiem KOD I)."""
     for path in files:  # one clear sentence for a missing file before any output
         if not path.exists() or path.is_dir():
             read_invoice_file(path)
     loaded = [(path, *_load(path)) for path in files]
     if as_json:
-        objects = [invoice_summary(path, inv, report) for path, inv, report in loaded]
+        qr_env = qr_environment(environment, directory)
+        objects = [
+            invoice_summary(path, inv, report) | {"kod_i": kod_i_of(path, inv, qr_env)}
+            for path, inv, report in loaded
+        ]
         print_json(objects[0] if len(objects) == 1 else objects)
         return
     for path, inv, report in loaded:

@@ -17,7 +17,9 @@ clients_app = typer.Typer(
 )
 app.add_typer(clients_app, name="clients")
 
-FileArgument = Annotated[Path, typer.Argument(help="Plik CSV (UTF-8 lub Windows-1250, ; lub ,) albo XLSX.")]
+FileArgument = Annotated[
+    Path, typer.Argument(help="Plik CSV (UTF-8 lub Windows-1250, ; lub ,) albo XLSX.", metavar="PLIK")
+]
 
 
 @app.command("init")
@@ -122,7 +124,7 @@ def clients_questionnaire(clients: ClientOption = None, directory: DirOption = N
 
 @clients_app.command("list")
 def clients_list(directory: DirOption = None, as_json: JsonOption = False) -> None:
-    """Klienci z rejestru: NIP, nazwa, scenariusz, następny krok."""
+    """Pokaż klientów z rejestru: NIP, nazwę, scenariusz, następny krok."""
     folder = office_folder(directory)
     clients = register.load_clients(folder)
     if as_json:

@@ -33,7 +33,7 @@ def permissions(
     json_output: JsonOption = False,
     directory: DirOption = None,
 ) -> None:
-    """Pokazuje, kto ma jakie uprawnienia KSeF w kontekście każdego klienta (logowanie poświadczeniem z sejfu)."""
+    """Pokaż, kto ma jakie uprawnienia KSeF w kontekście każdego klienta (logowanie poświadczeniem z sejfu)."""
     from ksef_sheets.cli.credentials import open_vault
     from ksef_sheets.sync.fetch import select_clients
 

@@ -22,14 +22,14 @@ from ksef_sheets.send import prepare_entry_workbooks, send_office
 DryRunOption = Annotated[
     bool,
     typer.Option(
-        "--dry-run", help="Tylko sprawdza faktury i pokazuje, co zostałoby wysłane; nic nie wysyła."
+        "--dry-run", help="Tylko sprawdź faktury i pokaż, co zostałoby wysłane (nic nie jest wysyłane)."
     ),
 ]
 PrepareOption = Annotated[
     bool,
     typer.Option(
         "--prepare",
-        help="Tworzy skoroszyt klienci/<NIP>/sprzedaz-do-wyslania.xlsx do wpisywania faktur (nic nie wysyła).",
+        help="Utwórz skoroszyt klienci/<NIP>/sprzedaz-do-wyslania.xlsx do wpisywania faktur (nic nie jest wysyłane).",
     ),
 ]
 
@@ -42,7 +42,7 @@ def send(
     json_output: JsonOption = False,
     directory: DirOption = None,
 ) -> None:
-    """Wysyła do KSeF oczekujące faktury sprzedaży klientów (scenariusz 3) i zapisuje numery KSeF oraz UPO."""
+    """Wyślij do KSeF oczekujące faktury sprzedaży klientów (scenariusz 3) i zapisz numery KSeF oraz UPO."""
     folder = office_folder(directory)
     if prepare:
         created = prepare_entry_workbooks(folder, client)

@@ -6,6 +6,8 @@ Public API:
   email-informacja, email-ankieta, email-uprawnienia, email-aneks, email-przypomnienie, dokumenty,
   emaile, wszystkie)
 - ``convert_to_pdf(files) -> dict[Path, Path]`` (LibreOffice, one call for many files)
+- ``invoice_pdf(invoice, *, ksef_number, qr_codes) -> bytes`` — the A4 visualisation of an FA(3)
+  invoice with its KSeF QR codes (reportlab; ``QrCode(url, label, caption)``);
 - ``build_eml(...)`` / ``email_problem(address)`` for other parts that send files by e-mail.
 """
 
@@ -20,6 +22,7 @@ from ksef_sheets.documents.generate import (
     generate_documents,
     resolve_kinds,
 )
+from ksef_sheets.documents.invoice_pdf import QrCode, amount_in_words, invoice_pdf
 from ksef_sheets.documents.pdf import convert_to_pdf, find_soffice
 
 # Names accepted by ``ksef-sheets documents`` (kinds, then groups), e.g. for a dropdown in Excel.
@@ -33,11 +36,14 @@ __all__ = [
     "DocumentKind",
     "DocumentsReport",
     "EmailText",
+    "QrCode",
     "GeneratedDocument",
+    "amount_in_words",
     "build_eml",
     "convert_to_pdf",
     "email_problem",
     "find_soffice",
     "generate_documents",
+    "invoice_pdf",
     "resolve_kinds",
 ]

@@ -91,8 +91,22 @@ from ksef_sheets.ksef.models import (
     Permission,
     QueryInvoicesMetadataResponse,
 )
+from ksef_sheets.ksef.qr import (
+    CERTIFICATE_LABEL,
+    OFFLINE_LABEL,
+    OfflineSigner,
+    kod_i_url,
+    kod_ii_url,
+    qr_base_for,
+)
 
 __all__ = [
+    "CERTIFICATE_LABEL",
+    "OFFLINE_LABEL",
+    "OfflineSigner",
+    "kod_i_url",
+    "kod_ii_url",
+    "qr_base_for",
     "BASE_URLS",
     "FA3_FORM_CODE",
     "PRODUCTION_LIMITS",
