@@ -203,7 +203,8 @@ def _subject(subject: str, nip: str | None) -> str:
 @credentials_app.command("remove")
 def remove(
     reference: Annotated[
-        str, typer.Argument(help="Odwołanie, np. token:5210537039 albo cert:jan.kowalski.", metavar="ODWOŁANIE")
+        str,
+        typer.Argument(help="Odwołanie, np. token:5210537039 albo cert:jan.kowalski.", metavar="ODWOŁANIE"),
     ],
     directory: DirOption = None,
 ) -> None:
@@ -215,7 +216,9 @@ def remove(
 
 @credentials_app.command("default")
 def set_default(
-    reference: Annotated[str, typer.Argument(help="Odwołanie certyfikatu, np. cert:biuro.", metavar="ODWOŁANIE")],
+    reference: Annotated[
+        str, typer.Argument(help="Odwołanie certyfikatu, np. cert:biuro.", metavar="ODWOŁANIE")
+    ],
     directory: DirOption = None,
 ) -> None:
     """Ustaw domyślny certyfikat biura (używany dla klientów bez własnego tokenu)."""
