@@ -7,9 +7,12 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ksef_sheets.send.entry_workbook import STATUS_ERROR, STATUS_PENDING, STATUS_REJECTED, STATUS_SENT
+
+if TYPE_CHECKING:
+    from ksef_sheets.send.issue_date import IssueDateWarning
 
 Origin = Literal["arkusz", "plik", "dziennik"]
 
@@ -97,6 +100,8 @@ class ClientSendResult:
     would_send: list[PendingInvoice] = field(default_factory=list)  # --dry-run
     errors: list[str] = field(default_factory=list)  # problems of the whole client (login, KSeF down)
     warnings: list[str] = field(default_factory=list)
+    # P_1 earlier than the sending day: KSeF will treat the invoice as offline (found before sending)
+    issue_date_warnings: list[IssueDateWarning] = field(default_factory=list)
     offline: bool = False  # KSeF did not answer: invoices stay pending
     session_reference: str | None = None
     workbook_created: Path | None = None
@@ -146,7 +151,8 @@ class ClientSendResult:
                 for p in self.would_send
             ],
             "errors": list(self.errors),
-            "warnings": list(self.warnings),
+            "warnings": [*(w.message for w in self.issue_date_warnings), *self.warnings],
+            "issue_date_warnings": [w.to_json() for w in self.issue_date_warnings],
         }
 
 
@@ -197,6 +203,7 @@ class SendReport:
                     f"Klient {c.label}: przyjęte przez KSeF {now}, odrzucone {len(c.rejected)}, "
                     f"błędy {len(c.failed)}, nadal do wysłania {len(c.pending)}."
                 )
+            lines += [f"  Uwaga: {w.message}" for w in c.issue_date_warnings]
             for o in c.outcomes:
                 if o.accepted and o.sent_now:
                     lines.append(f"  + {o.number}: {o.ksef_number}")

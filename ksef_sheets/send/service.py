@@ -30,7 +30,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +52,12 @@ from ksef_sheets.ksef import (
 )
 from ksef_sheets.ksef.limits import Clock, SystemClock
 from ksef_sheets.ksef.models import SessionInvoiceStatusResponse
-from ksef_sheets.office.deadlines import next_business_day
+from ksef_sheets.office import format_day, next_business_day
 from ksef_sheets.redaction import redact
 from ksef_sheets.send import drop_folder
 from ksef_sheets.send import entry_workbook as E
 from ksef_sheets.send.entry_rows import invoices_from_sheet
+from ksef_sheets.send.issue_date import issue_date_warnings, sending_day
 from ksef_sheets.send.journal import JournalEntry, SendJournal
 from ksef_sheets.send.model import ClientSendResult, InvoiceOutcome, PendingInvoice, SendReport, invoice_hash
 from ksef_sheets.sync.archive import Archive
@@ -105,6 +106,7 @@ async def send_office(
     credentials: CredentialSource | None = None,
     refresh_workbooks: bool = True,
     concurrency: int | None = None,
+    now: datetime | None = None,
 ) -> SendReport:
     """Send the pending sales invoices of the office's scenario-3 clients; returns the report.
 
@@ -112,7 +114,8 @@ async def send_office(
     the register is refused with a reason). ``dry_run`` builds and validates only: no login, no
     write. The keyword arguments after it exist for tests, benchmarks and embedding (a KSeF base
     URL — default: the config's environment, for ``emulator`` the in-process emulator —, an httpx
-    transport, a limiter and clock, a credential source — default: the office vault).
+    transport, a limiter and clock, a credential source — default: the office vault; ``now``, the
+    moment of sending, whose Warsaw day is compared with each invoice's issue date).
     """
     config = folder.load_config()
     chosen = select_send_clients(folder, config, clients)
@@ -151,9 +154,9 @@ async def send_office(
                 if refused:
                     result.refused = refused
                     continue
-                runs.append(
-                    _ClientSend(folder, client, result, archive, journal, ksef, credential_for, dry_run)
-                )
+                run = _ClientSend(folder, client, result, archive, journal, ksef, credential_for, dry_run)
+                run.sending_day = sending_day(now)
+                runs.append(run)
             semaphore = asyncio.Semaphore(max(1, concurrency or config.fetch_concurrency))
 
             async def bounded(run: _ClientSend) -> None:
@@ -310,6 +313,7 @@ class _ClientSend:
         self.ksef = ksef
         self.credential_for = credential_for
         self.dry_run = dry_run
+        self.sending_day: date = sending_day()
         self.outcomes: dict[str, InvoiceOutcome] = {}  # by invoice hash (or source for broken ones)
         self.items_by_hash: dict[str, PendingInvoice] = {}
 
@@ -346,6 +350,10 @@ class _ClientSend:
                     item, E.STATUS_REJECTED, entry.message or "Odrzucona przez KSeF.", code=entry.status_code
                 )
             # in flight: reconciled below with every other in-flight entry of the client
+        # Before anything is sent: an issue date earlier than today makes KSeF treat it as offline.
+        self.result.issue_date_warnings = issue_date_warnings(to_send, self.sending_day)
+        for warning in self.result.issue_date_warnings:
+            log.warning("Klient %s: %s", self.nip, warning.message)
         in_flight = self.journal.in_flight(self.nip)
         if self.dry_run:
             self.result.would_send = list(to_send)
@@ -777,7 +785,7 @@ class _ClientSend:
                 self._outcome(item, E.STATUS_PENDING, _UNKNOWN_OUTCOME)
                 continue
             deadline = next_business_day(item.issue_date) if item.issue_date else None
-            when = f" Termin w trybie offline24: {deadline.isoformat()}." if deadline else ""
+            when = f" Termin w trybie offline24: {format_day(deadline)}." if deadline else ""
             self._outcome(item, E.STATUS_PENDING, f"KSeF niedostępny — faktura czeka na wysłanie.{when}")
         for entry in in_flight:
             if entry.invoice_hash not in self.outcomes:
@@ -900,7 +908,7 @@ def offline_message(reason: str, waiting: Sequence[PendingInvoice]) -> str:
     )
     dated = sorted({i.issue_date for i in waiting if i.issue_date})
     if dated:
-        text += f" Najbliższy termin (offline24): {next_business_day(dated[0]).isoformat()}."
+        text += f" Najbliższy termin (offline24): {format_day(next_business_day(dated[0]))}."
     return text
 
 
