@@ -13,11 +13,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ksef_sheets.config import OfficeConfig
 from ksef_sheets.errors import UserError
+from ksef_sheets.office.calendar import format_day
 from ksef_sheets.office.convert import text_of
 from ksef_sheets.office.deadlines import (
     KSEF_DEADLINES,
+    OFFLINE_KINDS,
     OFFLINE_MODES,
     client_deadlines,
+    jpk_deadline,
+    offline_deadline,
 )
 from ksef_sheets.office.model import (
     PERMS_MISSING,
@@ -268,6 +272,14 @@ def rebuild_dashboard(wb: Workbook, tables: OpenpyxlTables, config: OfficeConfig
     print_setup(ws, landscape=True, fit_width=1, title_rows="", office=office_line)
 
 
+def _offline_example(kind: str, today: date) -> str:
+    """The deadline of the mode for an invoice issued (or an outage ended) today, by the calendar."""
+    due = offline_deadline(kind, today)
+    if due is None:
+        return "brak obowiązku wysłania"
+    return f"{format_day(today)} → {format_day(due)}"
+
+
 def rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeConfig, today: date) -> None:
     ws = _replace_sheet(
         wb, SHEET_DEADLINES, ("Terminy", "TrybyOffline", "TerminyKlientow"), default_index=None
@@ -288,15 +300,17 @@ def rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeCon
         Col("Szczegóły", 60, wrap=True),
         Col("Za ile dni", 10, FMT_INT),
     )
+    # The statutory list and the next JPK_V7, each moved past a day off (art. 12 § 5) with a note.
+    deadlines = sorted((*KSEF_DEADLINES, jpk_deadline(today)), key=lambda d: d.when)
     dl_rows = [
         {
             "Data": d.when,
             "Termin": d.title,
             "Kogo dotyczy": d.who,
-            "Szczegóły": d.details,
+            "Szczegóły": d.full_details,
             "Za ile dni": (d.when - today).days if d.when >= today else None,
         }
-        for d in KSEF_DEADLINES
+        for d in deadlines
     ]
     ref = add_table(ws, "Terminy", dl_cols, HEADER_ROW, rows=dl_rows)
     from openpyxl.formatting.rule import FormulaRule
@@ -321,6 +335,7 @@ def rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeCon
         Col("Odpowiada", 36),
         Col("Termin wysłania do KSeF", 60, wrap=True),
         Col("Podstawa", 10),
+        Col("Przykład: od dziś", 30, wrap=True),
     )
     ref = add_table(
         ws,
@@ -334,8 +349,9 @@ def rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeCon
                 "Odpowiada": m.responsibility,
                 "Termin wysłania do KSeF": m.deadline,
                 "Podstawa": m.legal_basis,
+                "Przykład: od dziś": _offline_example(kind, today),
             }
-            for m in OFFLINE_MODES
+            for m, kind in zip(OFFLINE_MODES, OFFLINE_KINDS, strict=True)
         ],
         style="TableStyleMedium7",
         widen_only=True,
@@ -361,7 +377,7 @@ def rebuild_deadlines(wb: Workbook, clients: Sequence[Client], config: OfficeCon
                 "Data": first.when,
                 "Klient": client_link(c),
                 "NIP": c.nip,
-                "Czego dotyczy": f"{first.title}. {first.details}",
+                "Czego dotyczy": f"{first.title}. {first.full_details}",
                 "Za ile dni": (first.when - today).days,
             }
         )
