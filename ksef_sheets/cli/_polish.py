@@ -53,7 +53,8 @@ _SENTENCES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] =
     (re.compile(pattern, re.DOTALL), render)
     for pattern, render in (
         (r"No such option: (?P<x>.+)", lambda m: f"nieznana opcja {m['x']}"),
-        (r"No such command '(?P<x>.*)'\.", lambda m: f"nieznane polecenie „{m['x']}”"),
+        # The full stop goes with "Did you mean …?" when Click suggests a command.
+        (r"No such command '(?P<x>.*)'\.?", lambda m: f"nieznane polecenie „{m['x']}”"),
         (r"Missing command\.", lambda m: "brak polecenia"),
         (
             r"Got unexpected extra argument\(s\) \((?P<x>.*)\)",
@@ -92,6 +93,13 @@ _SENTENCES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] =
 
 _SUGGESTION = re.compile(r"\.? Did you mean (?P<x>.+)\?$", re.DOTALL)
 _POSSIBLE = re.compile(r" \(Possible options: (?P<x>.+)\)$", re.DOTALL)
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def _polish_quotes(match: re.Match[str]) -> str:
+    return f"„{match[1]}”"
+
+
 _PARAM_KIND = {"argument": "argumentu", "option": "opcji", "parameter": "parametru"}
 
 # Help screens: headings and the usage line are put into Polish on the finished text; an option's
@@ -125,10 +133,19 @@ def _replace(text: str, words: tuple[tuple[str, str], ...]) -> str:
     return text
 
 
+# Typer writes a required argument as "{PLIK}" in the usage line; Click's own (and the docs') way
+# is the bare name, and braces read like a template placeholder left unfilled.
+_REQUIRED_ARGUMENT = re.compile(r"\{([^{}\s]+)\}")
+
+
+def _usage_line(line: str) -> str:
+    return _REQUIRED_ARGUMENT.sub(r"\1", line) if line.startswith("Użycie: ") else line
+
+
 def polish_help(text: str) -> str:
     """A help screen or usage line with Click's English scaffolding put into Polish."""
     text = _replace(text, _SCREEN_WORDS)
-    return "\n".join(_HEADINGS.get(line, line) for line in text.split("\n"))
+    return "\n".join(_usage_line(_HEADINGS.get(line, line)) for line in text.split("\n"))
 
 
 def _polish_help_record(record: Callable[[Any], tuple[str, str] | None], ctx: Any) -> tuple[str, str] | None:
@@ -142,7 +159,7 @@ def _polish_help_record(record: Callable[[Any], tuple[str, str] | None], ctx: An
 def _sentence(message: str) -> str:
     suggestion = ""
     if match := _SUGGESTION.search(message):
-        suggestion = f" (czy chodziło o {match['x']}?)"
+        suggestion = f" (czy chodziło o {_QUOTED.sub(_polish_quotes, match['x'])}?)"
         message = message[: match.start()]
     elif match := _POSSIBLE.search(message):
         suggestion = f" (możliwe: {match['x']})"

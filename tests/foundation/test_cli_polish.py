@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -23,6 +24,31 @@ ENGLISH = (
     "Invalid value",
     "Input should",
     "Traceback",
+    "Did you mean",
+)
+# Help describes what a command does in one mood, the imperative ("Pobierz", not "Pobiera").
+IMPERATIVES = {
+    "Dodaj",
+    "Nadaj",
+    "Odbierz",
+    "Odśwież",
+    "Pobierz",
+    "Pokaż",
+    "Przygotuj",
+    "Sprawdź",
+    "Uruchom",
+    "Usuń",
+    "Ustaw",
+    "Utwórz",
+    "Wczytaj",
+    "Wykonaj",
+    "Wyślij",
+    "Zbuduj",
+}
+THIRD_PERSON = re.compile(
+    r"\b(?:pobiera|pokazuje|wysyła|tworzy|sprawdza|zapisuje|odświeża|usuwa|dodaje|generuje|"
+    r"wczytuje|uruchamia|buduje|ustawia|przygotowuje|nadaje|odbiera|wykonuje)\b",
+    re.IGNORECASE,
 )
 
 
@@ -37,6 +63,17 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     [
         (["--bogus"], "Błąd: Nieznana opcja --bogus.", "Pomoc: ksef-sheets --help"),
         (["no-such-command"], "Błąd: Nieznane polecenie „no-such-command”.", "Pomoc: ksef-sheets --help"),
+        # A typo Click can suggest a command for: the suggestion is Polish too.
+        (
+            ["fecth"],
+            "Błąd: Nieznane polecenie „fecth” (czy chodziło o „fetch”?).",
+            "Pomoc: ksef-sheets --help",
+        ),
+        (
+            ["clients", "imprt"],
+            "Błąd: Nieznane polecenie „imprt” (czy chodziło o „import”?).",
+            "Pomoc: ksef-sheets clients --help",
+        ),
         (
             ["fetch", "--clinet", "1"],
             "Błąd: Nieznana opcja --clinet (możliwe: --client).",
@@ -84,6 +121,31 @@ def test_every_help_screen_is_polish(capsys: pytest.CaptureFixture[str]) -> None
         assert code == 0 and err == "", path
         assert out.startswith("Użycie: ksef-sheets") and "Pokaż tę pomoc i zakończ." in out, path
         assert not [word for word in ENGLISH if word in out], (path, out)
+
+
+def test_help_has_no_placeholders_english_argument_names_or_mixed_moods(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = typer.main.get_command(app)
+    problems: list[str] = []
+    for path in _command_paths(root):
+        command = root
+        for name in path:
+            command = command.commands[name]
+        _, out, _ = _run(capsys, *path, "--help")
+        where = " ".join(("ksef-sheets", *path))
+        if "{" in out or "}" in out:
+            problems.append(f"{where}: placeholder braces in {out!r}")
+        if found := THIRD_PERSON.findall(out):
+            problems.append(f"{where}: not imperative: {found}")
+        for param in command.params:
+            if param.param_type_name == "argument" and not str(param.metavar or "").isupper():
+                problems.append(f"{where}: argument {param.name!r} shown under its English name")
+        if not getattr(command, "commands", None):  # a command, not a group (groups name a topic)
+            first = (command.help or "").split()[0] if command.help else ""
+            if first.rstrip(",") not in IMPERATIVES:
+                problems.append(f"{where}: help starts with {first!r}, not an imperative")
+    assert not problems, "\n".join(problems)
 
 
 def test_no_arguments_shows_the_polish_help_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
