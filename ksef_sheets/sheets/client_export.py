@@ -44,9 +44,11 @@ from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, atomic_write_bytes, ensure_writable
 from ksef_sheets.identifiers import nip_problem, normalize_nip
+from ksef_sheets.office import add_business_days, format_day
 from ksef_sheets.office.model import Client
 from ksef_sheets.sheets.safe_text import clean_text, csv_text
 from ksef_sheets.sync.archive import Archive, ArchivedInvoice, StaffDecision
+from ksef_sheets.text import plural
 
 ExportKind = Literal["zakupy", "sprzedaz", "wszystkie"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("zakupy", "sprzedaz", "wszystkie")
@@ -306,6 +308,17 @@ class ExportHeader:
     def confirms_whole(self) -> bool:
         return self.scenario == 3
 
+    @property
+    def reply_by(self) -> date:
+        """The verification deadline: ``reply_days`` business days after the export's day (Warsaw)."""
+        return add_business_days(self.created_at.astimezone(_WARSAW).date(), self.reply_days)
+
+    @property
+    def reply_deadline_text(self) -> str:
+        """The deadline as the client reads it: w ciągu 5 dni roboczych, czyli do 14.12.2026 (pon.)."""
+        days = plural(self.reply_days, "dnia roboczego", "dni roboczych", "dni roboczych")
+        return f"w ciągu {self.reply_days} {days}, czyli do {format_day(self.reply_by)}"
+
 
 @dataclass
 class ExportResult:
@@ -479,6 +492,7 @@ def _write_email(
         "liczba": result.rows,
         "plik": attachment.name,
         "calosc": header.confirms_whole,
+        "termin": format_day(header.reply_by),  # the verification deadline on business days
     }
     template = template_path("email-zestawienie.txt", folder)
     text = split_subject(render_text(template, context), str(template))
@@ -591,7 +605,7 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         len(HEADERS) - 2,
         f"W kolumnie „{H_DECISION}” wybierz „{DECISION_ACCEPT}” albo „{DECISION_REJECT}”; przy odrzuceniu wpisz "
         f"przyczynę w kolumnie „{H_REMARK}”. Pozostałych komórek nie można zmieniać. Odeślij ten plik "
-        f"do {header.office_name} w ciągu {header.reply_days} dni roboczych.",
+        f"do {header.office_name} {header.reply_deadline_text}.",
         f_note,
     )
     ws.write_string(2, 0, f"Liczba faktur: {len(rows)}", f_bold)
@@ -735,7 +749,7 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         f"3. Przy odrzuceniu wpisz przyczynę w kolumnie „{H_REMARK}” (np. „nie zamawialiśmy”, „zła cena”).",
         "4. Nie zmieniaj innych kolumn, nie usuwaj i nie dodawaj wierszy — biuro rozpoznaje faktury po numerze "
         "KSeF i sprawdza, czy ich dane nie zostały zmienione.",
-        f"5. Zapisz plik (może mieć inną nazwę) i odeślij go do biura w ciągu {header.reply_days} dni roboczych.",
+        f"5. Zapisz plik (może mieć inną nazwę) i odeślij go do biura {header.reply_deadline_text}.",
     ]
     if header.confirms_whole:
         steps.append(

@@ -1,0 +1,26 @@
+"""The export's verification deadline is counted in Polish business days and shown as a date."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from openpyxl import load_workbook
+
+from ksef_sheets.config import OfficeFolder
+from ksef_sheets.sheets.client_export import INSTRUCTION_SHEET, LIST_SHEET, export_client_list
+
+from .conftest import CLIENT2, Stored
+
+
+def test_reply_deadline_skips_christmas_and_the_weekend(
+    office: OfficeFolder, purchases: list[Stored]
+) -> None:
+    # Exported Fri 18.12.2026; 5 business days: 21, 22, 23 (24–27 off), 28, 29 → Tue 29.12.2026.
+    now = datetime(2026, 12, 18, 9, 0, tzinfo=UTC)
+    result = export_client_list(office, CLIENT2.nip, "2026-03", client=CLIENT2, pdf=False, now=now)
+    wb = load_workbook(result.xlsx)
+    expected = "w ciągu 5 dni roboczych, czyli do 29.12.2026 (wt.)"
+    note = str(wb[LIST_SHEET].cell(2, 1).value)
+    assert expected in note
+    guide = " ".join(str(c.value) for row in wb[INSTRUCTION_SHEET].iter_rows() for c in row if c.value)
+    assert f"odeślij go do biura {expected}." in guide
