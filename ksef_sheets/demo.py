@@ -271,11 +271,13 @@ def _validate_archive(folder: OfficeFolder) -> list[str]:
 
 
 def _documents(folder: OfficeFolder, *, pdf: bool | None) -> list[str]:
-    from ksef_sheets.documents import find_soffice, generate_documents, resolve_kinds
+    from ksef_sheets.documents import PDF_INSTALL_HINT, find_soffice, generate_documents, resolve_kinds
 
     report = generate_documents(folder, resolve_kinds(["wszystkie"]))
     lines = [f"Wygenerowano {len(report.generated)} dokumentów i e-maili dla klientów (foldery dokumenty/)"]
-    if pdf is not False and find_soffice():
+    if pdf is not False and not find_soffice():
+        lines.append(f"PDF pominięto: nie ma LibreOffice (soffice). Zainstaluj go — {PDF_INSTALL_HINT}.")
+    elif pdf is not False:
         first = next((g for g in report.generated if g.kind == "aneks"), None)
         if first is not None:
             pdf_report = generate_documents(folder, resolve_kinds(["aneks"]), nips=[first.nip], pdf=True)

@@ -22,6 +22,7 @@ from ksef_sheets.documents.generate import (
     generate_documents,
     resolve_kinds,
 )
+from ksef_sheets.documents.pdf import INSTALL_HINT as PDF_INSTALL_HINT
 from ksef_sheets.documents.invoice_pdf import QrCode, amount_in_words, invoice_pdf
 from ksef_sheets.documents.pdf import convert_to_pdf, find_soffice
 
@@ -32,6 +33,7 @@ __all__ = [
     "DOCUMENT_KINDS",
     "GROUPS",
     "KINDS",
+    "PDF_INSTALL_HINT",
     "ClientProblem",
     "DocumentKind",
     "DocumentsReport",

@@ -23,9 +23,13 @@ _WINDOWS_CANDIDATES = (
     Path(r"C:\Program Files\LibreOffice\program\soffice.exe"),
     Path(r"C:\Program Files (x86)\LibreOffice\program\soffice.exe"),
 )
+INSTALL_HINT = (
+    "Debian/Ubuntu: sudo apt-get install libreoffice-writer libreoffice-calc; "
+    "Windows: instalator z libreoffice.org"
+)
 MISSING_MESSAGE = (
     "Nie znaleziono programu LibreOffice (soffice), potrzebnego do utworzenia plików PDF. "
-    "Zainstaluj LibreOffice (libreoffice.org) albo podaj ścieżkę do soffice w zmiennej KSEF_SHEETS_SOFFICE; "
+    f"Zainstaluj LibreOffice ({INSTALL_HINT}) albo podaj ścieżkę do soffice w zmiennej KSEF_SHEETS_SOFFICE; "
     "pliki .docx/.xlsx zostały utworzone."
 )
 
