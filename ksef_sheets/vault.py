@@ -8,9 +8,19 @@ Everything lives in one encrypted file in the office folder (``OfficeFolder.vaul
   office's vault id, so staff need no passphrase; or
 * from a passphrase via scrypt (``KSEF_SHEETS_PASSPHRASE`` or a hidden prompt in the CLI).
 
-The header (magic, key source, salt/parameters, a key check value) is authenticated as AAD. A
-key check value lets a wrong passphrase be told apart from a damaged file. Writes are atomic and
-happen only after the existing file was read and decrypted, so a mistake never overwrites it.
+The header (magic with the format version, key source, salt/parameters, a key check value) is
+authenticated as AAD. A key check value lets a wrong passphrase be told apart from a damaged file.
+Writes are atomic and happen only after the existing file was read and decrypted, so a mistake
+never overwrites it.
+
+Format versions: ``KSEFVLT1`` (scrypt N=2^15, r=8, p=1) and ``KSEFVLT2`` (N=2^17, r=8, p=1, the
+current OWASP guidance). Both open; a version-1 vault (or any vault whose scrypt cost is below the
+current one) is re-keyed — new salt, current parameters, version 2 — on its next write.
+
+Certificates are stored with their private keys: a PKCS#12 file, the ``.crt`` + ``.key`` pair the
+Ministry's web application gives out (``import_certificate_files``), or a KSeF certificate enrolled
+by ``credentials enrol`` (``add_certificate(..., ksef_serial=, ksef_type=)``; its key was generated
+locally and never left the process before landing here).
 
 Each credential has a reference string the office register stores instead of the secret:
 ``token:<NIP>`` or ``cert:<name>``. Every secret read from the vault is registered with
@@ -48,10 +58,12 @@ from ksef_sheets.redaction import register_secret
 PASSPHRASE_ENV = "KSEF_SHEETS_PASSPHRASE"  # noqa: S105 (the variable's name)
 BACKEND_ENV = "KSEF_SHEETS_VAULT_BACKEND"  # "file" forces the passphrase file, "keyring" the OS store
 KEYRING_SERVICE = "ksef-sheets"
-MAGIC = b"KSEFVLT1"
+MAGIC = b"KSEFVLT2"  # format version 2: scrypt N=2^17
+LEGACY_MAGICS = (b"KSEFVLT1",)  # version 1: scrypt N=2^15; opened, re-keyed on the next write
+FORMAT_VERSION = 2
 KIND_SCRYPT = 1
 KIND_KEYRING = 2
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 MIN_PASSPHRASE = 8
 EXPIRY_WARNING_DAYS = 30
 
@@ -73,6 +85,8 @@ class VaultEntry:
     is_default: bool = False
     fingerprint: str | None = None
     subject_nip: str | None = None
+    ksef_serial: str | None = None  # a KSeF certificate enrolled through the toolkit
+    ksef_type: str | None = None  # Authentication | Offline
 
     @property
     def warning(self) -> str | None:
@@ -95,6 +109,8 @@ class VaultEntry:
             "default": self.is_default,
             "fingerprint": self.fingerprint,
             "subject_nip": self.subject_nip,
+            "ksef_serial": self.ksef_serial,
+            "ksef_type": self.ksef_type,
         }
 
 
@@ -136,11 +152,15 @@ def usable_keyring() -> Any | None:
 class Vault:
     """An opened vault. Use ``Vault.open(folder, passphrase=None)``; changes are saved at once."""
 
-    def __init__(self, path: Path, key: bytes, header: bytes, data: dict[str, Any]) -> None:
+    def __init__(
+        self, path: Path, key: bytes, header: bytes, data: dict[str, Any], passphrase: str | None = None
+    ) -> None:
         self.path = path
         self._key = key
         self._header = header
         self._data = data
+        # Kept only to re-key an older format on the next write; never shown (see __repr__).
+        self._passphrase = passphrase
 
     def __repr__(self) -> str:
         return f"Vault({str(self.path)!r}, {len(self._entries())} entries)"
@@ -193,7 +213,7 @@ class Vault:
                 raise ValueError("bad vault document")
         except (InvalidTag, ValueError, UnicodeDecodeError) as exc:
             raise UserError(f"Plik sejfu {path} jest uszkodzony — odtwórz go z kopii zapasowej.") from exc
-        vault = cls(path, key, header, data)
+        vault = cls(path, key, header, data, passphrase if kind == KIND_SCRYPT else None)
         vault._register_all()
         return vault
 
@@ -236,21 +256,26 @@ class Vault:
                 )
             if len(passphrase) < MIN_PASSPHRASE:
                 raise UserError(f"Hasło do sejfu musi mieć co najmniej {MIN_PASSPHRASE} znaków.")
-            salt = secrets.token_bytes(16)
-            enc_key, check = _derive(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-            header = (
-                MAGIC
-                + bytes([KIND_SCRYPT])
-                + struct.pack(">IHH", SCRYPT_N, SCRYPT_R, SCRYPT_P)
-                + salt
-                + check
-            )
-            key = enc_key
-        return cls(path, key, header, {"version": 1, "default_certificate": None, "entries": {}})
+            key, header = _scrypt_header(passphrase)
+        return cls(path, key, header, {"version": 1, "default_certificate": None, "entries": {}}, passphrase)
 
     @property
     def uses_keyring(self) -> bool:
         return self._header[len(MAGIC)] == KIND_KEYRING
+
+    @property
+    def format_version(self) -> int:
+        return FORMAT_VERSION if self._header.startswith(MAGIC) else 1
+
+    @property
+    def needs_rekey(self) -> bool:
+        """An older format or a scrypt cost below the current one (re-keyed on the next write)."""
+        if not self._header.startswith(MAGIC):
+            return True
+        if self._header[len(MAGIC)] != KIND_SCRYPT:
+            return False
+        n, r, p = struct.unpack(">IHH", self._header[len(MAGIC) + 1 : len(MAGIC) + 9])
+        return (n, r, p) != (SCRYPT_N, SCRYPT_R, SCRYPT_P)
 
     # --- writing ----------------------------------------------------------------------------------
 
@@ -273,7 +298,17 @@ class Vault:
             self._data = data
             self._register_all()
 
+    def _rekey(self) -> None:
+        if self._header[len(MAGIC)] == KIND_KEYRING:
+            self._header = MAGIC + self._header[len(MAGIC) :]
+            return
+        if not self._passphrase:  # pragma: no cover - a scrypt vault is always opened with one
+            raise UserError(f"Do zapisu sejfu {self.path} potrzebne jest hasło.")
+        self._key, self._header = _scrypt_header(self._passphrase)
+
     def _save(self) -> None:
+        if self.needs_rekey:
+            self._rekey()
         nonce = secrets.token_bytes(12)
         plain = json.dumps(self._data, ensure_ascii=False, sort_keys=True).encode("utf-8")
         ciphertext = AESGCM(self._key).encrypt(nonce, plain, self._header)
@@ -313,8 +348,14 @@ class Vault:
         *,
         default: bool = False,
         now: dt.datetime | None = None,
+        ksef_serial: str | None = None,
+        ksef_type: str | None = None,
     ) -> str:
-        """Store a certificate with its private key under ``cert:<name>``; checked before storing."""
+        """Store a certificate with its private key under ``cert:<name>``; checked before storing.
+
+        ``ksef_serial``/``ksef_type`` mark a KSeF certificate; an ``Offline`` one (it signs KOD II,
+        it cannot log in) never becomes the office's default login certificate by itself.
+        """
         if not _NAME.match(name):
             raise UserError(
                 f"Nazwa poświadczenia „{name}” jest niepoprawna — użyj liter, cyfr, kropki, myślnika (np. jan.kowalski)."
@@ -336,10 +377,41 @@ class Vault:
             "not_after": cert.not_valid_after_utc.isoformat(),
             "added": (now or dt.datetime.now(dt.UTC)).isoformat(),
         }
-        if default or not self._data.get("default_certificate"):
+        if ksef_serial:
+            self._entries()[reference]["ksef_serial"] = ksef_serial
+            self._entries()[reference]["ksef_type"] = ksef_type or "Authentication"
+        can_log_in = ksef_type != "Offline"
+        if default or (can_log_in and not self._data.get("default_certificate")):
             self._data["default_certificate"] = reference
         self._save()
         return reference
+
+    def import_certificate_files(
+        self,
+        name: str,
+        certificate: Path,
+        key: Path | None = None,
+        password: str | None = None,
+        *,
+        default: bool = False,
+        now: dt.datetime | None = None,
+    ) -> str:
+        """Store a certificate from files: a .p12/.pfx (``key`` None) or the ``.crt`` + ``.key`` pair
+        from the Ministry's web application (PEM or DER; the key usually encrypted with ``password``)."""
+        from ksef_sheets.ksef.certificates import load_certificate_pair
+
+        if key is None:
+            credential = CertificateCredential.from_files(certificate, None, password, name=name)
+        else:
+            credential = load_certificate_pair(certificate, key, password, name=name)
+        return self.add_certificate(name, credential, default=default, now=now)
+
+    def reference_for_serial(self, serial: str) -> str | None:
+        """The vault reference of the KSeF certificate with this serial number, if the vault holds it."""
+        for reference, entry in self._entries().items():
+            if entry.get("kind") == "certificate" and entry.get("ksef_serial") == serial.upper():
+                return reference
+        return None
 
     def set_default_certificate(self, reference: str) -> None:
         self._refresh_from_disk()
@@ -410,6 +482,8 @@ class Vault:
                         is_default=reference == default,
                         fingerprint=entry.get("fingerprint"),
                         subject_nip=entry.get("subject_nip"),
+                        ksef_serial=entry.get("ksef_serial"),
+                        ksef_type=entry.get("ksef_type"),
                     )
                 )
         return result
@@ -482,7 +556,7 @@ def _split(blob: bytes, path: Path) -> tuple[bytes, bytes, bytes]:
     rest = blob[2 + header_len :]
     if (
         len(header) != header_len
-        or not header.startswith(MAGIC)
+        or not header.startswith((MAGIC, *LEGACY_MAGICS))
         or len(header) <= len(MAGIC)
         or len(rest) < 12 + 16
     ):
@@ -490,6 +564,14 @@ def _split(blob: bytes, path: Path) -> tuple[bytes, bytes, bytes]:
     if header[len(MAGIC)] not in (KIND_SCRYPT, KIND_KEYRING):
         raise damaged
     return header, rest[:12], rest[12:]
+
+
+def _scrypt_header(passphrase: str) -> tuple[bytes, bytes]:
+    """A fresh salt and the current cost: (encryption key, version-2 header)."""
+    salt = secrets.token_bytes(16)
+    key, check = _derive(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    header = MAGIC + bytes([KIND_SCRYPT]) + struct.pack(">IHH", SCRYPT_N, SCRYPT_R, SCRYPT_P) + salt + check
+    return key, header
 
 
 def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> tuple[bytes, bytes]:
