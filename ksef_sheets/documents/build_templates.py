@@ -242,6 +242,35 @@ class TemplateBuilder:
             bottom.alignment = WD_ALIGN_PARAGRAPH.CENTER
             bottom.add_run(label).font.size = Pt(9)
 
+    def client_signatures(self, right: str) -> None:
+        """One signature line per client representative (``klient.podpisy``), the office's beside the first.
+
+        The rows repeat with a docxtpl ``{%tr for %}`` loop, so a company with joint representation
+        gets as many lines as the register names people, and an office may reword the labels in Word.
+        """
+        self.para()
+        self.para()
+        table = self.doc.add_table(rows=3, cols=2)
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.cell(0, 0).paragraphs[0].add_run("{%tr for p in klient.podpisy %}")
+        table.cell(2, 0).paragraphs[0].add_run("{%tr endfor %}")
+        cells = (
+            (table.cell(1, 0), "……………………………………………", "{{ p.podpis }}"),
+            (
+                table.cell(1, 1),
+                "{% if loop.first %}……………………………………………{% endif %}",
+                "{% if loop.first %}" + right + "{% endif %}",
+            ),
+        )
+        for cell, line, label in cells:
+            top = cell.paragraphs[0]
+            top.paragraph_format.space_before = Pt(18)
+            top.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            top.add_run(line)
+            bottom = cell.add_paragraph()
+            bottom.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            bottom.add_run(label).font.size = Pt(9)
+
     def save(self, name: str, out_dir: Path = TEMPLATES_DIR) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / name
@@ -307,13 +336,40 @@ def _repeat_header(tr: object) -> None:
 
 PARTIES = [
     ["", "Klient", "Biuro rachunkowe"],
-    ["Nazwa", "{{ klient.nazwa }}", "{{ biuro.nazwa }}"],
+    ["Nazwa / strona", "{{ klient.strona }}", "{{ biuro.nazwa }}"],
     ["Forma prawna", "{{ klient.forma_prawna }}", "{{ biuro.forma_prawna }}"],
     ["NIP", "{{ klient.nip }}", "{{ biuro.nip }}"],
     ["Adres", "{{ klient.adres }}", "{{ biuro.adres }}"],
-    ["Reprezentowany przez", "{{ klient.reprezentant }}", "{{ biuro.podpisujacy }}"],
+    [
+        "Reprezentowany przez / podstawa reprezentacji",
+        "{{ klient.reprezentacja }}",
+        "{{ biuro.podpisujacy }}",
+    ],
 ]
 PARTY_WIDTHS = [38.0, 64.0, 64.0]
+
+# A civil partnership is no legal person: its partners are the parties (and all of them sign).
+CIVIL_PARTNERSHIP_NOTE = (
+    "Spółka cywilna nie jest odrębną stroną umowy: stronami są wszyscy jej wspólnicy wymienieni powyżej, "
+    "działający wspólnie w ramach spółki „{{ klient.nazwa }}” (NIP spółki {{ klient.nip }})."
+)
+
+# The one place that says what signing with which signature means (art. 77¹, 77², 78¹ KC).
+FORM_CLAUSE = (
+    "Aneks zawiera się w formie pisemnej (podpisy własnoręczne) albo w formie elektronicznej — "
+    "kwalifikowanymi podpisami elektronicznymi, które są równoważne formie pisemnej (art. 78¹ Kodeksu "
+    "cywilnego). Podpisanie pliku podpisem zaufanym lub podpisem osobistym jest zawarciem aneksu w formie "
+    "dokumentowej (art. 77² Kodeksu cywilnego); Strony ją dopuszczają, chyba że Umowa zastrzega dla "
+    "zmian formę pisemną — wtedy aneks podpisuje się własnoręcznie albo kwalifikowanym podpisem "
+    "elektronicznym (art. 77 § 1 Kodeksu cywilnego)."
+)
+
+
+def _parties(b: TemplateBuilder) -> None:
+    b.table(PARTIES, PARTY_WIDTHS)
+    b.tag("{%p if klient.spolka_cywilna %}")
+    b.para(CIVIL_PARTNERSHIP_NOTE, align="justify")
+    b.tag("{%p endif %}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,15 +387,17 @@ def build_annex(out_dir: Path = TEMPLATES_DIR) -> Path:
         "nr {{ umowa.numer }} z dnia {{ umowa.data }} (dalej „Umowa”) pomiędzy:",
         align="justify",
     )
-    b.table(PARTIES, PARTY_WIDTHS)
+    _parties(b)
     b.para("zwanymi dalej łącznie „Stronami”. Strony postanawiają, co następuje:", align="justify")
 
     b.section("§ 1. Przedmiot aneksu i model współpracy")
     b.clause(
         "Aneks określa zasady współpracy Stron w związku z wystawianiem i odbieraniem faktur "
         "ustrukturyzowanych w Krajowym Systemie e-Faktur (KSeF). Obowiązek wystawiania faktur w KSeF "
-        "dotyczy Klienta od dnia **{{ klient.data_obowiazku }}**; faktury od dostawców Klient otrzymuje "
-        "przez KSeF od dnia 1 lutego 2026 r."
+        "dotyczy Klienta od dnia **{{ klient.data_obowiazku }}**; od dnia 1 lutego 2026 r. Klient odbiera "
+        "przez KSeF faktury, które dostawcy wystawiają w KSeF; faktura jest otrzymana w dniu nadania jej "
+        "numeru w KSeF. Część faktur zakupu nadal trafia do Klienta poza KSeF; zasady ich przekazywania "
+        "Biuru określa niniejszy paragraf."
     )
     b.clause(
         "Strony wybierają **model współpracy nr {{ scenariusz }}: {{ scenariusz_nazwa }}**, "
@@ -369,9 +427,13 @@ def build_annex(out_dir: Path = TEMPLATES_DIR) -> Path:
         "z KSeF.",
     )
     b.clause(
-        "Dokumenty wystawione poza KSeF (m.in. faktury dla konsumentów, faktury z kas rejestrujących, "
-        "faktury zagraniczne, bilety, faktury wystawione w czasie awarii całkowitej KSeF, paragony) "
-        "Klient przekazuje Biuru dotychczasowym sposobem, oznaczając je jako dokumenty spoza KSeF."
+        "Dokumenty otrzymane lub wystawione poza KSeF Klient przekazuje Biuru dotychczasowym sposobem, "
+        "oznaczając je jako dokumenty spoza KSeF. Są to w szczególności: faktury od dostawców, którzy do "
+        "31 grudnia 2026 r. wystawiają faktury poza KSeF (sprzedaż do 10 000 zł brutto miesięcznie); faktury "
+        "z kas rejestrujących i paragony z NIP nabywcy (faktury uproszczone) — do 31 grudnia 2026 r.; "
+        "faktury od dostawców zagranicznych; bilety i inne faktury wyłączone z KSeF; faktury otrzymane w "
+        "czasie niedostępności lub awarii KSeF, zanim otrzymają numer KSeF; faktury wystawione w czasie "
+        "awarii całkowitej KSeF; rachunki, noty i paragony."
     )
     b.clause(
         "Zmiana modelu współpracy wymaga zawarcia nowego aneksu albo pisemnego zawiadomienia drugiej "
@@ -422,8 +484,8 @@ def build_annex(out_dir: Path = TEMPLATES_DIR) -> Path:
         "scenariusz == 2",
         "Biuro pobiera faktury z KSeF {{ warunki.czestotliwosc_pobierania }} oraz po zakończeniu miesiąca, "
         "nie później niż do {{ warunki.dzien_pobrania }}. dnia następnego miesiąca.",
-        "Klient weryfikuje każdą pobraną fakturę zakupu w terminie **{{ warunki.dni_weryfikacji }} dni "
-        "roboczych** od otrzymania zestawienia.",
+        "Klient weryfikuje każdą pobraną fakturę zakupu w terminie **{{ warunki.termin_weryfikacji }}** "
+        "od otrzymania zestawienia.",
         "Faktury zweryfikowane po terminie Biuro ujmuje w księgach następnego okresu, a dodatkową pracę "
         "związaną z korektą rozliczeń Biuro rozlicza według cennika.",
     )
@@ -440,8 +502,8 @@ def build_annex(out_dir: Path = TEMPLATES_DIR) -> Path:
     )
     b.clause(
         "Informacje, których faktura nie zawiera (czy wydatek jest kosztem działalności czy wydatkiem "
-        "prywatnym, przypisanie do kosztów, stan zapłaty), oraz dokumenty spoza KSeF Klient przekazuje do "
-        "{{ warunki.dzien_dokumentow }}. dnia następnego miesiąca."
+        "prywatnym, przypisanie do kosztów, stan zapłaty), oraz dokumenty spoza KSeF (§ 1) Klient "
+        "przekazuje do {{ warunki.dzien_dokumentow }}. dnia następnego miesiąca."
     )
 
     b.section("§ 4. Sposób weryfikacji faktur i skutek milczenia Klienta")
@@ -483,23 +545,27 @@ def build_annex(out_dir: Path = TEMPLATES_DIR) -> Path:
     b.tag("{%p endif %}")
 
     b.section("§ 5. Uprawnienia w KSeF")
+    b.clause(
+        "Uprawnienia w KSeF nadaje wyłącznie Klient — w KSeF (Aplikacja Podatnika KSeF albo program Klienta "
+        "połączony z KSeF). Ani niniejszy aneks, ani upoważnienie podpisane przez Klienta nie nadają "
+        "Biuru uprawnień w KSeF; określają jedynie, w jakim zakresie i celu Biuro z nich korzysta."
+    )
     b.when(
         "scenariusz == 1",
         "Biuro nie wymaga uprawnień w KSeF. Klient może nadać Biuru (NIP {{ biuro.nip }}) uprawnienie "
-        "„przeglądanie faktur” (InvoiceRead), które Biuro wykorzysta wyłącznie do kontroli kompletności "
-        "dokumentów.",
+        "„przeglądanie faktur”, które Biuro wykorzysta wyłącznie do kontroli kompletności dokumentów.",
     )
     b.when(
         "scenariusz == 2",
         "Klient nada w KSeF Biuru jako podmiotowi (NIP {{ biuro.nip }}) uprawnienie **„przeglądanie "
-        "faktur” (InvoiceRead)** z możliwością dalszego przekazywania (canDelegate) w terminie "
-        "{{ warunki.dni_nadania }} dni od podpisania aneksu.",
+        "faktur”** z możliwością dalszego przekazywania uprawnień w terminie {{ warunki.termin_nadania }} "
+        "od podpisania aneksu.",
     )
     b.when(
         "scenariusz == 3",
         "Klient nada w KSeF Biuru jako podmiotowi (NIP {{ biuro.nip }}) uprawnienia **„przeglądanie "
-        "faktur” (InvoiceRead) i „wystawianie faktur” (InvoiceWrite)**, oba z możliwością dalszego "
-        "przekazywania (canDelegate), w terminie {{ warunki.dni_nadania }} dni od podpisania aneksu.",
+        "faktur” i „wystawianie faktur”**, oba z możliwością dalszego przekazywania uprawnień, w terminie "
+        "{{ warunki.termin_nadania }} od podpisania aneksu.",
         "Do wystawiania faktur w trybie offline Biuro używa własnego certyfikatu KSeF typu Offline "
         "(podpis KODU II na wizualizacji faktury).",
     )
@@ -508,9 +574,9 @@ def build_annex(out_dir: Path = TEMPLATES_DIR) -> Path:
         "w sposób pośredni) i odbiera je w dniu zakończenia pracy pracownika lub zmiany jego obowiązków."
     )
     b.clause(
-        "Klient nie nadaje Biuru uprawnienia do zarządzania uprawnieniami (CredentialsManage) i nie "
-        "przekazuje Biuru tokenów KSeF ani danych logowania; Biuro loguje się do KSeF własnym certyfikatem "
-        "lub pieczęcią."
+        "Klient nie nadaje Biuru uprawnienia „zarządzanie uprawnieniami” i nie przekazuje Biuru tokenów "
+        "KSeF ani danych logowania; Biuro loguje się do KSeF własną pieczęcią kwalifikowaną, podpisem "
+        "kwalifikowanym osoby działającej za Biuro lub certyfikatem KSeF."
     )
     b.clause(
         "Klient utrzymuje nadane uprawnienia przez czas trwania Umowy, zawiadamia Biuro przed ich "
@@ -551,11 +617,22 @@ def build_annex(out_dir: Path = TEMPLATES_DIR) -> Path:
         "W czasie awarii całkowitej ogłoszonej w środkach masowego przekazu faktury wystawia się poza KSeF "
         "(w postaci papierowej lub elektronicznej) i nie wysyła się ich później do KSeF."
     )
+    b.when(
+        "scenariusz == 3",
+        "Nabywcom, którzy nie odbierają faktur w KSeF (konsumentom, nabywcom zagranicznym), fakturę "
+        "przekazuje się poza KSeF jako wizualizację (wydruk lub plik PDF) z kodem QR. Wizualizację "
+        "przygotowuje Biuro i przesyła ją Klientowi w dniu wysłania faktury do KSeF; Klient doręcza ją "
+        "nabywcy, chyba że poleci Biuru wysłać ją bezpośrednio na podany adres e-mail nabywcy.",
+    )
 
     b.section("§ 7. Korekty")
     b.clause(
         "Faktury przesłanej do KSeF nie można anulować ani usunąć; jej zmiana wymaga wystawienia faktury "
         "korygującej."
+    )
+    b.clause(
+        "Od dnia 1 lutego 2026 r. nie ma not korygujących: nabywca nie może sam poprawić błędu na fakturze "
+        "sprzedawcy. Błędną fakturę zakupu poprawia wyłącznie jej wystawca fakturą korygującą."
     )
     b.when(
         "scenariusz != 3",
@@ -593,13 +670,43 @@ def build_annex(out_dir: Path = TEMPLATES_DIR) -> Path:
         "niepełnych lub błędnych; niedostępności lub awarii KSeF; oprogramowania Klienta; działań osób, "
         "którym Klient nadał uprawnienia w KSeF."
     )
+    b.when(
+        "scenariusz == 3",
+        "Od dnia 1 stycznia 2027 r. naczelnik urzędu skarbowego może nałożyć na podatnika karę pieniężną "
+        "(art. 106ni ustawy o VAT) m.in. za niewystawienie faktury w KSeF i za nieprzesłanie w terminie do "
+        "KSeF faktury wystawionej w trybie offline — do 100% kwoty VAT z faktury, a gdy faktura nie "
+        "wykazuje VAT — do 18,7% kwoty należności ogółem. Karę nakłada się na Klienta jako podatnika.",
+        "Jeżeli kara wynika z tego, że Biuro wystawiło lub przesłało fakturę do KSeF po terminie albo "
+        "niezgodnie z kompletnymi danymi przekazanymi przez Klienta w terminie z § 3, Biuro zwraca "
+        "Klientowi zapłaconą karę (regres) w granicach ust. 3. Biuro nie zwraca kary wynikającej z danych "
+        "przekazanych po terminie, niepełnych lub błędnych, ani z okoliczności, za które Biuro nie "
+        "odpowiada zgodnie z ust. 4.",
+        "Klient zawiadamia Biuro o wszczęciu postępowania w sprawie kary niezwłocznie, nie później niż w "
+        "ciągu 7 dni od doręczenia pierwszego pisma, aby Biuro mogło przedstawić wyjaśnienia i wnioskować "
+        "o obniżenie kary. Zaniechanie zawiadomienia ogranicza regres do kwoty, której nie dało się "
+        "uniknąć.",
+    )
 
     b.section("§ 9. Ochrona danych osobowych i bezpieczeństwo")
     b.clause(
         "Dane osobowe zawarte w fakturach pobieranych z KSeF i wystawianych w KSeF Biuro przetwarza na "
         "podstawie umowy powierzenia przetwarzania danych osobowych (art. 28 RODO) zawartej z Klientem; "
-        "niniejszy aneks rozszerza zakres powierzenia o te dane. Okres przechowywania faktur wynika z "
-        "przepisów podatkowych."
+        "niniejszy aneks rozszerza zakres powierzenia o te dane. Faktury ustrukturyzowane są "
+        "przechowywane w KSeF przez 10 lat od końca roku, w którym je wystawiono; Biuro przechowuje swoje "
+        "kopie tylko przez czas trwania Umowy."
+    )
+    b.clause(
+        "Klient wyraża zgodę na powierzenie danych przez Biuro dalszym podmiotom przetwarzającym "
+        "wymienionym w umowie powierzenia (np. dostawcy programu księgowego i usług przechowywania danych). "
+        "Biuro informuje Klienta o zamiarze dodania lub zmiany takiego podmiotu z co najmniej 14-dniowym "
+        "wyprzedzeniem; Klient może zgłosić sprzeciw. Dalszy podmiot przetwarzający ma te same obowiązki "
+        "co Biuro, a Biuro odpowiada za jego działania jak za własne."
+    )
+    b.clause(
+        "Po zakończeniu Umowy Biuro, według wyboru Klienta zgłoszonego w ciągu 30 dni, zwraca Klientowi "
+        "archiwum pobranych z KSeF faktur (pliki XML i zestawienia) albo je usuwa, wraz z kopiami, chyba "
+        "że przepis prawa nakazuje Biuru dalsze przechowywanie. Brak wyboru oznacza zwrot archiwum i "
+        "usunięcie kopii. Biuro potwierdza zwrot lub usunięcie na piśmie."
     )
     b.clause(
         "Biuro przechowuje dane uwierzytelniające do KSeF w zabezpieczonym magazynie, stosuje "
@@ -615,12 +722,13 @@ def build_annex(out_dir: Path = TEMPLATES_DIR) -> Path:
     b.section("§ 11. Postanowienia końcowe")
     b.clause("Aneks wchodzi w życie z dniem {{ data_od }} i obowiązuje przez czas trwania Umowy.")
     b.clause("W sprawach nieuregulowanych aneksem stosuje się postanowienia Umowy.")
+    b.clause(FORM_CLAUSE)
+    b.clause("Zmiana aneksu wymaga zachowania formy, w jakiej go zawarto.")
     b.clause(
-        "Zmiana aneksu wymaga formy pisemnej albo formy elektronicznej (kwalifikowany podpis elektroniczny, "
-        "podpis zaufany lub osobisty) pod rygorem nieważności."
+        "Aneks sporządzony w formie pisemnej sporządza się w dwóch jednobrzmiących egzemplarzach, po "
+        "jednym dla Klienta i Biura."
     )
-    b.clause("Aneks sporządzono w dwóch jednobrzmiących egzemplarzach, po jednym dla każdej ze Stron.")
-    b.signatures("Klient — {{ klient.nazwa }}", "Biuro — {{ biuro.nazwa }}")
+    b.client_signatures("Biuro — {{ biuro.nazwa }}")
     return b.save("aneks.docx", out_dir)
 
 
@@ -632,16 +740,21 @@ def build_authorisation(out_dir: Path = TEMPLATES_DIR) -> Path:
     b.para("{{ biuro.miejscowosc }}, {{ data_dokumentu }}", align="right")
     b.title(
         "UPOWAŻNIENIE I INSTRUKCJA NADANIA UPRAWNIEŃ W KSeF",
-        "dla biura rachunkowego {{ biuro.nazwa }} (NIP {{ biuro.nip }})",
+        "dla biura: {{ biuro.nazwa }} (NIP {{ biuro.nip }})",
     )
-    b.table(PARTIES, PARTY_WIDTHS)
+    _parties(b)
 
     b.section("1. Upoważnienie")
     b.clause(
         "Klient upoważnia Biuro do korzystania w Krajowym Systemie e-Faktur (KSeF) z uprawnień wymienionych "
-        "w punkcie 2, w kontekście NIP {{ klient.nip }}, wyłącznie w celu prowadzenia ksiąg i ewidencji, "
-        "rejestrów VAT i plików JPK, sporządzania deklaracji i weryfikacji dokumentów Klienta "
+        "w punkcie 2, w kontekście NIP {{ klient.nip }}, wyłącznie w celu {{ cel_upowaznienia }} "
         "(model współpracy nr {{ scenariusz }}: {{ scenariusz_nazwa }})."
+    )
+    b.clause(
+        "**Ten dokument sam nie nadaje żadnych uprawnień w KSeF.** Uprawnienia nadaje się wyłącznie w KSeF: "
+        "w Aplikacji Podatnika KSeF albo w programie Klienta połączonym z KSeF (punkt 4); administratora "
+        "KSeF firmy wskazuje się formularzem ZAW-FA (punkt 3). Dokument określa, w jakim zakresie i celu "
+        "Biuro może korzystać z uprawnień nadanych mu w KSeF."
     )
     b.clause(
         "Biuro może przekazać uprawnienia swoim pracownikom obsługującym Klienta (uprawnienia nadane w "
@@ -656,17 +769,12 @@ def build_authorisation(out_dir: Path = TEMPLATES_DIR) -> Path:
     b.section("2. Zakres uprawnień dla NIP {{ biuro.nip }}")
     table = b.table(
         [
-            ["Uprawnienie w KSeF", "Nazwa w aplikacji", "Nadać?", "Po co"],
-            [
-                "{%tr for u in uprawnienia %}",
-                "",
-                "",
-                "",
-            ],
-            ["{{ u.kod }}", "{{ u.nazwa }}", "{{ u.nadac }}", "{{ u.cel }}"],
-            ["{%tr endfor %}", "", "", ""],
+            ["Uprawnienie w KSeF (nazwa w aplikacji)", "Nadać?", "Po co"],
+            ["{%tr for u in uprawnienia %}", "", ""],
+            ["{{ u.nazwa }}", "{{ u.nadac }}", "{{ u.cel }}"],
+            ["{%tr endfor %}", "", ""],
         ],
-        [38.0, 42.0, 22.0, 64.0],
+        [62.0, 22.0, 82.0],
     )
     del table
     b.para(
@@ -674,12 +782,12 @@ def build_authorisation(out_dir: Path = TEMPLATES_DIR) -> Path:
         "pracowników biura nie wymaga żadnych działań po stronie Klienta.",
     )
 
-    b.section("3. Zanim zaczniesz: pierwsze logowanie do KSeF")
+    b.section("3. Przed nadaniem uprawnień: pierwsze logowanie do KSeF")
     b.tag("{%p if klient.osoba_fizyczna %}")
     b.clause(
-        "Jako osoba fizyczna prowadząca działalność ma Pan/Pani uprawnienia właścicielskie w KSeF "
-        "automatycznie. Wystarczy zalogować się profilem zaufanym, podpisem kwalifikowanym lub e-dowodem; "
-        "formularz ZAW-FA nie jest potrzebny."
+        "Osoba fizyczna prowadząca działalność ma w KSeF uprawnienia właścicielskie automatycznie. "
+        "Wystarczy zalogować się profilem zaufanym, podpisem kwalifikowanym lub e-dowodem; formularz "
+        "ZAW-FA nie jest potrzebny."
     )
     b.tag("{%p else %}")
     b.clause(
@@ -706,48 +814,66 @@ def build_authorisation(out_dir: Path = TEMPLATES_DIR) -> Path:
     b.tag("{%p endif %}")
 
     b.section("4. Krok po kroku: nadanie uprawnień Biuru")
+    b.para("Prosimy wykonać następujące kroki:")
     b.clause(
-        "Otwórz Aplikację Podatnika KSeF 2.0 Ministerstwa Finansów (odnośnik na stronie ksef.podatki.gov.pl)."
+        "Otworzyć Aplikację Podatnika KSeF 2.0 Ministerstwa Finansów (odnośnik na stronie "
+        "ksef.podatki.gov.pl) albo moduł KSeF w swoim programie do faktur."
     )
     b.clause(
-        "Zaloguj się (profil zaufany, podpis kwalifikowany, pieczęć kwalifikowana lub e-dowód) i wybierz "
+        "Zalogować się (profil zaufany, podpis kwalifikowany, pieczęć kwalifikowana lub e-dowód) i wybrać "
         "kontekst firmy o NIP **{{ klient.nip }}**."
     )
-    b.clause("Przejdź do zarządzania uprawnieniami i wybierz nadanie uprawnień **podmiotowi** (nie osobie).")
-    b.clause("Wpisz NIP Biura: **{{ biuro.nip }}** ({{ biuro.nazwa }}).")
+    b.clause("Przejść do zarządzania uprawnieniami i wybrać nadanie uprawnień **podmiotowi** (nie osobie).")
+    b.clause("Wpisać NIP Biura: **{{ biuro.nip }}** ({{ biuro.nazwa }}).")
     b.clause(
-        "Zaznacz uprawnienia oznaczone w tabeli w punkcie 2 jako „TAK” oraz opcję "
-        "**możliwość dalszego przekazywania uprawnień**. Nie zaznaczaj zarządzania uprawnieniami."
+        "Zaznaczyć uprawnienia oznaczone w tabeli w punkcie 2 jako „TAK” oraz opcję "
+        "**możliwość dalszego przekazywania uprawnień**. Nie zaznaczać zarządzania uprawnieniami."
     )
     b.clause(
-        "Zatwierdź. Nadanie jest przetwarzane w KSeF z opóźnieniem — sprawdź, czy status operacji zmienił "
-        "się na zakończony."
+        "Zatwierdzić. Nadanie jest przetwarzane w KSeF z opóźnieniem — prosimy sprawdzić, czy status "
+        "operacji zmienił się na zakończony."
     )
     b.clause(
-        "Zrób zrzut ekranu listy uprawnień i wyślij go na adres {{ biuro.email }} w ciągu "
-        "{{ warunki.dni_nadania }} dni. Biuro sprawdzi nadanie w KSeF i potwierdzi je e-mailem."
+        "Zrobić zrzut ekranu listy uprawnień i wysłać go na adres {{ biuro.email }} w ciągu "
+        "{{ warunki.termin_nadania }}. Biuro sprawdzi nadanie w KSeF i potwierdzi je e-mailem."
     )
 
     b.section("5. Ważne")
     b.bullet(
-        "Nie przekazuj Biuru tokenów KSeF, haseł ani danych logowania — Biuro loguje się własnym certyfikatem."
+        "Prosimy nie przekazywać Biuru tokenów KSeF, haseł ani danych logowania — Biuro loguje się do KSeF "
+        "własnymi danymi, a do Państwa faktur ma dostęp tylko dzięki uprawnieniom nadanym w punkcie 4."
     )
-    b.bullet("Uprawnienia nie wygasają same: przed ich odebraniem poinformuj Biuro.")
+    b.bullet("Uprawnienia nie wygasają same: przed ich odebraniem prosimy poinformować Biuro.")
     b.bullet(
-        "Tokeny KSeF działają tylko do 31 grudnia 2026 r.; od 2027 r. logowanie wymaga certyfikatu KSeF."
+        "Tokeny KSeF działają tylko do 31 grudnia 2026 r. Profil zaufany, podpis kwalifikowany i pieczęć "
+        "kwalifikowana pozostają sposobami logowania także od 2027 r.; zamiast tokenów używa się "
+        "certyfikatów KSeF."
     )
     b.tag("{%p if scenariusz == 3 %}")
     b.bullet(
-        "W modelu 3 Biuro wystawia Pana/Pani faktury; do faktur offline używa własnego certyfikatu KSeF "
-        "typu Offline."
+        "W modelu 3 Biuro wystawia Państwa faktury sprzedaży i wysyła je do KSeF; do faktur offline używa "
+        "własnego certyfikatu KSeF typu Offline."
+    )
+    b.bullet(
+        "Nabywcy, którzy nie odbierają faktur w KSeF (konsumenci, nabywcy zagraniczni), dostają wizualizację "
+        "faktury (wydruk lub PDF) z kodem QR. Biuro przesyła ją Państwu w dniu wysłania faktury do KSeF, a "
+        "Państwo przekazują ją nabywcy (albo, na Państwa polecenie, Biuro wysyła ją nabywcy e-mailem)."
     )
     b.tag("{%p endif %}")
     b.bullet(
         "Pełnomocnictwa UPL-1 i PPS-1 nie są uprawnieniami w KSeF — uprawnienia nadaje się tylko w KSeF."
     )
     b.para("W razie pytań: {{ biuro.podpisujacy }}, {{ biuro.email }}, tel. {{ biuro.telefon }}.")
-    b.signatures("data i podpis Klienta", "Biuro — {{ biuro.nazwa }}")
+    b.client_signatures("Biuro — {{ biuro.nazwa }}")
     return b.save("upowaznienie.docx", out_dir)
+
+
+# Facts the letter and the FAQ sheet share (see docs/sources.md for the legal basis of each).
+OUTSIDE_KSEF_PURCHASES = (
+    "faktury od dostawców, którzy do 31 grudnia 2026 r. wystawiają faktury poza KSeF (sprzedaż do 10 000 zł "
+    "brutto miesięcznie); faktury z kas rejestrujących i paragony z NIP (do 31 grudnia 2026 r.); faktury od "
+    "dostawców zagranicznych; faktury otrzymane w czasie awarii KSeF, zanim trafią do KSeF"
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -774,8 +900,14 @@ def build_letter(out_dir: Path = TEMPLATES_DIR) -> Path:
 
     b.section("1. Państwa terminy")
     b.clause(
-        "Od **1 lutego 2026 r.** wszystkie faktury od dostawców otrzymują Państwo przez KSeF — faktura jest "
-        "otrzymana w dniu nadania jej numeru w KSeF."
+        "Od **1 lutego 2026 r.** odbierają Państwo przez KSeF faktury, które dostawcy wystawiają w KSeF — "
+        "faktura jest otrzymana w dniu nadania jej numeru w KSeF."
+    )
+    b.clause(
+        "**Nie wszystkie faktury zakupu trafią do KSeF.** Poza KSeF nadal przychodzą: "
+        + OUTSIDE_KSEF_PURCHASES
+        + ". **Takie dokumenty prosimy nadal przekazywać biuru** tak jak dotychczas — bez nich nie "
+        "ujmiemy kosztów ani nie odliczymy VAT."
     )
     b.clause("Obowiązek **wystawiania** faktur w KSeF dotyczy Państwa od **{{ klient.data_obowiazku }}**")
     b.tag("{%p if klient.ulga_2027 %}")
@@ -786,12 +918,27 @@ def build_letter(out_dir: Path = TEMPLATES_DIR) -> Path:
     )
     b.tag("{%p endif %}")
     b.clause(
-        "Rok 2026 jest okresem bez kar. Od **1 stycznia 2027 r.** za fakturę wystawioną poza KSeF grozi kara "
-        "do 100% kwoty VAT z faktury (lub 18,7% kwoty brutto, gdy faktura nie wykazuje VAT)."
+        "Kary pieniężne za naruszenia obowiązków KSeF (art. 106ni ustawy o VAT) — np. za fakturę wystawioną "
+        "poza KSeF mimo obowiązku albo spóźnione przesłanie faktury offline — obowiązują od "
+        "**1 stycznia 2027 r.**: do 100% kwoty VAT z faktury (lub do 18,7% kwoty brutto, gdy faktura nie "
+        "wykazuje VAT). Rok 2026 nie jest jednak wolny od wszystkich kar: błędy w plikach JPK_V7 i w "
+        "rozliczeniu VAT są karane tak jak dotychczas."
     )
     b.clause(
-        "Tokeny KSeF działają do 31 grudnia 2026 r.; od 2027 r. do logowania potrzebny jest certyfikat KSeF, "
-        "podpis lub pieczęć kwalifikowana albo profil zaufany."
+        "Tokeny KSeF działają do 31 grudnia 2026 r. Profil zaufany, podpis kwalifikowany i pieczęć "
+        "kwalifikowana pozostają sposobami logowania także od 2027 r.; zamiast tokenów używa się "
+        "certyfikatów KSeF."
+    )
+    b.clause(
+        "Faktury są przechowywane w KSeF przez 10 lat od końca roku, w którym je wystawiono. Od 1 lutego "
+        "2026 r. nie ma not korygujących: błąd na fakturze zakupu może poprawić tylko wystawca fakturą "
+        "korygującą."
+    )
+    b.clause(
+        "Konsumenci i nabywcy zagraniczni nie odbierają faktur w KSeF: przekazuje się im wizualizację "
+        "faktury (wydruk lub PDF) z kodem QR, w sposób z nimi uzgodniony.{% if scenariusz == 3 %} "
+        "W modelu 3 wizualizację przygotowuje biuro i przesyła ją Państwu, a Państwo przekazują ją "
+        "nabywcy.{% endif %}"
     )
     b.table(
         [
@@ -802,7 +949,7 @@ def build_letter(out_dir: Path = TEMPLATES_DIR) -> Path:
                 "31 grudnia 2026",
                 "koniec ulgi do 10 000 zł miesięcznie, faktur z kas poza KSeF i tokenów KSeF",
             ],
-            ["1 stycznia 2027", "kary za faktury wystawione poza KSeF"],
+            ["1 stycznia 2027", "kary z art. 106ni ustawy o VAT za naruszenia obowiązków KSeF"],
         ],
         [40.0, 126.0],
     )
@@ -829,11 +976,28 @@ def build_letter(out_dir: Path = TEMPLATES_DIR) -> Path:
         align="justify",
     )
 
-    b.section("3. Ankieta gotowości do KSeF")
+    b.section("3. Jak biuro korzysta z KSeF")
+    b.clause(
+        "Biuro loguje się do KSeF własnymi danymi (pieczęcią kwalifikowaną biura albo jako administrator "
+        "wskazany przez biuro w formularzu ZAW-FA, oraz certyfikatem KSeF). Nie potrzebujemy Państwa "
+        "haseł ani tokenów."
+    )
+    b.clause(
+        "Do Państwa faktur mamy dostęp tylko w zakresie uprawnień, które Państwo nadadzą w KSeF firmie "
+        "biura (po NIP); naszym pracownikom przekazujemy je imiennie i odbieramy w dniu zmiany obowiązków."
+    )
+    b.clause(
+        "Dbamy o ciągłość: dostępem biura zarządzają dwie osoby, a daty ważności certyfikatów KSeF "
+        "sprawdzamy z wyprzedzeniem."
+    )
+
+    b.section("4. Ankieta gotowości do KSeF")
     b.para("Prosimy o odpowiedź na poniższe pytania (wystarczy odpowiedź na e-mail) do {{ termin_ankiety }}:")
     for question in (
         "Jakiego programu używają Państwo do wystawiania faktur i czy jest on połączony z KSeF? "
         "……………………………………",
+        "Jak dziś przekazują Państwo dokumenty do biura?  ☐ papier  ☐ e-mail (PDF)  ☐ system OCR / portal  "
+        "☐ eksport z programu  ☐ inaczej: ……………",
         "Kto w firmie będzie logował się do KSeF (imię i nazwisko)? ……………………………………",
         "Czym ta osoba się loguje?  ☐ profil zaufany  ☐ podpis kwalifikowany  ☐ pieczęć kwalifikowana  "
         "☐ e-dowód",
@@ -846,56 +1010,14 @@ def build_letter(out_dir: Path = TEMPLATES_DIR) -> Path:
         "Czy mają Państwo certyfikat KSeF typu Offline (do faktur wystawianych w czasie awarii)?  "
         "☐ tak  ☐ nie",
         "Który model współpracy Państwo wybierają?  ☐ 1  ☐ 2  ☐ 3",
+        "Kto podpisuje umowy w imieniu firmy i na jakiej podstawie (np. prezes zarządu, wspólnicy)? "
+        "……………………………………",
         "Na jaki adres e-mail wysyłać zestawienia faktur do weryfikacji? ……………………………………",
     ):
         b.clause(question)
 
-    b.section("4. Najczęstsze pytania")
-    for question, answer in (
-        (
-            "Czy potrzebuję programu do faktur?",
-            "Nie jest konieczny: Ministerstwo Finansów udostępnia bezpłatnie Aplikację Podatnika KSeF, "
-            "aplikację mobilną KSeF i e-mikrofirmę. Nie działają one jednak w trybie offline i nie prowadzą "
-            "bazy kontrahentów — przy większej liczbie faktur zalecamy program zintegrowany z KSeF.",
-        ),
-        (
-            "Czy biuro może obsłużyć KSeF za mnie?",
-            "Tak. Nadają Państwo NIP-owi biura uprawnienie do przeglądania faktur (pobieramy Państwa "
-            "faktury), a w modelu 3 także do wystawiania faktur, z możliwością przekazania ich naszym "
-            "pracownikom. Odpowiedzialność za treść faktur pozostaje po Państwa stronie.",
-        ),
-        (
-            "Czy mogę nadal wystawiać faktury papierowe lub w Wordzie?",
-            "Tylko w wyjątkach: do końca 2026 r. przy sprzedaży do 10 000 zł brutto miesięcznie, faktury dla "
-            "konsumentów, faktury z kas rejestrujących do końca 2026 r., w czasie ogłoszonej awarii "
-            "całkowitej KSeF i dla transakcji wyłączonych z KSeF.",
-        ),
-        (
-            "Co grozi za niekorzystanie z KSeF?",
-            "W 2026 r. nie ma kar. Od 1 stycznia 2027 r. — do 100% VAT z każdej faktury wystawionej poza "
-            "KSeF. Już teraz jednak kontrahenci oczekują faktur w KSeF, a plik JPK_V7 zawiera numer KSeF "
-            "każdej faktury.",
-        ),
-        (
-            "Co zrobić w razie awarii?",
-            "Przy problemie po Państwa stronie: wystawić fakturę w trybie offline24 i wysłać ją do KSeF "
-            "następnego dnia roboczego. Przy ogłoszonej niedostępności KSeF — następnego dnia roboczego po "
-            "jej zakończeniu, przy ogłoszonej awarii — w ciągu 7 dni roboczych. Przy awarii całkowitej "
-            "faktury wystawia się dowolnie i nie wysyła później. Prosimy zawsze informować nas o fakturach "
-            "offline.",
-        ),
-        (
-            "Czy mogę wpisać wcześniejszą datę wystawienia?",
-            "Data w polu P_1 musi być prawdziwą datą wystawienia. Może być wcześniejsza niż dzień wysłania do "
-            "KSeF (faktura jest wtedy traktowana jak offline24) — wyślij ją najpóźniej następnego dnia "
-            "roboczego. Datę dostawy wpisuje się w polu P_6.",
-        ),
-        (
-            "Czy biuro może zrobić wszystko za mnie?",
-            "Tak, w modelu 3: wystawiamy i wysyłamy Państwa faktury oraz pobieramy koszty, a Państwo "
-            "przekazują dane na czas i zatwierdzają zestawienie miesięczne.",
-        ),
-    ):
+    b.section("5. Najczęstsze pytania")
+    for question, answer in LETTER_FAQ:
         b.doc.add_paragraph(question, style="Heading 2")
         b.para(answer, align="justify")
 
@@ -906,8 +1028,190 @@ def build_letter(out_dir: Path = TEMPLATES_DIR) -> Path:
     return b.save("pismo.docx", out_dir)
 
 
+LETTER_FAQ: tuple[tuple[str, str], ...] = (
+    (
+        "Czy potrzebuję programu do faktur?",
+        "Nie jest konieczny: Ministerstwo Finansów udostępnia bezpłatnie Aplikację Podatnika KSeF, "
+        "aplikację mobilną KSeF i e-mikrofirmę. Nie działają one jednak w trybie offline i nie prowadzą "
+        "bazy kontrahentów — przy większej liczbie faktur zalecamy program zintegrowany z KSeF.",
+    ),
+    (
+        "Czy biuro może obsłużyć KSeF za mnie?",
+        "Tak. Nadają Państwo w KSeF firmie biura (po NIP) uprawnienie „przeglądanie faktur” (pobieramy "
+        "Państwa faktury), a w modelu 3 także „wystawianie faktur”, z możliwością przekazania ich naszym "
+        "pracownikom. Pismo czy upoważnienie same nie nadają uprawnień — robi się to tylko w KSeF. "
+        "Odpowiedzialność za treść faktur pozostaje po Państwa stronie.",
+    ),
+    (
+        "Czy wszystkie faktury zakupu przyjdą teraz przez KSeF?",
+        "Nie. Poza KSeF nadal przychodzą " + OUTSIDE_KSEF_PURCHASES + ". Takie dokumenty prosimy przekazywać "
+        "biuru jak dotychczas.",
+    ),
+    (
+        "Czy mogę nadal wystawiać faktury papierowe lub w Wordzie?",
+        "Tylko w wyjątkach: do końca 2026 r. przy sprzedaży do 10 000 zł brutto miesięcznie, faktury dla "
+        "konsumentów, faktury z kas rejestrujących do końca 2026 r., w czasie ogłoszonej awarii "
+        "całkowitej KSeF i dla transakcji wyłączonych z KSeF.",
+    ),
+    (
+        "Co grozi za niekorzystanie z KSeF?",
+        "Kary z art. 106ni ustawy o VAT (do 100% VAT z faktury wystawionej poza KSeF mimo obowiązku) "
+        "obowiązują od 1 stycznia 2027 r. Błędy w JPK_V7 i w rozliczeniu VAT są karane także w 2026 r., jak "
+        "dotychczas. Już teraz kontrahenci oczekują faktur w KSeF, a plik JPK_V7 zawiera numer KSeF "
+        "każdej faktury albo oznaczenie OFF, BFK lub DI.",
+    ),
+    (
+        "Jak długo faktury są w KSeF i czy mogę wystawić notę korygującą?",
+        "Faktury są przechowywane w KSeF przez 10 lat od końca roku wystawienia. Not korygujących nie ma "
+        "od 1 lutego 2026 r.: błąd na fakturze zakupu poprawia tylko wystawca fakturą korygującą.",
+    ),
+    (
+        "Jak fakturę dostaje konsument albo nabywca zagraniczny?",
+        "Poza KSeF: jako wizualizację (wydruk lub PDF) z kodem QR, w sposób uzgodniony z nabywcą. Kod QR "
+        "pozwala sprawdzić fakturę w KSeF.",
+    ),
+    (
+        "Co zrobić w razie awarii?",
+        "Przy problemie po Państwa stronie: wystawić fakturę w trybie offline24 i wysłać ją do KSeF "
+        "najpóźniej następnego dnia roboczego. Przy ogłoszonej niedostępności KSeF — następnego dnia roboczego "
+        "po jej zakończeniu, przy ogłoszonej awarii — w ciągu 7 dni roboczych. Przy awarii całkowitej "
+        "faktury wystawia się dowolnie i nie wysyła później. Prosimy zawsze informować nas o fakturach "
+        "offline — potrzebujemy tego do oznaczeń w JPK_V7.",
+    ),
+    (
+        "Czy mogę wpisać wcześniejszą datę wystawienia?",
+        "Data w polu P_1 musi być prawdziwą datą wystawienia. Może być wcześniejsza niż dzień wysłania do "
+        "KSeF (faktura jest wtedy traktowana jak offline24) — prosimy wysłać ją najpóźniej następnego dnia "
+        "roboczego. Datę dostawy wpisuje się w polu P_6.",
+    ),
+    (
+        "Czy biuro może zrobić wszystko za mnie?",
+        "Tak, w modelu 3: wystawiamy i wysyłamy Państwa faktury oraz pobieramy koszty, a Państwo "
+        "przekazują dane na czas i zatwierdzają zestawienie miesięczne.",
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Umowa powierzenia przetwarzania danych osobowych (art. 28 RODO; DOMAIN.md §2.5 pkt 11, §3.1)
+# ---------------------------------------------------------------------------------------------
+def build_processing_agreement(out_dir: Path = TEMPLATES_DIR) -> Path:
+    b = TemplateBuilder("Umowa powierzenia przetwarzania danych osobowych")
+    b.para("{{ biuro.miejscowosc }}, {{ data_dokumentu }}", align="right")
+    b.title(
+        "UMOWA POWIERZENIA PRZETWARZANIA DANYCH OSOBOWYCH",
+        "do umowy o świadczenie usług księgowych nr {{ umowa.numer }} z dnia {{ umowa.data }}",
+    )
+    b.para("zawarta w dniu {{ data_dokumentu }} pomiędzy:", align="justify")
+    _parties(b)
+    b.para(
+        "Klient jest administratorem danych (dalej „Administrator”), a Biuro — podmiotem przetwarzającym "
+        "(dalej „Przetwarzający”) w rozumieniu rozporządzenia Parlamentu Europejskiego i Rady (UE) 2016/679 "
+        "(„RODO”). Strony postanawiają, co następuje:",
+        align="justify",
+    )
+
+    b.section("§ 1. Przedmiot, charakter i cel")
+    b.clause(
+        "Administrator powierza Przetwarzającemu przetwarzanie danych osobowych w zakresie potrzebnym do "
+        "wykonania umowy o świadczenie usług księgowych (dalej „Umowa”), w tym danych zawartych w fakturach "
+        "pobieranych z Krajowego Systemu e-Faktur (KSeF) i — jeżeli Strony tak uzgodniły — wystawianych w "
+        "KSeF w imieniu Administratora."
+    )
+    b.clause(
+        "Celem przetwarzania jest prowadzenie ksiąg i ewidencji podatkowych, rejestrów VAT i plików JPK_V7, "
+        "sporządzanie deklaracji, weryfikacja dokumentów oraz obsługa faktur w KSeF zgodnie z aneksem "
+        "KSeF do Umowy. Przetwarzanie obejmuje pobieranie, zapisywanie, przechowywanie, porządkowanie, "
+        "przeglądanie, przesyłanie do KSeF i do organów podatkowych oraz usuwanie danych."
+    )
+    b.clause("Przetwarzanie trwa przez czas trwania Umowy i czynności po jej zakończeniu opisanych w § 5.")
+
+    b.section("§ 2. Rodzaje danych i kategorie osób")
+    b.clause(
+        "Kategorie osób: kontrahenci Administratora będący osobami fizycznymi (w tym prowadzący działalność "
+        "gospodarczą), osoby wskazane na fakturach (np. osoby kontaktowe, odbiorcy), pracownicy i "
+        "współpracownicy Administratora, osoby reprezentujące Administratora."
+    )
+    b.clause(
+        "Rodzaje danych: imię i nazwisko lub firma, NIP, PESEL (jeżeli występuje na dokumencie), adres, "
+        "adres e-mail i numer telefonu, numer rachunku bankowego, dane o transakcjach i płatnościach "
+        "zawarte w fakturach i dokumentach księgowych."
+    )
+
+    b.section("§ 3. Obowiązki Przetwarzającego")
+    b.clause(
+        "Przetwarzający przetwarza dane wyłącznie na udokumentowane polecenie Administratora; za takie "
+        "polecenie uważa się Umowę, aneks KSeF i polecenia przekazane pocztą elektroniczną."
+    )
+    b.clause(
+        "Przetwarzający zapewnia, że osoby upoważnione do przetwarzania danych zobowiązały się do "
+        "zachowania tajemnicy, i stosuje środki bezpieczeństwa wymagane przez art. 32 RODO, w tym: "
+        "przechowywanie danych uwierzytelniających do KSeF w zabezpieczonym magazynie, uwierzytelnianie "
+        "wieloskładnikowe i rejestrowanie dostępu do danych Administratora."
+    )
+    b.clause(
+        "Przetwarzający pomaga Administratorowi w wywiązywaniu się z obowiązków wobec osób, których dane "
+        "dotyczą, oraz z obowiązków z art. 32–36 RODO, udostępnia informacje potrzebne do wykazania "
+        "spełnienia obowiązków z art. 28 RODO i umożliwia Administratorowi przeprowadzanie audytów, po "
+        "uprzedzeniu z co najmniej 7-dniowym wyprzedzeniem."
+    )
+    b.clause(
+        "Przetwarzający zgłasza Administratorowi naruszenie ochrony danych osobowych bez zbędnej zwłoki, "
+        "nie później niż w ciągu 24 godzin od jego wykrycia, wraz z informacjami potrzebnymi do zgłoszenia "
+        "naruszenia organowi nadzorczemu."
+    )
+
+    b.section("§ 4. Dalsze powierzenie (podprzetwarzający)")
+    b.clause(
+        "Administrator wyraża ogólną zgodę na powierzenie danych przez Przetwarzającego dalszym podmiotom "
+        "przetwarzającym, w szczególności dostawcom: programu księgowego, usług przechowywania danych "
+        "(chmury) i poczty elektronicznej. Aktualną listę dalszych podmiotów Przetwarzający przekazuje "
+        "Administratorowi na każde żądanie."
+    )
+    b.clause(
+        "Przetwarzający informuje Administratora o zamierzonym dodaniu lub zastąpieniu dalszego podmiotu "
+        "przetwarzającego z co najmniej 14-dniowym wyprzedzeniem; Administrator może w tym czasie zgłosić "
+        "sprzeciw (art. 28 ust. 2 RODO)."
+    )
+    b.clause(
+        "Dalszy podmiot przetwarzający ma te same obowiązki ochrony danych co Przetwarzający (art. 28 ust. 4 "
+        "RODO); Przetwarzający odpowiada wobec Administratora za jego działania jak za własne."
+    )
+
+    b.section("§ 5. Zakończenie: zwrot lub usunięcie danych")
+    b.clause(
+        "Po zakończeniu świadczenia usług Przetwarzający, według wyboru Administratora zgłoszonego w ciągu "
+        "30 dni, zwraca Administratorowi wszystkie dane — w tym archiwum faktur pobranych z KSeF (pliki XML "
+        "i zestawienia) — albo je usuwa, oraz usuwa wszystkie istniejące kopie, chyba że prawo Unii lub "
+        "prawo polskie nakazuje ich dalsze przechowywanie (art. 28 ust. 3 lit. g RODO). Brak wyboru oznacza "
+        "zwrot archiwum i usunięcie kopii."
+    )
+    b.clause(
+        "Przetwarzający usuwa dane uwierzytelniające do KSeF dotyczące Administratora i odbiera uprawnienia "
+        "pośrednie swoim pracownikom. Zwrot lub usunięcie danych Przetwarzający potwierdza na piśmie."
+    )
+    b.clause(
+        "Faktury ustrukturyzowane pozostają w KSeF przez 10 lat od końca roku, w którym je wystawiono; ich "
+        "przechowywanie w KSeF nie jest przetwarzaniem powierzonym Przetwarzającemu."
+    )
+
+    b.section("§ 6. Postanowienia końcowe")
+    b.clause("Umowa obowiązuje przez czas trwania Umowy o świadczenie usług księgowych.")
+    b.clause(
+        "Umowę zawiera się na piśmie, w tym w formie elektronicznej (art. 28 ust. 9 RODO): podpisami "
+        "własnoręcznymi albo kwalifikowanymi podpisami elektronicznymi (art. 78¹ Kodeksu cywilnego)."
+    )
+    b.client_signatures("Biuro — {{ biuro.nazwa }}")
+    return b.save("umowa-powierzenia.docx", out_dir)
+
+
 def build_all(out_dir: Path = TEMPLATES_DIR) -> list[Path]:
-    return [build_annex(out_dir), build_authorisation(out_dir), build_letter(out_dir)]
+    return [
+        build_annex(out_dir),
+        build_authorisation(out_dir),
+        build_letter(out_dir),
+        build_processing_agreement(out_dir),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

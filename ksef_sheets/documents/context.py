@@ -18,6 +18,7 @@ from ksef_sheets.errors import UserError
 from ksef_sheets.office.model import ANNEX_SIGNED, AUTH_SIGNED, Client
 from ksef_sheets.office.scenarios import SCENARIOS, scenario
 from ksef_sheets.sheets.safe_text import clean_text
+from ksef_sheets.text import count
 
 BLANK = "………………………"  # the traditional blank a person fills in by hand
 
@@ -35,6 +36,9 @@ _MONTHS = (
     "listopada",
     "grudnia",
 )
+
+# Legal forms of a civil partnership: the partners, not the "company", are the contract parties.
+_CIVIL_PARTNERSHIP = ("s.c.", "s. c.", "spółka cywilna", "sc")
 
 # Legal forms of natural persons: the owner logs in with a trusted profile and needs no ZAW-FA.
 _NATURAL_PERSON_FORMS = ("jdg", "działalność", "osoba fizyczna", "indywidualna")
@@ -144,6 +148,57 @@ def is_natural_person(legal_form: str) -> bool:
     return any(marker in form for marker in _NATURAL_PERSON_FORMS)
 
 
+def is_civil_partnership(legal_form: str, name: str = "") -> bool:
+    form = legal_form.casefold().strip()
+    if form in _CIVIL_PARTNERSHIP or "cywiln" in form:
+        return True
+    return name.casefold().rstrip().endswith(" s.c.")
+
+
+@dataclass(frozen=True)
+class Representative:
+    """One person who signs for the client: the name and what gives them the right to."""
+
+    name: str
+    basis: str
+
+    @property
+    def signature_label(self) -> str:
+        return f"{self.name}, {self.basis}" if self.basis else self.name
+
+
+_NAME_SEPARATORS = (" — ", " – ", " - ", ", ", " (")
+
+
+def representatives(text: str) -> list[Representative]:
+    """The register's "Reprezentowany przez / podstawa reprezentacji", one entry per ";"-separated person.
+
+    ``Anna Nowak — prezes zarządu; Piotr Lis — członek zarządu`` gives two people; a person is the
+    text before the first dash or comma, the basis what follows it.
+    """
+    people: list[Representative] = []
+    for raw in one_line(text).split(";"):
+        entry = raw.strip()
+        if not entry:
+            continue
+        cut = min((entry.find(sep) for sep in _NAME_SEPARATORS if sep in entry), default=-1)
+        if cut <= 0:
+            people.append(Representative(entry, ""))
+            continue
+        name = entry[:cut].strip()
+        basis = entry[cut:].strip(" —–-,").strip()
+        if basis.startswith("(") and basis.endswith(")"):
+            basis = basis[1:-1].strip()
+        people.append(Representative(name, basis))
+    return people
+
+
+def _join_names(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " i " + names[-1]
+
+
 def _fee_sentence(client: Client, number: int) -> str:
     if number == 1:
         prefix = "Z tytułu obsługi dokumentów z KSeF"
@@ -157,6 +212,22 @@ def _fee_sentence(client: Client, number: int) -> str:
         return f"{prefix} Biuro nie pobiera dodatkowego wynagrodzenia."
     amount = f"{client.ksef_fee.quantize(Decimal('0.01')):,.2f}".replace(",", " ").replace(".", ",")
     return f"{prefix} Klient płaci Biuru dodatkowo {amount} zł netto miesięcznie."
+
+
+def _authorisation_purpose(number: int | None) -> str:
+    """What the office may use the client's KSeF permissions for, per scenario."""
+    books = (
+        "prowadzenia ksiąg i ewidencji podatkowych, rejestrów VAT i plików JPK_V7, sporządzania deklaracji "
+        "oraz weryfikacji dokumentów Klienta"
+    )
+    if number == 3:
+        return (
+            "wystawiania w imieniu Klienta faktur sprzedaży i faktur korygujących oraz przesyłania ich do "
+            f"KSeF na podstawie danych przekazanych przez Klienta, pobierania faktur zakupu, a także {books}"
+        )
+    if number == 2:
+        return f"pobierania faktur sprzedaży i zakupu Klienta z KSeF oraz {books}"
+    return f"sprawdzania kompletności dokumentów przekazanych przez Klienta oraz {books}"
 
 
 def permissions_rows(number: int) -> list[dict[str, str]]:
@@ -198,23 +269,64 @@ def permissions_rows(number: int) -> list[dict[str, str]]:
     ]
 
 
+# Permission names as a client reads them (the API codes are for staff only).
+PERMISSION_NAMES = {
+    "InvoiceRead": "przeglądanie faktur",
+    "InvoiceWrite": "wystawianie faktur",
+    "canDelegate": "możliwość dalszego przekazywania uprawnień",
+    "CredentialsManage": "zarządzanie uprawnieniami",
+}
+
+# What the reminder attaches for each document kind, named as the client reads it.
+ATTACHMENT_LABELS = {
+    "aneks": "aneks do umowy (do podpisu)",
+    "upowaznienie": "upoważnienie z instrukcją nadania uprawnień w KSeF",
+    "pismo": "pismo informacyjne o KSeF z ankietą gotowości",
+    "umowa-powierzenia": "umowa powierzenia przetwarzania danych osobowych",
+}
+
+
+def missing_permissions_of(client: Client) -> list[str]:
+    chosen = scenario(client.scenario)
+    if chosen is None:
+        return []
+    held = {
+        "InvoiceRead": client.perm_invoice_read,
+        "InvoiceWrite": client.perm_invoice_write,
+        "canDelegate": client.perm_can_delegate,
+    }
+    return [p for p in chosen.required_permissions if not held[p]]
+
+
+def reminder_attachments(client: Client) -> list[str]:
+    """Document kinds the reminder attaches: exactly the documents the outstanding steps need."""
+    if not outstanding_steps(client):
+        return []
+    if client.scenario not in SCENARIOS:
+        return ["pismo"] if client.ksef_obligation_date and client.address.strip() else []
+    kinds: list[str] = []
+    if client.annex_status != ANNEX_SIGNED and client.address.strip():
+        kinds.append("aneks")
+    chosen = scenario(client.scenario)
+    needs_authorisation = bool(chosen and chosen.required_permissions) and (
+        client.authorisation_status != AUTH_SIGNED or missing_permissions_of(client)
+    )
+    if needs_authorisation or not kinds:
+        kinds.append("upowaznienie")
+    return kinds
+
+
 def outstanding_steps(client: Client) -> list[str]:
-    """What the client still has to do (for the reminder e-mail)."""
+    """What the client still has to do (for the reminder e-mail), in plain Polish."""
     steps: list[str] = []
     chosen = scenario(client.scenario)
     if client.scenario is None:
         steps.append("wybór modelu współpracy w KSeF i odesłanie ankiety gotowości")
     if chosen is not None:
-        held = {
-            "InvoiceRead": client.perm_invoice_read,
-            "InvoiceWrite": client.perm_invoice_write,
-            "canDelegate": client.perm_can_delegate,
-        }
-        missing = [p for p in chosen.required_permissions if not held[p]]
+        missing = missing_permissions_of(client)
         if missing:
-            steps.append(
-                f"nadanie w KSeF uprawnień dla NIP biura: {', '.join(missing)} (instrukcja w załączniku)"
-            )
+            names = ", ".join(f"„{PERMISSION_NAMES[p]}”" for p in missing)
+            steps.append(f"nadanie w KSeF uprawnień dla NIP biura: {names}")
     if client.annex_status != ANNEX_SIGNED and chosen is not None:
         steps.append("podpisanie i odesłanie aneksu do umowy")
     if chosen is not None and chosen.required_permissions and client.authorisation_status != AUTH_SIGNED:
@@ -239,13 +351,35 @@ def client_context(
     zaw_fa = client.zaw_fa_needed if client.zaw_fa_needed is not None else not natural
     contact = one_line(client.contact_person) if client.contact_person else ""
     effective = client.annex_date or today
+    people = representatives(client.representation)
+    civil = is_civil_partnership(client.legal_form, client.name)
+    name = one_line(client.name)
+    if civil and people:
+        party = (
+            f"{_join_names([p.name for p in people])} — "
+            f"{'wspólnicy' if len(people) > 1 else 'wspólnik'} spółki cywilnej „{name}”"
+        )
+    else:
+        party = name
+    signatures = [
+        {"podpis": f"{p.signature_label} — za Klienta" if not civil else f"{p.name} — wspólnik"}
+        for p in people
+    ] or [{"podpis": "podpis osoby reprezentującej Klienta (imię, nazwisko, funkcja)"}]
     klient = {
-        "nazwa": one_line(client.name),
+        "nazwa": name,
+        "strona": party,
+        "spolka_cywilna": civil,
         "nip": client.nip,
         "forma_prawna": one_line(client.legal_form) or BLANK,
         "adres": one_line(client.address) or BLANK,
         "osoba_kontaktowa": contact or BLANK,
-        "reprezentant": contact or BLANK,
+        "reprezentacja": "; ".join(p.signature_label for p in people) or BLANK,
+        # Kept for office-edited templates: since 2026-12 the representation, never the contact person.
+        "reprezentant": "; ".join(p.signature_label for p in people) or BLANK,
+        "reprezentacja_znana": bool(people),
+        "reprezentanci": [{"imie_nazwisko": p.name, "podstawa": p.basis or BLANK} for p in people],
+        "podpisy": signatures,
+        "sposob_dokumentow": one_line(client.document_channel) or BLANK,
         "email": one_line(client.email) or BLANK,
         "data_obowiazku": polish_date(obligation) if obligation else BLANK,
         "ulga_2027": bool(obligation and obligation.year >= 2027),
@@ -253,8 +387,13 @@ def client_context(
         "potrzebny_zaw_fa": zaw_fa,
         "powitanie": "Szanowni Państwo,",
         "pozostale_kroki": outstanding_steps(client),
+        "zalaczniki_przypomnienia": [ATTACHMENT_LABELS[k] for k in reminder_attachments(client)],
     }
     warunki = {
+        "termin_weryfikacji": count(
+            settings.verification_days, "dnia roboczego", "dni roboczych", "dni roboczych"
+        ),
+        "termin_nadania": count(settings.grant_days, "dnia", "dni", "dni"),
         "dni_weryfikacji": settings.verification_days,
         "dzien_dokumentow": settings.documents_day,
         "dzien_pobrania": settings.fetch_deadline_day,
@@ -274,9 +413,12 @@ def client_context(
         # The letter proposes a model even before the client chose one (scenario 2 is the usual).
         "scenariusz_proponowany": number if number in SCENARIOS else 2,
         "uprawnienia": permissions_rows(number) if number in SCENARIOS else [],
+        "cel_upowaznienia": _authorisation_purpose(number),
         "warunki": warunki,
         "umowa": {"numer": contract_number or BLANK, "data": contract_date or BLANK},
         "data_dokumentu": polish_date(today),
         "data_od": polish_date(effective),
         "termin_ankiety": polish_date(today + timedelta(days=settings.questionnaire_days)),
+        # ``{{ liczba(n, "faktura", "faktury", "faktur") }}`` in an office-edited template.
+        "liczba": count,
     }

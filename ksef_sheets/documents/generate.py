@@ -15,14 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.documents.context import OfficeData, client_context, office_data, outstanding_steps
+from ksef_sheets.documents.context import (
+    OfficeData,
+    client_context,
+    is_civil_partnership,
+    office_data,
+    reminder_attachments,
+    representatives,
+)
 from ksef_sheets.documents.email_message import build_eml, email_problem, split_subject
 from ksef_sheets.documents.pdf import convert_to_pdf
 from ksef_sheets.documents.render import render_docx, render_text, template_path
 from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.files import atomic_write_bytes, atomic_write_text
 from ksef_sheets.identifiers import nip_problem, normalize_nip
-from ksef_sheets.office.model import ANNEX_SIGNED, Client
+from ksef_sheets.office.model import REPRESENTATION_HEADER, Client
 from ksef_sheets.office.scenarios import SCENARIOS
 
 
@@ -37,16 +44,26 @@ class DocumentKind:
     is_email: bool = False
     # For e-mails: the document kind attached; None means "chosen per client" (the reminder).
     attaches: str | None = None
+    # Further documents attached with it (the annex e-mail also carries the data-processing agreement).
+    also_attaches: tuple[str, ...] = ()
     needs_scenario: bool = False
     needs_address: bool = False
     needs_obligation_date: bool = False
+    # A contract signed by the client's representatives (a blank is left when the register has none).
+    signed_by_client: bool = False
 
 
 KINDS: dict[str, DocumentKind] = {
     k.key: k
     for k in (
         DocumentKind(
-            "aneks", "aneks do umowy", "aneks-KSeF", "aneks.docx", needs_scenario=True, needs_address=True
+            "aneks",
+            "aneks do umowy",
+            "aneks-KSeF",
+            "aneks.docx",
+            needs_scenario=True,
+            needs_address=True,
+            signed_by_client=True,
         ),
         DocumentKind(
             "upowaznienie",
@@ -54,6 +71,15 @@ KINDS: dict[str, DocumentKind] = {
             "upowaznienie-KSeF",
             "upowaznienie.docx",
             needs_scenario=True,
+            signed_by_client=True,
+        ),
+        DocumentKind(
+            "umowa-powierzenia",
+            "umowa powierzenia przetwarzania danych osobowych",
+            "umowa-powierzenia",
+            "umowa-powierzenia.docx",
+            needs_address=True,
+            signed_by_client=True,
         ),
         DocumentKind(
             "pismo",
@@ -94,6 +120,7 @@ KINDS: dict[str, DocumentKind] = {
             "email-aneks.txt",
             is_email=True,
             attaches="aneks",
+            also_attaches=("umowa-powierzenia",),
         ),
         DocumentKind(
             "email-przypomnienie",
@@ -106,7 +133,7 @@ KINDS: dict[str, DocumentKind] = {
     )
 }
 GROUPS: dict[str, tuple[str, ...]] = {
-    "dokumenty": ("aneks", "upowaznienie", "pismo"),
+    "dokumenty": ("aneks", "upowaznienie", "pismo", "umowa-powierzenia"),
     "emaile": tuple(k for k, v in KINDS.items() if v.is_email),
     "wszystkie": tuple(KINDS),
 }
@@ -136,6 +163,8 @@ class GeneratedDocument:
     kind: str
     path: Path
     attachment: Path | None = None
+    # Every file an e-mail carries (``attachment`` is the first of them).
+    attachments: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -171,6 +200,7 @@ class DocumentsReport:
                     "kind": g.kind,
                     "path": str(g.path),
                     "attachment": str(g.attachment) if g.attachment else None,
+                    "attachments": [str(a) for a in g.attachments],
                 }
                 for g in self.generated
             ],
@@ -186,8 +216,7 @@ class DocumentsReport:
 
 def missing_data(client: Client, kind: DocumentKind) -> str | None:
     """Why a document cannot be made for a client (a Polish phrase), or None."""
-    attached = KINDS[kind.attaches] if kind.attaches else None
-    checks = [kind] + ([attached] if attached else [])
+    checks = [kind] + [KINDS[k] for k in (kind.attaches, *kind.also_attaches) if k]
     if not client.name.strip():
         return "w rejestrze brakuje nazwy klienta"
     for item in checks:
@@ -208,15 +237,28 @@ NOTHING_TO_REMIND = "klient nie ma zaległych kroków, nie ma o czym przypomina�
 
 
 def reminder_attachment(client: Client) -> str | None:
-    """What the reminder attaches: the annex while unsigned, else the permission instruction."""
-    steps = outstanding_steps(client)
-    if not steps:
+    """The first document the reminder attaches (see ``reminder_attachments``), or None."""
+    kinds = reminder_attachments(client)
+    return kinds[0] if kinds else None
+
+
+def attachments_of(client: Client, kind: DocumentKind) -> list[str]:
+    """Document kinds an e-mail carries for this client (the reminder decides per client)."""
+    if kind.attaches is None:
+        return reminder_attachments(client)
+    return [kind.attaches, *kind.also_attaches]
+
+
+def representation_warning(client: Client) -> str | None:
+    """A sentence when a signed document would have to leave the client's signatories blank."""
+    if representatives(client.representation):
         return None
-    if client.scenario not in SCENARIOS:
-        return "pismo" if client.ksef_obligation_date and client.address.strip() else None
-    if client.annex_status != ANNEX_SIGNED and client.address.strip():
-        return "aneks"
-    return "upowaznienie"
+    who = "wspólników spółki cywilnej" if is_civil_partnership(client.legal_form, client.name) else "osób"
+    return (
+        f"{client.name} (NIP {client.nip}): w rejestrze brak kolumny „{REPRESENTATION_HEADER}” albo jest "
+        f"pusta — w aneksie, upoważnieniu i umowie powierzenia zostawiono miejsce na dane {who} "
+        "podpisujących za klienta."
+    )
 
 
 def select_clients(clients: Sequence[Client], nips: Sequence[str] | None) -> tuple[list[Client], list[str]]:
@@ -276,27 +318,35 @@ def generate_documents(
     day = today or date.today()
 
     documents: dict[tuple[str, str], Path] = {}
-    emails: list[tuple[Client, DocumentKind, dict[str, Any], str]] = []
+    emails: list[tuple[Client, DocumentKind, dict[str, Any], list[str]]] = []
     for client in chosen:
         context = client_context(client, office, today=day)
+        warned = False
         for kind in kinds:
             problem = missing_data(client, kind)
             if problem:
                 report.problems.append(ClientProblem(client.nip, client.name, kind.key, problem))
                 continue
-            if kind.key == "email-przypomnienie" and reminder_attachment(client) is None:
+            if kind.key == "email-przypomnienie" and not reminder_attachments(client):
                 report.skipped.append(ClientProblem(client.nip, client.name, kind.key, NOTHING_TO_REMIND))
                 continue
-            needed = kind.key if not kind.is_email else (kind.attaches or reminder_attachment(client))
-            assert needed is not None  # missing_data rejects a reminder with nothing to attach
-            try:
-                if (client.nip, needed) not in documents:
-                    target = output_path(folder, KINDS[needed], client.nip)
-                    render_docx(template_path(KINDS[needed].template, folder), context, target)
-                    documents[(client.nip, needed)] = target
-                    report.generated.append(GeneratedDocument(client.nip, needed, target))
-            except FileLockedError as exc:
-                report.problems.append(ClientProblem(client.nip, client.name, needed, exc.message))
+            needed = [kind.key] if not kind.is_email else attachments_of(client, kind)
+            locked = False
+            for doc in needed:
+                try:
+                    if (client.nip, doc) not in documents:
+                        target = output_path(folder, KINDS[doc], client.nip)
+                        render_docx(template_path(KINDS[doc].template, folder), context, target)
+                        documents[(client.nip, doc)] = target
+                        report.generated.append(GeneratedDocument(client.nip, doc, target))
+                        warning = representation_warning(client) if KINDS[doc].signed_by_client else None
+                        if warning and not warned:
+                            report.warnings.append(warning)
+                            warned = True
+                except FileLockedError as exc:
+                    report.problems.append(ClientProblem(client.nip, client.name, doc, exc.message))
+                    locked = True
+            if locked:
                 continue
             if kind.is_email:
                 emails.append((client, kind, context, needed))
@@ -308,11 +358,11 @@ def generate_documents(
         report.pdf.extend(converted.values())
 
     for client, kind, context, needed in emails:
-        attachment = documents[(client.nip, needed)]
+        files = [documents[(client.nip, doc)] for doc in needed]
         if pdf:
-            attachment = attachment.with_suffix(".pdf")
+            files = [f.with_suffix(".pdf") for f in files]
         try:
-            _write_email(folder, office, client, kind, context, attachment, report)
+            _write_email(folder, office, client, kind, context, files, report)
         except FileLockedError as exc:
             report.problems.append(ClientProblem(client.nip, client.name, kind.key, exc.message))
     return report
@@ -324,7 +374,7 @@ def _write_email(
     client: Client,
     kind: DocumentKind,
     context: dict[str, Any],
-    attachment: Path,
+    attachments: list[Path],
     report: DocumentsReport,
 ) -> None:
     template = template_path(kind.template, folder)
@@ -335,11 +385,15 @@ def _write_email(
         to_email=client.email.strip(),
         from_name=str(office.values["nazwa"]),
         from_email=office.email,
-        attachments=[attachment],
+        attachments=attachments,
         now=datetime.now(),
     )
     eml_path = output_path(folder, kind, client.nip)
     atomic_write_bytes(eml_path, eml)
-    plain = f"Do: {client.email.strip()}\nTemat: {text.subject}\nZałącznik: {attachment.name}\n\n{text.body}"
+    label = "Załącznik" if len(attachments) == 1 else "Załączniki"
+    names = ", ".join(a.name for a in attachments)
+    plain = f"Do: {client.email.strip()}\nTemat: {text.subject}\n{label}: {names}\n\n{text.body}"
     atomic_write_text(output_path(folder, kind, client.nip, ".txt"), plain)
-    report.generated.append(GeneratedDocument(client.nip, kind.key, eml_path, attachment))
+    report.generated.append(
+        GeneratedDocument(client.nip, kind.key, eml_path, attachments[0], list(attachments))
+    )

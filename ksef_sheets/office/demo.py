@@ -294,6 +294,32 @@ _EXTRAS: dict[str, _Extra] = {
 }
 
 
+# Who signs for each demo client (not the contact person) and how documents reach the office today.
+_REPRESENTATION = {
+    "5210537039": "Jan Nowak — właściciel (wpis w CEIDG)",
+    "6762966431": "Anna Wiśniewska — właścicielka (wpis w CEIDG)",
+    "7798676685": "Tomasz Bąk — prezes zarządu; Marek Budny — członek zarządu (reprezentacja łączna, KRS)",
+    "8948836028": "Katarzyna Smak — prezes zarządu (jednoosobowo, KRS)",
+    "5838213566": "Piotr Kowalski — wspólnik; Adam Kowalski — wspólnik (każdy samodzielnie, KRS)",
+    "9512327536": "Piotr Zieliński — właściciel (wpis w CEIDG)",
+    "6348883403": "Magdalena Zając — prezes zarządu (jednoosobowo, KRS)",
+    "8527053079": "Ewa Zielińska — prezeska zarządu; Jan Podwórny — członek zarządu (łącznie, statut, KRS)",
+    "7735432306": "Michał Lewandowski — prezes zarządu (jednoosobowo, KRS)",
+    "8131863036": "Robert Mazur — wspólnik; Katarzyna Mazur — wspólniczka (umowa spółki cywilnej)",
+}
+_CHANNEL = {
+    "5210537039": "e-mail (PDF)",
+    "6762966431": "papier",
+    "7798676685": "system OCR / portal",
+    "8948836028": "eksport z programu klienta",
+    "5838213566": "papier; e-mail (PDF)",
+    "9512327536": "e-mail (PDF)",
+    "6348883403": "eksport z programu klienta; e-mail (PDF)",
+    "8527053079": "papier",
+    "7735432306": "KSeF; e-mail (PDF)",
+    "8131863036": "papier",
+}
+
 _INDUSTRY_PL = {"B2B software contractor": "programista na kontrakcie B2B"}
 
 
@@ -311,6 +337,8 @@ def demo_clients() -> list[Client]:
                 industry=_INDUSTRY_PL.get(demo.industry, demo.industry),
                 address=extra.address,
                 contact_person=extra.contact,
+                representation=_REPRESENTATION.get(demo.nip, ""),
+                document_channel=_CHANNEL.get(demo.nip, ""),
                 email=extra.email,
                 phone=extra.phone,
                 size=SIZE_MICRO if micro else SIZE_STANDARD,

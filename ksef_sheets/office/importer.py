@@ -21,7 +21,7 @@ from typing import Any
 from ksef_sheets.errors import UserError
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.office.convert import CellProblem, cell_value, parse_cell, text_of
-from ksef_sheets.office.model import COLUMN_BY_HEADER, REGISTER_COLUMNS
+from ksef_sheets.office.model import CHANNEL_HEADER, COLUMN_BY_HEADER, REGISTER_COLUMNS, REPRESENTATION_HEADER
 from ksef_sheets.office.readiness import QUESTIONS
 from ksef_sheets.office.rules import is_valid_email, looks_like_secret
 
@@ -51,6 +51,21 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "osoba do kontaktu",
         "imię i nazwisko",
         "przedstawiciel",
+    ),
+    REPRESENTATION_HEADER: (
+        "reprezentowany przez",
+        "reprezentacja",
+        "podstawa reprezentacji",
+        "osoby reprezentujące",
+        "osoba reprezentująca",
+        "reprezentant",
+        "wspólnicy",
+    ),
+    CHANNEL_HEADER: (
+        "jak dokumenty trafiają do biura",
+        "dokumenty do biura",
+        "sposób przekazywania dokumentów",
+        "obieg dokumentów",
     ),
     "E-mail": (
         "e-mail",

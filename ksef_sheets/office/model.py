@@ -28,6 +28,11 @@ ANNEX_SENT = "wysłany"
 ANNEX_SIGNED = "podpisany"
 ANNEX_CHOICES = (ANNEX_NONE, ANNEX_SENT, ANNEX_SIGNED)
 
+# Step-1 survey: the usual ways documents reach the office before KSeF.
+DOCUMENT_CHANNELS = ("papier", "e-mail (PDF)", "system OCR / portal", "eksport z programu klienta", "KSeF")
+REPRESENTATION_HEADER = "Reprezentowany przez / podstawa reprezentacji"
+CHANNEL_HEADER = "Jak dokumenty trafiają do biura"
+
 FETCH_SCHEDULE_CHOICES = ("codziennie", "2× w tygodniu", "co tydzień", "co miesiąc", "nie pobieramy")
 YES, NO = "tak", "nie"
 
@@ -44,12 +49,18 @@ class Client:
     industry: str = ""
     address: str = ""
     contact_person: str = ""
+    # Who signs for the client and on what basis, several separated by ";", e.g.
+    # "Anna Nowak — prezes zarządu; Piotr Lis — członek zarządu (reprezentacja łączna, KRS)".
+    # For a spółka cywilna: its partners ("Robert Mazur — wspólnik; …"), who are the contract parties.
+    representation: str = ""
     email: str = ""
     phone: str = ""
     size: str = ""
     ksef_obligation_date: date | None = None
     invoicing_software: str = ""
     software_integrated: bool | None = None
+    # Step-1 survey: how the client's documents reach the office today (paper, e-mail PDF, …).
+    document_channel: str = ""
     scenario: int | None = None
     # Readiness questionnaire (None = no answer yet).
     knows_ksef: bool | None = None
@@ -103,6 +114,18 @@ REGISTER_COLUMNS: tuple[RegisterColumn, ...] = (
     RegisterColumn("Branża", "industry", "text", 26, "import"),
     RegisterColumn("Adres", "address", "text", 30, "import"),
     RegisterColumn("Osoba kontaktowa", "contact_person", "text", 20, "import"),
+    RegisterColumn(
+        REPRESENTATION_HEADER,
+        "representation",
+        "text",
+        30,
+        "import",
+        note=(
+            "kto podpisuje za klienta i na jakiej podstawie (nie osoba kontaktowa); kilka osób rozdziel "
+            "średnikiem, np. Anna Nowak — prezes zarządu; Piotr Lis — członek zarządu. "
+            "Spółka cywilna: wszyscy wspólnicy"
+        ),
+    ),
     RegisterColumn("E-mail", "email", "text", 32, "import"),
     RegisterColumn("Telefon", "phone", "text", 17, "import"),
     RegisterColumn(
@@ -117,6 +140,14 @@ REGISTER_COLUMNS: tuple[RegisterColumn, ...] = (
     RegisterColumn("Obowiązek KSeF od", "ksef_obligation_date", "date", 12, "staff"),
     RegisterColumn("Program do faktur", "invoicing_software", "text", 18, "import"),
     RegisterColumn("Program zintegrowany z KSeF", "software_integrated", "bool", 12, "import", (YES, NO)),
+    RegisterColumn(
+        CHANNEL_HEADER,
+        "document_channel",
+        "text",
+        20,
+        "import",
+        note="dziś: " + ", ".join(DOCUMENT_CHANNELS) + " (kilka rozdziel średnikiem)",
+    ),
     RegisterColumn("Scenariusz", "scenario", "scenario", 10, "import", ("1", "2", "3")),
     RegisterColumn("Zna KSeF", "knows_ksef", "bool", 9, "staff", (YES, NO)),
     RegisterColumn(

@@ -35,10 +35,30 @@ def office(tmp_path: Path) -> OfficeFolder:
 
 def make_client(scenario: int | None, **overrides: object) -> Client:
     base: dict[str, object] = {
-        1: dict(nip="8948836028", name="Hurtownia Spożywcza Smak Sp. z o.o.", legal_form="sp. z o.o."),
-        2: dict(nip="5210537039", name="Nowak IT Consulting Jan Nowak", legal_form="JDG"),
-        3: dict(nip="8527053079", name="Fundacja Zielone Podwórko", legal_form="fundacja"),
-        None: dict(nip="7798676685", name="Budmax Sp. z o.o.", legal_form="sp. z o.o."),
+        1: dict(
+            nip="8948836028",
+            name="Hurtownia Spożywcza Smak Sp. z o.o.",
+            legal_form="sp. z o.o.",
+            representation="Katarzyna Smak — prezes zarządu (jednoosobowo, KRS)",
+        ),
+        2: dict(
+            nip="5210537039",
+            name="Nowak IT Consulting Jan Nowak",
+            legal_form="JDG",
+            representation="Jan Nowak — właściciel (CEIDG)",
+        ),
+        3: dict(
+            nip="8527053079",
+            name="Fundacja Zielone Podwórko",
+            legal_form="fundacja",
+            representation="Ewa Zielińska — prezeska zarządu; Jan Podwórny — członek zarządu (łącznie, KRS)",
+        ),
+        None: dict(
+            nip="7798676685",
+            name="Budmax Sp. z o.o.",
+            legal_form="sp. z o.o.",
+            representation="Tomasz Bąk — prezes zarządu",
+        ),
     }[scenario]
     values: dict[str, object] = {
         **base,

@@ -28,14 +28,14 @@ def test_all_documents_for_every_scenario(office: OfficeFolder, clients: list[Cl
         folder = office.documents_dir(client.nip)
         names = sorted(p.name for p in folder.iterdir())
         stems = ["aneks", "upowaznienie", "pismo"]
-        expected = [f"{s}-KSeF-{client.nip}.docx" for s in stems]
+        expected = [f"{s}-KSeF-{client.nip}.docx" for s in stems] + [f"umowa-powierzenia-{client.nip}.docx"]
         for kind in KINDS.values():
             if kind.is_email:
                 expected += [f"{kind.file_stem}-{client.nip}.eml", f"{kind.file_stem}-{client.nip}.txt"]
         assert names == sorted(expected)  # and no temporary files left behind
     # Each document exactly once per client even though e-mails attach them too.
     docs = [g for g in report.generated if g.path.suffix != ".eml"]
-    assert len(docs) == 9
+    assert len(docs) == 12
 
 
 def test_missing_data_is_reported_per_client_and_the_rest_generated(office: OfficeFolder) -> None:
@@ -67,6 +67,7 @@ def test_missing_data_is_reported_per_client_and_the_rest_generated(office: Offi
     made = {(g.nip, g.kind) for g in report.generated}
     assert made == {
         ("5210537039", "aneks"),
+        ("5210537039", "umowa-powierzenia"),  # the annex e-mail carries the agreement too
         ("5210537039", "email-aneks"),
         ("5210537039", "pismo"),
         ("7798676685", "pismo"),  # a letter needs no scenario
@@ -115,7 +116,10 @@ def test_email_parses_back_with_its_attachment(office: OfficeFolder) -> None:
     assert body is not None
     assert "modelu nr 3: Biuro wystawia i pobiera" in body.get_content()
     attachments = list(message.iter_attachments())
-    assert [a.get_filename() for a in attachments] == [f"aneks-KSeF-{client.nip}.docx"]
+    assert [a.get_filename() for a in attachments] == [
+        f"aneks-KSeF-{client.nip}.docx",
+        f"umowa-powierzenia-{client.nip}.docx",
+    ]
     payload = attachments[0].get_content()
     assert payload == (office.documents_dir(client.nip) / f"aneks-KSeF-{client.nip}.docx").read_bytes()
     # The plain-text copy for pasting into a web mail.
@@ -127,9 +131,13 @@ def test_email_parses_back_with_its_attachment(office: OfficeFolder) -> None:
         policy=policy.default,
     )
     text = perms.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    assert "- przeglądanie faktur (InvoiceRead): TAK" in text
-    assert "- wystawianie faktur (InvoiceWrite): TAK" in text
+    # Plain Polish permission names for the client; API codes only where staff read them.
+    assert "- przeglądanie faktur: TAK" in text
+    assert "- wystawianie faktur: TAK" in text
+    assert "wystawiać i wysyłać do KSeF Państwa faktury sprzedaży" in text
     assert "zarządzanie uprawnieniami" not in text
+    for code in ("InvoiceRead", "InvoiceWrite", "canDelegate", "CredentialsManage"):
+        assert code not in text
 
 
 def test_reminder_lists_outstanding_steps_and_attaches_what_is_pending(office: OfficeFolder) -> None:
@@ -152,13 +160,25 @@ def test_reminder_lists_outstanding_steps_and_attaches_what_is_pending(office: O
         office, resolve_kinds(["email-przypomnienie"]), clients=[pending, signed, done], today=TODAY
     )
     by_nip = {g.nip: g for g in report.generated if g.kind == "email-przypomnienie"}
-    assert by_nip[pending.nip].attachment is not None
-    assert by_nip[pending.nip].attachment.name.startswith("aneks-KSeF")
+    # Unsigned annex and missing permissions: both the annex and the instruction go with it.
+    assert [a.name for a in by_nip[pending.nip].attachments] == [
+        f"aneks-KSeF-{pending.nip}.docx",
+        f"upowaznienie-KSeF-{pending.nip}.docx",
+    ]
     text = by_nip[pending.nip].path.with_suffix(".txt").read_text(encoding="utf-8")
-    assert "- nadanie w KSeF uprawnień dla NIP biura: canDelegate" in text
+    assert "- nadanie w KSeF uprawnień dla NIP biura: „możliwość dalszego przekazywania uprawnień”" in text
     assert "- podpisanie i odesłanie aneksu do umowy" in text
-    assert by_nip[signed.nip].attachment.name.startswith("upowaznienie-KSeF")  # type: ignore[union-attr]
-    assert "InvoiceWrite" in by_nip[signed.nip].path.with_suffix(".txt").read_text(encoding="utf-8")
+    assert "W załącznikach przesyłamy ponownie:\n- aneks do umowy (do podpisu)\n" in text
+    assert "- upoważnienie z instrukcją nadania uprawnień w KSeF\n" in text
+    assert "canDelegate" not in text and "instrukcja w załączniku" not in text
+    # Only permissions missing: the instruction alone, and the e-mail says exactly that.
+    assert [a.name for a in by_nip[signed.nip].attachments] == [f"upowaznienie-KSeF-{signed.nip}.docx"]
+    signed_text = by_nip[signed.nip].path.with_suffix(".txt").read_text(encoding="utf-8")
+    assert "„wystawianie faktur”" in signed_text and "InvoiceWrite" not in signed_text
+    assert (
+        "W załączniku przesyłamy ponownie: upoważnienie z instrukcją nadania uprawnień w KSeF." in signed_text
+    )
+    assert "aneks do umowy (do podpisu)" not in signed_text
     assert report.problems == []
     assert [(p.nip, p.message) for p in report.skipped] == [
         (done.nip, "klient nie ma zaległych kroków, nie ma o czym przypominać")

@@ -46,7 +46,7 @@ def test_documents_and_emails_with_pdf(
     )
     assert report.problems == []
     assert len(calls) == 1 and any(a.startswith("-env:UserInstallation=") for a in calls[0])
-    assert len(report.pdf) == 9
+    assert len(report.pdf) == 12  # aneks, upoważnienie, pismo, umowa powierzenia × 3 clients
     for client in clients:
         folder = office.documents_dir(client.nip)
         annex = pdf_text(folder / f"aneks-KSeF-{client.nip}.pdf")
@@ -56,17 +56,19 @@ def test_documents_and_emails_with_pdf(
         assert "{{" not in annex and "{%" not in annex
         assert 2 <= pdf_pages(folder / f"aneks-KSeF-{client.nip}.pdf") <= 5
         authorisation = pdf_text(folder / f"upowaznienie-KSeF-{client.nip}.pdf")
-        assert "InvoiceRead" in authorisation and "5275260184" in authorisation
+        assert "przeglądanie faktur" in authorisation and "5275260184" in authorisation
         letter = pdf_text(folder / f"pismo-KSeF-{client.nip}.pdf")
         assert "Ankieta gotowości" in letter and "Najczęstsze pytania" in letter
         # The e-mail carries the PDF, not the .docx.
         message = email.message_from_bytes(
             (folder / f"email-aneks-KSeF-{client.nip}.eml").read_bytes(), policy=policy.default
         )
-        (attachment,) = message.iter_attachments()
+        attachment, agreement = message.iter_attachments()
         assert attachment.get_filename() == f"aneks-KSeF-{client.nip}.pdf"
-        assert attachment.get_content_type() == "application/pdf"
-        assert attachment.get_content().startswith(b"%PDF")
+        assert agreement.get_filename() == f"umowa-powierzenia-{client.nip}.pdf"
+        for part in (attachment, agreement):
+            assert part.get_content_type() == "application/pdf"
+            assert part.get_content().startswith(b"%PDF")
 
 
 def test_missing_libreoffice_is_one_polish_sentence(

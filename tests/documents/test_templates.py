@@ -55,14 +55,14 @@ ANNEX_ONLY = {
     ],
     2: [
         "księguje wyłącznie faktury zaakceptowane przez Klienta",
-        "(InvoiceRead) z możliwością dalszego przekazywania",
+        "„przeglądanie faktur” z możliwością dalszego przekazywania uprawnień w terminie 7 dni",
         "w terminie 5 dni roboczych",
         "Biuro ponownie pobiera faktury z KSeF",
         "nie oznacza akceptacji",
     ],
     3: [
         "Biuro wystawia w imieniu Klienta faktury sprzedaży",
-        "„wystawianie faktur” (InvoiceWrite)",
+        "„przeglądanie faktur” i „wystawianie faktur”, oba z możliwością",
         "certyfikatu KSeF typu Offline",
         "rozszerzenie ochrony",
         "zatwierdza miesięczne zestawienie",
@@ -148,16 +148,16 @@ def test_authorisation_grants_per_scenario(office: OfficeFolder, tmp_path: Path,
     path = render(office, "upowaznienie.docx", scenario, tmp_path)
     assert_no_tags(path)
     document = docx.Document(str(path))
-    grants = {row.cells[0].text: row.cells[2].text for row in document.tables[1].rows[1:]}
+    grants = {row.cells[0].text: row.cells[1].text for row in document.tables[1].rows[1:]}
     expected_read = "zalecane" if scenario == 1 else "TAK"
     assert grants == {
-        "InvoiceRead": expected_read,
-        "InvoiceWrite": "TAK" if scenario == 3 else "NIE",
-        "canDelegate": "TAK" if scenario != 1 else "zalecane",
-        "CredentialsManage": "NIE",
+        "przeglądanie faktur": expected_read,
+        "wystawianie faktur": "TAK" if scenario == 3 else "NIE",
+        "możliwość dalszego przekazywania uprawnień": "TAK" if scenario != 1 else "zalecane",
+        "zarządzanie uprawnieniami": "NIE",
     }
     text = all_text(path)
-    assert "Wpisz NIP Biura: 5275260184" in text
+    assert "Wpisać NIP Biura: 5275260184" in text
     assert "możliwość dalszego przekazywania uprawnień" in text
     assert "biuro@bilans.example.pl" in text
     if scenario == 2:  # a sole trader: no ZAW-FA
