@@ -40,6 +40,7 @@ from ksef_sheets.office.rules import (
     zaw_fa_default,
 )
 from ksef_sheets.redaction import redact
+from ksef_sheets.sheets.office_access import ensure_staff_sheet
 from ksef_sheets.sheets.office_layout import (
     FIRST_ROW,
     TableSheet,
@@ -303,6 +304,7 @@ def refresh_workbook(
     _sync_table_sheet(wb, tables, PLAN_SPEC, generated_plan, office_line, after_merge=mark_done)
     generated_team, team_keys = team_rows(clients)
     _sync_table_sheet(wb, tables, TEAM_SPEC, generated_team, office_line, computed_keys=team_keys)
+    ensure_staff_sheet(wb, office_line)  # staff register: created once, then only staff edit it
     _sync_table_sheet(wb, tables, FAQ_SPEC, faq_rows(), office_line)
     rebuild_deadlines(wb, clients, config, today)
     rebuild_dashboard(wb, tables, config, now or datetime.now(UTC))
