@@ -17,10 +17,13 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ksef_sheets.errors import UserError
-from ksef_sheets.files import atomic_write_bytes
+from ksef_sheets.files import atomic_write_bytes, set_folder_access
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 
 Environment = Literal["emulator", "test", "demo", "prod"]
+# Who may read the office folder's files: "owner" (0600 files / 0700 folders, the default) or
+# "group" (0660 / 0770) for a folder shared by several staff accounts of one group (docs/archive.md).
+FolderAccess = Literal["owner", "group"]
 DEFAULT_DIR = Path("biuro")
 CONFIG_NAME = "ksef-sheets.toml"
 
@@ -41,6 +44,9 @@ class OfficeConfig(BaseModel):
     fetch_concurrency: int = 4
     # The office's clients when there is no office workbook yet: NIPs only.
     clients: list[str] = Field(default_factory=list)
+    # Permissions of everything the toolkit creates in the office folder (invoices are clients'
+    # financial data): owner-only unless the folder is shared by a group of staff accounts.
+    folder_access: FolderAccess = "owner"
 
     @field_validator("office_nip")
     @classmethod
@@ -60,6 +66,8 @@ class OfficeFolder:
     @classmethod
     def resolve(cls, directory: Path | str | None = None) -> OfficeFolder:
         chosen = directory or os.environ.get("KSEF_SHEETS_DIR") or DEFAULT_DIR
+        # Owner-only until the folder's config says otherwise (load_config applies it).
+        set_folder_access("owner")
         return cls(Path(chosen).expanduser().resolve())
 
     @property
@@ -94,6 +102,10 @@ class OfficeFolder:
     def logs_dir(self) -> Path:
         return self.root / "logi"
 
+    @property
+    def backups_dir(self) -> Path:
+        return self.root / "kopie"
+
     def client_dir(self, nip: str) -> Path:
         return self.clients_dir / normalize_nip(nip)
 
@@ -123,12 +135,15 @@ class OfficeFolder:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"Plik {self.config_path} jest uszkodzony: {exc}.") from exc
         try:
-            return OfficeConfig.model_validate(data)
+            config = OfficeConfig.model_validate(data)
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "?"
             raise UserError(f"Plik {self.config_path}: pole „{field}” — {first['msg']}.") from exc
+        set_folder_access(config.folder_access)
+        return config
 
     def save_config(self, config: OfficeConfig) -> None:
+        set_folder_access(config.folder_access)
         self.root.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.config_path, tomli_w.dumps(config.model_dump(mode="json")).encode("utf-8"))

@@ -56,6 +56,7 @@ _COMMAND_MODULES = (
     "send",
     "demo",
     "excel",
+    "archive",
 )
 
 

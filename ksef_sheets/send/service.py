@@ -191,6 +191,14 @@ async def send_office(
                 },
                 len([o for o in result.sent if o.sent_now]),
             )
+        if not dry_run:
+            # A copy of the index after every send (kopie/, rotated; sync.backup).
+            from ksef_sheets.sync.backup import backup_archive
+
+            try:
+                backup_archive(folder)
+            except UserError as exc:
+                report.warnings.append(f"Nie zrobiono kopii bazy archiwum: {exc}")
     if refresh_workbooks and not dry_run:
         touched = [c.nip for c in report.clients if c.sent]
         if touched:

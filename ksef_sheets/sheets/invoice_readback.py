@@ -23,6 +23,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from ksef_sheets.errors import UserError
 from ksef_sheets.sheets.invoice_columns import (
     H_BOOKED,
+    H_CLIENT_DECISION,
+    H_CLIENT_REMARK,
     H_COMMENT,
     H_KSEF,
     H_PERSON,
@@ -37,7 +39,8 @@ from ksef_sheets.sheets.invoice_rows import CellValue, Formula, StaffFields
 
 _GENERATED_SHEETS = frozenset({SUMMARY_SHEET.casefold(), SNAPSHOT_SHEET.casefold()})
 _KNOWN_BY_FOLDED = {header.casefold(): header for header in KNOWN_HEADERS}
-_READ_BACK = frozenset({H_KSEF, H_STATUS, H_COMMENT, H_BOOKED, H_PERSON})
+# The client's decision columns are read too: ``archive rebuild`` takes them back from the workbook.
+_READ_BACK = frozenset({H_KSEF, H_STATUS, H_COMMENT, H_BOOKED, H_PERSON, H_CLIENT_DECISION, H_CLIENT_REMARK})
 _STATUS_BY_FOLDED = {status.casefold(): status for status in STATUSES}
 _DMY = re.compile(r"^(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})$")
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import FileLockedError, UserError
-from ksef_sheets.files import atomic_write_text, is_open_elsewhere
+from ksef_sheets.files import atomic_write_text, clean_interrupted_writes, is_open_elsewhere
 from ksef_sheets.identifiers import is_valid_nip, normalize_nip
 from ksef_sheets.sheets.invoice_columns import STATUS_CLIENT_CHECK, STATUS_NEW, Register
 from ksef_sheets.sheets.invoice_fingerprint import inputs_fingerprint, is_unchanged
@@ -50,7 +50,10 @@ class WorkbookRefresh:
     rows_preserved: int = 0
     # Rows staff added themselves (no KSeF number), carried over as they were.
     own_rows: int = 0
+    # Decision rows written to the archive (new invoices' first status included).
     decisions_saved: int = 0
+    # Invoices whose staff columns a person changed since the toolkit last wrote them.
+    staff_edits: int = 0
     written: bool = False
     # Nothing changed since the toolkit wrote it (no new invoice or decision, nobody saved it).
     unchanged: bool = False
@@ -88,7 +91,7 @@ class RefreshReport:
             + (f" (bez zmian: {unchanged})" if unchanged else "")
             + ", "
             f"wierszy faktur: {sum(w.rows_written for w in written)}, "
-            f"zapisanych zmian pracowników: {sum(w.decisions_saved for w in self.workbooks)}."
+            f"zapisanych zmian pracowników: {sum(w.staff_edits for w in self.workbooks)}."
         ]
         return lines + self.messages()
 
@@ -123,6 +126,8 @@ def refresh_invoice_workbooks(
     """
     report = RefreshReport()
     clients = _known_clients(folder, report.problems)
+    # Temp files of a workbook write that a kill interrupted (a 0-byte .faktury-RRRR.xlsx.….tmp.xlsx).
+    clean_interrupted_writes(folder.root, *_client_dirs(folder))
     with Archive.open(folder) as archive:
         if nips is None:
             chosen = sorted({nip for nip, _ in archive.count_invoices()} | set(clients))
@@ -142,6 +147,13 @@ def refresh_invoice_workbooks(
             except UserError as exc:
                 report.problems.append(f"Klient {nip}: {exc}")
     return report
+
+
+def _client_dirs(folder: OfficeFolder) -> list[Path]:
+    try:
+        return [p for p in folder.clients_dir.iterdir() if p.is_dir()] if folder.clients_dir.is_dir() else []
+    except OSError:
+        return []
 
 
 def refresh_after_fetch(folder: OfficeFolder, nips: list[str] | None = None) -> list[str]:
@@ -205,7 +217,7 @@ def _refresh_year(
     # it is read again, so that their save is merged rather than overwritten.
     for _attempt in range(MAX_ATTEMPTS):
         result.warnings = list(built.warnings)
-        result.rows_preserved = result.own_rows = 0
+        result.rows_preserved = result.own_rows = result.staff_edits = 0
         work: WorkbookWork | None = None
         seen_state = _file_state(path)
         if seen_state is not None:
@@ -225,7 +237,7 @@ def _refresh_year(
         if seen_state is not None and is_open_elsewhere(path):
             _remember_shown(path, work)
             result.locked = True
-            result.message = _locked_message(path, result.decisions_saved)
+            result.message = _locked_message(path, result.staff_edits)
             return result
         # The inputs as they are now, after this run's decisions were saved.
         fingerprint = inputs_fingerprint(
@@ -243,7 +255,7 @@ def _refresh_year(
         except FileLockedError:
             _remember_shown(path, work)
             result.locked = True
-            result.message = _locked_message(path, result.decisions_saved)
+            result.message = _locked_message(path, result.staff_edits)
             return result
         except _ChangedMeanwhile:
             continue
@@ -359,7 +371,11 @@ def merge_sheets(
         sheet_work = work.sheets.get(register) if work else None
         seen = sheet_work.staff.get(invoice.ksef_number) if sheet_work else None
         snapshot = work.snapshot.get((register, invoice.ksef_number)) if work else None
-        staff = merge_staff(base, snapshot, seen)
+        # A workbook value the archive has no decision for is adopted, never replaced by the
+        # default: the archive may have lost it (an index rebuilt or restored from a backup).
+        staff = merge_staff(base, snapshot if decision is not None else None, seen)
+        if _is_staff_edit(base, snapshot, seen, staff):
+            result.staff_edits += 1
         if decision is None or staff != _staff_from_decision(decision, ""):
             changed.append(_decision(client.nip, invoice.ksef_number, staff, decision))
         extra: dict[str, CellValue] = {}
@@ -393,6 +409,20 @@ def merge_sheets(
 def _row_order(invoice: InvoiceRow) -> tuple[str, str]:
     period = invoice.period
     return (period.isoformat() if period else "9999", invoice.ksef_number)
+
+
+def _is_staff_edit(
+    base: StaffFields, snapshot: StaffFields | None, seen: StaffRead | None, staff: StaffFields
+) -> bool:
+    """A person changed a staff field since the toolkit wrote it, and the change is being kept."""
+    if seen is None or staff == base:
+        return False
+    if snapshot is None:
+        return True
+    return any(
+        getattr(staff, name) != getattr(base, name) and getattr(staff, name) != getattr(snapshot, name)
+        for name in ("status", "comment", "booked_on", "person")
+    )
 
 
 def _has_staff_work(staff: StaffFields) -> bool:

@@ -47,7 +47,7 @@ from types import TracebackType
 from typing import Any
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.identifiers import is_valid_ksef_number, is_valid_nip, normalize_nip
 
 SUBJECT_TYPES = ("Subject1", "Subject2", "Subject3", "SubjectAuthorized")
@@ -63,6 +63,12 @@ SUBJECT_TYPE_NAMES = {
 DONE_STATUSES = ("Zaakceptowana", "Odrzucona", "Zaksięgowana")
 
 SCHEMA_VERSION = 1
+# What makes an index "know itself": a row in ``archive_meta`` written when the index was created
+# (by the first fetch of a new office, or by ``archive rebuild``). An index without it is new.
+ARCHIVE_FORMAT = "ksef-sheets-archiwum"
+# The per-client file beside the invoices with KSeF's metadata of every stored invoice (one JSON
+# object a line, appended batch by batch): what lets ``archive rebuild`` restore an index exactly.
+METADATA_LOG = "metadane-ksef.jsonl"
 # KSeF's own cap is 3 MB for an invoice with attachments (PROTOCOL §11); anything bigger is not
 # an invoice and is refused before it reaches the disk.
 MAX_INVOICE_BYTES = 3_000_000 + 64_000
@@ -127,6 +133,11 @@ CREATE TABLE IF NOT EXISTS decisions (
     client_decided_on TEXT,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (ksef_number, client_nip)
+);
+
+CREATE TABLE IF NOT EXISTS archive_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -358,33 +369,41 @@ class Archive:
         self.folder = folder
         self._db = connection
         self._lock = threading.RLock()
+        self._log_lock = threading.Lock()
         self._user = _os_user()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     @classmethod
     def open(cls, folder: OfficeFolder) -> Archive:
-        """Open (creating when needed) the archive of an office folder."""
+        """Open the archive of an office folder, creating it only for an office with no invoices yet.
+
+        The index must know itself (the marker in ``archive_meta``) and pass SQLite's
+        ``quick_check``. A missing, empty or unmarked index beside invoice files in ``archiwum/``
+        or invoice workbooks (staff work) is refused, never silently created anew: that is how a
+        lost index would wipe the office's decisions. A damaged one is refused too. Both point
+        to ``ksef-sheets archive rebuild``.
+        """
         folder.root.mkdir(parents=True, exist_ok=True)
+        path = folder.database
         try:
-            connection = sqlite3.connect(
-                folder.database, timeout=30, check_same_thread=False, isolation_level=None
-            )
-            connection.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL keeps the database consistent after a crash; a commit lost to a power
-            # failure only means its invoices are fetched again (the files were synced first).
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                connection.close()
-                raise UserError(
-                    f"Baza {folder.database} pochodzi z nowszej wersji ksef-sheets; zaktualizuj program."
-                )
-            connection.executescript(_SCHEMA)
-            connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            size = path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        except OSError as exc:
+            raise UserError(f"Nie można otworzyć bazy archiwum {path}: {os_reason(exc)}.") from exc
+        if size == 0:
+            _refuse_new_index_if_office_has_work(folder)
+        try:
+            connection = _connect(path)
         except sqlite3.DatabaseError as exc:
-            raise UserError(f"Nie można otworzyć bazy archiwum {folder.database}: {exc}.") from exc
+            raise damaged_index_error(folder, exc) from exc
+        try:
+            _prepare(folder, connection)
+        except BaseException:
+            connection.close()
+            raise
+        restrict_database_files(folder)
         return cls(folder, connection)
 
     def close(self) -> None:
@@ -497,6 +516,8 @@ class Archive:
                 written.append(path)
             rows.append(_index_row(nip, subject, number, incoming, digest, fetched_at))
             result.new.append(number)
+        if rows:
+            self._log_metadata(base, subject, rows)
         _flush_to_disk(written)
         with self._transaction() as db:
             db.executemany(_INSERT_INVOICE, rows)
@@ -505,6 +526,21 @@ class Archive:
             if checkpoint is not None and not result.refused:
                 self._store_checkpoint(db, nip, subject, checkpoint)
         return result
+
+    def _log_metadata(self, client_dir: Path, subject: str, rows: list[tuple[Any, ...]]) -> None:
+        """Append KSeF's metadata of a batch to the client's ``metadane-ksef.jsonl`` (for rebuilds).
+
+        Written before the index commits, flushed with the batch's files; a line for an invoice
+        whose transaction was then lost is harmless (a rebuild only uses lines matching a file).
+        """
+        # Numbers, subject types and Base64 digests need no escaping; the metadata is JSON already.
+        text = "".join(f'{{"n":"{row[0]}","s":"{subject}","h":"{row[22]}","m":{row[26]}}}\n' for row in rows)
+        client_dir.mkdir(parents=True, exist_ok=True)
+        with self._log_lock, open(client_dir / METADATA_LOG, "ab") as fh:
+            fh.write(text.encode("utf-8"))
+            if not sys.platform.startswith("linux"):
+                fh.flush()
+                os.fsync(fh.fileno())
 
     def _known_hashes(self, nip: str, numbers: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -924,6 +960,166 @@ class Archive:
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
         return [AuditEntry(r[0], datetime.fromisoformat(r[1]), *r[2:]) for r in rows]
+
+
+# --------------------------------------------------------------------------------------------
+# Opening: an index that knows itself, or a clear refusal
+
+
+def rebuild_hint(folder: OfficeFolder) -> str:
+    return f"ksef-sheets archive rebuild --dir {folder.root}"
+
+
+def damaged_index_error(folder: OfficeFolder, exc: BaseException | str) -> UserError:
+    """The one sentence for an index SQLite cannot read (any ``sqlite3.DatabaseError``)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        if "readonly" in text or "read-only" in text:
+            return UserError(
+                f"Nie można zapisać bazy archiwum {folder.database}: plik lub folder jest tylko do odczytu."
+            )
+        if "locked" in text or "busy" in text:
+            return UserError(
+                f"Baza archiwum {folder.database} jest zajęta przez inny program; spróbuj ponownie za chwilę."
+            )
+        if "disk is full" in text or "full" in text:
+            return UserError(f"Nie można zapisać bazy archiwum {folder.database}: brak miejsca na dysku.")
+        if "unable to open" in text:
+            return UserError(f"Nie można otworzyć bazy archiwum {folder.database}: brak dostępu do pliku.")
+    return UserError(
+        f"Baza archiwum {folder.database} jest uszkodzona, więc nic w niej nie zmieniono; "
+        f"odtwórz ją z plików faktur i skoroszytów poleceniem: {rebuild_hint(folder)}."
+    )
+
+
+def office_work_evidence(folder: OfficeFolder) -> Path | None:
+    """A file proving the office already had an archive: an invoice XML or an invoice workbook."""
+    archive_dir = folder.archive_dir
+    if archive_dir.is_dir():
+        for client_dir in sorted(archive_dir.iterdir()):
+            if not client_dir.is_dir():
+                continue
+            for found in client_dir.rglob("*.xml"):
+                if not found.name.startswith(".") and not found.name.endswith(".upo.xml"):
+                    return found
+    clients_dir = folder.clients_dir
+    if clients_dir.is_dir():
+        for client_dir in sorted(clients_dir.iterdir()):
+            if client_dir.is_dir():
+                for found in client_dir.glob("faktury-*.xlsx"):
+                    return found
+    return None
+
+
+def _refuse_new_index_if_office_has_work(folder: OfficeFolder) -> None:
+    evidence = office_work_evidence(folder)
+    if evidence is None:
+        return
+    raise UserError(
+        f"Baza archiwum {folder.database} jest pusta albo nowa, a biuro ma już faktury i pracę "
+        f"pracowników (np. {evidence}), więc nie utworzono jej od nowa, aby niczego nie stracić; "
+        f"odtwórz ją poleceniem: {rebuild_hint(folder)}."
+    )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL keeps the database consistent after a crash; a commit lost to a power
+        # failure only means its invoices are fetched again (the files were synced first).
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA foreign_keys=ON")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def integrity_problem(connection: sqlite3.Connection) -> str | None:
+    """SQLite's ``quick_check`` (every page of every table and index read once); None when sound."""
+    rows = connection.execute("PRAGMA quick_check").fetchall()
+    if rows == [("ok",)]:
+        return None
+    return "; ".join(str(row[0]) for row in rows[:3]) or "?"
+
+
+def _tables(connection: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def create_schema(connection: sqlite3.Connection, created_by: str) -> None:
+    """The archive's tables and its marker in a fresh (or older, unmarked) database."""
+    connection.executescript(_SCHEMA)
+    connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    connection.executemany(
+        "INSERT OR IGNORE INTO archive_meta (key, value) VALUES (?, ?)",
+        [
+            ("format", ARCHIVE_FORMAT),
+            ("schema_version", str(SCHEMA_VERSION)),
+            ("created_at", _utc_text(_now()) or ""),
+            ("created_by", created_by),
+        ],
+    )
+
+
+def _prepare(folder: OfficeFolder, connection: sqlite3.Connection) -> None:
+    try:
+        problem = integrity_problem(connection)
+        if problem is not None:
+            raise damaged_index_error(folder, problem)
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"Baza {folder.database} pochodzi z nowszej wersji ksef-sheets; zaktualizuj program."
+            )
+        tables = _tables(connection)
+        if "archive_meta" in tables:
+            row = connection.execute("SELECT value FROM archive_meta WHERE key = 'format'").fetchone()
+            if row is None or row[0] != ARCHIVE_FORMAT:
+                raise damaged_index_error(folder, "no marker")
+            connection.executescript(_SCHEMA)  # tables added since (IF NOT EXISTS)
+        elif "invoices" in tables:
+            create_schema(connection, "migracja")  # an index from before the marker existed
+        else:
+            # New (or holding only other parts' tables): created only for an office with no work yet.
+            _refuse_new_index_if_office_has_work(folder)
+            create_schema(connection, "pierwsze uruchomienie")
+    except sqlite3.DatabaseError as exc:
+        raise damaged_index_error(folder, exc) from exc
+
+
+def restrict_database_files(folder: OfficeFolder) -> None:
+    """The index and its WAL files get the office folder's permission policy (config.folder_access)."""
+    from ksef_sheets.files import restrict_file
+
+    for suffix in ("", "-wal", "-shm"):
+        restrict_file(folder.database.with_name(folder.database.name + suffix))
+
+
+def _guarded(method: Any) -> Any:
+    """Any SQLite failure inside an archive method becomes the Polish sentence (never a traceback)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self: Archive, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.IntegrityError):
+            raise  # our own mistakes, not the file's
+        except sqlite3.DatabaseError as exc:
+            raise damaged_index_error(self.folder, exc) from exc
+
+    return wrapper
+
+
+for _name, _member in list(vars(Archive).items()):
+    if (
+        not _name.startswith("_")
+        and callable(_member)
+        and not isinstance(_member, (classmethod, staticmethod))
+    ):
+        setattr(Archive, _name, _guarded(_member))
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,12 +25,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import FileLockedError, UserError
+from ksef_sheets.files import clean_interrupted_writes
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.ksef import (
     KsefClient,
@@ -47,6 +49,7 @@ from ksef_sheets.ksef.limits import Clock, SystemClock
 from ksef_sheets.ksef.models import InvoicePackage
 from ksef_sheets.ksef.package import METADATA_NAME, PackageLimits, open_zip_package
 from ksef_sheets.sync.archive import SUBJECT_TYPE_NAMES, Archive, IncomingInvoice
+from ksef_sheets.sync.backup import backup_archive
 from ksef_sheets.sync.planner import (
     METADATA_PAGE_SIZE,
     Step,
@@ -109,6 +112,7 @@ async def fetch_office(
     concurrency: int | None = None,
     update_register: bool = True,
     max_limit_wait: float = 300.0,
+    backup: bool = True,
 ) -> FetchReport:
     """Fetch new invoices of the office's clients into the archive; returns the report.
 
@@ -141,6 +145,9 @@ async def fetch_office(
             )
         )
         stack.enter_context(log_to_file(folder, "pobieranie.log"))
+        # Leftovers of writes a kill interrupted (workbooks, archive files) go before anything new.
+        clean_interrupted_writes(folder.root, *_client_dirs(folder))
+        clean_interrupted_writes(folder.archive_dir, recursive=True)
         if base_url is None:
             if config.environment == "emulator":
                 base_url, emulated = start_office_emulator(folder, config, stack)
@@ -174,6 +181,12 @@ async def fetch_office(
         report.rate_limited = counter.statuses.get(429, 0)
         report.requests_by_group = dict(counter.groups)
         report.rate_limited_by_group = dict(counter.limited_groups)
+        if backup:
+            # A copy of the index after every run (kopie/, rotated); a damaged index is never copied.
+            try:
+                backup_archive(folder)
+            except UserError as exc:
+                report.warnings.append(f"Nie zrobiono kopii bazy archiwum: {exc}")
     report.finished_at = datetime.now(UTC)
     if update_register:
         _update_register(folder, report)
@@ -577,6 +590,13 @@ def _update_register(folder: OfficeFolder, report: FetchReport) -> None:
         report.warnings.append(f"{exc} Rejestr klientów nie został uzupełniony; archiwum jest aktualne.")
     except UserError as exc:
         report.warnings.append(f"Nie uzupełniono rejestru klientów: {exc}")
+
+
+def _client_dirs(folder: OfficeFolder) -> list[Path]:
+    try:
+        return [p for p in folder.clients_dir.iterdir() if p.is_dir()] if folder.clients_dir.is_dir() else []
+    except OSError:
+        return []
 
 
 def _since(since: date | datetime | None, config: OfficeConfig) -> datetime:

@@ -20,6 +20,7 @@ import httpx
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
+from ksef_sheets.files import restrict_file
 from ksef_sheets.ksef.limits import group_for
 from ksef_sheets.redaction import RedactingFilter, redact
 
@@ -144,6 +145,7 @@ def log_to_file(folder: OfficeFolder, name: str = "pobieranie.log") -> Iterator[
     try:
         folder.logs_dir.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(folder.logs_dir / name, encoding="utf-8")
+        restrict_file(folder.logs_dir / name)  # logs name clients: the folder's permission policy
     except OSError:
         handler = logging.StreamHandler(sys.stderr)
         handler.setLevel(logging.ERROR)

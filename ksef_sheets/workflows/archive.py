@@ -1,0 +1,205 @@
+"""``archive check|rebuild|backup|restore``: the office's archive index checked, rebuilt, copied back.
+
+- ``check_office_archive``: index ↔ XML files, decisions, checkpoints (``sync.integrity``).
+- ``rebuild_office_archive``: a new index from ``archiwum/`` (``sync.rebuild``) with the staff
+  decisions read back from the invoice workbooks (the old index's own decisions where it can still
+  be read); the old index is moved aside, never deleted.
+- ``backup_office_archive`` / ``restore_office_archive``: copies in ``kopie/`` (``sync.backup``).
+
+Rebuild and restore hold the fetch and send locks, so neither runs while the index is replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ksef_sheets.config import OfficeFolder
+from ksef_sheets.errors import UserError
+from ksef_sheets.files import clean_interrupted_writes
+from ksef_sheets.identifiers import is_valid_ksef_number, is_valid_nip
+from ksef_sheets.sheets.invoice_columns import H_CLIENT_DECISION, H_CLIENT_REMARK
+from ksef_sheets.sheets.invoice_readback import read_workbook_work
+from ksef_sheets.sync.archive import Archive, StaffDecision
+from ksef_sheets.sync.backup import (
+    BackupResult,
+    RestoreResult,
+    backup_archive,
+    install_index,
+    restore_archive,
+    verify_copy,
+)
+from ksef_sheets.sync.integrity import CheckReport, check_archive
+from ksef_sheets.sync.rebuild import build_index, old_decisions, scan_archive
+from ksef_sheets.sync.runtime import office_run_lock
+from ksef_sheets.text import count
+
+
+def check_office_archive(folder: OfficeFolder) -> CheckReport:
+    return check_archive(folder)
+
+
+@contextlib.contextmanager
+def _exclusive(folder: OfficeFolder) -> Iterator[None]:
+    busy = (
+        f"W biurze {folder.root} trwa pobieranie albo wysyłka faktur; poczekaj, aż się zakończy, "
+        "i uruchom polecenie ponownie."
+    )
+    with office_run_lock(folder, ".pobieranie.lock", busy), office_run_lock(folder, ".wysylka.lock", busy):
+        yield
+
+
+@dataclass
+class RebuildReport:
+    invoices: int = 0
+    from_log: int = 0
+    from_old_index: int = 0
+    from_xml: int = 0
+    upo_files: int = 0
+    decisions: int = 0
+    decisions_from_workbooks: int = 0
+    checkpoints: int = 0
+    copied_tables: list[str] = field(default_factory=list)
+    set_aside: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        lines = [
+            f"Odbudowano indeks archiwum: {count(self.invoices, 'faktura', 'faktury', 'faktur')} "
+            f"(z metadanych KSeF: {self.from_log}, ze starego indeksu: {self.from_old_index}, "
+            f"z samych plików XML: {self.from_xml}); UPO: {self.upo_files}.",
+            f"Decyzje pracowników: {self.decisions} (odczytane ze skoroszytów faktur: "
+            f"{self.decisions_from_workbooks}); punkty kontrolne pobierania: {self.checkpoints}.",
+        ]
+        if self.copied_tables:
+            lines.append(
+                "Przeniesiono ze starego indeksu: "
+                + ", ".join(_TABLE_NAMES.get(t, t) for t in self.copied_tables)
+                + "."
+            )
+        if self.set_aside:
+            lines.append(f"Poprzedni indeks odłożono (nie usunięto): {self.set_aside[0]}.")
+        return lines + self.warnings
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "invoices": self.invoices,
+            "from_log": self.from_log,
+            "from_old_index": self.from_old_index,
+            "from_xml": self.from_xml,
+            "upo_files": self.upo_files,
+            "decisions": self.decisions,
+            "decisions_from_workbooks": self.decisions_from_workbooks,
+            "checkpoints": self.checkpoints,
+            "copied_tables": self.copied_tables,
+            "set_aside": [str(p) for p in self.set_aside],
+            "warnings": self.warnings,
+        }
+
+
+_TABLE_NAMES = {"audit_log": "dziennik zdarzeń", "send_journal": "dziennik wysyłki"}
+
+
+def decisions_from_workbooks(
+    folder: OfficeFolder, warnings: list[str]
+) -> dict[tuple[str, str], StaffDecision]:
+    """Staff columns (and the client's decision columns) of every ``klienci/<NIP>/faktury-RRRR.xlsx``."""
+    found: dict[tuple[str, str], StaffDecision] = {}
+    if not folder.clients_dir.is_dir():
+        return found
+    for client_dir in sorted(folder.clients_dir.iterdir()):
+        nip = client_dir.name
+        if not client_dir.is_dir() or not is_valid_nip(nip):
+            continue
+        for path in sorted(client_dir.glob("faktury-*.xlsx")):
+            try:
+                work = read_workbook_work(path)
+            except UserError as exc:
+                warnings.append(f"Pominięto skoroszyt: {exc}")
+                continue
+            for sheet in work.sheets.values():
+                for number, seen in sheet.staff.items():
+                    if not is_valid_ksef_number(number):
+                        continue
+                    values = sheet.values.get(number, {})
+                    decision = values.get(H_CLIENT_DECISION)
+                    remark = values.get(H_CLIENT_REMARK)
+                    found[(nip, number)] = StaffDecision(
+                        ksef_number=number,
+                        client_nip=nip,
+                        status=seen.status,
+                        comment=seen.comment or None,
+                        booked_on=seen.booked_on if seen.booked_valid else None,
+                        person=seen.person or None,
+                        client_decision=str(decision)
+                        if isinstance(decision, str) and decision.strip()
+                        else None,
+                        client_remark=str(remark) if isinstance(remark, str) and remark.strip() else None,
+                    )
+    return found
+
+
+def rebuild_office_archive(folder: OfficeFolder) -> RebuildReport:
+    """A new index from the office's files; the current one is moved aside (see the module docstring)."""
+    report = RebuildReport()
+    folder.load_config()
+    with _exclusive(folder):
+        clean_interrupted_writes(folder.root, folder.archive_dir, recursive=False)
+        clean_interrupted_writes(folder.archive_dir, recursive=True)
+        old = folder.database if folder.database.exists() else None
+        scan = scan_archive(folder, old_index=old)
+        sources = scan.by_source()
+        report.from_log = sources.get("log", 0)
+        report.from_old_index = sources.get("index", 0)
+        report.from_xml = sources.get("xml", 0)
+        report.upo_files = scan.upo_files
+        report.warnings += [f"Pominięto {path}: {reason}" for path, reason in scan.skipped]
+        from_workbooks = decisions_from_workbooks(folder, report.warnings)
+        decisions = dict(from_workbooks)
+        kept = old_decisions(old)
+        decisions.update(kept)  # the old index's own record wins where it can still be read
+        report.decisions_from_workbooks = len(set(from_workbooks) - set(kept))
+        tmp = folder.root / f".{folder.database.name}.{os.getpid()}.odbudowa.tmp"
+        try:
+            built = build_index(folder, tmp, scan, decisions.values(), old_index=old)
+            verify_copy(tmp)
+            report.set_aside = install_index(folder, tmp, "przed-odbudowa")
+        finally:
+            tmp.unlink(missing_ok=True)
+        report.invoices = built.invoices
+        report.decisions = built.decisions
+        report.checkpoints = len(built.checkpoints)
+        report.copied_tables = built.copied_tables
+        with Archive.open(folder) as archive:
+            archive.audit("odbudowa archiwum", None, report.to_json(), built.invoices)
+    return report
+
+
+def backup_office_archive(folder: OfficeFolder) -> BackupResult:
+    folder.load_config()
+    return backup_archive(folder)
+
+
+def restore_office_archive(folder: OfficeFolder, source: Path | None = None) -> RestoreResult:
+    folder.load_config()
+    with _exclusive(folder):
+        result = restore_archive(folder, source)
+        with Archive.open(folder) as archive:
+            archive.audit(
+                "przywrócenie archiwum z kopii", None, {"kopia": str(result.source)}, result.invoices
+            )
+    return result
+
+
+__all__ = [
+    "RebuildReport",
+    "backup_office_archive",
+    "check_office_archive",
+    "decisions_from_workbooks",
+    "rebuild_office_archive",
+    "restore_office_archive",
+]
