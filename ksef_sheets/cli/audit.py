@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ksef_sheets.cli import app
 from ksef_sheets.cli._common import DirOption, JsonOption, console, office_folder, print_json
@@ -50,11 +49,13 @@ def audit(
     if not lines:
         console.print("Dziennik jest pusty (dla wybranych warunków).")
         return
-    table = Table(title="Dziennik działań")
-    for header in ("Kiedy", "Kto", "Czynność", "Klient", "Wynik", "Szczegóły"):
-        table.add_column(header, overflow="fold")
+    # One line per entry (not a table): long details stay whole and greppable in logs and pipes.
     for line in lines:
-        table.add_row(
-            format_datetime(line.at), line.who, line.action, line.client_nip or "", line.result, line.details
-        )
-    console.print(table)
+        parts = [format_datetime(line.at), line.who, line.action]
+        if line.client_nip:
+            parts.append(f"klient {line.client_nip}")
+        parts.append(line.result)
+        text = " · ".join(parts) + (f" — {line.details}" if line.details else "")
+        console.print(text, markup=False, highlight=False)
+    if folder.office_workbook.exists() and not client and not since:
+        console.print(f"Arkusz Audyt w {folder.office_workbook} odświeżony.", markup=False, highlight=False)

@@ -1,4 +1,5 @@
-"""``ksef-sheets credentials add|list|remove|default``: KSeF tokens and certificates in the vault.
+"""``ksef-sheets credentials add|list|remove|default|enrol|certificates|revoke-certificate``: KSeF
+tokens and certificates in the vault, and KSeF certificates obtained from KSeF itself.
 
 Secrets are read from a hidden prompt or stdin (``--from-stdin``), never from an argument that
 would show in the process list, and are never printed.
@@ -75,8 +76,13 @@ def add(
     p12: Annotated[
         Path | None, typer.Option("--p12", help="Plik PKCS#12 (.p12/.pfx) z certyfikatem i kluczem.")
     ] = None,
-    cert: Annotated[Path | None, typer.Option("--cert", help="Certyfikat w formacie PEM.")] = None,
-    key: Annotated[Path | None, typer.Option("--key", help="Klucz prywatny w formacie PEM.")] = None,
+    cert: Annotated[
+        Path | None,
+        typer.Option("--cert", help="Certyfikat .crt (PEM albo DER, np. z aplikacji KSeF Ministerstwa)."),
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="Klucz prywatny .key do --cert (zwykle zaszyfrowany hasłem).")
+    ] = None,
     self_signed: Annotated[
         bool,
         typer.Option(
@@ -151,8 +157,11 @@ def _load_certificate(
         password = _read_secret("Hasło do pliku .p12", from_stdin, required=False)
         return CertificateCredential.from_files(p12, None, password or None, name=name)
     if cert and key:
+        # PEM or DER, as the Ministry's web application gives them out (.crt + encrypted .key).
+        from ksef_sheets.ksef import load_certificate_pair
+
         password = _read_secret("Hasło do klucza prywatnego (Enter, jeśli brak)", from_stdin, required=False)
-        return CertificateCredential.from_files(cert, key, password or None, name=name)
+        return load_certificate_pair(cert, key, password or None, name=name)
     raise UserError(
         "Podaj plik --p12 albo parę --cert i --key (albo --self-signed dla certyfikatu testowego)."
     )
@@ -225,3 +234,155 @@ def set_default(
     vault = open_vault(office_folder(directory), create=False)
     vault.set_default_certificate(reference)
     console.print(f"Domyślny certyfikat biura: {reference}.")
+
+
+# --- KSeF certificates ------------------------------------------------------------------------------
+
+LoginOption = Annotated[
+    str | None,
+    typer.Option(
+        "--login",
+        help="Certyfikat z sejfu, którym zalogować się do KSeF (np. cert:biuro); domyślnie certyfikat domyślny biura.",
+        show_default=False,
+    ),
+]
+PersonOption = Annotated[
+    str | None,
+    typer.Option(
+        "--person",
+        help="PESEL albo NIP osoby: logowanie jej certyfikatem z sejfu (certyfikat KSeF dla tej osoby).",
+        show_default=False,
+    ),
+]
+
+
+@credentials_app.command("enrol")
+def enrol(
+    name: Annotated[str, typer.Option("--name", help="Nazwa nowego certyfikatu w sejfie (np. biuro-ksef).")],
+    certificate_type: Annotated[
+        str,
+        typer.Option(
+            "--type", help="Authentication (logowanie do KSeF) albo Offline (KOD II na fakturach offline)."
+        ),
+    ] = "Authentication",
+    person: PersonOption = None,
+    login: LoginOption = None,
+    rsa_key: Annotated[
+        bool, typer.Option("--rsa", help="Klucz RSA 2048 zamiast zalecanego przez KSeF klucza EC P-256.")
+    ] = False,
+    default: Annotated[bool, typer.Option("--default", help="Ustaw jako domyślny certyfikat biura.")] = False,
+    json_output: JsonOption = False,
+    directory: DirOption = None,
+) -> None:
+    """Uzyskaj certyfikat KSeF: klucz powstaje na tym komputerze i trafia prosto do sejfu."""
+    from ksef_sheets.text import format_date
+    from ksef_sheets.workflows import enrol_office_certificate
+
+    if certificate_type not in ("Authentication", "Offline"):
+        raise UserError(f"Opcja --type: „{certificate_type}” — dozwolone Authentication albo Offline.")
+    folder = office_folder(directory)
+    vault = open_vault(folder, create=False)
+    result = enrol_office_certificate(
+        folder,
+        vault,
+        name,
+        certificate_type="Offline" if certificate_type == "Offline" else "Authentication",
+        person=person,
+        login=login,
+        key_type="rsa" if rsa_key else "ec",
+        make_default=default,
+        progress=(lambda line: None)
+        if json_output
+        else (lambda line: console.print(line, markup=False, highlight=False)),
+    )
+    if json_output:
+        print_json(result.to_json())
+        return
+    purpose = "do logowania" if result.certificate_type == "Authentication" else "do KOD II (faktury offline)"
+    console.print(
+        f"Zapisano certyfikat KSeF nr {result.serial_number} ({purpose}, ważny do {format_date(result.valid_to)}) "
+        f"w sejfie jako {result.reference}{' — domyślny certyfikat biura' if result.is_default else ''}.",
+        markup=False,
+        highlight=False,
+    )
+
+
+@credentials_app.command("certificates")
+def certificates(
+    person: PersonOption = None,
+    login: LoginOption = None,
+    json_output: JsonOption = False,
+    directory: DirOption = None,
+) -> None:
+    """Pokaż certyfikaty KSeF podmiotu (z KSeF): stan, ważność i czy są w sejfie."""
+    from ksef_sheets.text import count, format_date
+    from ksef_sheets.workflows import list_ksef_certificates
+
+    folder = office_folder(directory)
+    vault = open_vault(folder, create=False)
+    today = dt.date.today()
+    known = list_ksef_certificates(folder, vault, person=person, login=login, today=today)
+    if json_output:
+        print_json([item.to_json(today) for item in known])
+        return
+    if not known:
+        console.print(
+            "KSeF nie ma certyfikatów KSeF tego podmiotu. Uzyskaj: ksef-sheets credentials enrol --name NAZWA"
+        )
+        return
+    table = Table(
+        title=f"Certyfikaty KSeF ({count(len(known), 'certyfikat', 'certyfikaty', 'certyfikatów')})"
+    )
+    for header in ("Numer seryjny", "Nazwa", "Rodzaj", "Stan", "Ważny od", "Ważny do", "W sejfie"):
+        table.add_column(header)
+    for item in known:
+        info = item.info
+        table.add_row(
+            info.serial_number,
+            info.name,
+            info.type_label,
+            info.status_label,
+            format_date(info.valid_from),
+            format_date(info.valid_to),
+            item.vault_reference or "",
+        )
+    console.print(table)
+
+
+@credentials_app.command("revoke-certificate")
+def revoke_certificate_command(
+    target: Annotated[
+        str, typer.Argument(help="Numer seryjny certyfikatu KSeF (16 znaków) albo jego nazwa w sejfie.")
+    ],
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="Powód: Unspecified, Superseded (zastąpiony) albo KeyCompromise (klucz ujawniony).",
+        ),
+    ] = "Unspecified",
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Nie usuwaj unieważnionego certyfikatu z sejfu.")
+    ] = False,
+    person: PersonOption = None,
+    login: LoginOption = None,
+    directory: DirOption = None,
+) -> None:
+    """Unieważnij certyfikat KSeF: gdy pracownik odchodzi albo klucz mógł wyciec."""
+    from ksef_sheets.workflows import revoke_ksef_certificate
+
+    folder = office_folder(directory)
+    vault = open_vault(folder, create=False)
+    result = revoke_ksef_certificate(
+        folder,
+        vault,
+        target,
+        reason=reason,
+        person=person,
+        login=login,
+        keep_in_vault=keep,
+    )
+    removed = f" i usunięto {result.removed_reference} z sejfu" if result.removed_reference else ""
+    console.print(
+        f"Unieważniono certyfikat KSeF nr {result.serial_number}{removed}.", markup=False, highlight=False
+    )

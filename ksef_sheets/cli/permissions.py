@@ -36,6 +36,7 @@ def permissions(
     """Pokaż, kto ma jakie uprawnienia KSeF w kontekście każdego klienta (logowanie poświadczeniem z sejfu)."""
     from ksef_sheets.cli.credentials import open_vault
     from ksef_sheets.sync.fetch import select_clients
+    from ksef_sheets.workflows import update_permissions_sheet
 
     folder = office_folder(directory)
     config = folder.load_config()
@@ -46,7 +47,11 @@ def permissions(
         results = asyncio.run(
             _read(base_url, [(c.nip, c.name) for c in chosen], vault.credential_for_client, config.office_nip)
         )
+        # The Uprawnienia sheet of biuro.xlsx shows every client: refreshed by a full run only.
+        sheet_note = None if client else update_permissions_sheet(folder, config, vault, results, base_url)
     _print(results, json_output, config.office_nip)
+    if sheet_note:
+        err_console.print(f"Uwaga: {sheet_note}.", markup=False, highlight=False)
     if any(r.problem for r in results):
         raise typer.Exit(1)
 

@@ -43,6 +43,17 @@ message, ``status`` (HTTP), ``code`` (KSeF exception/status code) and ``context_
 
 from __future__ import annotations
 
+from ksef_sheets.ksef.certificates import (
+    CertificateLimits,
+    EnrolledCertificate,
+    KsefCertificateInfo,
+    certificate_limits,
+    enrol_certificate,
+    load_certificate_pair,
+    query_certificates,
+    retrieve_certificates,
+    revoke_certificate,
+)
 from ksef_sheets.ksef.client import (
     BatchSession,
     ExportHandle,
@@ -101,21 +112,19 @@ from ksef_sheets.ksef.qr import (
 )
 
 __all__ = [
-    "CERTIFICATE_LABEL",
-    "OFFLINE_LABEL",
-    "OfflineSigner",
-    "kod_i_url",
-    "kod_ii_url",
-    "qr_base_for",
     "BASE_URLS",
+    "CERTIFICATE_LABEL",
     "FA3_FORM_CODE",
+    "OFFLINE_LABEL",
     "PRODUCTION_LIMITS",
     "TOKEN_END_DATE",
     "BatchSession",
     "CallbackClock",
     "CertificateCredential",
+    "CertificateLimits",
     "Clock",
     "DateRange",
+    "EnrolledCertificate",
     "ExportHandle",
     "ExportResult",
     "FormCode",
@@ -123,6 +132,7 @@ __all__ = [
     "InvoiceQueryFilters",
     "KsefAuthenticationError",
     "KsefBadRequestError",
+    "KsefCertificateInfo",
     "KsefClient",
     "KsefError",
     "KsefNotFoundError",
@@ -135,6 +145,7 @@ __all__ = [
     "LimitValues",
     "ManualClock",
     "NoLimiter",
+    "OfflineSigner",
     "OnlineSession",
     "Permission",
     "PollPolicy",
@@ -144,6 +155,15 @@ __all__ = [
     "SystemClock",
     "TokenCredential",
     "base_url_for",
+    "certificate_limits",
+    "enrol_certificate",
+    "kod_i_url",
+    "kod_ii_url",
+    "load_certificate_pair",
     "make_person_certificate",
     "make_seal_certificate",
+    "qr_base_for",
+    "query_certificates",
+    "retrieve_certificates",
+    "revoke_certificate",
 ]

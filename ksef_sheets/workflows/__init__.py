@@ -4,14 +4,7 @@ Only ``cli/``, the Excel panel and ``demo.py`` call it; nothing below imports it
 CONTRIBUTING.md, "Layers"). Each module exports its entry points here.
 """
 
-from ksef_sheets.workflows.archive import (
-    RebuildReport,
-    backup_office_archive,
-    check_office_archive,
-    rebuild_office_archive,
-    restore_office_archive,
-)
-from ksef_sheets.workflows.audit import AuditLine, audit_lines, write_audit_sheet
+from ksef_sheets.workflows.audit import AuditLine, audit_event, audit_lines, write_audit_sheet
 from ksef_sheets.workflows.invoice_pdf import RenderedInvoice, render_invoice_pdfs
 from ksef_sheets.workflows.migrate import (
     GROUP_LABELS,
@@ -19,7 +12,7 @@ from ksef_sheets.workflows.migrate import (
     MigrationClient,
     migrate_credentials,
 )
-from ksef_sheets.workflows.permissions_sheet import refresh_permissions_sheet
+from ksef_sheets.workflows.permissions_sheet import refresh_permissions_sheet, update_permissions_sheet
 from ksef_sheets.workflows.staff import StaffOperation, grant_staff, revoke_staff
 
 __all__ = [
@@ -27,18 +20,15 @@ __all__ = [
     "AuditLine",
     "ClientMigration",
     "MigrationClient",
-    "RebuildReport",
     "RenderedInvoice",
     "StaffOperation",
+    "audit_event",
     "audit_lines",
-    "backup_office_archive",
-    "check_office_archive",
     "grant_staff",
     "migrate_credentials",
-    "rebuild_office_archive",
     "refresh_permissions_sheet",
     "render_invoice_pdfs",
-    "restore_office_archive",
     "revoke_staff",
+    "update_permissions_sheet",
     "write_audit_sheet",
 ]

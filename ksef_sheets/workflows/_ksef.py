@@ -47,7 +47,6 @@ def office_certificate(vault: Vault, today: dt.date) -> CertificateCredential:
 
 def record(folder: OfficeFolder, action: str, nip: str | None, details: Mapping[str, Any]) -> None:
     """One audit entry in the office archive (who = the OS user, when = now)."""
-    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.workflows.audit import audit_event
 
-    with Archive.open(folder) as archive:
-        archive.audit(action, nip, details)
+    audit_event(folder, action, nip, dict(details))

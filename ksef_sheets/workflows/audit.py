@@ -19,6 +19,8 @@ from ksef_sheets.text import format_datetime, warsaw_time
 
 MAX_ENTRIES = 100_000
 _RESULT_KEYS = ("wynik", "result")
+# Entries recorded without an explicit result (fetch, send) count as failed when these are non-empty.
+_FAILURE_KEYS = ("problemy", "bledy", "błędy", "odrzucone")
 _TEXT_KEYS = ("opis", "description", "message")
 
 
@@ -28,7 +30,7 @@ class AuditLine:
     who: str
     action: str
     client_nip: str | None
-    result: str  # "ok" | "błąd" | ""
+    result: str  # "ok" | "błąd"
     details: str
     count: int | None
 
@@ -60,13 +62,14 @@ class AuditLine:
 def _line(entry: Any) -> AuditLine:
     at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=dt.UTC)
     details = str(entry.details)
-    result = ""
+    result = "ok"
     try:
         parsed = json.loads(details)
     except ValueError:
         parsed = None
     if isinstance(parsed, dict):
-        result = next((str(parsed[k]) for k in _RESULT_KEYS if k in parsed), "")
+        failed = any(parsed.get(k) for k in _FAILURE_KEYS)
+        result = next((str(parsed[k]) for k in _RESULT_KEYS if k in parsed), "błąd" if failed else "ok")
         text = next((str(parsed[k]) for k in _TEXT_KEYS if k in parsed), "")
         rest = {k: v for k, v in parsed.items() if k not in _RESULT_KEYS + _TEXT_KEYS and v not in (None, "")}
         extra = ", ".join(f"{k}: {v}" for k, v in rest.items())
@@ -88,6 +91,15 @@ def audit_lines(
     if since is not None:
         lines = [line for line in lines if warsaw_time(line.at).date() >= since]
     return lines
+
+
+def audit_event(folder: OfficeFolder, action: str, client_nip: str | None, details: dict[str, Any]) -> None:
+    """Record one action in the office's audit log (who = the OS user, when = now); ``details``
+    may carry ``opis`` (what happened, Polish) and ``wynik`` (``ok`` / ``błąd``)."""
+    from ksef_sheets.sync.archive import Archive
+
+    with Archive.open(folder) as archive:
+        archive.audit(action, client_nip, details)
 
 
 def write_audit_sheet(folder: OfficeFolder, config: OfficeConfig, lines: Sequence[AuditLine]) -> None:

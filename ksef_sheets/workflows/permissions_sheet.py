@@ -282,3 +282,29 @@ def refresh_permissions_sheet(
     rows = permission_rows(clients, results, grants, staff, credentials, config.office_nip, today=today)
     write_permissions_sheet(folder, config, rows)
     return rows, problem
+
+
+def update_permissions_sheet(
+    folder: OfficeFolder,
+    config: OfficeConfig,
+    vault: Vault,
+    results: Sequence[ClientPermissions],
+    base_url: str,
+) -> str | None:
+    """What ``ksef-sheets permissions`` calls after reading every client: rebuild the Uprawnienia
+    sheet when ``biuro.xlsx`` exists. Returns a Polish note for the office (or None); a sheet that
+    cannot be written (open in Excel, bad staff row) is a note, not a failure of the command."""
+    from ksef_sheets.errors import UserError
+
+    if not folder.office_workbook.exists():
+        return None
+    try:
+        rows, problem = refresh_permissions_sheet(folder, config, vault, results, base_url)
+    except UserError as error:
+        return f"arkusz Uprawnienia nie został odświeżony: {error}"
+    flagged = sum(1 for r in rows if r.mismatches)
+    note = f"arkusz Uprawnienia odświeżony ({flagged} do wyjaśnienia)" if flagged else None
+    if problem:
+        extra = f"uprawnień przekazanych pracownikom nie odczytano: {problem}"
+        note = f"{note}; {extra}" if note else extra
+    return note

@@ -320,3 +320,39 @@ def test_uprawnienia_sheet_flags_each_mismatch_and_nothing_else(
     assert {(A, "InvoiceRead"), (B, "InvoiceRead"), (D, "InvoiceRead")} <= held
     assert ws.conditional_formatting, "mismatches are coloured"
     assert "Pracownicy" in wb.sheetnames and "Uprawnienia" in wb.sheetnames
+
+
+def test_permissions_command_refreshes_the_sheet_and_audit_builds_audyt(
+    office: tuple[OfficeFolder, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, _ = office
+    code, out, err = _run(["permissions", "--json", "--dir", str(folder.root)], capsys)
+    assert {r["nip"] for r in json.loads(out)} == {A, B, C, D}
+    wb = load_workbook(folder.office_workbook)
+    ws = wb["Uprawnienia"]
+    nips = {row[0].value for row in ws[ws.tables["Uprawnienia"].ref][1:]}
+    assert nips == {A, B, C, D}
+    assert "Traceback" not in err
+
+    code, out, err = _run(
+        ["staff", "grant", "--person", ANNA, "--client", A, "--dir", str(folder.root)], capsys
+    )
+    assert code == 0, err
+    code, out, err = _run(["audit", "--dir", str(folder.root)], capsys)
+    assert code == 0, err
+    assert "uprawnienia: nadanie" in out and "Anna Kowalska" in out
+    wb = load_workbook(folder.office_workbook)
+    ws = wb["Audyt"]
+    table = ws.tables["Audyt"]
+    rows = list(ws[table.ref])
+    headers = [c.value for c in rows[0]]
+    assert headers == ["Kiedy", "Kto", "Czynność", "NIP klienta", "Wynik", "Szczegóły", "Liczba"]
+    entries = [dict(zip(headers, (c.value for c in row), strict=True)) for row in rows[1:]]
+    grant = next(e for e in entries if e["Czynność"] == "uprawnienia: nadanie")
+    assert grant["NIP klienta"] == A and grant["Wynik"] == "ok" and "Anna Kowalska" in grant["Szczegóły"]
+    assert ws.conditional_formatting
+
+    code, out, err = _run(["audit", "--json", "--from", "2099-01-01", "--dir", str(folder.root)], capsys)
+    assert code == 0 and json.loads(out) == []
+    code, out, err = _run(["audit", "--from", "jutro", "--dir", str(folder.root)], capsys)
+    assert code == 1 and "Opcja --from" in err and "Traceback" not in err
