@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ksef_sheets.config import OfficeConfig
 from ksef_sheets.errors import UserError
+from ksef_sheets.office import move_to_business_day
 from ksef_sheets.office.model import ANNEX_SIGNED, AUTH_SIGNED, Client
 from ksef_sheets.office.scenarios import SCENARIOS, scenario
 from ksef_sheets.sheets.safe_text import clean_text
@@ -418,7 +419,10 @@ def client_context(
         "umowa": {"numer": contract_number or BLANK, "data": contract_date or BLANK},
         "data_dokumentu": polish_date(today),
         "data_od": polish_date(effective),
-        "termin_ankiety": polish_date(today + timedelta(days=settings.questionnaire_days)),
+        # A reply date on a Sunday or a holiday moves to the next business day (as art. 12 § 5 OP does).
+        "termin_ankiety": polish_date(
+            move_to_business_day(today + timedelta(days=settings.questionnaire_days))
+        ),
         # ``{{ liczba(n, "faktura", "faktury", "faktur") }}`` in an office-edited template.
         "liczba": count,
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email
 from datetime import UTC, datetime
+from email import policy
 
 from openpyxl import load_workbook
 
@@ -24,3 +26,9 @@ def test_reply_deadline_skips_christmas_and_the_weekend(
     assert expected in note
     guide = " ".join(str(c.value) for row in wb[INSTRUCTION_SHEET].iter_rows() for c in row if c.value)
     assert f"odeślij go do biura {expected}." in guide
+    # The ready e-mail names the same date.
+    assert result.eml is not None
+    message = email.message_from_bytes(result.eml.read_bytes(), policy=policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "w ciągu 5 dni roboczych, czyli do 29.12.2026 (wt.)." in " ".join(body.get_content().split())
