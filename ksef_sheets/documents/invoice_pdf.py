@@ -18,9 +18,9 @@ from functools import cache
 from importlib import resources
 from xml.sax.saxutils import escape
 
+import zxingcpp
 from num2words import num2words
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -72,6 +72,8 @@ class QrCode:
 
 @cache
 def _fonts() -> None:
+    # Binary (Flate) streams without the ASCII85 layer: smaller files, less work per page.
+    rl_config.useA85 = 0
     # DejaVu ships with the package: Polish letters print the same on every office machine.
     folder = resources.files("ksef_sheets.documents") / "fonts"
     for name, file in ((_FONT, "DejaVuSansCondensed.ttf"), (_BOLD, "DejaVuSansCondensed-Bold.ttf")):
@@ -221,6 +223,15 @@ def _correction(invoice: Invoice) -> list[Flowable]:
     return out
 
 
+_TABLE_STYLE = (
+    ("FONT", (0, 0), (-1, -1), _FONT, 7.5),
+    ("LEADING", (0, 0), (-1, -1), 9),
+    ("GRID", (0, 0), (-1, -1), 0.4, _LINE),
+    ("BACKGROUND", (0, 0), (-1, 0), _HEAD),
+    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+)
+
 _LINE_HEADERS = (
     "Lp.",
     "Nazwa towaru lub usługi",
@@ -240,16 +251,18 @@ def _line_row(line: Line, with_rate: bool) -> list[Flowable | str]:
     name = line.name or "—"
     if line.before_correction:
         name = f"{name} (przed korektą)"
+    # Numbers and codes are plain strings (drawn as they are, no wrapping: a Paragraph per cell would
+    # cost most of the page's time); free text that may wrap is a Paragraph.
     return [
-        _p(str(line.number or ""), "cell"),
+        str(line.number or ""),
         _p(name, "cell"),
-        _p(line.unit or "", "cell"),
-        _p(_qty(line.quantity), "num"),
-        _p(_n(price), "num"),
-        _p(_n(line.discount), "num"),
-        _p(_n(value), "num"),
-        _p(line.rate or "", "cell"),
-        *([_p(_n(line.exchange_rate, 4), "num")] if with_rate else []),
+        _p(line.unit, "cell") if line.unit else "",
+        _qty(line.quantity),
+        _n(price),
+        _n(line.discount),
+        _n(value),
+        line.rate or "",
+        *([_n(line.exchange_rate, 4)] if with_rate else []),
     ]
 
 
@@ -276,11 +289,10 @@ def _lines(
     data.extend(_line_row(line, with_rate) for line in lines)
     table = Table(data, colWidths=widths, repeatRows=1)
     style = [
-        ("GRID", (0, 0), (-1, -1), 0.4, _LINE),
-        ("BACKGROUND", (0, 0), (-1, 0), _HEAD),
+        *_TABLE_STYLE,
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("ALIGN", (3, 1), (6, -1), "RIGHT"),
+        *([("ALIGN", (8, 1), (8, -1), "RIGHT")] if with_rate else []),
     ]
     for index, line in enumerate(lines, start=1):
         if line.before_correction:
@@ -297,33 +309,20 @@ def _vat_table(invoice: Invoice) -> list[Flowable]:
     headers = ["Stawka / rodzaj", "Wartość netto", "Kwota VAT"] + (["Kwota VAT w PLN"] if foreign else [])
     data: list[list[Flowable | str]] = [[_p(h, "head") for h in headers]]
     for bucket in invoice.buckets:
-        row: list[Flowable | str] = [
-            _p(bucket.label, "cell"),
-            _p(_n(bucket.net), "num"),
-            _p(_n(bucket.vat), "num"),
-        ]
+        row: list[Flowable | str] = [bucket.label, _n(bucket.net), _n(bucket.vat)]
         if foreign:
-            row.append(_p(_n(bucket.vat_pln), "num"))
+            row.append(_n(bucket.vat_pln))
         data.append(row)
-    totals: list[Flowable | str] = [
-        _pm("<b>Razem</b>", "cell"),
-        _pm(f"<b>{_n(invoice.net_total)}</b>", "num"),
-        _pm(f"<b>{_n(invoice.vat_total)}</b>", "num"),
-    ]
+    totals: list[Flowable | str] = ["Razem", _n(invoice.net_total), _n(invoice.vat_total)]
     if foreign:
         pln = [b.vat_pln for b in invoice.buckets if b.vat_pln is not None]
-        totals.append(_pm(f"<b>{_n(sum(pln, Decimal(0)) if pln else None)}</b>", "num"))
+        totals.append(_n(sum(pln, Decimal(0)) if pln else None))
     data.append(totals)
     widths = [50 * mm, 30 * mm, 30 * mm] + ([30 * mm] if foreign else [])
     table = Table(data, colWidths=widths, hAlign="RIGHT")
     table.setStyle(
         TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, _LINE),
-                ("BACKGROUND", (0, 0), (-1, 0), _HEAD),
-                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-            ]
+            [*_TABLE_STYLE, ("ALIGN", (1, 1), (-1, -1), "RIGHT"), ("FONT", (0, -1), (-1, -1), _BOLD, 7.5)]
         )
     )
     return [_p("Podsumowanie stawek podatku", "h"), table]
@@ -413,20 +412,56 @@ def _notes(invoice: Invoice) -> list[Flowable]:
     return out
 
 
+class QrFlowable(Flowable):
+    """A QR code (ISO/IEC 18004, error correction M) drawn as vector squares with a 4-module quiet zone.
+
+    The symbol is encoded by zxing-cpp (C++: the mask choice that makes a pure-Python encoder take
+    ~20 ms per code costs ~1 ms there); each row's runs of dark modules become one rectangle.
+    """
+
+    QUIET = 4
+
+    def __init__(self, text: str, size: float) -> None:
+        super().__init__()
+        barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+        image = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
+        self.modules = image.shape[0] if image.shape else 0
+        self.dark = bytes(image)  # one byte a module, 0 = dark
+        self.width = self.height = size
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        n = self.modules
+        unit = self.width / (n + 2 * self.QUIET)
+        canvas = self.canv
+        canvas.setFillColor(colors.black)
+        path = canvas.beginPath()
+        for row in range(n):
+            y = self.height - (row + 1 + self.QUIET) * unit
+            line = self.dark[row * n : (row + 1) * n]
+            col = 0
+            while col < n:
+                if line[col] == 0:
+                    start = col
+                    while col < n and line[col] == 0:
+                        col += 1
+                    path.rect((start + self.QUIET) * unit, y, (col - start) * unit, unit)
+                else:
+                    col += 1
+        canvas.drawPath(path, stroke=0, fill=1)
+
+
 def _qr_block(codes: Sequence[QrCode]) -> list[Flowable]:
     if not codes:
         return []
     cells: list[list[Flowable]] = []
     for code in codes:
-        widget = QrCodeWidget(code.url, barLevel="M")
-        x0, y0, x1, y1 = widget.getBounds()
-        size = 38 * mm
-        drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-        drawing.add(widget)
         cells.append(
             [
                 _p(code.caption, "small"),
-                drawing,
+                QrFlowable(code.url, 42 * mm),
                 _pm(f"<b>{escape(code.label)}</b>", "cell"),
                 _p(code.url, "small"),
             ]
