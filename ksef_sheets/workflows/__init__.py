@@ -4,7 +4,22 @@ Only ``cli/``, the Excel panel and ``demo.py`` call it; nothing below imports it
 CONTRIBUTING.md, "Layers"). Each module exports its entry points here.
 """
 
+from ksef_sheets.workflows.archive import (
+    RebuildReport,
+    backup_office_archive,
+    check_office_archive,
+    rebuild_office_archive,
+    restore_office_archive,
+)
 from ksef_sheets.workflows.audit import AuditLine, audit_event, audit_lines, write_audit_sheet
+from ksef_sheets.workflows.certificates import (
+    CertificateEnrolment,
+    CertificateRevocation,
+    KnownCertificate,
+    enrol_office_certificate,
+    list_ksef_certificates,
+    revoke_ksef_certificate,
+)
 from ksef_sheets.workflows.invoice_pdf import RenderedInvoice, render_invoice_pdfs
 from ksef_sheets.workflows.migrate import (
     GROUP_LABELS,
@@ -18,16 +33,27 @@ from ksef_sheets.workflows.staff import StaffOperation, grant_staff, revoke_staf
 __all__ = [
     "GROUP_LABELS",
     "AuditLine",
+    "CertificateEnrolment",
+    "CertificateRevocation",
     "ClientMigration",
+    "KnownCertificate",
     "MigrationClient",
+    "RebuildReport",
     "RenderedInvoice",
     "StaffOperation",
     "audit_event",
     "audit_lines",
+    "backup_office_archive",
+    "check_office_archive",
+    "enrol_office_certificate",
     "grant_staff",
+    "list_ksef_certificates",
     "migrate_credentials",
+    "rebuild_office_archive",
     "refresh_permissions_sheet",
     "render_invoice_pdfs",
+    "restore_office_archive",
+    "revoke_ksef_certificate",
     "revoke_staff",
     "update_permissions_sheet",
     "write_audit_sheet",
