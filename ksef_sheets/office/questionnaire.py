@@ -21,7 +21,7 @@ from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path
 from ksef_sheets.office.convert import text_of
 from ksef_sheets.office.importer import SourceTable, canonical_header, check_xlsx, read_source
-from ksef_sheets.office.model import Client
+from ksef_sheets.office.model import CHANNEL_HEADER, DOCUMENT_CHANNELS, Client
 from ksef_sheets.office.readiness import QUESTIONS
 from ksef_sheets.sheets.safe_text import set_text
 from ksef_sheets.sheets.tables import OpenpyxlTables
@@ -29,6 +29,9 @@ from ksef_sheets.sheets.tables import OpenpyxlTables
 TABLE = "Ankieta"
 NIP_NAME = "AnkietaNIP"
 ANSWER = "Odpowiedź (tak/nie)"
+# Step-1 survey: how documents reach the office today (a choice or free text, outside the yes/no table).
+CHANNEL_NAME = "AnkietaDokumenty"
+CHANNEL_QUESTION = "Jak dziś przekazują Państwo dokumenty do biura?"
 
 
 def write_questionnaire(path: Path, client: Client, office: OfficeConfig) -> Path:
@@ -38,7 +41,10 @@ def write_questionnaire(path: Path, client: Client, office: OfficeConfig) -> Pat
     ws.title = "Ankieta KSeF"
     ws["A1"].value = "Ankieta gotowości do KSeF"
     ws["A1"].font = Font(size=15, bold=True, color="1F3864")
-    set_text(ws["A2"], f"Prosimy o odpowiedzi „tak” lub „nie” i odesłanie pliku do {office.office_name}.")
+    # "do biura: <name>" because an office's name cannot be declined automatically.
+    set_text(
+        ws["A2"], f"Prosimy o odpowiedzi „tak” lub „nie” i odesłanie pliku do biura: {office.office_name}."
+    )
     ws["A3"].value = "NIP"
     set_text(ws["B3"], client.nip)
     ws["A4"].value = "Firma"
@@ -69,6 +75,23 @@ def write_questionnaire(path: Path, client: Client, office: OfficeConfig) -> Pat
     )
     dv.add(f"B{header_row + 1}:B{last}")
     ws.add_data_validation(dv)
+    channel_row = last + 2
+    set_text(ws.cell(row=channel_row, column=1), CHANNEL_QUESTION)
+    ws.cell(row=channel_row, column=1).font = Font(bold=True)
+    ws.cell(row=channel_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+    set_text(
+        ws.cell(row=channel_row, column=3),
+        "Prosimy wybrać z listy albo wpisać własnymi słowami (kilka sposobów prosimy rozdzielić średnikiem).",
+    )
+    tables.define_name(CHANNEL_NAME, ws.title, f"B{channel_row}")
+    channels = DataValidation(
+        type="list",
+        formula1='"' + ",".join(DOCUMENT_CHANNELS) + '"',
+        allow_blank=True,
+        showErrorMessage=False,
+    )
+    channels.add(f"B{channel_row}")
+    ws.add_data_validation(channels)
     ws.column_dimensions["A"].width = 60
     ws.column_dimensions["B"].width = 20
     ws.column_dimensions["C"].width = 40
@@ -112,5 +135,9 @@ def _from_questionnaire(path: Path, tables: OpenpyxlTables) -> SourceTable:
         target = canonical_header(row.get("Pytanie"))
         if target is not None and target != "NIP":
             record[target] = row.get(ANSWER)
+    if CHANNEL_NAME in tables.workbook.defined_names:  # questionnaires sent before 2026-12 lack it
+        channel = text_of(tables.get_named_value(CHANNEL_NAME))
+        if channel:
+            record[CHANNEL_HEADER] = channel
     row_number = data.row_numbers[0] if data.row_numbers else 1
     return SourceTable(path, [(row_number, record)], [])
