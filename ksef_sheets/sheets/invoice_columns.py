@@ -123,18 +123,21 @@ def _rate_columns() -> list[Column]:
     return columns
 
 
-# What staff look at first comes first (and prints on the first page across): the invoice, who,
-# how much, and the staff columns; the details per rate, PLN and payment follow.
+# What a person checks comes first and is what prints (A4 landscape, one page wide; see
+# PRINTED_COLUMNS): date, number, counterparty, amounts, status and the staff comment. The KSeF
+# number, the details per rate, PLN and payment follow, on screen only.
 INVOICE_COLUMNS: tuple[Column, ...] = (
-    Column(H_KSEF, "text", 37),
-    Column(H_NUMBER, "text", 20),
     Column(H_ISSUED, "date", 11.5),
-    Column(H_CP_NAME, "text", 32),
-    Column(H_CP_NIP, "text", 13),
+    Column(H_NUMBER, "text", 18),
+    Column(H_CP_NAME, "text", 30),
+    Column(H_CP_NIP, "text", 12.5),
+    Column(H_NET, "money", 13),
+    Column(H_VAT, "money", 12),
     Column(H_GROSS, "money", 13),
     Column(H_CURRENCY, "text", 7),
-    Column(H_STATUS, "status", 23, staff=True),
+    Column(H_STATUS, "status", 22, staff=True),
     Column(H_COMMENT, "text", 30, staff=True),
+    Column(H_KSEF, "text", 37),
     Column(H_BOOKED, "date", 12, staff=True),
     Column(H_PERSON, "text", 12, staff=True),
     Column(H_CLIENT_DECISION, "text", 13),
@@ -142,8 +145,6 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
     Column(H_ITEMS, "text", 32),
     Column(H_ACCEPTED, "datetime", 16),
     *_rate_columns(),
-    Column(H_NET, "money", 13),
-    Column(H_VAT, "money", 12),
     Column(H_NET_PLN, "money_pln", 15),
     Column(H_VAT_PLN, "money_pln", 14),
     Column(H_GROSS_PLN, "money_pln", 15),
@@ -155,6 +156,8 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
     Column(H_OFFLINE, "flag", 8),
     Column(H_XML, "link", 9),
 )
+# The leading columns that make the printout (the print area); the rest stay on screen.
+PRINTED_COLUMNS = 10
 INVOICE_HEADERS = tuple(column.header for column in INVOICE_COLUMNS)
 KNOWN_HEADERS = frozenset(INVOICE_HEADERS)
 

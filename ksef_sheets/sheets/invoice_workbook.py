@@ -56,6 +56,7 @@ from ksef_sheets.sheets.invoice_columns import (
     H_XML,
     INVOICE_COLUMNS,
     KNOWN_HEADERS,
+    PRINTED_COLUMNS,
     RATES,
     SNAPSHOT_HEADERS,
     SNAPSHOT_SHEET,
@@ -68,6 +69,7 @@ from ksef_sheets.sheets.invoice_columns import (
     SUMMARY_SHEET,
     YES,
     Column,
+    Rate,
     Register,
     net_header,
     vat_header,
@@ -76,18 +78,21 @@ from ksef_sheets.sheets.invoice_fingerprint import FINGERPRINT_PROPERTY
 from ksef_sheets.sheets.invoice_readback import OwnSheet
 from ksef_sheets.sheets.invoice_rows import CellValue, Formula, InvoiceRow, SheetRow, StaffFields
 from ksef_sheets.sheets.invoice_summary import MONTHS_PL, ZERO, MonthTotals, RegisterSummary, summarize
+from ksef_sheets.sheets.printing import (
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    MONEY_FORMAT,
+    PLN_FORMAT,
+    SUMMARY_PLN_FORMAT,
+    amount_width,
+)
 from ksef_sheets.sheets.safe_text import clean_text
+from ksef_sheets.text import format_date, format_datetime
 
 # Excel refuses more hyperlinks per sheet than this; past it the XML path is written as text.
 MAX_LINKS_PER_SHEET = 65_000
 MAX_CELL_TEXT = 32_767
 
-DATE_FORMAT = "dd.mm.yyyy"
-DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
-MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
-PLN_FORMAT = '#,##0.00 "zł";[Red]-#,##0.00 "zł"'
-# In the summary a zero shows as a dash, so the months with invoices stand out.
-SUMMARY_PLN_FORMAT = '#,##0.00 "zł";[Red]-#,##0.00 "zł";"–"'
 
 STATUS_COLOURS = {
     STATUS_NEW: ("#DDEBF7", "#1F4E78"),
@@ -235,7 +240,7 @@ def _write_register(
     headers = sheet.headers
     index = {name: i for i, name in enumerate(headers)}
     for i, column in enumerate(INVOICE_COLUMNS):
-        ws.set_column(i, i, column.width, formats.for_kind(column))
+        ws.set_column(i, i, _column_width(column, sheet.rows), formats.for_kind(column))
     for i in range(len(INVOICE_COLUMNS), len(headers)):
         ws.set_column(i, i, max(10.0, min(40.0, len(headers[i]) + 4.0)))
 
@@ -311,14 +316,31 @@ def _write_register(
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.repeat_rows(0)
-    ws.repeat_columns(0)
-    ws.set_print_scale(75)
+    # The columns a person checks, one page wide, the header row on every page; the rest of the
+    # columns stay on screen. A register with no rows prints nothing: its print area is the one
+    # empty table row (Excel skips an empty print area, LibreOffice suppresses empty pages).
+    printed = min(PRINTED_COLUMNS, len(headers)) - 1
+    if row_number:
+        ws.print_area(0, 0, last_row, printed)
+        ws.repeat_rows(0)
+    else:
+        ws.print_area(1, 0, 1, printed)
+    ws.fit_to_pages(1, 0)
     title = _header_footer_text(
         f"{sheet.register.value} {header.year} — {header.client_name} (NIP {header.client_nip})"
     )
-    ws.set_header(f"&L&B{title}&R&D")
+    # The date as text: "&D" would print in the machine's locale ("12/05/2026").
+    ws.set_header(f"&L&B{title}&R{format_date(header.generated_at)}")
     ws.set_footer("&CStrona &P z &N")
+
+
+def _column_width(column: Column, rows: Sequence[SheetRow]) -> float:
+    """The column's usual width, widened for amounts that would not fit (``###`` on paper)."""
+    if column.kind not in ("money", "money_pln"):
+        return column.width
+    suffix = " zł" if column.kind == "money_pln" else ""
+    values = (_AMOUNT_OF[column.header](row.invoice) for row in rows if row.invoice is not None)
+    return max(column.width, amount_width(values, suffix=suffix))
 
 
 def _write_invoice(
@@ -382,6 +404,25 @@ def _write_invoice(
     _string(ws, r, index[H_CLIENT_REMARK], invoice.client_remark, text)
     _write_staff(ws, formats, r, index, row.staff)
     return used_link
+
+
+def _rate_getter(rate_key: str, vat: bool) -> Callable[[InvoiceRow], Decimal | None]:
+    if vat:
+        return lambda invoice: invoice.vat_by_rate.get(rate_key)
+    return lambda invoice: invoice.net_by_rate.get(rate_key)
+
+
+# The amount each money column shows, for sizing the column to its longest value.
+_AMOUNT_OF: dict[str, Callable[[InvoiceRow], Decimal | None]] = {
+    H_NET: lambda invoice: invoice.net_total,
+    H_VAT: lambda invoice: invoice.vat_total,
+    H_GROSS: lambda invoice: invoice.gross_total,
+    H_NET_PLN: lambda invoice: invoice.net_pln,
+    H_VAT_PLN: lambda invoice: invoice.vat_pln,
+    H_GROSS_PLN: lambda invoice: invoice.gross_pln,
+    **{net_header(rate): _rate_getter(rate.key, vat=False) for rate in RATES},
+    **{vat_header(rate): _rate_getter(rate.key, vat=True) for rate in RATES if rate.has_vat},
+}
 
 
 def _write_staff(ws: Worksheet, formats: _Formats, r: int, index: dict[str, int], staff: StaffFields) -> None:
@@ -474,9 +515,19 @@ def _write_summary(
             amount_headers.append(f"VAT {rate.label}")
     amount_headers += ["Netto razem", "VAT razem", "Brutto razem"]
     status_headers = ["Miesiąc", *STATUSES, "Razem"]
+    used = [summary for summary in summaries if summary.total.count]
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 9)
-    ws.set_column(2, max(len(amount_headers), len(status_headers)) - 1, 14)
+    # Each amount column as wide as its longest total ("1 113 233,67 zł" in bold), never "###".
+    for c in range(2, max(len(amount_headers), len(status_headers))):
+        amounts = [
+            values[c - 2]
+            for summary in used
+            for month in [*summary.months, summary.total]
+            for values in [_summary_amounts(month, rates)]
+            if c - 2 < len(values)
+        ]
+        ws.set_column(c, c, max(13.0, amount_width(amounts, suffix=" zł", bold=True)))
     _string(
         ws,
         0,
@@ -488,25 +539,24 @@ def _write_summary(
         ws,
         1,
         0,
-        f"Stan na {header.generated_at:%d.%m.%Y %H:%M}. Kwoty w PLN (waluty obce według kursów z faktur), "
+        f"Stan na {format_datetime(header.generated_at)}. Kwoty w PLN (waluty obce według kursów z faktur), "
         "miesiąc według daty wystawienia. Przeliczane przy każdym odświeżeniu skoroszytu (ksef-sheets fetch).",
         formats.note,
     )
     r = 3
     for summary in summaries:
+        if not summary.total.count:
+            # No blocks of zeros for a register without invoices: one line says so.
+            _string(ws, r, 0, f"{summary.register.value}: brak faktur w {header.year} r.", formats.subtitle)
+            r += 2
+            continue
         _string(ws, r, 0, f"{summary.register.value} — kwoty", formats.subtitle)
         r = _block_header(ws, r + 1, amount_headers, formats)
         for month in [*summary.months, summary.total]:
             total = month.month is None
             ws.write_string(r, 0, _month_label(month, header.year), formats.total if total else formats.cell)
             ws.write_number(r, 1, month.count, formats.total_int if total else formats.cell_int)
-            values: list[Decimal] = []
-            for rate in rates:
-                values.append(month.net_by_rate.get(rate.key, ZERO))
-                if rate.has_vat:
-                    values.append(month.vat_by_rate.get(rate.key, ZERO))
-            values += [month.net, month.vat, month.gross]
-            for c, amount in enumerate(values, start=2):
+            for c, amount in enumerate(_summary_amounts(month, rates), start=2):
                 ws.write_number(r, c, float(amount), formats.total_pln if total else formats.cell_pln)
             r += 1
         if summary.total.missing_pln:
@@ -534,8 +584,22 @@ def _write_summary(
     ws.set_paper(9)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.fit_to_pages(1, 0)
-    ws.set_header("&L&B" + _header_footer_text(f"Podsumowanie {header.year} — {header.client_name}") + "&R&D")
+    ws.set_header(
+        "&L&B"
+        + _header_footer_text(f"Podsumowanie {header.year} — {header.client_name}")
+        + f"&R{format_date(header.generated_at)}"
+    )
     ws.set_footer("&CStrona &P z &N")
+
+
+def _summary_amounts(month: MonthTotals, rates: Sequence[Rate]) -> list[Decimal]:
+    """One row of the amounts block, in the order of its headers."""
+    values: list[Decimal] = []
+    for rate in rates:
+        values.append(month.net_by_rate.get(rate.key, ZERO))
+        if rate.has_vat:
+            values.append(month.vat_by_rate.get(rate.key, ZERO))
+    return [*values, month.net, month.vat, month.gross]
 
 
 def _block_header(ws: Worksheet, r: int, headers: Sequence[str], formats: _Formats) -> int:
