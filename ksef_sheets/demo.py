@@ -272,9 +272,15 @@ def _validate_archive(folder: OfficeFolder) -> list[str]:
 
 def _documents(folder: OfficeFolder, *, pdf: bool | None) -> list[str]:
     from ksef_sheets.documents import PDF_INSTALL_HINT, find_soffice, generate_documents, resolve_kinds
+    from ksef_sheets.text import count
 
     report = generate_documents(folder, resolve_kinds(["wszystkie"]))
-    lines = [f"Wygenerowano {len(report.generated)} dokumentów i e-maili dla klientów (foldery dokumenty/)"]
+    made = count(len(report.generated), "plik", "pliki", "plików")
+    lines = [
+        f"Dokumenty i e-maile dla klientów: {made} (aneksy, upoważnienia, pisma, umowy powierzenia, "
+        "e-maile; foldery dokumenty/)"
+    ]
+    lines += [f"  Uwaga: {w}" for w in report.warnings[:2]]
     if pdf is not False and not find_soffice():
         lines.append(f"PDF pominięto: nie ma LibreOffice (soffice). Zainstaluj go — {PDF_INSTALL_HINT}.")
     elif pdf is not False:
@@ -285,7 +291,7 @@ def _documents(folder: OfficeFolder, *, pdf: bool | None) -> list[str]:
     if report.problems:
         # A reminder for a client with nothing outstanding is skipped, not an error of the demo.
         lines.append(
-            f"Pominięto {len(report.problems)} (np. przypomnienie dla klienta bez zaległych kroków):"
+            f"Pominięto: {len(report.problems)} (np. przypomnienie dla klienta bez zaległych kroków):"
         )
         lines += [f"  {p.sentence()}" for p in report.problems[:2]]
     return lines
