@@ -113,6 +113,7 @@ def add(
         token = _read_secret("Token KSeF", from_stdin, required=True)
         vault = open_vault(folder, create=True)
         reference = vault.add_token(client, token)
+        _audit(folder, normalize_nip(client), f"dodano token KSeF do sejfu ({reference})")
         console.print(f"Zapisano token KSeF klienta {normalize_nip(client)} w sejfie jako {reference}.")
         return
     if not name:
@@ -120,6 +121,7 @@ def add(
     credential = _load_certificate(folder, name, p12, cert, key, self_signed, nip, person, from_stdin)
     vault = open_vault(folder, create=True)
     reference = vault.add_certificate(name, credential, default=default)
+    _audit(folder, None, f"dodano certyfikat do sejfu ({reference}{', domyślny' if default else ''})")
     console.print(
         f"Zapisano certyfikat {credential.subject_text} w sejfie jako {reference} "
         f"(ważny do {credential.not_valid_after:%Y-%m-%d})."
@@ -220,6 +222,8 @@ def remove(
     """Usuń poświadczenie z sejfu."""
     vault = open_vault(office_folder(directory), create=False)
     vault.remove(reference)
+    nip = reference.removeprefix("token:") if reference.startswith("token:") else None
+    _audit(office_folder(directory), nip, f"usunięto {reference} z sejfu")
     console.print(f"Usunięto {reference} z sejfu.")
 
 
@@ -233,7 +237,15 @@ def set_default(
     """Ustaw domyślny certyfikat biura (używany dla klientów bez własnego tokenu)."""
     vault = open_vault(office_folder(directory), create=False)
     vault.set_default_certificate(reference)
+    _audit(office_folder(directory), None, f"ustawiono domyślny certyfikat biura ({reference})")
     console.print(f"Domyślny certyfikat biura: {reference}.")
+
+
+def _audit(folder: OfficeFolder, nip: str | None, text: str) -> None:
+    """Vault changes go to the audit log (``ksef-sheets audit``); never the secret, only the reference."""
+    from ksef_sheets.workflows import audit_credential_change
+
+    audit_credential_change(folder, nip, text)
 
 
 # --- KSeF certificates ------------------------------------------------------------------------------

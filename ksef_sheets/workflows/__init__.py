@@ -11,7 +11,13 @@ from ksef_sheets.workflows.archive import (
     rebuild_office_archive,
     restore_office_archive,
 )
-from ksef_sheets.workflows.audit import AuditLine, audit_event, audit_lines, write_audit_sheet
+from ksef_sheets.workflows.audit import (
+    AuditLine,
+    audit_credential_change,
+    audit_event,
+    audit_lines,
+    write_audit_sheet,
+)
 from ksef_sheets.workflows.certificates import (
     CertificateEnrolment,
     CertificateRevocation,
@@ -41,6 +47,7 @@ __all__ = [
     "RebuildReport",
     "RenderedInvoice",
     "StaffOperation",
+    "audit_credential_change",
     "audit_event",
     "audit_lines",
     "backup_office_archive",

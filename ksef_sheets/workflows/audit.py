@@ -111,3 +111,19 @@ def write_audit_sheet(folder: OfficeFolder, config: OfficeConfig, lines: Sequenc
     office_line = f"{config.office_name} · NIP {config.office_nip}"
     replace_generated_sheet(wb, AUDIT_SPEC, [line.to_row() for line in lines], office_line)
     save_office_workbook(wb, folder.office_workbook)
+
+
+def audit_credential_change(folder: OfficeFolder, client_nip: str | None, text: str) -> None:
+    """A vault change (token or certificate added, removed, made default) in the audit log.
+
+    The change itself has already happened; an archive that cannot be opened (damaged index) must
+    not turn it into a failure, so the problem is only logged.
+    """
+    import logging
+
+    from ksef_sheets.errors import UserError
+
+    try:
+        audit_event(folder, "poświadczenia", client_nip, {"opis": text, "wynik": "ok"})
+    except UserError as error:
+        logging.getLogger(__name__).warning("Nie zapisano wpisu w dzienniku: %s", error)

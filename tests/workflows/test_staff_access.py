@@ -176,6 +176,11 @@ def test_remove_tokens_only_where_the_certificate_works_and_audit_it(
     assert [e["action"] for e in entries] == ["poświadczenia"]
     assert "usunięto token" in entries[0]["details"] and entries[0]["result"] == "ok"
     assert entries[0]["at_local"].count(".") == 2  # dd.mm.rrrr HH:MM, Warsaw
+    # A credential change by hand is audited too (the reference, never the token).
+    code, out, err = _run(["credentials", "remove", f"token:{C}", "--dir", str(folder.root)], capsys)
+    assert code == 0, err
+    code, out, err = _run(["audit", "--json", "--client", C, "--dir", str(folder.root)], capsys)
+    assert [e["details"] for e in json.loads(out)] == [f"usunięto token:{C} z sejfu"]
 
 
 def test_letters_for_exactly_the_clients_needing_permission(
