@@ -19,7 +19,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefine
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.files import atomic_path
 
 PACKAGE_TEMPLATES = Path(__file__).with_name("templates")
@@ -114,7 +114,7 @@ def render_docx(template: Path, context: dict[str, Any], target: Path) -> Path:
     try:
         data = _template_bytes(template, template.stat().st_mtime_ns)
     except OSError as exc:
-        raise UserError(f"Nie można odczytać szablonu {template}: {exc.strerror}.") from exc
+        raise UserError(f"Nie można odczytać szablonu {template}: {os_reason(exc)}.") from exc
     try:
         document = _PatchCachingTemplate(io.BytesIO(data))
         document.render(context, jinja_env=_environment(autoescape=True), autoescape=True)
@@ -132,7 +132,7 @@ def render_text(template: Path, context: dict[str, Any]) -> str:
     try:
         source = template.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise UserError(f"Nie można odczytać szablonu {template}: {exc.strerror}.") from exc
+        raise UserError(f"Nie można odczytać szablonu {template}: {os_reason(exc)}.") from exc
     except UnicodeDecodeError as exc:
         raise UserError(f"Szablon {template} nie jest zapisany w UTF-8.") from exc
     try:
