@@ -16,13 +16,14 @@ import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.demo_data import DEMO_OFFICE_NIP
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, atomic_write_text
+from ksef_sheets.text import warsaw_time
 
 DEMO_SEED = 42
 DEMO_FETCH_FROM = date(2026, 2, 1)
@@ -70,7 +71,10 @@ def run_demo(
                 f"Klienci z fakturami w emulatorze: {len(running.seed_info.clients)}",
             ],
         )
-        step("3. Poświadczenia w sejfie", _credentials(folder, running.seed_info))
+        step(
+            "3. Poświadczenia w sejfie",
+            _credentials(folder, running.seed_info) + _ksef_certificate(folder, running.base_url),
+        )
         fetch_lines, fetch_problems = _fetch(folder, running.base_url)
         summary.problems += fetch_problems
         step("4. Pobranie faktur z KSeF do archiwum", fetch_lines)
@@ -161,6 +165,24 @@ def _credentials(folder: OfficeFolder, seed_info: object) -> list[str]:
     ]
 
 
+def _ksef_certificate(folder: OfficeFolder, base_url: str) -> list[str]:
+    """One enrolment: the office's KSeF certificate, requested after the seal's XAdES login."""
+    from ksef_sheets.text import format_date
+    from ksef_sheets.vault import Vault, certificate_reference
+    from ksef_sheets.workflows import enrol_office_certificate
+
+    vault = Vault.open(folder)
+    reference = certificate_reference("biuro-ksef")
+    if reference not in vault:
+        result = enrol_office_certificate(folder, vault, "biuro-ksef", base_url=base_url)
+        return [
+            f"Certyfikat KSeF biura (wniosek po logowaniu pieczęcią, klucz EC P-256 tylko w sejfie): "
+            f"{result.reference}, nr {result.serial_number}, ważny do {format_date(result.valid_to)}"
+        ]
+    entry = next(e for e in vault.list() if e.reference == reference)
+    return [f"Certyfikat KSeF biura: {reference}, nr {entry.ksef_serial} (uzyskany wcześniej)"]
+
+
 def _fetch(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
     from ksef_sheets.sync.fetch import fetch_office
 
@@ -206,7 +228,9 @@ def _send(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
     buyer = next(c for c in DEMO_CLIENTS if c.nip == "7735432306")
     if prepare_entry_workbooks(folder, [seller.nip]):
         path = entry.entry_path(folder, seller.nip)
-        today = date.today()
+        # The day KSeF counts in (Warsaw). The consumer's invoice is dated yesterday: send warns that
+        # KSeF will treat it as offline and gives its deadline on the business-day calendar.
+        today = warsaw_time(datetime.now(UTC)).date()
         rows = [
             {
                 entry.H_NUMBER: f"FZP/{today:%Y/%m}/1",
@@ -232,7 +256,7 @@ def _send(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
             },
             {
                 entry.H_NUMBER: f"FZP/{today:%Y/%m}/2",
-                entry.H_ISSUED: today,
+                entry.H_ISSUED: today - timedelta(days=1),
                 entry.H_BUYER_NAME: "Anna Kowalska",
                 entry.H_BUYER_ADDRESS: "ul. Lipowa 3, 30-001 Kraków",
                 entry.H_ITEM: "Bilet na piknik rodzinny",
