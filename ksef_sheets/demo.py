@@ -81,7 +81,8 @@ def run_demo(
         step("5. Skoroszyty faktur klientów", _workbooks(folder))
         step(
             "6. Uprawnienia w KSeF",
-            _permissions(folder, running.base_url, running.seed_info.clients[0]["nip"]),
+            _permissions(folder, running.base_url, running.seed_info.clients[0]["nip"])
+            + _leaver(folder, running.base_url, [c["nip"] for c in running.seed_info.clients[:2]]),
         )
         send_lines, send_problems = _send(folder, running.base_url)
         summary.problems += send_problems
@@ -213,6 +214,28 @@ def _permissions(folder: OfficeFolder, base_url: str, nip: str) -> list[str]:
         return ["(odczyt uprawnień: polecenie ksef-sheets permissions)"]
     rows = asyncio.run(read_permissions(folder, [nip], base_url=base_url))
     return [str(r) for r in rows][:6]
+
+
+def _leaver(folder: OfficeFolder, base_url: str, nips: list[str]) -> list[str]:
+    """A colleague gets two clients' access passed on (indirect grants), then leaves: all of it revoked."""
+    import datetime as dt
+
+    from ksef_sheets.vault import Vault
+    from ksef_sheets.workflows import grant_staff, register_staff_member, revoke_staff
+
+    config = folder.load_config()
+    vault = Vault.open(folder, None, create=False)
+    pesel, name = "82031543213", "Piotr Zieliński"
+    register_staff_member(folder, config, name=name, identifier=pesel, role="księgowy (szkolenie)")
+    _, granted = grant_staff(folder, config, vault, pesel, nips, base_url=base_url)
+    register_staff_member(folder, config, name=name, identifier=pesel, leave=dt.date.today())
+    _, revoked, _ = revoke_staff(folder, config, vault, pesel, nips, base_url=base_url)
+    done = sum(1 for o in revoked if o.ok)
+    return [
+        f"Pracownik {name} (arkusz Pracownicy): " + "; ".join(o.message.rstrip(".") for o in granted) + ".",
+        f"{name} odchodzi z biura: ksef-sheets staff revoke --person {pesel} — odebrano {done} z "
+        f"{len(revoked)} uprawnień w kontekstach klientów (wpisy: ksef-sheets audit).",
+    ]
 
 
 def _send(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:

@@ -274,3 +274,20 @@ def replace_generated_sheet(
     if old is not None:
         wb.remove(old)
     create_table_sheet(wb, spec, index=index, office=office_line, rows=rows)
+
+
+def put_staff_member(wb: Workbook, row: dict[str, Any], office_line: str) -> None:
+    """Add a staff member to Pracownicy, or update the given columns of the row with the same PESEL/NIP
+    (other columns, typed by staff, are kept)."""
+    ensure_staff_sheet(wb, office_line)
+    tables = OpenpyxlTables(wb)
+    data = tables.read_table(STAFF_SPEC.table)
+    wanted = "".join(ch for ch in str(row.get("PESEL lub NIP") or "") if ch.isdigit())
+    rows = [dict(r) for r in data.rows if any(v not in (None, "") for v in r.values())]
+    for existing in rows:
+        if "".join(ch for ch in str(existing.get("PESEL lub NIP") or "") if ch.isdigit()) == wanted:
+            existing.update(row)
+            break
+    else:
+        rows.append(dict(row))
+    tables.write_table(STAFF_SPEC.table, rows, headers=STAFF_SPEC.headers)

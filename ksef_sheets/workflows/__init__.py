@@ -34,7 +34,7 @@ from ksef_sheets.workflows.migrate import (
     migrate_credentials,
 )
 from ksef_sheets.workflows.permissions_sheet import refresh_permissions_sheet, update_permissions_sheet
-from ksef_sheets.workflows.staff import StaffOperation, grant_staff, revoke_staff
+from ksef_sheets.workflows.staff import StaffOperation, grant_staff, register_staff_member, revoke_staff
 
 __all__ = [
     "GROUP_LABELS",
@@ -58,6 +58,7 @@ __all__ = [
     "migrate_credentials",
     "rebuild_office_archive",
     "refresh_permissions_sheet",
+    "register_staff_member",
     "render_invoice_pdfs",
     "restore_office_archive",
     "revoke_ksef_certificate",

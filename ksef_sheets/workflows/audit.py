@@ -73,7 +73,7 @@ def _line(entry: Any) -> AuditLine:
         text = next((str(parsed[k]) for k in _TEXT_KEYS if k in parsed), "")
         rest = {k: v for k, v in parsed.items() if k not in _RESULT_KEYS + _TEXT_KEYS and v not in (None, "")}
         extra = ", ".join(f"{k}: {v}" for k, v in rest.items())
-        details = "; ".join(part for part in (text, extra) if part)
+        details = "; ".join(part for part in (text.rstrip("."), extra) if part)
     return AuditLine(at, entry.os_user, entry.action, entry.context_nip, result, details, entry.count)
 
 

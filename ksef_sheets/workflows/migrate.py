@@ -180,14 +180,15 @@ def migrate_credentials(
     *,
     today: dt.date | None = None,
     remove_tokens: bool = False,
+    base_url: str | None = None,
 ) -> list[ClientMigration]:
     """Check every client (see the module docstring); optionally remove tokens no longer needed."""
     today = today or dt.date.today()
     with contextlib.ExitStack() as stack:
-        base_url = office_base_url(folder, config, stack)
+        url = base_url or office_base_url(folder, config, stack)
 
         async def run() -> list[ClientMigration]:
-            async with KsefClient(base_url) as ksef:
+            async with KsefClient(url) as ksef:
                 return await check_migration(ksef, clients, vault, config.office_nip, today=today)
 
         results = asyncio.run(run())
@@ -198,7 +199,7 @@ def migrate_credentials(
         {
             "opis": "sprawdzono przejście z tokenów na certyfikat biura",
             "wynik": "ok",
-            **{group: sum(1 for r in results if r.group == group) for group in GROUP_LABELS},
+            **{label: sum(1 for r in results if r.group == group) for group, label in GROUP_LABELS.items()},
         },
     )
     if remove_tokens:

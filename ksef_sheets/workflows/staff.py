@@ -232,6 +232,7 @@ def grant_staff(
     *,
     permission: str = "read",
     today: dt.date | None = None,
+    base_url: str | None = None,
 ) -> tuple[StaffMember, list[StaffOperation]]:
     """Give the person the clients' permissions (indirect grants), one result per client."""
     today = today or dt.date.today()
@@ -246,10 +247,10 @@ def grant_staff(
     certificate = office_certificate(vault, today)
     permissions = PERMISSION_SETS[permission]
     with contextlib.ExitStack() as stack:
-        base_url = office_base_url(folder, config, stack)
+        url = base_url or office_base_url(folder, config, stack)
 
         async def run() -> list[StaffOperation]:
-            async with KsefClient(base_url) as ksef:
+            async with KsefClient(url) as ksef:
                 return await _grant(ksef, config.office_nip, certificate, member, nips, permissions)
 
         results = asyncio.run(run())
@@ -278,6 +279,7 @@ def revoke_staff(
     client_nips: Sequence[str],
     *,
     today: dt.date | None = None,
+    base_url: str | None = None,
 ) -> tuple[StaffMember, list[StaffOperation], list[str]]:
     """Remove everything the person holds in the office's and every client's context.
 
@@ -296,10 +298,10 @@ def revoke_staff(
         clients.append((nip, [certificate, *[c for c in own if c.reference != certificate.reference]]))
     unseen: list[str] = []
     with contextlib.ExitStack() as stack:
-        base_url = office_base_url(folder, config, stack)
+        url = base_url or office_base_url(folder, config, stack)
 
         async def run() -> list[StaffOperation]:
-            async with KsefClient(base_url) as ksef:
+            async with KsefClient(url) as ksef:
                 return await _revoke(ksef, config.office_nip, certificate, member, clients, unseen)
 
         results = asyncio.run(run())
@@ -329,3 +331,29 @@ def revoke_staff(
             },
         )
     return member, results, unseen
+
+
+def register_staff_member(
+    folder: OfficeFolder,
+    config: OfficeConfig,
+    *,
+    name: str,
+    identifier: str,
+    role: str = "",
+    email: str = "",
+    start: dt.date | None = None,
+    leave: dt.date | None = None,
+) -> StaffMember:
+    """Add (or update by PESEL/NIP) a person in the Pracownicy sheet of ``biuro.xlsx``."""
+    from ksef_sheets.sheets.office_access import put_staff_member
+    from ksef_sheets.sheets.office_workbook import open_office_workbook, save_office_workbook
+
+    id_type, value = staff_identifier(identifier)
+    row: dict[str, Any] = {"Imię i nazwisko": name, "PESEL lub NIP": value, "Data odejścia": leave}
+    for header, item in (("Rola", role), ("E-mail", email), ("Data rozpoczęcia", start)):
+        if item:
+            row[header] = item
+    wb = open_office_workbook(folder.office_workbook)
+    put_staff_member(wb, row, f"{config.office_name} · NIP {config.office_nip}")
+    save_office_workbook(wb, folder.office_workbook)
+    return StaffMember(name, value, id_type, role, email, start, leave)
