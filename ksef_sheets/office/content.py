@@ -286,7 +286,7 @@ SECURITY_PROCEDURES: tuple[Procedure, ...] = (
     ),
     Procedure(
         "Bezpieczeństwo",
-        "Tokeny — tylko przejściowo, do 31.12.2026",
+        "Tokeny do 31.12.2026",
         "Token KSeF niesie tożsamość osoby, która go wygenerowała, i stały zestaw uprawnień. Nie zbieramy "
         "tokenów od klientów; token przyjmujemy tylko przejściowo od klienta, który jeszcze nie może nadać "
         "uprawnień biuru (np. czeka na ZAW-FA), z datą unieważnienia. Tokeny działają do końca 2026 r.: do "
@@ -540,3 +540,107 @@ FAQ: tuple[FaqEntry, ...] = (
         "(art. 77² Kodeksu cywilnego) — wystarcza, gdy umowa z nami nie wymaga formy pisemnej.",
     ),
 )
+
+
+# Texts seeded by earlier versions that said something wrong (issue 16). A refresh replaces such a
+# cell with today's text only while it still holds exactly the old seed: an office's own edit stays.
+_SUPERSEDED_FAQ_ANSWERS: dict[int, str] = {
+    1: "Nie musi Pan/Pani. Ministerstwo Finansów udostępnia bezpłatnie Aplikację Podatnika KSeF 2.0, "
+    "aplikację mobilną KSeF oraz e-mikrofirmę w e-Urzędzie Skarbowym — wszystkie wystawiają i odbierają "
+    "faktury FA(3). Nie mają jednak bazy kontrahentów ani szablonów i działają tylko online. Przy "
+    "więcej niż kilku fakturach miesięcznie albo gdy potrzebny jest tryb offline, polecamy program "
+    "zintegrowany z KSeF.",
+    2: "Tak. Wystarczy, że nada Pan/Pani w KSeF uprawnienie dla NIP naszego biura: przeglądanie faktur "
+    "(InvoiceRead) — wtedy pobieramy Pana/Pani faktury — a jeśli tak ustalimy, także wystawianie faktur "
+    "(InvoiceWrite), w obu przypadkach z możliwością przekazania naszym pracownikom. Spółka bez "
+    "pieczęci kwalifikowanej musi najpierw wyznaczyć administratora KSeF formularzem ZAW-FA. Za treść "
+    "faktur nadal odpowiada podatnik; nasze obowiązki opisuje aneks do umowy.",
+    3: "Tylko w kilku przypadkach: do 31.12.2026, jeśli faktury wystawione w miesiącu nie przekraczają 10 "
+    "000 zł brutto; faktury dla konsumentów; faktury z kasy rejestrującej do końca 2026 r.; w czasie "
+    "ogłoszonej awarii całkowitej KSeF. W pozostałych przypadkach od 1.04.2026 faktura B2B poza KSeF "
+    "narusza przepisy, a od 2027 r. grozi za to kara. Faktury od dostawców otrzymuje Pan/Pani w KSeF od "
+    "1.02.2026.",
+    4: "W 2026 r. nie ma kar administracyjnych. Od 1.01.2027 za fakturę wystawioną poza KSeF grozi kara do "
+    "100% VAT z faktury, a gdy faktura nie ma VAT — do 18,7% kwoty brutto; tak samo za spóźnione "
+    "dosłanie faktury offline. Już teraz JPK_V7 zawiera numery KSeF, więc urząd widzi faktury "
+    "wystawione poza systemem, a faktury kosztowe przychodzą tylko przez KSeF.",
+    5: "Jeśli problem jest po Pana/Pani stronie — wystawia Pan/Pani fakturę w trybie offline24 i wysyła do "
+    "KSeF najpóźniej następnego dnia roboczego. Przy ogłoszonej niedostępności KSeF — następnego dnia "
+    "roboczego po jej zakończeniu; przy ogłoszonej awarii — w ciągu 7 dni roboczych od jej końca. Przy "
+    "awarii całkowitej ogłoszonej w mediach wystawia Pan/Pani fakturę dowolnie i niczego się potem nie "
+    "dosyła. Kupujący dostaje wydruk lub PDF z kodami QR. Prosimy zawsze informować nas, które faktury "
+    "były offline.",
+    7: "Tak, w scenariuszu 3: wystawiamy i wysyłamy Pana/Pani faktury oraz pobieramy koszty, a Pan/Pani "
+    "przekazuje nam dane sprzedaży na czas i zatwierdza miesięczne zestawienie. Wymaga to uprawnienia "
+    "InvoiceWrite, ustalenia certyfikatu Offline, wyższej opłaty i rozszerzenia naszego OC. "
+    "Odpowiedzialność za prawdziwość danych pozostaje po stronie podatnika.",
+    8: "Osoba prowadząca działalność (JDG) loguje się do KSeF jako właściciel profilem zaufanym lub "
+    "podpisem i nie składa formularza. Spółki, fundacje i stowarzyszenia bez kwalifikowanej pieczęci "
+    "elektronicznej składają ZAW-FA w urzędzie skarbowym (od 10.02.2026 także przez e-Urząd Skarbowy), "
+    "wskazując osobę, która będzie administratorem KSeF. Pomożemy wypełnić formularz.",
+    9: "Nie. Prosimy nie wysyłać nam tokenów ani haseł. Biuro loguje się własną pieczęcią lub "
+    "certyfikatem, a Pan/Pani nadaje uprawnienia dla NIP biura w Aplikacji Podatnika KSeF. Tokeny i tak "
+    "działają tylko do 31.12.2026.",
+    10: "W KSeF może pojawić się faktura, której Pan/Pani nie zamawiał/a, albo wydatek prywatny. "
+    "Księgujemy tylko faktury, które Pan/Pani zaakceptuje; o fakturach nieznanych trzeba porozmawiać z "
+    "wystawcą — nie księgujemy ich do wyjaśnienia.",
+}
+_SUPERSEDED_CHECKLIST_TASKS: dict[str, str] = {
+    "2.3": "Wysłać aneksy do umów (scenariusz, terminy weryfikacji, odpowiedzialność, opłaty).",
+    "4.4": "Zastąpić tokeny KSeF certyfikatami przed 31.12.2026; tokeny tylko w sejfie.",
+    "5.2": "Spisać procedurę awarii KSeF i faktur offline (oznaczenia OFF/DI/BFK w JPK_V7).",
+    "5.4": "Rozszerzyć OC biura o wystawianie faktur w imieniu klientów (scenariusz 3).",
+    "5.5": "Zaktualizować umowy powierzenia danych (RODO) o dane pobierane z KSeF.",
+}
+_SUPERSEDED_PROCEDURES: dict[tuple[str, str], str] = {
+    ("Bezpieczeństwo", "Koniec współpracy z klientem"): "Klient odbiera uprawnienie podmiotowe biura; "
+    "biuro odbiera uprawnienia pośrednie pracowników, "
+    "usuwa poświadczenia z sejfu i potwierdza "
+    "klientowi na piśmie brak dostępu.",
+    ("Bezpieczeństwo", "Tokeny do 31.12.2026"): "Tokeny KSeF działają do końca 2026 r. Do 15.12.2026 "
+    "przejść na certyfikaty KSeF i unieważnić tokeny.",
+    ("Harmonogram", "Zamknięcie miesiąca"): "Ostatnie pobranie po końcu miesiąca (do 3. dnia), uzgodnienie "
+    "z JPK_V7: każdy wiersz z numerem KSeF lub OFF/BFK/DI.",
+}
+
+
+def superseded_texts(table: str) -> dict[tuple[str, ...], tuple[str, str]]:
+    """Per row key: (old seeded text, current text) for the FAQ, checklist or procedures table.
+
+    ``table`` is one of "faq", "checklist", "procedures"; keys are the tables' keys as text
+    (``("3",)`` for FAQ row 3, ``("Bezpieczeństwo", "Koniec współpracy z klientem")``).
+    """
+    if table == "faq":
+        answers = {f.number: f.answer for f in FAQ}
+        return {(str(n),): (old, answers[n]) for n, old in _SUPERSEDED_FAQ_ANSWERS.items()}
+    if table == "checklist":
+        tasks = {c.number: c.task for c in CHECKLIST}
+        return {(n,): (old, tasks[n]) for n, old in _SUPERSEDED_CHECKLIST_TASKS.items()}
+    if table == "procedures":
+        texts = {(p.area, p.topic): p.description for p in SECURITY_PROCEDURES}
+        return {key: (old, texts[key]) for key, old in _SUPERSEDED_PROCEDURES.items()}
+    raise ValueError(table)
+
+
+def replace_superseded(rows: list[dict[str, object]], table: str, key: tuple[str, ...], column: str) -> int:
+    """Bring cells still holding an old, wrong seed up to date; returns how many changed."""
+    known = superseded_texts(table)
+    changed = 0
+    for row in rows:
+        row_key = tuple(_key_text(row.get(k)) for k in key)
+        pair = known.get(row_key)
+        if pair is not None and _same_text(row.get(column), pair[0]):
+            row[column] = pair[1]
+            changed += 1
+    return changed
+
+
+def _key_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value if value is not None else "").strip()
+
+
+def _same_text(value: object, seed: str) -> bool:
+    # Excel may turn line endings or trailing blanks; the words must be the same.
+    return isinstance(value, str) and " ".join(value.split()) == " ".join(seed.split())

@@ -22,6 +22,7 @@ from openpyxl.utils import range_boundaries
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, ensure_writable
+from ksef_sheets.office import content as office_content
 from ksef_sheets.office.convert import client_from_row, client_to_row, text_of
 from ksef_sheets.office.deadlines import (
     obligation_date,
@@ -138,6 +139,11 @@ def save_office_workbook(wb: Workbook, path: Path) -> None:
 
 
 # -- the register ---------------------------------------------------------------------------------
+
+
+def _superseded(rows: list[dict[str, Any]], table: str, key: tuple[str, ...], column: str) -> None:
+    """Seeded texts an earlier version got wrong are updated while staff have not edited them."""
+    office_content.replace_superseded(rows, table, key, column)
 
 
 def read_register(tables: OpenpyxlTables) -> tuple[list[dict[str, Any]], list[int]]:
@@ -292,7 +298,14 @@ def refresh_workbook(
         office_line,
         computed_keys=[(nip,) for nip in answered],
     )
-    _sync_table_sheet(wb, tables, CHECKLIST_SPEC, checklist_rows(start, today, demo), office_line)
+    _sync_table_sheet(
+        wb,
+        tables,
+        CHECKLIST_SPEC,
+        checklist_rows(start, today, demo),
+        office_line,
+        after_merge=lambda rows: _superseded(rows, "checklist", CHECKLIST_SPEC.key, "Zadanie"),
+    )
     generated_plan, done = plan_rows(clients, start)
 
     def mark_done(rows: list[dict[str, Any]]) -> None:
@@ -303,9 +316,26 @@ def refresh_workbook(
 
     _sync_table_sheet(wb, tables, PLAN_SPEC, generated_plan, office_line, after_merge=mark_done)
     generated_team, team_keys = team_rows(clients)
-    _sync_table_sheet(wb, tables, TEAM_SPEC, generated_team, office_line, computed_keys=team_keys)
+    _sync_table_sheet(
+        wb,
+        tables,
+        TEAM_SPEC,
+        generated_team,
+        office_line,
+        computed_keys=team_keys,
+        after_merge=lambda rows: _superseded(rows, "procedures", TEAM_SPEC.key, "Opis"),
+    )
     ensure_staff_sheet(wb, office_line)  # staff register: created once, then only staff edit it
-    _sync_table_sheet(wb, tables, FAQ_SPEC, faq_rows(), office_line)
+    _sync_table_sheet(
+        wb,
+        tables,
+        FAQ_SPEC,
+        faq_rows(),
+        office_line,
+        after_merge=lambda rows: _superseded(
+            rows, "faq", FAQ_SPEC.key, "Odpowiedź biura (do wklejenia w e-mail)"
+        ),
+    )
     rebuild_deadlines(wb, clients, config, today)
     rebuild_dashboard(wb, tables, config, now or datetime.now(UTC))
     _follow_renamed_sheets(wb, tables)

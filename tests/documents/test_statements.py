@@ -449,3 +449,58 @@ def test_faq_and_procedures_in_the_office_workbook(tmp_path: Path) -> None:
         "Robert Mazur — wspólnik; Katarzyna Mazur — wspólniczka (umowa spółki cywilnej)"
     )
     assert mazur[CHANNEL_HEADER] == "papier"
+
+
+def test_an_older_workbook_gets_the_corrected_seeds_but_keeps_staff_edits(tmp_path: Path) -> None:
+    from ksef_sheets.office.register import check_clients, init_office
+
+    folder = OfficeFolder.resolve(tmp_path / "biuro")
+    init_office(folder, office_nip="5275260184", office_name="Biuro Testowe", today=TODAY)
+    old_faq = content.superseded_texts("faq")
+    old_checklist = content.superseded_texts("checklist")
+    old_procedures = content.superseded_texts("procedures")
+    # Put back what an earlier version seeded (the wrong texts), and one answer the office rewrote.
+    wb = load_workbook(folder.office_workbook)
+    for ws in wb.worksheets:
+        for table in ws.tables.values():
+            name = table.displayName
+            min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+            headers = {ws.cell(min_row, c).value: c for c in range(min_col, max_col + 1)}
+            for r in range(min_row + 1, max_row + 1):
+                if name == "Pytania":
+                    number = str(ws.cell(r, headers["Lp."]).value)
+                    cell = ws.cell(r, headers["Odpowiedź biura (do wklejenia w e-mail)"])
+                    if number == "1":
+                        cell.value = "Nasza własna odpowiedź."
+                    elif (number,) in old_faq:
+                        cell.value = old_faq[(number,)][0]
+                elif name == "Checklista":
+                    number = str(ws.cell(r, headers["Lp."]).value)
+                    if (number,) in old_checklist:
+                        ws.cell(r, headers["Zadanie"]).value = old_checklist[(number,)][0]
+                elif name == "Procedury":
+                    key = (str(ws.cell(r, headers["Obszar"]).value), str(ws.cell(r, headers["Temat"]).value))
+                    if key in old_procedures:
+                        ws.cell(r, headers["Opis"]).value = old_procedures[key][0]
+    wb.save(folder.office_workbook)
+    assert "Pan/Pani" in " ".join(str(v[0]) for v in old_faq.values())  # the test really plants them
+
+    check_clients(folder, today=TODAY)
+
+    answers = {
+        str(r["Lp."]): str(r["Odpowiedź biura (do wklejenia w e-mail)"])
+        for r in _table(folder.office_workbook, "Pytania")
+    }
+    assert answers["1"] == "Nasza własna odpowiedź."
+    for (number,), (_, current) in old_faq.items():
+        if number != "1":
+            assert answers[number] == current, number
+            assert_clean(answers[number], f"FAQ {number}")
+    tasks = {str(r["Lp."]): str(r["Zadanie"]) for r in _table(folder.office_workbook, "Checklista")}
+    assert tasks["5.4"].startswith("Przegląd polisy OC biura (każde biuro, każdy scenariusz)")
+    procedures = {
+        (str(r["Obszar"]), str(r["Temat"])): str(r["Opis"])
+        for r in _table(folder.office_workbook, "Procedury")
+    }
+    assert "uprawnienia do obsługi faktur" in procedures[("Bezpieczeństwo", "Koniec współpracy z klientem")]
+    assert "tylko przejściowo" in procedures[("Bezpieczeństwo", "Tokeny do 31.12.2026")]
