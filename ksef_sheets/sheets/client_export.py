@@ -46,9 +46,11 @@ from ksef_sheets.files import atomic_path, atomic_write_bytes, ensure_writable
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.office import add_business_days, format_day
 from ksef_sheets.office.model import Client
+from ksef_sheets.sheets.printing import DATE_FORMAT, MONEY_FORMAT, PLN_FORMAT, amount_width, text_width
 from ksef_sheets.sheets.safe_text import clean_text, csv_text
 from ksef_sheets.sync.archive import Archive, ArchivedInvoice, StaffDecision
-from ksef_sheets.text import plural
+from ksef_sheets.text import count as count_of
+from ksef_sheets.text import format_datetime, plural
 
 ExportKind = Literal["zakupy", "sprzedaz", "wszystkie"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("zakupy", "sprzedaz", "wszystkie")
@@ -88,7 +90,31 @@ H_STATUS = "Status w biurze"
 H_DECISION = "Decyzja"
 H_REMARK = "Uwagi"
 H_MAC = "Kontrola"
+# What the client reads and decides comes first and is what prints (A4 landscape, one page wide,
+# PRINTED_HEADERS); the KSeF number, date in KSeF and the office status follow on screen. The reply
+# is read by header name, so replies to files with the older column order still import.
 HEADERS = (
+    H_LP,
+    H_SIDE,
+    H_NUMBER,
+    H_ISSUE,
+    H_SELLER,
+    H_SELLER_NIP,
+    H_BUYER,
+    H_NET,
+    H_VAT,
+    H_GROSS,
+    H_CURRENCY,
+    H_DECISION,
+    H_REMARK,
+    H_KSEF,
+    H_KSEF_DATE,
+    H_STATUS,
+    H_MAC,
+)
+PRINTED_HEADERS = HEADERS[: HEADERS.index(H_REMARK) + 1]
+# The CSV is data for other programs: its columns keep their order (the rows in ``export_csv``).
+CSV_HEADERS = (
     H_LP,
     H_SIDE,
     H_KSEF,
@@ -105,7 +131,6 @@ HEADERS = (
     H_STATUS,
     H_DECISION,
     H_REMARK,
-    H_MAC,
 )
 HEADER_ROW = 6  # 0-based row of the list's headers on sheet Faktury
 CONFIRM_CELL = (3, 4)  # (row, col) of the scenario-3 confirmation dropdown
@@ -517,7 +542,7 @@ def export_csv(header: ExportHeader, rows: Sequence[ExportRow]) -> bytes:
     """The list for Excel: UTF-8 with BOM, ``;``, decimal comma, formula-like text neutralised."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([h for h in HEADERS if h != H_MAC])
+    writer.writerow(CSV_HEADERS)
     for i, row in enumerate(rows, start=1):
         writer.writerow(
             [
@@ -573,13 +598,15 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
     f_bold = workbook.add_format({"bold": True})
     f_text = workbook.add_format({"text_wrap": False})
     f_wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    f_date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    f_money = workbook.add_format({"num_format": "#,##0.00"})
-    f_money_bold = workbook.add_format({"num_format": "#,##0.00", "bold": True})
+    f_date = workbook.add_format({"num_format": DATE_FORMAT, "align": "left"})
+    f_money = workbook.add_format({"num_format": MONEY_FORMAT})
+    f_money_bold = workbook.add_format({"num_format": PLN_FORMAT, "bold": True, "align": "left"})
     f_input = workbook.add_format(
         {"locked": False, "bg_color": "#FFF2CC", "border": 1, "border_color": "#BF9000"}
     )
     f_input_bold = workbook.add_format({"locked": False, "bg_color": "#FFF2CC", "border": 2, "bold": True})
+    # Headers wrap between words within their column instead of running into the next one.
+    f_head = workbook.add_format({"bold": True, "text_wrap": True, "valign": "bottom"})
     f_note = workbook.add_format(
         {"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"}
     )
@@ -602,7 +629,7 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         1,
         0,
         1,
-        len(HEADERS) - 2,
+        len(PRINTED_HEADERS) - 1,
         f"W kolumnie „{H_DECISION}” wybierz „{DECISION_ACCEPT}” albo „{DECISION_REJECT}”; przy odrzuceniu wpisz "
         f"przyczynę w kolumnie „{H_REMARK}”. Pozostałych komórek nie można zmieniać. Odeślij ten plik "
         f"do {header.office_name} {header.reply_deadline_text}.",
@@ -610,7 +637,8 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
     )
     ws.write_string(2, 0, f"Liczba faktur: {len(rows)}", f_bold)
     gross_pln = sum((r.gross or Decimal(0) for r in rows if r.currency == "PLN"), Decimal(0))
-    ws.write_string(2, 3, "Suma brutto (PLN):", f_bold)
+    # The label runs over the empty cell beside it; the sum sits in the wide Sprzedawca column.
+    ws.write_string(2, 2, "Suma brutto (PLN):", f_bold)
     ws.write_number(2, 4, float(gross_pln), f_money_bold)
     if header.confirms_whole:
         ws.write_string(CONFIRM_CELL[0], 0, CONFIRM_LABEL, f_bold)
@@ -631,7 +659,7 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
             4,
             0,
             4,
-            len(HEADERS) - 2,
+            len(PRINTED_HEADERS) - 1,
             "Potwierdzenie oznacza akceptację wszystkich faktur, przy których nie wybrano „Odrzucam” "
             "(pozycje sporne oznacz „Odrzucam” i opisz w Uwagach).",
             f_note,
@@ -673,7 +701,7 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         {
             "name": "FakturyDoWeryfikacji",
             "style": "Table Style Light 9",
-            "columns": [{"header": h} for h in HEADERS],
+            "columns": [{"header": h, "header_format": f_head} for h in HEADERS],
             "autofilter": True,
         },
     )
@@ -691,31 +719,38 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
             "error_message": f"Wybierz „{DECISION_ACCEPT}” albo „{DECISION_REJECT}” z listy.",
         },
     )
+    amounts = [v for row in rows for v in (row.net, row.vat, row.gross)]
     widths = {
         H_LP: 5,
         H_SIDE: 9,
         H_KSEF: 38,
-        H_NUMBER: 18,
+        H_NUMBER: text_width((r.number for r in rows), minimum=14, maximum=24),
         H_ISSUE: 11,
         H_KSEF_DATE: 11,
         H_SELLER_NIP: 12,
-        H_SELLER: 30,
-        H_BUYER: 26,
+        # Names as long as they are, within reason; the sum of the list sits in this column too.
+        H_SELLER: max(
+            text_width((r.seller_name for r in rows), minimum=20, maximum=32),
+            amount_width([gross_pln], suffix=" zł", bold=True),
+        ),
+        H_BUYER: text_width((r.buyer for r in rows), minimum=12, maximum=28),
         H_CURRENCY: 7,
-        H_NET: 12,
-        H_VAT: 11,
-        H_GROSS: 12,
+        H_NET: amount_width(amounts, minimum=10),
+        H_VAT: amount_width(amounts, minimum=9),
+        H_GROSS: amount_width(amounts, minimum=10),
         H_STATUS: 22,
         H_DECISION: 13,
-        H_REMARK: 34,
+        H_REMARK: 30,
     }
     for h, width in widths.items():
         ws.set_column(col[h], col[h], width)
     ws.set_column(col[H_MAC], col[H_MAC], 34, None, {"hidden": True})
     ws.set_row(1, 30)
+    ws.set_row(HEADER_ROW, 30)
     ws.freeze_panes(HEADER_ROW + 1, 3)
     ws.protect(PROTECTION_PASSWORD, {"autofilter": True, "sort": True, "format_columns": True})
     _print_setup(ws, repeat=HEADER_ROW)
+    ws.print_area(0, 0, last, len(PRINTED_HEADERS) - 1)
     ws.activate()
 
     # -- Podsumowanie ----------------------------------------------------------------------------
@@ -731,10 +766,12 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         summary.write_number(r, 4, float(vat), f_money)
         summary.write_number(r, 5, float(gross), f_money)
         r += 1
-    summary.write_string(r + 1, 0, f"Utworzono: {header.created_at.astimezone(_WARSAW):%Y-%m-%d %H:%M}")
+    summary.write_string(r + 1, 0, f"Utworzono: {format_datetime(header.created_at)}")
     summary.write_string(r + 2, 0, f"Biuro: {header.office_name}")
     summary.set_column(0, 1, 14)
-    summary.set_column(2, 5, 15)
+    summary.set_column(2, 2, 14)
+    totals = [v for t in _totals(rows).values() for v in t[1:]]
+    summary.set_column(3, 5, amount_width(totals, minimum=15))
     summary.protect(PROTECTION_PASSWORD)
     _print_setup(summary, repeat=None)
 
@@ -817,13 +854,16 @@ def write_summary_workbook(path: Path, header: ExportHeader, rows: Sequence[Expo
     ws = workbook.add_worksheet("Zestawienie")
     f_title = workbook.add_format({"bold": True, "font_size": 13})
     f_head = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "bottom"})
+    f_head_number = workbook.add_format(
+        {"bold": True, "bottom": 1, "text_wrap": True, "valign": "bottom", "align": "right"}
+    )
     f_cell = workbook.add_format({"font_size": 9, "valign": "top"})
     f_date = workbook.add_format(
-        {"font_size": 9, "num_format": "yyyy-mm-dd", "valign": "top", "align": "center"}
+        {"font_size": 9, "num_format": DATE_FORMAT, "valign": "top", "align": "center"}
     )
     f_gap = workbook.add_format({"font_size": 9, "valign": "top", "indent": 1})
-    f_money = workbook.add_format({"font_size": 9, "num_format": "#,##0.00", "valign": "top"})
-    f_total = workbook.add_format({"bold": True, "num_format": "#,##0.00", "top": 1})
+    f_money = workbook.add_format({"font_size": 9, "num_format": MONEY_FORMAT, "valign": "top"})
+    f_total = workbook.add_format({"bold": True, "num_format": MONEY_FORMAT, "top": 1})
     f_total_text = workbook.add_format({"bold": True, "top": 1})
     who = (
         f"{header.client_name} (NIP {header.client_nip})"
@@ -831,9 +871,7 @@ def write_summary_workbook(path: Path, header: ExportHeader, rows: Sequence[Expo
         else f"NIP {header.client_nip}"
     )
     ws.write_string(0, 0, f"{KIND_LABELS[header.kind].capitalize()} — {who} — {header.period}", f_title)
-    ws.write_string(
-        1, 0, f"{header.office_name}; utworzono {header.created_at.astimezone(_WARSAW):%Y-%m-%d %H:%M}"
-    )
+    ws.write_string(1, 0, f"{header.office_name}; utworzono {format_datetime(header.created_at)}")
     heads = (
         "Lp.",
         "Rodzaj",
@@ -847,9 +885,12 @@ def write_summary_workbook(path: Path, header: ExportHeader, rows: Sequence[Expo
         "Brutto",
         "Numer KSeF",
     )
-    widths = (4, 8, 17, 10, 34, 11, 6, 11, 10, 11, 36)
+    amounts = [v for row in rows for v in (row.net, row.vat, row.gross)]
+    amounts += [v for t in _totals(rows).values() for v in t[1:]]
+    money = amount_width(amounts, minimum=10, bold=True)
+    widths = (4, 8, 17, 10, 34, 11, 6, money, money, money, 36)
     for c, (h, w) in enumerate(zip(heads, widths, strict=True)):
-        ws.write_string(3, c, h, f_head)
+        ws.write_string(3, c, h, f_head_number if h in ("Netto", "VAT", "Brutto") else f_head)
         ws.set_column(c, c, w)
     for i, row in enumerate(rows):
         r = 4 + i
@@ -868,7 +909,7 @@ def write_summary_workbook(path: Path, header: ExportHeader, rows: Sequence[Expo
     r = 5 + len(rows)
     for (side, currency), (count, net, vat, gross) in sorted(_totals(rows).items()):
         ws.write_string(r, 1, f"Razem: {side.lower()}", f_total_text)
-        ws.write_string(r, 4, f"{count} faktur", f_total_text)
+        ws.write_string(r, 4, count_of(count, "faktura", "faktury", "faktur"), f_total_text)
         ws.write_string(r, 6, currency, f_total_text)
         ws.write_number(r, 7, float(net), f_total)
         ws.write_number(r, 8, float(vat), f_total)

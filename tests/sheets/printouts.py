@@ -95,3 +95,19 @@ def assert_reads_well(printout: Printout, *, pages: tuple[int, int], amounts: in
     assert not english, f"{name}: English number format on paper: {english[:3]}"
     found = POLISH_AMOUNT.findall(printout.text)
     assert len(found) >= amounts, f"{name}: {len(found)} Polish amounts, expected at least {amounts}"
+
+
+def type_size(printout: Printout, page: int) -> float:
+    """The median height (pt) of the words on a page: the print size a reader sees."""
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(printout.pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    heights = sorted(
+        float(y2) - float(y1)
+        for y1, y2 in re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', html)
+    )
+    assert heights, f"{printout.pdf.name}: no text on page {page}"
+    return heights[len(heights) // 2]
