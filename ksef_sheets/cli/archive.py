@@ -102,6 +102,11 @@ def restore(
     _say(
         f"Przywrócono bazę archiwum z kopii {result.source} ({count(result.invoices, 'faktura', 'faktury', 'faktur')})."
     )
+    if result.decisions_from_workbooks:
+        _say(
+            "Decyzje pracowników zapisane po zrobieniu kopii, odczytane ze skoroszytów faktur: "
+            f"{result.decisions_from_workbooks}."
+        )
     if result.set_aside:
         _say(f"Poprzednia baza została odłożona: {result.set_aside[0]}.")
     _say("Następne ksef-sheets fetch uzupełni faktury pobrane po zrobieniu kopii.")

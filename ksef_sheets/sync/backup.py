@@ -54,6 +54,8 @@ class RestoreResult:
     source: Path
     invoices: int
     set_aside: list[Path] = field(default_factory=list)
+    # Staff decisions taken back from invoice workbooks written after the copy (set by the use case).
+    decisions_from_workbooks: int = 0
 
 
 def list_backups(folder: OfficeFolder) -> list[Backup]:

@@ -65,6 +65,8 @@ class ArchiveScan:
     # Files that cannot be an archived invoice (bad name, not FA(3) XML): (path, reason).
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     upo_files: int = 0
+    # Invoices the old index knew whose files are gone: (NIP, subject type, number, metadata).
+    missing: list[tuple[str, str, str, Mapping[str, Any]]] = field(default_factory=list)
 
     def by_source(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -168,7 +170,8 @@ def scan_archive(folder: OfficeFolder, *, old_index: Path | None = None) -> Arch
     root = folder.archive_dir
     if not root.is_dir():
         return scan
-    old_rows: dict[tuple[str, str], tuple[str, str, Mapping[str, Any]]] | None = None
+    old_rows = _old_index_rows(old_index)
+    seen: set[tuple[str, str]] = set()
     for client_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         nip = client_dir.name
         if not is_valid_nip(nip):
@@ -192,14 +195,13 @@ def scan_archive(folder: OfficeFolder, *, old_index: Path | None = None) -> Arch
                 scan.skipped.append((path, f"nie można odczytać pliku ({exc.__class__.__name__})"))
                 continue
             digest = sha256_b64(xml)
+            seen.add((nip, number))
             entry = logged.get(number)
             if entry is not None and entry[1] == digest:
                 scan.invoices.append(
                     FoundInvoice(nip, number, path, digest, len(xml), entry[0], entry[2], "log")
                 )
                 continue
-            if old_rows is None:
-                old_rows = _old_index_rows(old_index)
             old = old_rows.get((nip, number))
             if old is not None and old[1] == digest:
                 scan.invoices.append(
@@ -212,6 +214,11 @@ def scan_archive(folder: OfficeFolder, *, old_index: Path | None = None) -> Arch
                 scan.skipped.append((path, str(exc)))
                 continue
             scan.invoices.append(FoundInvoice(nip, number, path, digest, len(xml), subject, meta, "xml"))
+    scan.missing = [
+        (nip, subject, number, meta)
+        for (nip, number), (subject, _digest, meta) in sorted(old_rows.items())
+        if (nip, number) not in seen
+    ]
     return scan
 
 
@@ -219,8 +226,29 @@ def scan_archive(folder: OfficeFolder, *, old_index: Path | None = None) -> Arch
 # Checkpoints
 
 
-def derived_checkpoints(invoices: Iterable[FoundInvoice]) -> dict[tuple[str, str], datetime]:
-    """Per (NIP, subject type): where the next fetch continues (see the module docstring)."""
+def derived_checkpoints(
+    invoices: Iterable[FoundInvoice], missing: Iterable[tuple[str, str, str, Mapping[str, Any]]] = ()
+) -> dict[tuple[str, str], datetime]:
+    """Per (NIP, subject type): where the next fetch continues (see the module docstring).
+
+    An invoice the old index knew but whose file is gone moves its checkpoint back to its own
+    permanent-storage date (or the day before its acceptance day), so the next fetch downloads it again.
+    """
+    result = _newest_checkpoints(invoices)
+    for nip, subject, number, meta in missing:
+        back = parse_ksef_datetime(meta.get("permanentStorageDate")) or _day_before(number)
+        key = (nip, subject)
+        if key not in result or back < result[key]:
+            result[key] = back
+    return result
+
+
+def _day_before(number: str) -> datetime:
+    day = datetime.strptime(number.split("-")[1], "%Y%m%d").date()
+    return datetime.combine(day - timedelta(days=1), time(0), tzinfo=WARSAW).astimezone(UTC)
+
+
+def _newest_checkpoints(invoices: Iterable[FoundInvoice]) -> dict[tuple[str, str], datetime]:
     newest: dict[tuple[str, str], datetime] = {}
     unknown_floor: dict[tuple[str, str], datetime] = {}
     for found in invoices:
@@ -232,8 +260,7 @@ def derived_checkpoints(invoices: Iterable[FoundInvoice]) -> dict[tuple[str, str
             continue
         # No KSeF date (read from the XML or a sent invoice): the acceptance day from the number,
         # minus a day for safety; invoices seen again are recognised by number, never duplicated.
-        day = datetime.strptime(found.ksef_number.split("-")[1], "%Y%m%d").date()
-        floor = datetime.combine(day - timedelta(days=1), time(0), tzinfo=WARSAW).astimezone(UTC)
+        floor = _day_before(found.ksef_number)
         if key not in unknown_floor or floor > unknown_floor[key]:
             unknown_floor[key] = floor
     # Only fetched invoices carry KSeF's permanent-storage date, and a fetch stores them in that
@@ -320,7 +347,7 @@ def build_index(
             rows.append(tuple(row))
             known.add((found.client_nip, found.ksef_number))
         connection.executemany(_INSERT_INVOICE, rows)
-        checkpoints = derived_checkpoints(scan.invoices)
+        checkpoints = derived_checkpoints(scan.invoices, scan.missing)
         now = _utc_text(datetime.now(UTC))
         connection.executemany(
             "INSERT INTO sync_state (client_nip, subject_type, hwm, last_success_at, updated_at) VALUES (?, ?, ?, ?, ?)",

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.files import clean_interrupted_writes
 from ksef_sheets.identifiers import is_valid_ksef_number, is_valid_nip
 from ksef_sheets.sheets.invoice_columns import H_CLIENT_DECISION, H_CLIENT_REMARK
@@ -60,6 +60,8 @@ class RebuildReport:
     from_old_index: int = 0
     from_xml: int = 0
     upo_files: int = 0
+    # Invoices the old index knew whose files are gone: the next fetch downloads them again.
+    missing: int = 0
     decisions: int = 0
     decisions_from_workbooks: int = 0
     checkpoints: int = 0
@@ -75,6 +77,11 @@ class RebuildReport:
             f"Decyzje pracowników: {self.decisions} (odczytane ze skoroszytów faktur: "
             f"{self.decisions_from_workbooks}); punkty kontrolne pobierania: {self.checkpoints}.",
         ]
+        if self.missing:
+            lines.append(
+                f"Brakujące pliki faktur znane staremu indeksowi: {self.missing}; "
+                "następne ksef-sheets fetch pobierze je ponownie z KSeF."
+            )
         if self.copied_tables:
             lines.append(
                 "Przeniesiono ze starego indeksu: "
@@ -92,6 +99,7 @@ class RebuildReport:
             "from_old_index": self.from_old_index,
             "from_xml": self.from_xml,
             "upo_files": self.upo_files,
+            "missing": self.missing,
             "decisions": self.decisions,
             "decisions_from_workbooks": self.decisions_from_workbooks,
             "checkpoints": self.checkpoints,
@@ -106,9 +114,10 @@ _TABLE_NAMES = {"audit_log": "dziennik zdarzeń", "send_journal": "dziennik wysy
 
 def decisions_from_workbooks(
     folder: OfficeFolder, warnings: list[str]
-) -> dict[tuple[str, str], StaffDecision]:
-    """Staff columns (and the client's decision columns) of every ``klienci/<NIP>/faktury-RRRR.xlsx``."""
-    found: dict[tuple[str, str], StaffDecision] = {}
+) -> dict[tuple[str, str], tuple[StaffDecision, float]]:
+    """Staff columns (and the client's decision columns) of every ``klienci/<NIP>/faktury-RRRR.xlsx``,
+    each with the time its workbook was last written (by the toolkit or by a person saving it)."""
+    found: dict[tuple[str, str], tuple[StaffDecision, float]] = {}
     if not folder.clients_dir.is_dir():
         return found
     for client_dir in sorted(folder.clients_dir.iterdir()):
@@ -117,7 +126,11 @@ def decisions_from_workbooks(
             continue
         for path in sorted(client_dir.glob("faktury-*.xlsx")):
             try:
+                written = path.stat().st_mtime
                 work = read_workbook_work(path)
+            except OSError as exc:
+                warnings.append(f"Pominięto skoroszyt {path}: {os_reason(exc)}.")
+                continue
             except UserError as exc:
                 warnings.append(f"Pominięto skoroszyt: {exc}")
                 continue
@@ -126,21 +139,63 @@ def decisions_from_workbooks(
                     if not is_valid_ksef_number(number):
                         continue
                     values = sheet.values.get(number, {})
-                    decision = values.get(H_CLIENT_DECISION)
-                    remark = values.get(H_CLIENT_REMARK)
-                    found[(nip, number)] = StaffDecision(
-                        ksef_number=number,
-                        client_nip=nip,
-                        status=seen.status,
-                        comment=seen.comment or None,
-                        booked_on=seen.booked_on if seen.booked_valid else None,
-                        person=seen.person or None,
-                        client_decision=str(decision)
-                        if isinstance(decision, str) and decision.strip()
-                        else None,
-                        client_remark=str(remark) if isinstance(remark, str) and remark.strip() else None,
+                    found[(nip, number)] = (
+                        StaffDecision(
+                            ksef_number=number,
+                            client_nip=nip,
+                            status=seen.status,
+                            comment=seen.comment or None,
+                            booked_on=seen.booked_on if seen.booked_valid else None,
+                            person=seen.person or None,
+                            client_decision=_cell_text(values.get(H_CLIENT_DECISION)),
+                            client_remark=_cell_text(values.get(H_CLIENT_REMARK)),
+                        ),
+                        written,
                     )
     return found
+
+
+def _cell_text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def newest_decisions(
+    indexed: dict[tuple[str, str], StaffDecision],
+    from_workbooks: dict[tuple[str, str], tuple[StaffDecision, float]],
+) -> tuple[dict[tuple[str, str], StaffDecision], int]:
+    """Per invoice the newer of the index's decision and the workbook's row; how many came from workbooks.
+
+    A workbook written after the index last changed a decision (an index restored from an older
+    copy, or rebuilt without it) holds the newer staff fields; the index keeps the client's decision
+    date, which no workbook shows.
+    """
+    merged = dict(indexed)
+    taken = 0
+    for key, (shown, written) in from_workbooks.items():
+        known = indexed.get(key)
+        if known is not None and known.updated_at is not None and known.updated_at.timestamp() >= written:
+            continue
+        if known is not None:
+            shown = StaffDecision(
+                shown.ksef_number,
+                shown.client_nip,
+                shown.status or known.status,
+                shown.comment,
+                shown.booked_on,
+                shown.person,
+                shown.client_decision or known.client_decision,
+                shown.client_remark or known.client_remark,
+                known.client_decided_on,
+            )
+            if _staff_fields(shown) == _staff_fields(known):
+                continue
+        merged[key] = shown
+        taken += 1
+    return merged, taken
+
+
+def _staff_fields(d: StaffDecision) -> tuple[Any, ...]:
+    return (d.status, d.comment, d.booked_on, d.person, d.client_decision, d.client_remark)
 
 
 def rebuild_office_archive(folder: OfficeFolder) -> RebuildReport:
@@ -158,11 +213,10 @@ def rebuild_office_archive(folder: OfficeFolder) -> RebuildReport:
         report.from_xml = sources.get("xml", 0)
         report.upo_files = scan.upo_files
         report.warnings += [f"Pominięto {path}: {reason}" for path, reason in scan.skipped]
-        from_workbooks = decisions_from_workbooks(folder, report.warnings)
-        decisions = dict(from_workbooks)
-        kept = old_decisions(old)
-        decisions.update(kept)  # the old index's own record wins where it can still be read
-        report.decisions_from_workbooks = len(set(from_workbooks) - set(kept))
+        report.missing = len(scan.missing)
+        decisions, report.decisions_from_workbooks = newest_decisions(
+            old_decisions(old), decisions_from_workbooks(folder, report.warnings)
+        )
         tmp = folder.root / f".{folder.database.name}.{os.getpid()}.odbudowa.tmp"
         try:
             built = build_index(folder, tmp, scan, decisions.values(), old_index=old)
@@ -192,6 +246,15 @@ def restore_office_archive(folder: OfficeFolder, source: Path | None = None) -> 
             archive.audit(
                 "przywrócenie archiwum z kopii", None, {"kopia": str(result.source)}, result.invoices
             )
+            # Staff work saved after the copy was taken is in the workbooks: it is taken back.
+            indexed: dict[tuple[str, str], StaffDecision] = {}
+            known: set[tuple[str, str]] = set()
+            for nip in sorted({nip for nip, _subject in archive.count_invoices()}):
+                indexed.update({(nip, n): d for n, d in archive.decisions_for(nip).items()})
+                known.update((nip, n) for n in archive.ksef_numbers(nip))
+            merged, _taken = newest_decisions(indexed, decisions_from_workbooks(folder, []))
+            changed = [d for key, d in merged.items() if key in known and indexed.get(key) is not d]
+            result.decisions_from_workbooks = archive.save_decisions(changed) if changed else 0
     return result
 
 
@@ -200,6 +263,7 @@ __all__ = [
     "backup_office_archive",
     "check_office_archive",
     "decisions_from_workbooks",
+    "newest_decisions",
     "rebuild_office_archive",
     "restore_office_archive",
 ]
