@@ -6,7 +6,8 @@ after such a login, never after a token login) in the office's own context, and 
 archive's audit log, successful or not. The new certificate's private key is generated in this
 process and goes straight into the vault; only the CSR travels to KSeF.
 
-Which certificate logs in: ``login`` (a vault reference), else the certificate of ``person``
+KSeF is the office's environment (its in-process emulator on ``emulator``), or ``base_url`` when a
+caller already runs one (the demo). Which certificate logs in: ``login`` (a vault reference), else the certificate of ``person``
 (a PESEL or NIP a person's certificate in the vault carries), else the office's default certificate.
 """
 
@@ -178,10 +179,12 @@ async def _login(
         ) from error
 
 
-def _run(folder: OfficeFolder, work: Callable[[KsefClient, OfficeConfig], Any]) -> Any:
+def _run(
+    folder: OfficeFolder, work: Callable[[KsefClient, OfficeConfig], Any], base_url: str | None = None
+) -> Any:
     config = folder.load_config()
     with contextlib.ExitStack() as stack:
-        base_url = _base_url(folder, config, stack)
+        base_url = base_url or _base_url(folder, config, stack)
 
         async def run() -> Any:
             async with KsefClient(base_url) as ksef:
@@ -203,6 +206,7 @@ def enrol_office_certificate(
     login: str | None = None,
     key_type: Literal["ec", "rsa"] = "ec",
     make_default: bool = False,
+    base_url: str | None = None,
     today: dt.date | None = None,
     progress: Progress = _quiet,
 ) -> CertificateEnrolment:
@@ -246,7 +250,7 @@ def enrol_office_certificate(
             return enrolled
 
     try:
-        enrolled = _run(folder, work)
+        enrolled = _run(folder, work, base_url)
     except UserError as error:
         _audit(folder, AUDIT_ENROL, office_nip, {**details, "opis": str(error), "wynik": "błąd"})
         raise
@@ -291,6 +295,7 @@ def list_ksef_certificates(
     *,
     person: str | None = None,
     login: str | None = None,
+    base_url: str | None = None,
     today: dt.date | None = None,
 ) -> list[KnownCertificate]:
     """The certificates KSeF holds for the subject that logs in, newest request first."""
@@ -303,7 +308,7 @@ def list_ksef_certificates(
             return await query_certificates(session)
 
     try:
-        infos: list[KsefCertificateInfo] = _run(folder, work)
+        infos: list[KsefCertificateInfo] = _run(folder, work, base_url)
     except UserError as error:
         _audit(
             folder,
@@ -334,6 +339,7 @@ def revoke_ksef_certificate(
     person: str | None = None,
     login: str | None = None,
     keep_in_vault: bool = False,
+    base_url: str | None = None,
     today: dt.date | None = None,
 ) -> CertificateRevocation:
     """Revoke a KSeF certificate (by serial number or by its vault name) and drop it from the vault."""
@@ -351,7 +357,7 @@ def revoke_ksef_certificate(
             await revoke_certificate(session, serial, chosen)
 
     try:
-        _run(folder, work)
+        _run(folder, work, base_url)
     except (UserError, KsefError) as error:
         _audit(folder, AUDIT_REVOKE, office_nip, {**details, "opis": str(error), "wynik": "błąd"})
         raise
