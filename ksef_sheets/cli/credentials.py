@@ -8,7 +8,6 @@ would show in the process list, and are never printed.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import sys
 from pathlib import Path
@@ -18,36 +17,18 @@ import typer
 from rich.table import Table
 
 from ksef_sheets.cli import app
-from ksef_sheets.cli._common import DirOption, JsonOption, console, office_folder, print_json
+from ksef_sheets.cli._common import DirOption, JsonOption, console, office_folder, open_vault, print_json
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.ksef.credentials import CertificateCredential, make_person_certificate, make_seal_certificate
 from ksef_sheets.redaction import register_secret
-from ksef_sheets.vault import PASSPHRASE_ENV, Vault
 
 credentials_app = typer.Typer(
     help="Sejf poświadczeń KSeF: tokeny klientów i certyfikaty biura (nigdy nie są wyświetlane).",
     no_args_is_help=True,
 )
 app.add_typer(credentials_app, name="credentials")
-
-
-def open_vault(folder: OfficeFolder, *, create: bool) -> Vault:
-    """Open the office's vault, asking for the passphrase with a hidden prompt when needed."""
-    passphrase = os.environ.get(PASSPHRASE_ENV)
-    if not passphrase and Vault.needs_passphrase(folder) and sys.stdin.isatty():
-        new = not folder.vault_file.exists()
-        if new and not create:
-            raise UserError(
-                f"Sejf {folder.vault_file} nie istnieje — dodaj poświadczenie: ksef-sheets credentials add."
-            )
-        passphrase = typer.prompt(
-            "Nowe hasło do sejfu" if new else "Hasło do sejfu", hide_input=True, confirmation_prompt=new
-        )
-    if passphrase:
-        register_secret(passphrase)
-    return Vault.open(folder, passphrase, create=create)
 
 
 def _read_secret(prompt: str, from_stdin: bool, *, required: bool) -> str:

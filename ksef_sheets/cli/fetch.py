@@ -20,6 +20,7 @@ from ksef_sheets.cli._common import (
     office_folder,
     print_json,
     show_progress,
+    vault_credentials,
 )
 from ksef_sheets.errors import UserError
 from ksef_sheets.sheets.invoice_refresh import refresh_after_fetch
@@ -44,13 +45,17 @@ def fetch(
     json_output: JsonOption = False,
     directory: DirOption = None,
 ) -> None:
-    """Pobierz z KSeF nowe faktury klientów biura do archiwum (przyrostowo, z wznowieniem po przerwie)."""
+    """Pobierz z KSeF nowe faktury klientów biura do archiwum (przyrostowo, ze wznowieniem po przerwie)."""
     folder = office_folder(directory)
     start = _parse_from(since)
+    folder.load_config()  # a missing office is said before the passphrase is asked for
+    credentials = vault_credentials(folder)  # asked for before the progress display starts
     progress = _RichProgress() if show_progress() and not json_output else None
     try:
         with progress or contextlib.nullcontext():
-            report = asyncio.run(fetch_office(folder, clients=client, since=start, progress=progress))
+            report = asyncio.run(
+                fetch_office(folder, clients=client, since=start, progress=progress, credentials=credentials)
+            )
     except KeyboardInterrupt:
         err_console.print(
             "Przerwano pobieranie. Pobrane dotąd faktury są w archiwum; "

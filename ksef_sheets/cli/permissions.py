@@ -7,6 +7,7 @@ import contextlib
 from typing import Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from ksef_sheets.cli import app
@@ -17,14 +18,19 @@ from ksef_sheets.cli._common import (
     console,
     err_console,
     office_folder,
+    open_vault,
     print_json,
 )
 from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.ksef.client import KsefClient
 from ksef_sheets.ksef.environments import base_url_for
-from ksef_sheets.ksef.permissions import ClientPermissions, read_permissions
-
-_SOURCE_PL = {"biuro": "biuro", "kontekst": "kontekst klienta"}
+from ksef_sheets.ksef.permissions import (
+    ClientPermissions,
+    permission_label,
+    read_permissions,
+)
+from ksef_sheets.text import format_date
 
 
 @app.command("permissions")
@@ -33,8 +39,10 @@ def permissions(
     json_output: JsonOption = False,
     directory: DirOption = None,
 ) -> None:
-    """Pokaż, kto ma jakie uprawnienia KSeF w kontekście każdego klienta (logowanie poświadczeniem z sejfu)."""
-    from ksef_sheets.cli.credentials import open_vault
+    """Pokaż, kto ma jakie uprawnienia KSeF w kontekście każdego klienta (logowanie poświadczeniem z sejfu).
+
+    Uprawnienia biura z odpowiedzi KSeF trafiają też do kolumn uprawnień w rejestrze klientów.
+    """
     from ksef_sheets.sync.fetch import select_clients
     from ksef_sheets.workflows import update_permissions_sheet
 
@@ -52,6 +60,9 @@ def permissions(
     _print(results, json_output, config.office_nip)
     if sheet_note:
         err_console.print(f"Uwaga: {sheet_note}.", markup=False, highlight=False)
+    warning = _update_register(folder, results)
+    if warning:
+        err_console.print(f"Uwaga: {warning}", markup=False, highlight=False)
     if any(r.problem for r in results):
         raise typer.Exit(1)
 
@@ -81,9 +92,25 @@ def _base_url(folder: OfficeFolder, config: OfficeConfig, stack: contextlib.Exit
     return running.base_url
 
 
+def _update_register(folder: OfficeFolder, results: list[ClientPermissions]) -> str | None:
+    """KSeF's answer into the register's permission columns (the one source of truth)."""
+    answered = {r.nip: r.access for r in results if r.access is not None}
+    if not answered or not folder.office_workbook.exists():
+        return None
+    from ksef_sheets.office.register import update_permissions
+
+    try:
+        update_permissions(folder, answered)
+    except FileLockedError as exc:
+        return f"{exc} Kolumny uprawnień w rejestrze klientów nie zostały uzupełnione."
+    except UserError as exc:
+        return f"Nie uzupełniono uprawnień w rejestrze klientów: {exc}"
+    return None
+
+
 def _holder(kind: str, value: str, name: str, office_nip: str) -> str:
     if kind == "Nip" and value == office_nip:
-        return f"biuro ({value})"
+        return "biuro"
     label = {"Nip": "NIP", "Pesel": "PESEL", "Fingerprint": "odcisk"}.get(kind, kind)
     shown = value if kind != "Fingerprint" else value[:16] + "…"
     return f"{label} {shown}" + (f" — {name}" if name else "")
@@ -93,13 +120,23 @@ def _print(results: list[ClientPermissions], json_output: bool, office_nip: str)
     if json_output:
         print_json([r.to_json() for r in results])
         return
-    table = Table(title="Uprawnienia KSeF w kontekstach klientów")
-    for header in ("Klient", "Kto", "Uprawnienie", "Może przekazać", "Od", "Źródło"):
-        table.add_column(header)
+    table = Table(
+        title=f"Uprawnienia KSeF w kontekstach klientów (biuro: NIP {office_nip})",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    # Polish names for staff, the KSeF code beside them for whoever grants it in KSeF. The client's
+    # name and the holder wrap; permission names, codes and dates never break mid-word.
+    table.add_column("Klient", ratio=3, min_width=10)
+    table.add_column("Kto", ratio=2, min_width=5)
+    table.add_column("Uprawnienie", no_wrap=True)
+    table.add_column("Kod KSeF", no_wrap=True, style="dim")
+    table.add_column("Przekaże dalej", min_width=8)
+    table.add_column("Od", no_wrap=True)
     for result in results:
         label = f"{result.nip} {result.name}".strip()
         if result.problem:
-            table.add_row(label, "—", "—", "", "", "błąd (poniżej)")
+            table.add_row(label, "—", "błąd (poniżej)", "", "", "")
             continue
         if not result.rows:
             table.add_row(label, "—", "brak uprawnień", "", "", "")
@@ -107,13 +144,15 @@ def _print(results: list[ClientPermissions], json_output: bool, office_nip: str)
             if index:
                 label = ""
             holder = _holder(row.holder_type, row.holder, row.holder_name, office_nip)
+            if row.source == "kontekst" and row.holder == office_nip:
+                holder += " (w kontekście)"
             table.add_row(
                 label,
                 holder,
+                permission_label(row.permission),
                 row.permission,
                 {True: "tak", False: "nie", None: ""}[row.can_delegate],
-                row.since.date().isoformat() if row.since else "",
-                _SOURCE_PL.get(row.source, row.source),
+                format_date(row.since) if row.since else "",
             )
     console.print(table)
     notes: dict[str, list[str]] = {}

@@ -16,6 +16,7 @@ from ksef_sheets.cli._common import (
     err_console,
     office_folder,
     print_json,
+    vault_credentials,
 )
 from ksef_sheets.send import prepare_entry_workbooks, send_office
 
@@ -59,7 +60,8 @@ def send(
             )
         return
     try:
-        report = asyncio.run(send_office(folder, clients=client, dry_run=dry_run))
+        credentials = None if dry_run else vault_credentials(folder)
+        report = asyncio.run(send_office(folder, clients=client, dry_run=dry_run, credentials=credentials))
     except KeyboardInterrupt:
         err_console.print(
             "Przerwano wysyłkę. Wysłane faktury są zapisane w dzienniku wysyłki; następne uruchomienie "

@@ -102,6 +102,13 @@ from ksef_sheets.ksef.models import (
     Permission,
     QueryInvoicesMetadataResponse,
 )
+from ksef_sheets.ksef.permissions import (
+    PERMISSION_LABELS,
+    OfficeAccess,
+    holds_nothing,
+    permission_label,
+    read_office_access,
+)
 from ksef_sheets.ksef.qr import (
     CERTIFICATE_LABEL,
     OFFLINE_LABEL,
@@ -116,6 +123,7 @@ __all__ = [
     "CERTIFICATE_LABEL",
     "FA3_FORM_CODE",
     "OFFLINE_LABEL",
+    "PERMISSION_LABELS",
     "PRODUCTION_LIMITS",
     "TOKEN_END_DATE",
     "BatchSession",
@@ -145,6 +153,7 @@ __all__ = [
     "LimitValues",
     "ManualClock",
     "NoLimiter",
+    "OfficeAccess",
     "OfflineSigner",
     "OnlineSession",
     "Permission",
@@ -157,13 +166,16 @@ __all__ = [
     "base_url_for",
     "certificate_limits",
     "enrol_certificate",
+    "holds_nothing",
     "kod_i_url",
     "kod_ii_url",
     "load_certificate_pair",
     "make_person_certificate",
     "make_seal_certificate",
+    "permission_label",
     "qr_base_for",
     "query_certificates",
+    "read_office_access",
     "retrieve_certificates",
     "revoke_certificate",
 ]

@@ -2,8 +2,9 @@
 
 - ``load_clients(folder)``: the clients of the office (rows with an unusable NIP are reported in the
   log and skipped; every other problem is attached to the client, never raised);
-- ``update_fetch_results(folder, results)``: the fetch part reports per NIP; only the fetch columns
-  (and the computed next step / dashboard) change, everything staff typed stays;
+- ``update_fetch_results(folder, results, permissions=...)``: the fetch part reports per NIP; only
+  the fetch columns, the permission columns KSeF answered for (``update_permissions``) and the
+  computed next step / dashboard change, everything else staff typed stays;
 - ``check_clients(folder)``: re-validate after staff edits and write problems and next steps;
 - ``init_office(...)``: create or refresh the office folder and workbook.
 """
@@ -33,7 +34,7 @@ from ksef_sheets.office.importer import (
     read_source,
     validate_rows,
 )
-from ksef_sheets.office.model import Client
+from ksef_sheets.office.model import COLUMN_BY_FIELD, NO, YES, Client
 from ksef_sheets.office.questionnaire import read_answers, write_questionnaire
 from ksef_sheets.office.rules import client_problems
 from ksef_sheets.sheets.office_workbook import (
@@ -137,20 +138,56 @@ def _office_time(moment: datetime) -> datetime:
     return warsaw_time(moment).replace(microsecond=0, tzinfo=None)
 
 
-def update_fetch_results(
-    folder: OfficeFolder, results: Mapping[str, FetchResult], *, today: date | None = None
-) -> list[str]:
-    """Write fetch results into the register; returns the NIPs that are not in the register.
+def _write_access(row: dict[str, Any], access: Any) -> None:
+    """The register's permission columns from KSeF's answer (an ``ksef_sheets.ksef.OfficeAccess``).
 
-    Raises ``FileLockedError`` when ``biuro.xlsx`` is open in Excel (nothing is written then).
+    KSeF is the one source of truth: what staff typed there is replaced by what KSeF says, so the
+    columns, the next step, fetch and ``ksef-sheets permissions`` never disagree.
+    """
+    for name, held in (
+        ("perm_invoice_read", access.invoice_read),
+        ("perm_invoice_write", access.invoice_write),
+        ("perm_can_delegate", access.can_delegate),
+    ):
+        row[COLUMN_BY_FIELD[name].header] = YES if held else NO
+    if access.since is not None:
+        row[COLUMN_BY_FIELD["permissions_date"].header] = _office_time(access.since).date()
+
+
+def update_permissions(
+    folder: OfficeFolder, permissions: Mapping[str, Any], *, today: date | None = None
+) -> list[str]:
+    """Write KSeF's answer on the office's permissions (NIP → ``OfficeAccess``) into the register.
+
+    Returns the NIPs that are not in the register; raises ``FileLockedError`` when ``biuro.xlsx`` is
+    open in Excel (nothing is written then).
+    """
+    return update_fetch_results(folder, {}, permissions=permissions, today=today)
+
+
+def update_fetch_results(
+    folder: OfficeFolder,
+    results: Mapping[str, FetchResult],
+    *,
+    today: date | None = None,
+    permissions: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """Write fetch results (and KSeF's answer on permissions) into the register.
+
+    Returns the NIPs that are not in the register. Raises ``FileLockedError`` when ``biuro.xlsx`` is
+    open in Excel (nothing is written then).
     """
     ensure_writable(folder.office_workbook)
     wanted = {normalize_nip(nip): result for nip, result in results.items()}
+    access = {normalize_nip(nip): held for nip, held in (permissions or {}).items()}
     found: set[str] = set()
 
     def change(rows: list[dict[str, Any]], _numbers: list[int]) -> list[dict[str, Any]]:
         for row in rows:
             nip = normalize_nip(str(row.get("NIP") or ""))
+            if nip in access:
+                found.add(nip)
+                _write_access(row, access[nip])
             result = wanted.get(nip)
             if result is None:
                 continue
@@ -163,7 +200,7 @@ def update_fetch_results(
 
     wb = open_office_workbook(folder.office_workbook)
     _refresh_and_save(folder, wb, today=today, change=change)
-    return sorted(set(wanted) - found)
+    return sorted((set(wanted) | set(access)) - found)
 
 
 def check_clients(folder: OfficeFolder, *, today: date | None = None) -> CheckReport:

@@ -23,7 +23,14 @@ from ksef_sheets.office.model import (
     Client,
 )
 from ksef_sheets.office.readiness import NO_ANSWERS, readiness
-from ksef_sheets.office.scenarios import PERM_READ, missing_permissions, scenario
+from ksef_sheets.office.scenarios import (
+    PERM_READ,
+    PERM_WRITE,
+    missing_permissions,
+    permission_name,
+    permissions_phrase,
+    scenario,
+)
 from ksef_sheets.redaction import redact
 
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$")
@@ -95,10 +102,11 @@ def client_problems(client: Client) -> list[str]:
         problems.append(f"nieznany harmonogram „{client.fetch_schedule}”")
     missing = missing_for(client)
     if missing:
-        problems.append(f"scenariusz {client.scenario} wymaga uprawnień: {', '.join(missing)}")
+        problems.append(f"scenariusz {client.scenario} wymaga uprawnień: {permissions_phrase(missing)}")
     if client.perm_invoice_write and client.scenario in (1, 2):
         problems.append(
-            f"biuro ma InvoiceWrite, choć scenariusz {client.scenario} go nie wymaga — rozważ odebranie"
+            f"biuro ma uprawnienie {permission_name(PERM_WRITE)}, choć scenariusz {client.scenario} "
+            "go nie wymaga — rozważ odebranie"
         )
     if (client.perm_invoice_read or client.perm_invoice_write) and not client.permissions_date:
         problems.append("brak daty nadania uprawnień")
@@ -143,10 +151,7 @@ def next_step(client: Client, today: date) -> str:
             if client.authorisation_status == AUTH_SENT:
                 return "Przypomnij o podpisaniu upoważnienia dla biura."
             return "Wyślij wzór upoważnienia z instrukcją nadania uprawnień biuru."
-        grant = " + ".join(p for p in missing if p != "canDelegate")
-        extra = " z canDelegate" if "canDelegate" in missing else ""
-        what = (grant + extra) if grant else "canDelegate"
-        return f"Poproś klienta o nadanie NIP biura uprawnień: {what}."
+        return f"Poproś klienta o nadanie NIP biura uprawnień: {permissions_phrase(missing)}."
     if chosen.office_fetches and not client.credential_ref.strip():
         return "Dodaj poświadczenie biura w sejfie (ksef-sheets credentials add) i wpisz odnośnik."
     start = client.ksef_obligation_date or obligation_date(client.size)
@@ -164,5 +169,5 @@ def next_step(client: Client, today: date) -> str:
     if client.to_verify:
         return f"Przypomnij klientowi o weryfikacji {client.to_verify} faktur."
     if PERM_READ not in chosen.required_permissions and not client.perm_invoice_read:
-        return "Obsługa bieżąca; rozważ InvoiceRead do kontroli kompletności dokumentów."
+        return f"Obsługa bieżąca; rozważ uprawnienie {permission_name(PERM_READ)} do kontroli kompletności dokumentów."
     return "Obsługa bieżąca — nic pilnego."

@@ -12,6 +12,29 @@ from dataclasses import dataclass
 PERM_READ = "InvoiceRead"
 PERM_WRITE = "InvoiceWrite"
 PERM_DELEGATE = "canDelegate"
+# The names of the KSeF screens (DOMAIN.md §2.2, the same as ``ksef_sheets.ksef.PERMISSION_LABELS``);
+# staff read these, the codes follow in brackets for whoever grants them in KSeF.
+PERMISSION_NAMES = {
+    PERM_READ: "przeglądanie faktur",
+    PERM_WRITE: "wystawianie faktur",
+    PERM_DELEGATE: "możliwość dalszego przekazania",
+}
+
+
+def permission_name(code: str) -> str:
+    """„przeglądanie faktur” (InvoiceRead) — the Polish name with the KSeF code."""
+    return f"„{PERMISSION_NAMES[code]}” ({code})" if code in PERMISSION_NAMES else code
+
+
+def permissions_phrase(codes: list[str] | tuple[str, ...]) -> str:
+    """Permissions to grant, in words: „przeglądanie faktur” (InvoiceRead) z możliwością dalszego
+    przekazania (canDelegate); canDelegate alone is the flag on what the office already holds."""
+    grants = [permission_name(c) for c in codes if c != PERM_DELEGATE]
+    if PERM_DELEGATE not in codes:
+        return " i ".join(grants)
+    if not grants:
+        return f"{PERMISSION_NAMES[PERM_DELEGATE]} ({PERM_DELEGATE}) dla już nadanych"
+    return " i ".join(grants) + f" z możliwością dalszego przekazania ({PERM_DELEGATE})"
 
 
 @dataclass(frozen=True)
@@ -52,7 +75,8 @@ SCENARIOS: dict[int, Scenario] = {
         who_verifies="klient, we własnym zakresie; biuro sprawdza kompletność, jeśli ma odczyt",
         automation="niska",
         responsibility="po stronie klienta; biuro odpowiada za księgowanie tego, co otrzymało",
-        permissions_text="żadne nie są konieczne; zalecany InvoiceRead do kontroli kompletności",
+        permissions_text="żadne nie są konieczne; zalecane „przeglądanie faktur” (InvoiceRead) do kontroli "
+        "kompletności",
         contract_clauses="termin dostarczenia wszystkich dokumentów (dzień X); kanał przekazywania "
         "XML/PDF; brak odpowiedzialności biura za faktury nieprzekazane",
         deadlines="dostarczenie dokumentów do dnia X następnego miesiąca",
@@ -70,7 +94,8 @@ SCENARIOS: dict[int, Scenario] = {
         who_verifies="klient weryfikuje każdą pobraną fakturę w ciągu N dni roboczych; biuro księguje tylko zweryfikowane",
         automation="średnia",
         responsibility="wspólna: biuro za kompletne pobranie i księgowanie zaakceptowanych, klient za treść i terminową akceptację",
-        permissions_text="InvoiceRead z canDelegate dla NIP biura",
+        permissions_text="„przeglądanie faktur” (InvoiceRead) z możliwością dalszego przekazania "
+        "(canDelegate) dla NIP biura",
         contract_clauses="częstotliwość pobierania; termin weryfikacji (N dni) i skutek milczenia; "
         "faktury nierozpoznane nie są księgowane; procedura awarii; RODO (umowa powierzenia)",
         deadlines="pobieranie wg harmonogramu; weryfikacja w N dni; spóźniona → następny okres lub dopłata",
@@ -87,7 +112,8 @@ SCENARIOS: dict[int, Scenario] = {
         who_verifies="klient zatwierdza okresowe zestawienie sprzedaży i kosztów; sporne pozycje oznacza",
         automation="wysoka",
         responsibility="biuro za terminowe i technicznie poprawne wystawienie; klient za prawdziwość danych",
-        permissions_text="InvoiceRead + InvoiceWrite z canDelegate; certyfikat KSeF typu Offline do KODU II",
+        permissions_text="„przeglądanie faktur” (InvoiceRead) i „wystawianie faktur” (InvoiceWrite) z "
+        "możliwością dalszego przekazania (canDelegate); certyfikat KSeF typu Offline do KODU II",
         contract_clauses="termin przekazania danych do faktur (np. ten sam dzień / D+1 dla offline24); "
         "zatwierdzenie zestawienia do dnia X; rozszerzenie OC biura o wystawianie faktur",
         deadlines="dane do faktur do godziny/dnia granicznego; zatwierdzenie zestawienia do dnia X",

@@ -40,8 +40,12 @@ from ksef_sheets.ksef import (
     KsefPackageError,
     KsefSession,
     KsefUnavailableError,
+    OfficeAccess,
     RateLimiter,
     base_url_for,
+    holds_nothing,
+    permission_label,
+    read_office_access,
 )
 from ksef_sheets.ksef.client import ExportHandle
 from ksef_sheets.ksef.crypto import sha256_b64
@@ -72,6 +76,8 @@ from ksef_sheets.sync.runtime import (
 )
 
 log = logging.getLogger("ksef_sheets.sync")
+INVOICE_READ = "InvoiceRead"
+READ_LABEL = permission_label(INVOICE_READ)
 
 # A window is retried this many times after a transient failure (KSeF unavailable, a damaged
 # package) before the client's problem is reported; each retry starts from the same checkpoint.
@@ -220,28 +226,35 @@ class _ClientRun:
         self.clock = clock
         self.progress = progress
         self.result = ClientFetchResult(nip=client.nip, name=client.name, scenario=client.scenario)
+        self._announced = False
 
     async def run(self) -> ClientFetchResult:
         client, result = self.client, self.result
         result.started_at = datetime.now(UTC)
-        subjects = subject_types_for(client.scenario, has_invoice_read=client.has_invoice_read)
-        if not subjects:
-            result.skipped = (
-                "scenariusz 1: klient pobiera faktury sam, a biuro nie ma uprawnienia InvoiceRead"
-            )
-            self._finished()
-            return result
-        for subject in subjects:
-            result.subjects[subject] = SubjectResult(subject, hwm=self.archive.get_hwm(client.nip, subject))
-        if self.progress:
-            self.progress.client_started(client.nip, client.name, subjects)
         try:
-            credential = self.credential_for(client.nip)
-            session = await self._login(credential)
-            async with session:
-                # Subject types have their own checkpoints: fetched side by side within the
-                # context's limits (the limiter counts them together).
-                await asyncio.gather(*(self._subject(session, subject) for subject in subjects))
+            try:
+                credential = self.credential_for(client.nip)
+            except UserError as exc:
+                if client.scenario != 1:
+                    raise
+                # The client fetches itself; no credential for its context is no problem of this run.
+                result.skipped = f"scenariusz 1: klient pobiera faktury sam ({problem_message(exc)})"
+                self._finished()
+                return result
+            try:
+                session = await self._login(credential)
+            except UserError as exc:
+                if not holds_nothing(exc):
+                    raise
+                result.access = OfficeAccess()  # KSeF: the office holds nothing in this context
+                self._plan(result.access)
+            else:
+                async with session:
+                    result.access = await self._access(session)
+                    subjects = self._plan(result.access)
+                    # Subject types have their own checkpoints: fetched side by side within the
+                    # context's limits (the limiter counts them together).
+                    await asyncio.gather(*(self._subject(session, subject) for subject in subjects))
         except asyncio.CancelledError:
             raise
         except (UserError, httpx.HTTPError) as exc:
@@ -249,6 +262,10 @@ class _ClientRun:
         except Exception as exc:  # a bug must not stop the other clients; the log has the traceback
             log.exception("Nieoczekiwany błąd pobierania klienta %s", client.nip)
             result.errors.append(f"nieoczekiwany błąd programu ({type(exc).__name__}); szczegóły w logu.")
+        if result.skipped:
+            self._finished()
+            return result
+        self._started(tuple(result.subjects))
         for subject, sub in result.subjects.items():
             sub.total = self.archive.count_invoices(client.nip).get((client.nip, subject), 0)
             sub.hwm = self.archive.get_hwm(client.nip, subject)
@@ -264,6 +281,42 @@ class _ClientRun:
         )
         self._finished()
         return result
+
+    async def _access(self, session: KsefSession) -> OfficeAccess | None:
+        """What KSeF says the office holds here; None (the register's word is used) if it cannot say."""
+        try:
+            return await read_office_access(session)
+        except KsefError as exc:
+            log.warning("Klient %s: nie odczytano uprawnień biura: %s", self.client.nip, problem_message(exc))
+            return None
+
+    def _plan(self, access: OfficeAccess | None) -> tuple[str, ...]:
+        """The subject types to fetch by scenario and KSeF's answer; a skip or a problem otherwise."""
+        client, result = self.client, self.result
+        has_read = access.invoice_read if access is not None else client.has_invoice_read
+        subjects = subject_types_for(client.scenario, has_invoice_read=has_read)
+        if not subjects:
+            result.skipped = (
+                f"scenariusz 1: klient pobiera faktury sam, a biuro nie ma w KSeF uprawnienia "
+                f"„{READ_LABEL}” ({INVOICE_READ}) w jego kontekście"
+            )
+            return ()
+        if access is not None and not access.invoice_read:
+            result.errors.append(
+                f"biuro nie ma w KSeF uprawnienia „{READ_LABEL}” ({INVOICE_READ}) w kontekście klienta — "
+                "poproś klienta o nadanie go dla NIP biura (z możliwością dalszego przekazania)."
+            )
+            return ()
+        for subject in subjects:
+            result.subjects[subject] = SubjectResult(subject, hwm=self.archive.get_hwm(client.nip, subject))
+        self._started(subjects)
+        return subjects
+
+    def _started(self, subjects: tuple[str, ...]) -> None:
+        """The progress display learns of a client once, when it is known to be fetched (or failed)."""
+        if self.progress and not self._announced:
+            self._announced = True
+            self.progress.client_started(self.client.nip, self.client.name, subjects)
 
     async def _login(self, credential: Any) -> KsefSession:
         """Log in; a login that failed because KSeF did not answer is simply started again."""
@@ -584,8 +637,10 @@ def _update_register(folder: OfficeFolder, report: FetchReport) -> None:
         for c in report.clients
         if not c.skipped
     }
+    # KSeF's answer on the office's permissions, for every client it was asked about (skipped too).
+    access = {c.nip: c.access for c in report.clients if c.access is not None}
     try:
-        update_fetch_results(folder, results)
+        update_fetch_results(folder, results, permissions=access)
     except FileLockedError as exc:
         report.warnings.append(f"{exc} Rejestr klientów nie został uzupełniony; archiwum jest aktualne.")
     except UserError as exc:

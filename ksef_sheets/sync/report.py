@@ -52,6 +52,9 @@ class ClientFetchResult:
     to_verify: int | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # What KSeF says the office holds in this client's context (None: KSeF was not asked or failed);
+    # an ``OfficeAccess`` (``ksef_sheets.ksef``) — the register's permission columns follow it.
+    access: Any = None
 
     @property
     def new(self) -> int:
@@ -83,6 +86,7 @@ class ClientFetchResult:
             "to_verify": self.to_verify,
             "skipped": self.skipped,
             "errors": list(self.errors),
+            "office_access": self.access.to_json() if self.access is not None else None,
             "subjects": {k: v.to_json() for k, v in self.subjects.items()},
             "high_water_marks": {k: (v.hwm.isoformat() if v.hwm else None) for k, v in self.subjects.items()},
         }

@@ -107,8 +107,11 @@ def test_readiness_scores() -> None:
         ({"annex_status": "brak"}, "wyślij aneks"),
         ({"annex_status": "wysłany"}, "Przypomnij o podpisaniu aneksu"),
         ({"perm_invoice_read": False, "authorisation_status": "brak"}, "wzór upoważnienia"),
-        ({"perm_invoice_read": False, "perm_can_delegate": False}, "InvoiceRead z canDelegate"),
-        ({"perm_invoice_read": False}, "uprawnień: InvoiceRead."),
+        (
+            {"perm_invoice_read": False, "perm_can_delegate": False},
+            "„przeglądanie faktur” (InvoiceRead) z możliwością dalszego przekazania (canDelegate)",
+        ),
+        ({"perm_invoice_read": False}, "uprawnień: „przeglądanie faktur” (InvoiceRead)."),
         ({"scenario": 3}, "InvoiceWrite"),
         ({"credential_ref": ""}, "sejfie"),
         ({"fetch_problem": "403 brak uprawnień"}, "problem pobierania"),
