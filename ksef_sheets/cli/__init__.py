@@ -8,6 +8,7 @@ stderr with exit code 1 (exit 2 for wrong usage), never a traceback.
 from __future__ import annotations
 
 import importlib
+import sqlite3
 import sys
 
 import typer
@@ -44,6 +45,7 @@ _COMMAND_MODULES = (
     "office",
     "invoice",
     "invoice_pdf",
+    "jpk",
     "emulator",
     "credentials",
     "credentials_migrate",
@@ -94,6 +96,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         typer.echo(f"Błąd: {redact(str(problem))}", err=True)
         return problem.exit_code
+    except sqlite3.DatabaseError as exc:
+        # The net under the archive's own checks: the office database (ksef.sqlite) SQLite cannot
+        # read, from any part that opens it, is one sentence pointing to the rebuild.
+        from ksef_sheets.config import OfficeFolder
+        from ksef_sheets.sync.archive import damaged_index_error
+
+        problem = damaged_index_error(OfficeFolder.resolve(_dir_argument(argv)), exc)
+        typer.echo(f"Błąd: {redact(str(problem))}", err=True)
+        return problem.exit_code
     except typer.Abort:
         typer.echo("Przerwano.", err=True)
         return 1
@@ -109,6 +120,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     # Commands return None; an int here is a ``typer.Exit`` code handed back by non-standalone mode.
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def _dir_argument(argv: list[str] | None) -> str | None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    for index, arg in enumerate(args):
+        if arg == "--dir" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--dir="):
+            return arg.removeprefix("--dir=")
+    return None
 
 
 def run() -> None:
