@@ -22,7 +22,7 @@ from openpyxl import Workbook
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
-from ksef_sheets.files import ensure_writable
+from ksef_sheets.files import clean_interrupted_writes, ensure_writable
 from ksef_sheets.identifiers import is_valid_nip, nip_problem, normalize_nip
 from ksef_sheets.office.convert import client_from_row, client_to_row
 from ksef_sheets.office.demo import demo_clients
@@ -297,6 +297,8 @@ def init_office(
     date and missing ones recreated. ``--demo`` on an existing office adds the demo clients that
     are not in the register yet.
     """
+    # A workbook write a kill interrupted leaves a hidden temp file (.biuro.xlsx.….tmp.xlsx).
+    clean_interrupted_writes(folder.root)
     created = not folder.exists()
     config_changed = created
     if created:
