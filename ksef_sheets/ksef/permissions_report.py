@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.identifiers import normalize_nip
 from ksef_sheets.ksef.client import KsefClient
-from ksef_sheets.ksef.permissions import ClientPermissions
+from ksef_sheets.ksef.permissions import ClientPermissions, permission_label
 from ksef_sheets.ksef.permissions import read_permissions as _read
 
 
@@ -34,8 +34,9 @@ def lines_for(result: ClientPermissions, office_nip: str | None) -> list[Permiss
     lines = []
     for row in result.rows:
         who = "biuro" if row.holder == office_nip else f"{row.holder_type} {row.holder}"
-        delegate = " (może przekazać pracownikom)" if row.can_delegate else ""
-        lines.append(PermissionLine(result.nip, f"{who} — {row.permission}{delegate}"))
+        delegate = ", może przekazać pracownikom" if row.can_delegate else ""
+        what = f"{permission_label(row.permission)} ({row.permission})"
+        lines.append(PermissionLine(result.nip, f"{who} — {what}{delegate}"))
     return lines
 
 

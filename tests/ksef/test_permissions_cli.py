@@ -132,5 +132,5 @@ def test_permission_lines_for_the_demo(
             )
         )
     texts = [str(line) for line in lines]
-    assert f"{writer['nip']}: biuro — InvoiceWrite (może przekazać pracownikom)" in texts
+    assert f"{writer['nip']}: biuro — wystawianie faktur (InvoiceWrite), może przekazać pracownikom" in texts
     assert any(line.problem and line.client_nip == "5252248481" for line in lines)
