@@ -135,3 +135,44 @@ def test_enrol_list_revoke_from_the_command_line(
     ]
     assert ("certyfikat KSeF: unieważnienie", "ok") in actions
     assert ("certyfikat KSeF: unieważnienie", "błąd") in actions
+
+
+def test_enrol_for_a_person_logs_in_with_their_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ksef_sheets.ksef import make_person_certificate
+
+    pesel = "90010112318"
+    folder = OfficeFolder(tmp_path / "biuro")
+    with run_emulator(folder.emulator_dir, seed=7, clients=1) as running:
+        seed = running.seed_info
+        assert seed is not None
+        # The person is linked to the office's NIP (TEST's /testdata/person), so may log in there.
+        running.emulator.subjects.add_person(seed.office["nip"], pesel)
+    folder.save_config(
+        OfficeConfig.model_validate(
+            {"office_nip": seed.office["nip"], "office_name": seed.office["name"], "emulator_seed": 7}
+        )
+    )
+    monkeypatch.setenv("KSEF_SHEETS_PASSPHRASE", PASS)
+    monkeypatch.setenv("KSEF_SHEETS_VAULT_BACKEND", "file")
+    Vault.open(folder).add_certificate(
+        "anna", make_person_certificate("Anna", "Nowak", pesel=pesel, name="anna")
+    )
+
+    code, out, err = _run(
+        ["credentials", "enrol", "--name", "anna-ksef", "--person", "12345678901"], folder, capsys
+    )
+    assert code == 1 and "nie ma ważnego certyfikatu osoby 12345678901" in out + err
+    code, out, err = _run(["credentials", "enrol", "--name", "anna-ksef", "--person", pesel], folder, capsys)
+    assert code == 0, out + err
+    assert "certyfikatem cert:anna" in out
+    code, out, err = _run(["credentials", "certificates", "--person", pesel, "--json"], folder, capsys)
+    assert code == 0, out + err
+    (item,) = json.loads(out)
+    assert item["subject"] == {"type": "Pesel", "value": pesel}
+    assert item["common_name"] == "Anna Nowak" and item["vault_reference"] == "cert:anna-ksef"
+    # The person's KSeF certificate logs in by itself and sees the same list.
+    code, out, err = _run(["credentials", "certificates", "--login", "anna-ksef", "--json"], folder, capsys)
+    assert code == 0, out + err
+    assert [i["serial_number"] for i in json.loads(out)] == [item["serial_number"]]
