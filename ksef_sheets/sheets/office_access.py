@@ -51,10 +51,13 @@ STAFF_SPEC = TableSheet(
     columns=(
         Col("Imię i nazwisko", 26),
         Col("PESEL lub NIP", 14, FMT_TEXT),
-        Col("Rola", 18),
+        Col("Rola", 18, note="rola w KSeF, np. administrator KSeF biura, opiekun klientów, dyżur awarii"),
         Col("E-mail", 28),
         Col("Data rozpoczęcia", 13, FMT_DATE),
         Col("Data odejścia", 13, FMT_DATE),
+        # Issue 16 (team): who has been trained for KSeF, and when (see Zespół i procedury).
+        Col("Szkolenie KSeF", 13, None, ("odbyte", "zaplanowane", "brak"), center=True),
+        Col("Data szkolenia", 13, FMT_DATE),
         Col("Uwagi", 30, wrap=True),
     ),
     key=("PESEL lub NIP",),

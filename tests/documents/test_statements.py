@@ -403,6 +403,15 @@ def _table(path: Path, name: str) -> list[dict[str, object]]:
     raise AssertionError(f"no table {name} in {path}")
 
 
+def _table_headers(path: Path, name: str) -> list[object]:
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        if name in ws.tables:
+            min_col, min_row, max_col, _ = range_boundaries(ws.tables[name].ref)
+            return [ws.cell(min_row, c).value for c in range(min_col, max_col + 1)]
+    raise AssertionError(f"no table {name} in {path}")
+
+
 def test_faq_and_procedures_in_the_office_workbook(tmp_path: Path) -> None:
     from ksef_sheets.office.register import init_office
 
@@ -442,6 +451,10 @@ def test_faq_and_procedures_in_the_office_workbook(tmp_path: Path) -> None:
     checklist = {str(r["Lp."]): str(r["Zadanie"]) for r in _table(folder.office_workbook, "Checklista")}
     assert "własny ZAW-FA" in checklist["4.6"]
     assert "Przegląd polisy OC biura (każde biuro, każdy scenariusz)" in checklist["5.4"]
+    # The team: each staff member's KSeF role, training status and date.
+    staff_headers = list(_table_headers(folder.office_workbook, "Pracownicy"))
+    for header in ("Rola", "Szkolenie KSeF", "Data szkolenia"):
+        assert header in staff_headers, header
     # The register carries the new survey and representation columns, filled for the demo clients.
     register = _table(folder.office_workbook, "Klienci")
     mazur = next(r for r in register if r["NIP"] == "8131863036")
