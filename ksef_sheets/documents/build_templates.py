@@ -978,17 +978,17 @@ def build_letter(out_dir: Path = TEMPLATES_DIR) -> Path:
 
     b.section("3. Jak biuro korzysta z KSeF")
     b.clause(
-        "Biuro loguje się do KSeF własnymi danymi (pieczęcią kwalifikowaną biura albo jako administrator "
-        "wskazany przez biuro w formularzu ZAW-FA, oraz certyfikatem KSeF). Nie potrzebujemy Państwa "
-        "haseł ani tokenów."
+        "Biuro loguje się do KSeF własnymi danymi: pieczęcią kwalifikowaną biura albo przez osobę, którą "
+        "biuro wskazało jako swojego administratora KSeF w formularzu ZAW-FA, oraz certyfikatem KSeF. Nie "
+        "potrzebujemy Państwa haseł ani tokenów."
     )
     b.clause(
         "Do Państwa faktur mamy dostęp tylko w zakresie uprawnień, które Państwo nadadzą w KSeF firmie "
         "biura (po NIP); naszym pracownikom przekazujemy je imiennie i odbieramy w dniu zmiany obowiązków."
     )
     b.clause(
-        "Dbamy o ciągłość: dostępem biura zarządzają dwie osoby, a daty ważności certyfikatów KSeF "
-        "sprawdzamy z wyprzedzeniem."
+        "Dbamy o ciągłość: dostępem biura do KSeF zarządzają dwie osoby, a daty ważności certyfikatów "
+        "KSeF sprawdzamy z wyprzedzeniem."
     )
 
     b.section("4. Ankieta gotowości do KSeF")
