@@ -18,6 +18,10 @@ Public API (what the fetch and send parts code against)::
             #   result.is_truncated, result.last_permanent_storage_date, result.permanent_storage_hwm_date
             #   (lower level: start_export / wait_for_export / download_export)
             perms = await session.query_permissions("personal")       # list[Permission]; also "persons", "entities"
+            op = await grant_indirect(session, subject_type="Pesel", subject_value=…, first_name=…,
+                                      last_name=…, target_nip=client_nip, permissions=["InvoiceRead"],
+                                      description=…)      # OperationResult after polling; also
+            op = await revoke_permission(session, permission_id)     # /permissions/operations/{ref}
             limits = await session.rate_limits()                       # {group: LimitValues}; limiter adopts them
             async with await session.open_online_session() as online:  # OnlineSession (closes on exit)
                 ref = await online.send_invoice(xml)
@@ -83,6 +87,7 @@ from ksef_sheets.ksef.errors import (
     KsefRateLimitError,
     KsefUnavailableError,
 )
+from ksef_sheets.ksef.grants import OperationResult, grant_indirect, revoke_permission, wait_for_operation
 from ksef_sheets.ksef.limits import (
     PRODUCTION_LIMITS,
     CallbackClock,
@@ -156,6 +161,7 @@ __all__ = [
     "OfficeAccess",
     "OfflineSigner",
     "OnlineSession",
+    "OperationResult",
     "Permission",
     "PollPolicy",
     "QueryInvoicesMetadataResponse",
@@ -166,6 +172,7 @@ __all__ = [
     "base_url_for",
     "certificate_limits",
     "enrol_certificate",
+    "grant_indirect",
     "holds_nothing",
     "kod_i_url",
     "kod_ii_url",
@@ -178,4 +185,6 @@ __all__ = [
     "read_office_access",
     "retrieve_certificates",
     "revoke_certificate",
+    "revoke_permission",
+    "wait_for_operation",
 ]

@@ -110,7 +110,7 @@ async def grant_indirect(
     return await wait_for_operation(session, str(_json(response)["referenceNumber"]))
 
 
-async def revoke(session: KsefSession, permission_id: str) -> OperationResult:
+async def revoke_permission(session: KsefSession, permission_id: str) -> OperationResult:
     """``DELETE /permissions/common/grants/{id}`` in the context the permission was granted in."""
     response = await session.request(
         "DELETE", f"/permissions/common/grants/{permission_id}", operation="odebranie uprawnienia"

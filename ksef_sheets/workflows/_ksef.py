@@ -9,14 +9,14 @@ from typing import Any
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
-from ksef_sheets.ksef.credentials import CertificateCredential
+from ksef_sheets.ksef import CertificateCredential
 from ksef_sheets.vault import Vault
 
 
 def office_base_url(folder: OfficeFolder, config: OfficeConfig, stack: contextlib.ExitStack) -> str:
     """The KSeF base URL of the office's environment (the office's emulator is started on ``stack``)."""
     if config.environment != "emulator":
-        from ksef_sheets.ksef.environments import base_url_for
+        from ksef_sheets.ksef import base_url_for
 
         return base_url_for(config.environment)
     from ksef_sheets.sync.runtime import start_office_emulator

@@ -1,8 +1,9 @@
 """``credentials migrate``: will each client still work on 2 January, when KSeF tokens have ended?
 
 For every client in the register the office's default certificate is tried in that client's context
-(XAdES login + a read-only call, ``/permissions/query/personal/grants``), and the client lands in one
-group:
+(XAdES login + a read-only call, ``/permissions/query/personal/grants``, read as
+``ksef.OfficeAccess`` — the one source of truth for what the office holds), and the client lands in
+one group:
 
 - ``works`` — the certificate logs in and the office holds what the client's scenario needs
   (InvoiceRead; InvoiceWrite too in scenario 3): a token for this client is no longer needed;
@@ -24,9 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.ksef.client import KsefClient
-from ksef_sheets.ksef.credentials import TOKEN_END_DATE, CertificateCredential
-from ksef_sheets.ksef.errors import KsefAuthenticationError, KsefError, KsefPermissionError
+from ksef_sheets.ksef import (
+    TOKEN_END_DATE,
+    CertificateCredential,
+    KsefClient,
+    KsefError,
+    OfficeAccess,
+    holds_nothing,
+    read_office_access,
+)
 from ksef_sheets.text import count, format_date
 from ksef_sheets.vault import Vault, token_reference
 from ksef_sheets.workflows._ksef import default_certificate_reference, office_base_url, record
@@ -136,16 +143,16 @@ async def _check_one(
         try:
             session = await ksef.login_with_certificate(client.nip, certificate)
             async with session:
-                held = {p.permission_scope for p in await session.query_permissions("personal")}
-            result.missing = [p for p in client.required if p not in held]
-            result.group = NEEDS_PERMISSION if result.missing else WORKS
-        except (KsefAuthenticationError, KsefPermissionError):
-            # KSeF refuses a login without any permission in the context (status 415).
-            result.group = NEEDS_PERMISSION
-            result.missing = list(client.required)
+                access = await read_office_access(session)
         except KsefError as error:
-            result.group = CHECK_FAILED
-            detail = str(error).rstrip(".")
+            if not holds_nothing(error):
+                result.group = CHECK_FAILED
+                result.next_step = _next_step(result, office_nip, str(error).rstrip("."))
+                return result
+            access = OfficeAccess()  # KSeF refused the login: the office holds nothing there (415)
+        held = {"InvoiceRead": access.invoice_read, "InvoiceWrite": access.invoice_write}
+        result.missing = [p for p in client.required if not held[p]]
+        result.group = NEEDS_PERMISSION if result.missing else WORKS
     result.next_step = _next_step(result, office_nip, detail)
     return result
 

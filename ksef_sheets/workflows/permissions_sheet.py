@@ -23,8 +23,8 @@ from typing import Any
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.ksef.permissions import ClientPermissions
-from ksef_sheets.office.model import Client
-from ksef_sheets.office.scenarios import PERM_DELEGATE, required_permissions
+from ksef_sheets.office import Client, required_permissions
+from ksef_sheets.office.scenarios import PERM_DELEGATE, PERM_READ, PERM_WRITE
 from ksef_sheets.sheets.office_access import (
     MISMATCH_EXPIRING,
     MISMATCH_LEAVER,
@@ -39,7 +39,6 @@ from ksef_sheets.vault import Vault, VaultEntry
 
 EXPIRY_DAYS = 30
 _DELEGATE_LABEL = "prawo przekazywania (canDelegate)"
-_INVOICE_PERMISSIONS = ("InvoiceRead", "InvoiceWrite")
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,6 @@ def permission_rows(
             cred.mismatches.append(MISMATCH_EXPIRING)
         rows.append(cred)
         seen: set[tuple[str, str]] = set()
-        office_held: dict[str, bool] = {}
         if result is not None and result.problem:
             rows.append(
                 SheetRow(
@@ -145,8 +143,6 @@ def permission_rows(
             seen.add(key)
             is_office = row.holder_type == "Nip" and row.holder == office_nip
             flags = [] if is_office else _person_flags(row.holder_type, row.holder, staff, today)
-            if is_office and row.permission in _INVOICE_PERMISSIONS:
-                office_held[row.permission] = office_held.get(row.permission, False) or bool(row.can_delegate)
             rows.append(
                 SheetRow(
                     client.nip,
@@ -178,22 +174,23 @@ def permission_rows(
                     mismatches=_person_flags(grant.holder_type, grant.holder, staff, today),
                 )
             )
-        if result is not None and not result.problem:
+        access = result.access if result is not None else None
+        if access is not None:  # what KSeF says the office holds here (ksef.OfficeAccess)
+            lacking = {
+                PERM_READ: not access.invoice_read,
+                PERM_WRITE: not access.invoice_write,
+                # canDelegate is asked for only where the office holds something to pass on.
+                PERM_DELEGATE: (access.invoice_read or access.invoice_write) and not access.can_delegate,
+            }
             for needed in required_permissions(client.scenario):
-                if needed == PERM_DELEGATE:
-                    lacking = bool(office_held) and not all(office_held.values())
-                    label = _DELEGATE_LABEL
-                else:
-                    lacking = needed not in office_held
-                    label = needed
-                if lacking:
+                if lacking.get(needed):
                     rows.append(
                         SheetRow(
                             client.nip,
                             client.name,
                             "biuro",
                             office_nip,
-                            label,
+                            _DELEGATE_LABEL if needed == PERM_DELEGATE else needed,
                             mismatches=[f"{MISMATCH_SCENARIO} (scenariusz {client.scenario})"],
                         )
                     )
@@ -221,7 +218,7 @@ async def read_staff_grants(
 ) -> tuple[list[StaffGrant], str | None]:
     """Indirect grants the office made in its own context; ``(grants, problem)``."""
     from ksef_sheets.errors import UserError
-    from ksef_sheets.ksef.client import KsefClient
+    from ksef_sheets.ksef import KsefClient
     from ksef_sheets.workflows._ksef import office_certificate
 
     try:

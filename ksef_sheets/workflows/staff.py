@@ -23,9 +23,14 @@ from typing import Any
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
-from ksef_sheets.ksef.client import KsefClient, KsefSession
-from ksef_sheets.ksef.errors import KsefError, KsefPermissionError
-from ksef_sheets.ksef.grants import grant_indirect, revoke
+from ksef_sheets.ksef import (
+    KsefClient,
+    KsefError,
+    KsefPermissionError,
+    KsefSession,
+    grant_indirect,
+    revoke_permission,
+)
 from ksef_sheets.sheets.office_access import StaffMember, read_staff, staff_identifier
 from ksef_sheets.vault import Vault
 from ksef_sheets.workflows._ksef import office_base_url, office_certificate, record
@@ -138,7 +143,7 @@ async def _revoke_in(session: KsefSession, ids: Sequence[tuple[str, str, str]]) 
     results: list[StaffOperation] = []
     for permission_id, nip, permission in ids:
         try:
-            outcome = await revoke(session, permission_id)
+            outcome = await revoke_permission(session, permission_id)
         except KsefPermissionError:
             results.append(
                 StaffOperation(
