@@ -58,6 +58,7 @@ _FIELDS: tuple[tuple[str, ObjectIdentifier, _ASN1Type], ...] = (
 )
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_\- ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
 _SERIAL = re.compile(r"^[0-9A-F]{16}$")
+_PRINTABLE = re.compile(r"^[A-Za-z0-9 '()+,\-./:=?]*$")
 
 # KSeF's refusals, said the way the office understands them.
 _REFUSALS = {
@@ -146,11 +147,13 @@ def new_private_key(key_type: KeyType = "ec") -> PrivateKey:
 
 def build_csr(enrollment_data: Mapping[str, Any], key: PrivateKey) -> bytes:
     """A PKCS#10 request (DER) whose subject holds exactly the enrolment data, values unchanged."""
-    attributes = [
-        x509.NameAttribute(oid, str(enrollment_data[name]), _type=kind)
-        for name, oid, kind in _FIELDS
-        if enrollment_data.get(name)
-    ]
+    attributes = []
+    for name, oid, kind in _FIELDS:
+        value = str(enrollment_data.get(name) or "")
+        if value:
+            if kind == _ASN1Type.PrintableString and not _PRINTABLE.match(value):
+                kind = _ASN1Type.UTF8String  # the value decides; KSeF compares values, not string types
+            attributes.append(x509.NameAttribute(oid, value, _type=kind))
     csr = (
         x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attributes)).sign(key, hashes.SHA256())
     )

@@ -16,7 +16,8 @@ from tests.emulator.conftest import CLIENT_NIP, OFFICE_NIP, bearer, start_token_
 def test_private_key_files_are_owner_only(fresh_emulator):
     folder = fresh_emulator.emulator.state_dir / "keys"
     private = [p for p in folder.iterdir() if p.name.endswith((".key.pem", ".bin"))]
-    assert len(private) == 3
+    # Two published keys, the KSeF-certificate CA's key, the JWT secret.
+    assert len(private) == 4
     for path in private:
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path.name
 
