@@ -17,6 +17,7 @@ from ksef_sheets.cli._common import (
     show_progress,
 )
 from ksef_sheets.documents import GROUPS, KINDS, generate_documents, resolve_kinds
+from ksef_sheets.text import count
 
 _KIND_HELP = (
     "Rodzaj dokumentu: "
@@ -35,7 +36,7 @@ def documents(
     directory: DirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Przygotuj aneksy, upoważnienia, pisma i e-maile dla klientów z rejestru (do folderu klienci/<NIP>/dokumenty)."""
+    """Przygotuj aneksy, upoważnienia, umowy powierzenia, pisma i e-maile dla klientów z rejestru (do folderu klienci/<NIP>/dokumenty)."""
     folder = office_folder(directory)
     chosen = resolve_kinds(kinds)
     if show_progress() and not as_json:
@@ -66,10 +67,15 @@ def documents(
         for problem in report.problems:
             typer.echo(f"Błąd: {problem.sentence()}", err=True)
         clients = len({g.nip for g in report.generated})
+        made = count(len(report.generated), "plik", "pliki", "plików")
         typer.echo(
-            f"Utworzono {len(report.generated)} plików dla {clients} klientów"
-            + (f" i {len(report.pdf)} PDF" if report.pdf else "")
-            + (f"; {len(report.problems)} problemów." if report.problems else ".")
+            f"Utworzono {made} dla {count(clients, 'klienta', 'klientów', 'klientów')}"
+            + (f" i {count(len(report.pdf), 'plik PDF', 'pliki PDF', 'plików PDF')}" if report.pdf else "")
+            + (
+                f"; {count(len(report.problems), 'problem', 'problemy', 'problemów')}."
+                if report.problems
+                else "."
+            )
         )
     if report.problems:
         raise typer.Exit(1)

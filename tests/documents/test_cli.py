@@ -64,3 +64,27 @@ def test_unknown_client_and_kind_exit_codes(
     assert "Nieznany rodzaj dokumentu „umowa”" in capsys.readouterr().err
     assert main(["documents", "pismo", "--dir", str(demo_office.root / "brak")]) == 1
     assert "nie ma biura" in capsys.readouterr().err
+
+
+def test_text_summary_inflects_the_counts(
+    demo_office: OfficeFolder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["documents", "umowa-powierzenia", "--client", "8131863036", "--dir", str(demo_office.root)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.strip().splitlines()[-1] == "Utworzono 1 plik dla 1 klienta."
+    code = main(
+        [
+            "documents",
+            "aneks",
+            "--client",
+            "8131863036",
+            "--client",
+            "5210537039",
+            "--dir",
+            str(demo_office.root),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.strip().splitlines()[-1] == "Utworzono 2 pliki dla 2 klientów."
