@@ -12,6 +12,7 @@ Messages must never contain secrets (tokens, keys, passwords): build them from i
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 
 class UserError(Exception):
@@ -43,6 +44,10 @@ _OS_REASONS = {
     errno.ENOTDIR: "część ścieżki jest plikiem, a nie folderem",
     errno.EISDIR: "to jest folder, a nie plik",
     errno.ENAMETOOLONG: "za długa nazwa pliku",
+    errno.ENOTEMPTY: "folder nie jest pusty",
+    errno.EIO: "błąd odczytu lub zapisu na dysku (sprawdź dysk albo połączenie z udziałem sieciowym)",
+    errno.EADDRINUSE: "ten port jest już zajęty przez inny program",
+    errno.EADDRNOTAVAIL: "tego adresu nie ma na tym komputerze",
 }
 
 
@@ -62,7 +67,39 @@ def file_system_error(exc: OSError) -> UserError | None:
     """
     if exc.filename is None:
         return None
+    if _is_working_file(exc.filename) and exc.filename2 is None:
+        # A temporary or lock file of the toolkit's own (".biuro.xlsx.….tmp.xlsx", ".pobieranie.lock")
+        # means nobody a person knows of: what refused is the folder it was to be made in.
+        return UserError(f"Nie można zapisać w folderze {Path(exc.filename).parent}: {os_reason(exc)}.")
     where = str(exc.filename)
     if exc.filename2 is not None:
         where += f" → {exc.filename2}"
     return UserError(f"Nie można użyć {where}: {os_reason(exc)}.")
+
+
+def _is_working_file(filename: object) -> bool:
+    """The toolkit's hidden temporary files (``files.atomic_path``, archive XML) and lock files."""
+    name = Path(str(filename)).name
+    return name.startswith(".") and (".tmp" in name or name.endswith(".lock"))
+
+
+# What SQLite says when the disk or share refuses, in the office's words (its messages are English).
+_SQLITE_REASONS = (
+    ("readonly", "plik albo folder jest tylko do odczytu (np. udział sieciowy bez prawa zapisu)"),
+    ("read-only", "plik albo folder jest tylko do odczytu (np. udział sieciowy bez prawa zapisu)"),
+    ("unable to open", "brak dostępu do pliku albo jego folderu"),
+    ("disk is full", "brak miejsca na dysku"),
+    ("disk i/o", "błąd odczytu lub zapisu na dysku (sprawdź dysk albo połączenie z udziałem sieciowym)"),
+    ("locked", "baza jest zajęta przez inny program — spróbuj ponownie za chwilę"),
+    ("busy", "baza jest zajęta przez inny program — spróbuj ponownie za chwilę"),
+)
+
+
+def database_reason(exc: Exception) -> str | None:
+    """Why SQLite could not use a database file, in Polish; None when it is not about access
+    (e.g. a damaged file, which the caller words itself)."""
+    text = str(exc).lower()
+    for fragment, reason in _SQLITE_REASONS:
+        if fragment in text:
+            return reason
+    return None

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from ksef_sheets.errors import FileLockedError
+from ksef_sheets.errors import FileLockedError, UserError, os_reason
 
 
 def excel_lock_file(path: Path) -> Path:
@@ -44,7 +44,27 @@ def atomic_path(target: Path, *, check_lock: bool = True) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces ``target`` atomically.
 
     Libraries that want a file name (openpyxl, XlsxWriter, docxtpl) write to the yielded path.
+    A refusal of the system (read-only share, no permission, full disk) is a ``UserError`` naming
+    ``target`` — the file the person knows — never the hidden temporary file.
     """
+    target = Path(target)
+    try:
+        with _atomic_path(target, check_lock=check_lock) as tmp:
+            yield tmp
+    except OSError as exc:
+        if not _about_temporary(exc, target):
+            raise
+        raise UserError(f"Nie można zapisać pliku {target}: {os_reason(exc)}.") from exc
+
+
+def _about_temporary(exc: OSError, target: Path) -> bool:
+    prefix = f".{target.name}."
+    names = (exc.filename, exc.filename2)
+    return any(name is not None and Path(str(name)).name.startswith(prefix) for name in names)
+
+
+@contextlib.contextmanager
+def _atomic_path(target: Path, *, check_lock: bool = True) -> Iterator[Path]:
     target = Path(target)
     if check_lock:
         ensure_writable(target)

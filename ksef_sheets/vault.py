@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.ksef.credentials import TOKEN_END_DATE, CertificateCredential, TokenCredential
@@ -195,7 +195,7 @@ class Vault:
         try:
             blob = path.read_bytes()
         except OSError as exc:
-            raise UserError(f"Nie można odczytać sejfu {path}: {exc.strerror}.") from exc
+            raise UserError(f"Nie można odczytać sejfu {path}: {os_reason(exc)}.") from exc
         header, nonce, ciphertext = _split(blob, path)
         kind = header[len(MAGIC)]
         if kind == KIND_KEYRING:

@@ -64,4 +64,4 @@ def emulator(
             raise UserError(
                 f"Nie można użyć folderu stanu emulatora {state}: {os_reason(exc)} ({exc.filename})."
             ) from None
-        raise UserError(f"Nie można uruchomić emulatora na {host}:{port}: {exc.strerror or exc}.") from None
+        raise UserError(f"Nie można uruchomić emulatora na {host}:{port}: {os_reason(exc)}.") from None

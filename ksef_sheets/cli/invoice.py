@@ -23,7 +23,7 @@ from rich.text import Text
 from ksef_sheets.cli import app
 from ksef_sheets.cli._common import DirOption, JsonOption, console, print_json
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.fa3 import MAX_SIZE_WITH_ATTACHMENTS, Invoice, ValidationReport
 from ksef_sheets.fa3.model import Entity, Line
 from ksef_sheets.fa3.safe_xml import format_mb, parse_xml, require_invoice_root
@@ -108,7 +108,7 @@ def read_invoice_file(path: Path) -> bytes:
     except PermissionError:
         raise UserError(f"Brak uprawnień do odczytu pliku {path}.") from None
     except OSError as exc:
-        raise UserError(f"Nie można odczytać pliku {path}: {exc.strerror or exc}.") from None
+        raise UserError(f"Nie można odczytać pliku {path}: {os_reason(exc)}.") from None
 
 
 def _load(path: Path) -> tuple[Invoice, ValidationReport]:

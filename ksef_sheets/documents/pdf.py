@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.files import atomic_write_bytes
 
 _WINDOWS_CANDIDATES = (
@@ -110,7 +110,7 @@ def _convert_batch(binary: str, batch: list[Path], limit: float) -> dict[Path, P
                 start_new_session=(os.name != "nt"),
             )
         except OSError as exc:
-            raise UserError(f"Nie można uruchomić LibreOffice ({binary}): {exc.strerror}.") from exc
+            raise UserError(f"Nie można uruchomić LibreOffice ({binary}): {os_reason(exc)}.") from exc
         try:
             _, stderr = process.communicate(timeout=limit)
         except subprocess.TimeoutExpired as exc:

@@ -30,7 +30,7 @@ from starlette.requests import ClientDisconnect
 from ksef_sheets.emulator.app import create_app
 from ksef_sheets.emulator.core import Emulator
 from ksef_sheets.emulator.faults import DroppedOnPurpose
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, database_reason, os_reason
 
 SEED_FILE = "seed.json"
 log = logging.getLogger(__name__)
@@ -90,20 +90,27 @@ def open_state(state_dir: Path, **options: Any) -> Emulator:
     """``Emulator(state_dir, **options)``; a damaged state folder is a ``UserError`` naming it."""
     try:
         return Emulator(state_dir, **options)
-    except sqlite3.DatabaseError as exc:
-        raise UserError(
-            f"Folder stanu emulatora „{state_dir}” jest uszkodzony: nie można odczytać bazy "
-            f"{state_dir / 'emulator.sqlite'} ({exc}).",
-            hint="Usuń ten folder albo wskaż inny opcją --state.",
-        ) from None
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise UserError(
-            f"Folder stanu emulatora „{state_dir}” jest uszkodzony: nie można odczytać kluczy w {state_dir / 'keys'}"
-            f" ({exc.__class__.__name__}).",
-            hint="Usuń ten folder albo wskaż inny opcją --state.",
-        ) from None
+    except sqlite3.OperationalError as exc:
+        # A read-only folder or share, no permission, a full disk: the state is fine, the place is not.
+        reason = database_reason(exc)
+        if reason is None:
+            raise _damaged(state_dir, f"nie można odczytać bazy {state_dir / 'emulator.sqlite'}") from None
+        raise UserError(f"Nie można użyć bazy emulatora {state_dir / 'emulator.sqlite'}: {reason}.") from None
+    except sqlite3.DatabaseError:
+        raise _damaged(state_dir, f"nie można odczytać bazy {state_dir / 'emulator.sqlite'}") from None
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise _damaged(state_dir, f"nie można odczytać kluczy w {state_dir / 'keys'}") from None
     except PermissionError as exc:
-        raise UserError(f"Brak dostępu do folderu stanu emulatora „{state_dir}”: {exc.strerror}.") from None
+        where = exc.filename or state_dir
+        raise UserError(f"Nie można użyć {where} (folder stanu emulatora): {os_reason(exc)}.") from None
+
+
+def _damaged(state_dir: Path, what: str) -> UserError:
+    return UserError(
+        f"Folder stanu emulatora „{state_dir}” jest uszkodzony: {what}.",
+        hint="Wskaż inny folder (w ksef-sheets.toml „emulator_state”, w poleceniu emulator opcja --state) "
+        "albo usuń ten — emulator utworzy nowy.",
+    )
 
 
 class _QuietDrops(logging.Filter):

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.redaction import register_secret
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -179,7 +179,7 @@ class CertificateCredential:
             data = certificate.read_bytes()
             key_data = key.read_bytes() if key else None
         except OSError as exc:
-            raise UserError(f"Nie można odczytać pliku {exc.filename}: {exc.strerror}.") from exc
+            raise UserError(f"Nie można odczytać pliku {exc.filename}: {os_reason(exc)}.") from exc
         if key_data is None:
             return cls.from_pkcs12(data, password, label=str(certificate), name=name)
         return cls.from_pem(data, key_data, password, label=str(certificate), name=name)

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.errors import UserError
+from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.fa3 import MAX_SIZE_WITH_ATTACHMENTS, read_and_validate
 from ksef_sheets.files import atomic_write_text
 from ksef_sheets.send.model import PendingInvoice
@@ -50,7 +50,7 @@ def read_file(path: Path, nip: str) -> PendingInvoice:
         data = path.read_bytes()
         invoice, report = read_and_validate(data, source=source)
     except OSError as exc:
-        pending.error = f"Nie można odczytać pliku {source}: {exc.strerror or type(exc).__name__}."
+        pending.error = f"Nie można odczytać pliku {source}: {os_reason(exc)}."
         return pending
     except UserError as exc:
         pending.error = exc.message

@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.errors import FileLockedError, UserError
+from ksef_sheets.errors import FileLockedError, UserError, os_reason
 from ksef_sheets.fa3 import parse_invoice
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import is_valid_ksef_number, nip_problem, normalize_nip
@@ -851,9 +851,7 @@ class _ClientSend:
             try:
                 drop_folder.move_after(o.path, accepted=o.accepted, reason=o.message)
             except OSError as exc:
-                self.result.warnings.append(
-                    f"Nie przeniesiono pliku {o.source}: {exc.strerror or type(exc).__name__}."
-                )
+                self.result.warnings.append(f"Nie przeniesiono pliku {o.source}: {os_reason(exc)}.")
 
 
 # --------------------------------------------------------------------------------------------

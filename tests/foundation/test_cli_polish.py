@@ -26,28 +26,13 @@ ENGLISH = (
     "Traceback",
     "Did you mean",
 )
-# Help describes what a command does in one mood, the imperative ("Pobierz", not "Pobiera").
-IMPERATIVES = {
-    "Dodaj",
-    "Nadaj",
-    "Odbierz",
-    "Odśwież",
-    "Pobierz",
-    "Pokaż",
-    "Przygotuj",
-    "Sprawdź",
-    "Uruchom",
-    "Usuń",
-    "Ustaw",
-    "Utwórz",
-    "Wczytaj",
-    "Wykonaj",
-    "Wyślij",
-    "Zbuduj",
-}
+# Help describes what a command does in one mood, the imperative ("Pobierz", not "Pobiera"). The
+# second person imperative ends in a consonant (Pobierz, Pokaż, Utwórz, Usuń, Wczytaj, Odbuduj);
+# the third person (Pobiera, Pokazuje, Tworzy) and noun phrases (Wersja, Akcje) end in a vowel.
+VOWELS = set("aąeęioóuy")
 THIRD_PERSON = re.compile(
-    r"\b(?:pobiera|pokazuje|wysyła|tworzy|sprawdza|zapisuje|odświeża|usuwa|dodaje|generuje|"
-    r"wczytuje|uruchamia|buduje|ustawia|przygotowuje|nadaje|odbiera|wykonuje)\b",
+    r"\b(?:pobiera|pokazuje|wysyła|tworzy|sprawdza|zapisuje|odświeża|usuwa|dodaje|generuje|wczytuje|"
+    r"uruchamia|buduje|odbudowuje|przywraca|ustawia|przygotowuje|nadaje|odbiera|wykonuje)\b",
     re.IGNORECASE,
 )
 
@@ -142,8 +127,8 @@ def test_help_has_no_placeholders_english_argument_names_or_mixed_moods(
             if param.param_type_name == "argument" and not str(param.metavar or "").isupper():
                 problems.append(f"{where}: argument {param.name!r} shown under its English name")
         if not getattr(command, "commands", None):  # a command, not a group (groups name a topic)
-            first = (command.help or "").split()[0] if command.help else ""
-            if first.rstrip(",") not in IMPERATIVES:
+            first = (command.help or "").split()[0].rstrip(",.:") if command.help else ""
+            if not first or first[-1].lower() in VOWELS:
                 problems.append(f"{where}: help starts with {first!r}, not an imperative")
     assert not problems, "\n".join(problems)
 
