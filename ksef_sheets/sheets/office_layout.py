@@ -20,6 +20,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ksef_sheets.sheets.printing import POLISH
 from ksef_sheets.sheets.safe_text import set_text
 from ksef_sheets.sheets.tables import Formula, Link
 
@@ -29,7 +30,8 @@ SPAN_ROWS = 5000
 
 FMT_DATE = "dd.mm.yyyy"
 FMT_DATETIME = "dd.mm.yyyy hh:mm"
-FMT_PLN = '#,##0.00 "zł"'
+# Polish separators on any machine (see sheets.printing): "1 234,50 zł", not "1,234.50 zł".
+FMT_PLN = POLISH + '#,##0.00 "zł"'
 FMT_INT = "0"
 FMT_PERCENT = '0" %"'
 FMT_TEXT = "@"
@@ -119,8 +121,9 @@ def add_table(
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         letter = get_column_letter(start_col + i)
         current = ws.column_dimensions[letter].width
-        if not widen_only or not current or current < col.width:
-            ws.column_dimensions[letter].width = col.width
+        width = max(col.width, header_width(col.header))
+        if not widen_only or not current or current < width:
+            ws.column_dimensions[letter].width = width
     body = list(rows) or [{}]
     for r, row in enumerate(body, start=header_row + 1):
         for i, col in enumerate(columns):
@@ -258,7 +261,9 @@ def create_table_sheet(
 
 
 def _lines(text: str, width: float) -> int:
-    per_line = max(4, int(width * 1.05))
+    # Calibri's (and LibreOffice's Carlito's) letters average a little narrower than the "0" the
+    # width unit is measured in; words wrap whole, so this stays on the safe (taller) side.
+    per_line = max(4, int(width * 1.1))
     total = 0
     for part in text.split("\n"):
         words = part.split()
@@ -277,8 +282,47 @@ def _lines(text: str, width: float) -> int:
     return max(1, total)
 
 
+# Bold header text is about this much wider than the "0" a column width is measured in.
+_BOLD = 1.15
+# Longest a single-line column (e-mail, phone, program name) grows to fit its values.
+_MAX_FIT = 45.0
+
+
+def header_width(header: str) -> float:
+    """The narrowest width at which a wrapped header breaks between words, never inside one
+    ("zintegrowan / y")."""
+    longest = max((len(word) for word in header.split()), default=0)
+    return round(longest * _BOLD + 2.0, 1)
+
+
+def fit_columns(ws: Worksheet, ref: str) -> None:
+    """Widen columns so headers break only between words and single-line values are not clipped.
+
+    Only grows, and single-line columns only up to ``_MAX_FIT``; wrapped columns keep their width
+    (their text wraps, ``fit_rows`` gives the row the height).
+    """
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    for c in range(min_col, max_col + 1):
+        letter = get_column_letter(c)
+        width = ws.column_dimensions[letter].width or 9.0
+        header = ws.cell(row=min_row, column=c).value
+        needed = header_width(str(header)) if header is not None else 0.0
+        for r in range(min_row + 1, max_row + 1):
+            cell = ws.cell(row=r, column=c)
+            if cell.value is None or (cell.alignment and cell.alignment.wrap_text):
+                continue
+            if isinstance(cell.value, str) and not cell.value.startswith("="):
+                needed = max(needed, min(_MAX_FIT, len(cell.value) * 1.05 + 1.5))
+        if needed > width:
+            ws.column_dimensions[letter].width = round(needed, 1)
+
+
 def fit_rows(ws: Worksheet, ref: str, *, header_bold: bool = True, grow_only: bool = False) -> None:
-    """Set row heights for wrapped text: neither Excel nor LibreOffice re-measures rows on load."""
+    """Set row heights for wrapped text: neither Excel nor LibreOffice re-measures rows on load.
+
+    Columns are widened first (``fit_columns``), so a header or an e-mail is not cut mid-word.
+    """
+    fit_columns(ws, ref)
     min_col, min_row, max_col, max_row = range_boundaries(ref)
     widths = {
         c: (ws.column_dimensions[get_column_letter(c)].width or 9.0) for c in range(min_col, max_col + 1)
@@ -290,7 +334,7 @@ def fit_rows(ws: Worksheet, ref: str, *, header_bold: bool = True, grow_only: bo
             if cell.value is None or not (cell.alignment and cell.alignment.wrap_text):
                 continue
             text = str(cell.value)
-            width = widths[c] * (0.9 if r == min_row and header_bold else 1.0)
+            width = widths[c] / (_BOLD if r == min_row and header_bold else 1.0)
             lines = max(lines, _lines(text, width))
         height = 15.0 * lines + (3 if lines > 1 else 0)
         current = ws.row_dimensions[r].height

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ksef_sheets.office.model import (
+    CHANNEL_HEADER,
     PERMS_MISSING,
     PERMS_OK,
     REGISTER_COLUMNS,
+    REPRESENTATION_HEADER,
 )
 from ksef_sheets.office.readiness import NO_ANSWERS, NOT_READY, PARTLY, QUESTIONS, READY
 from ksef_sheets.sheets.office_layout import (
@@ -70,6 +72,19 @@ _WRAP = {
     "Nazwa",
     "Branża",
     "Osoba kontaktowa",
+    REPRESENTATION_HEADER,
+    CHANNEL_HEADER,
+}
+
+
+# Wider than the register's defaults for the long free-text columns, so that a row needs two or
+# three lines rather than four and the rows print at an even height.
+_WIDTHS = {
+    REPRESENTATION_HEADER: 40.0,
+    CHANNEL_HEADER: 24.0,
+    "Uwagi": 50.0,
+    "Problemy": 50.0,
+    "Następny krok": 55.0,
 }
 
 
@@ -92,7 +107,7 @@ CLIENTS_SPEC = TableSheet(
     columns=tuple(
         Col(
             c.header,
-            c.width,
+            max(c.width, _WIDTHS.get(c.header, 0.0)),
             _KIND_FORMAT.get(c.kind),
             c.choices,
             wrap=c.header in _WRAP,
@@ -103,7 +118,9 @@ CLIENTS_SPEC = TableSheet(
         for c in REGISTER_COLUMNS
     ),
     key=("NIP",),
-    fit_width=3,
+    # Some forty columns: five A4 pages across (NIP and name repeated on each) keep the type at
+    # about 70 %, where three pages shrank it below what a person reads comfortably.
+    fit_width=5,
     freeze_cols=2,
     rules=(
         (

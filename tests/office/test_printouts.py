@@ -1,0 +1,39 @@
+"""The office workbook on paper: whole headers and e-mails, even rows, Polish amounts on any machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from ksef_sheets.office.register import load_clients
+from ksef_sheets.sheets.office_specs import CLIENTS_SPEC, SHEET_CLIENTS
+from tests.sheets.printouts import LOCALES, assert_reads_well, render
+
+pytestmark = pytest.mark.libreoffice
+
+
+def test_office_workbook_prints_readably_in_polish(soffice: str, demo_office: Any, tmp_path: Path) -> None:
+    clients = load_clients(demo_office)
+    assert len(clients) == 10
+    for locale in LOCALES:
+        printout = render(soffice, [demo_office.office_workbook], tmp_path / locale, locale)
+        text = printout[demo_office.office_workbook].text
+        # Nine sheets and the register five pages across; an overflow of pages would mean a sheet
+        # lost its fit-to-width.
+        assert_reads_well(printout[demo_office.office_workbook], pages=(12, 24), amounts=5)
+        for header in CLIENTS_SPEC.headers:  # headers break between words, never inside one
+            for word in header.split():
+                assert word in text, f"{locale}: register header word „{word}” broken or missing"
+        for client in clients:  # e-mails printed whole, not clipped by the next column
+            assert client.email and client.email in text, (locale, client.email)
+        assert "600,00 zł" in text  # the dashboard's monthly KSeF fees
+
+
+def test_register_rows_have_even_heights(demo_office: Any) -> None:
+    ws = load_workbook(demo_office.office_workbook)[SHEET_CLIENTS]
+    heights = [ws.row_dimensions[r].height or 15.0 for r in range(5, 15)]
+    assert ws.cell(14, 1).value and not ws.cell(15, 1).value  # the ten demo clients
+    assert max(heights) <= 2 * min(heights), heights
