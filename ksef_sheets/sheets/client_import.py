@@ -61,6 +61,7 @@ from ksef_sheets.sheets.client_export import (
     parse_month,
     row_mac,
 )
+from ksef_sheets.sheets.printing import DATE_FORMAT, MONEY_FORMAT
 from ksef_sheets.sheets.safe_text import clean_text
 from ksef_sheets.sync.archive import Archive, StaffDecision
 
@@ -720,8 +721,9 @@ def write_follow_up_list(folder: OfficeFolder, client_nips: list[str] | None = N
             str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
         )
         ws = workbook.add_worksheet("Do wyjaśnienia")
-        f_date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        f_money = workbook.add_format({"num_format": "#,##0.00"})
+        # Polish dates and separators on any machine (sheets.printing).
+        f_date = workbook.add_format({"num_format": DATE_FORMAT})
+        f_money = workbook.add_format({"num_format": MONEY_FORMAT})
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row):
                 if isinstance(value, date):
