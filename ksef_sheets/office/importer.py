@@ -12,7 +12,6 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +23,12 @@ from ksef_sheets.office.convert import CellProblem, cell_value, parse_cell, text
 from ksef_sheets.office.model import CHANNEL_HEADER, COLUMN_BY_HEADER, REGISTER_COLUMNS, REPRESENTATION_HEADER
 from ksef_sheets.office.readiness import QUESTIONS
 from ksef_sheets.office.rules import is_valid_email, looks_like_secret
+from ksef_sheets.sheets.incoming_xlsx import XlsxLimits, check_incoming_xlsx, open_workbook, read_rows
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_XLSX_UNPACKED = 200 * 1024 * 1024
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024
 MAX_ROWS = 50_000
+MAX_COLUMNS = 200
 
 # Canonical register header → what offices call it in their own lists (compared normalised).
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -239,65 +240,33 @@ def _read_csv(path: Path) -> list[list[Any]]:
     return grid
 
 
+# Bounds of a client list from outside (sheets.incoming_xlsx): size, unpacked size, every part's
+# compression ratio, DOCTYPE/ENTITY in any encoding, rows and columns.
+XLSX_LIMITS = XlsxLimits(MAX_FILE_BYTES, MAX_XLSX_UNPACKED, 100, MAX_ROWS, MAX_COLUMNS)
+
+
 def check_xlsx(path: Path) -> None:
     """Refuse an .xlsx that is not a plain workbook: oversized, a zip bomb, or XML with a DTD/entities.
 
     openpyxl parses with the standard library (no defusedxml here), so entity tricks are stopped
-    before it sees the file; an OOXML part never legitimately carries a DOCTYPE.
+    before it sees the file; an OOXML part never legitimately carries a DOCTYPE, in any encoding.
     """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-            if sum(info.file_size for info in infos) > MAX_XLSX_UNPACKED:
-                raise UserError(
-                    f"Plik {path} po rozpakowaniu byłby za duży — to nie wygląda na listę klientów."
-                )
-            for info in infos:
-                if (
-                    info.compress_size
-                    and info.file_size / info.compress_size > 200
-                    and info.file_size > 10_000_000
-                ):
-                    raise UserError(f"Plik {path} zawiera podejrzanie skompresowaną część ({info.filename}).")
-                if not info.filename.endswith((".xml", ".rels", ".vml")):
-                    continue
-                with archive.open(info) as part:
-                    tail = b""
-                    while chunk := part.read(1 << 16):
-                        window = (tail + chunk).upper()
-                        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
-                            raise UserError(
-                                f"Plik {path} zawiera niedozwoloną deklarację XML (DOCTYPE/ENTITY) — nie zostanie otwarty."
-                            )
-                        tail = chunk[-16:]
-    except zipfile.BadZipFile as exc:
-        raise UserError(
-            f"Plik {path} nie jest poprawnym plikiem .xlsx (uszkodzony lub to inny format)."
-        ) from exc
+    check_incoming_xlsx(path, XLSX_LIMITS)
 
 
 def _read_xlsx(path: Path) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    check_xlsx(path)
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise UserError(f"Plik {path} nie daje się odczytać jako skoroszyt Excela.") from exc
+    wb = open_workbook(path, XLSX_LIMITS, data_only=True)
     try:
         # The sheet whose first rows hold a NIP header; else the first sheet.
         chosen = wb.worksheets[0]
         for ws in wb.worksheets:
-            head = list(ws.iter_rows(min_row=1, max_row=10, values_only=True))
+            head = list(read_rows(path, ws, XLSX_LIMITS, max_row=10))
             if any(canonical_header(v) == "NIP" for row in head for v in row):
                 chosen = ws
                 break
-        grid: list[list[Any]] = []
-        for values in chosen.iter_rows(values_only=True):
-            grid.append(list(values))
-            if len(grid) > MAX_ROWS:
-                raise UserError(f"Plik {path} ma więcej niż {MAX_ROWS} wierszy.")
-        return grid
+        return [list(values) for values in read_rows(path, chosen, XLSX_LIMITS)]
+    except IndexError as exc:  # a workbook without any sheet
+        raise UserError(f"Plik {path} nie zawiera żadnego arkusza.") from exc
     finally:
         wb.close()
 

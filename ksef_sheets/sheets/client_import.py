@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import hmac
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ksef_sheets.config import OfficeFolder
@@ -61,6 +59,7 @@ from ksef_sheets.sheets.client_export import (
     parse_month,
     row_mac,
 )
+from ksef_sheets.sheets.incoming_xlsx import XlsxLimits, check_incoming_xlsx, open_workbook, read_rows
 from ksef_sheets.sheets.printing import DATE_FORMAT, MONEY_FORMAT
 from ksef_sheets.sheets.safe_text import clean_text
 from ksef_sheets.sync.archive import Archive, StaffDecision
@@ -70,8 +69,13 @@ STATUS_REJECTED = "Odrzucona"
 STATUS_BOOKED = "Zaksięgowana"
 
 MAX_FILE_BYTES = 30_000_000
-MAX_UNPACKED_BYTES = 300_000_000
-MAX_RATIO = 200
+# A month's list of one client is a few thousand rows (a few MB unpacked): anything far beyond
+# is refused before it is parsed (issue 18 D3: a 290 MB sheet took 4 GB and minutes).
+MAX_UNPACKED_BYTES = 100_000_000
+MAX_RATIO = 100
+MAX_ROWS = 50_000
+MAX_COLUMNS = 100
+LIMITS = XlsxLimits(MAX_FILE_BYTES, MAX_UNPACKED_BYTES, MAX_RATIO, MAX_ROWS, MAX_COLUMNS)
 MAX_REMARK = 1000
 
 _ACCEPT_WORDS = {"akceptuję", "akceptuje", "akceptuje.", "zaakceptowana", "tak", "ok", "akceptacja"}
@@ -187,48 +191,15 @@ def _check_container(path: Path) -> None:
         raise UserError(
             f"Plik {path} to CSV, który nie zawiera danych kontrolnych; poproś klienta o odesłanie pliku .xlsx."
         )
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UserError(f"Plik {path} ma {size // 1_000_000} MB — to nie jest zestawienie z ksef-sheets.")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            total = 0
-            for info in archive.infolist():
-                name = info.filename
-                if name.startswith(("/", "\\")) or ".." in name.split("/"):
-                    raise UserError(f"Plik {path} zawiera niedozwoloną ścieżkę „{name}”.")
-                total += info.file_size
-                if (
-                    info.compress_size
-                    and info.file_size > 1_000_000
-                    and info.file_size / info.compress_size > MAX_RATIO
-                ):
-                    raise UserError(f"Plik {path} zawiera podejrzanie skompresowaną część „{name}”.")
-            if total > MAX_UNPACKED_BYTES:
-                raise UserError(f"Plik {path} po rozpakowaniu jest za duży ({total // 1_000_000} MB).")
-            # A DOCTYPE can only stand in the prolog, so the start of each XML part is enough:
-            # Excel and LibreOffice never write one, an entity-expansion attack needs one.
-            for info in archive.infolist():
-                if info.filename.endswith((".xml", ".rels", ".vml")):
-                    with archive.open(info) as part:
-                        head = part.read(4096).upper()
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise UserError(
-                            f"Plik {path} zawiera niedozwoloną deklarację DOCTYPE w części „{info.filename}”."
-                        )
-    except zipfile.BadZipFile as exc:
-        raise UserError(f"Plik {path} nie jest skoroszytem Excel (.xlsx).") from exc
+    # Size, parts, ratio of every part, DOCTYPE in any encoding anywhere (sheets.incoming_xlsx).
+    check_incoming_xlsx(path, LIMITS)
 
 
 def _open(path: Path) -> Any:
+    """The returned file, streamed (read-only mode): rows are read one at a time within the caps."""
     _check_container(path)
-    try:
-        # Formulas as typed (a remark "=..." stays that text); our own cells hold values, not formulas.
-        return load_workbook(path, data_only=False)
-    except UserError:
-        raise
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise UserError(f"Nie można odczytać skoroszytu {path}: {type(exc).__name__}.") from exc
+    # Formulas as typed (a remark "=..." stays that text); our own cells hold values, not formulas.
+    return open_workbook(path, LIMITS, data_only=False)
 
 
 @dataclass
@@ -257,7 +228,7 @@ def _read_marker(workbook: Any, path: Path) -> _Marker:
     rows: dict[str, str] = {}
     order: list[str] = []
     in_rows = False
-    for row in ws.iter_rows(values_only=True):
+    for row in read_rows(path, ws, LIMITS):
         first, second = (_text(row[0]) if row else ""), (_text(row[1]) if row and len(row) > 1 else "")
         if not first and not second:
             continue
@@ -307,7 +278,7 @@ def _date(value: object) -> date | None:
 
 
 def _find_header(ws: Worksheet, path: Path) -> tuple[int, dict[str, int]]:
-    for r, row in enumerate(ws.iter_rows(min_row=1, max_row=60, values_only=True), start=1):
+    for r, row in enumerate(read_rows(path, ws, LIMITS, max_row=60), start=1):
         names = [_text(v) for v in row]
         if H_KSEF in names and H_DECISION in names:
             return r, {name: i for i, name in enumerate(names) if name}
@@ -316,8 +287,8 @@ def _find_header(ws: Worksheet, path: Path) -> tuple[int, dict[str, int]]:
     )
 
 
-def _confirmation(ws: Worksheet, header_row: int) -> bool | None:
-    for row in ws.iter_rows(min_row=1, max_row=header_row - 1, values_only=True):
+def _confirmation(ws: Worksheet, header_row: int, path: Path) -> bool | None:
+    for row in read_rows(path, ws, LIMITS, max_row=header_row - 1):
         cells = [_text(v) for v in row]
         if CONFIRM_LABEL in cells:
             after = [c for c in cells[cells.index(CONFIRM_LABEL) + 1 :] if c]
@@ -437,7 +408,9 @@ def import_decisions(
     if missing:
         raise UserError(f"Plik {path}: w arkuszu „{LIST_SHEET}” brakuje kolumn: {', '.join(missing)}.")
 
-    report = ImportReport(path, nip, period, kind, export_id, confirmed_whole=_confirmation(ws, header_row))
+    report = ImportReport(
+        path, nip, period, kind, export_id, confirmed_whole=_confirmation(ws, header_row, path)
+    )
     day = today or date.today()
     seen: dict[str, int] = {}
     pending: list[tuple[int, str, str, str]] = []  # (row, ksef, decision, remark)
@@ -448,9 +421,7 @@ def import_decisions(
 
     with Archive.open(folder) as archive:
         decisions = archive.decisions_for(nip)
-        for r, values in enumerate(
-            ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1
-        ):
+        for r, values in enumerate(read_rows(path, ws, LIMITS, min_row=header_row + 1), start=header_row + 1):
             if all(v is None or _text(v) == "" for v in values):
                 continue
             number = _text(cell(values, H_KSEF))
@@ -531,6 +502,7 @@ def import_decisions(
                 )
                 continue
             pending.append((r, number, decision, remark))
+        workbook.close()  # read-only mode keeps the file open until closed
 
         for number in marker.order:
             if number not in seen:
