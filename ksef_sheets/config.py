@@ -47,6 +47,9 @@ class OfficeConfig(BaseModel):
     # Permissions of everything the toolkit creates in the office folder (invoices are clients'
     # financial data): owner-only unless the folder is shared by a group of staff accounts.
     folder_access: FolderAccess = "owner"
+    # KSeF failures (art. 106nf) the office knows of, for checking OFF markers in JPK files:
+    # ksef_failures = [{ od = "2026-03-02", do = "2026-03-03" }] ("do" left out while one lasts).
+    ksef_failures: list[dict[str, str]] = Field(default_factory=list)
 
     @field_validator("office_nip")
     @classmethod
