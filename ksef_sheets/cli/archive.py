@@ -30,7 +30,7 @@ def _say(line: str) -> None:
 
 @archive_app.command("check")
 def check(json_output: JsonOption = False, directory: DirOption = None) -> None:
-    """Sprawdza, czy indeks archiwum zgadza się z plikami faktur, decyzjami i punktami kontrolnymi."""
+    """Sprawdź, czy indeks archiwum zgadza się z plikami faktur, decyzjami i punktami kontrolnymi."""
     report = check_office_archive(office_folder(directory))
     if json_output:
         print_json(report.to_json())
@@ -47,7 +47,7 @@ def check(json_output: JsonOption = False, directory: DirOption = None) -> None:
 
 @archive_app.command("rebuild")
 def rebuild(json_output: JsonOption = False, directory: DirOption = None) -> None:
-    """Odbudowuje indeks archiwum z plików XML i skoroszytów faktur (stary indeks zostaje odłożony)."""
+    """Odbuduj indeks archiwum z plików XML i skoroszytów faktur (stary indeks zostaje odłożony)."""
     report = rebuild_office_archive(office_folder(directory))
     if json_output:
         print_json(report.to_json())
@@ -59,7 +59,7 @@ def rebuild(json_output: JsonOption = False, directory: DirOption = None) -> Non
 
 @archive_app.command("backup")
 def backup(json_output: JsonOption = False, directory: DirOption = None) -> None:
-    """Zapisuje kopię bazy archiwum w folderze kopie/ (7 dziennych i 4 tygodniowe)."""
+    """Zapisz kopię bazy archiwum w folderze kopie/ (7 dziennych i 4 tygodniowe)."""
     result = backup_office_archive(office_folder(directory))
     if json_output:
         print_json(
@@ -88,7 +88,7 @@ def restore(
     json_output: JsonOption = False,
     directory: DirOption = None,
 ) -> None:
-    """Przywraca bazę archiwum ze sprawdzonej kopii (obecna zostaje odłożona, nie usunięta)."""
+    """Przywróć bazę archiwum ze sprawdzonej kopii (obecna zostaje odłożona, nie usunięta)."""
     result = restore_office_archive(office_folder(directory), source)
     if json_output:
         print_json(

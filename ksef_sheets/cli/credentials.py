@@ -345,7 +345,10 @@ def certificates(
 @credentials_app.command("revoke-certificate")
 def revoke_certificate_command(
     target: Annotated[
-        str, typer.Argument(help="Numer seryjny certyfikatu KSeF (16 znaków) albo jego nazwa w sejfie.")
+        str,
+        typer.Argument(
+            help="Numer seryjny certyfikatu KSeF (16 znaków) albo jego nazwa w sejfie.", metavar="CERTYFIKAT"
+        ),
     ],
     reason: Annotated[
         str,
