@@ -16,6 +16,7 @@ from pathlib import Path
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.excel import ActionContext, action
 from ksef_sheets.sheets import panel_workbook as pw
+from ksef_sheets.text import count, format_date
 
 
 def _folder(ctx: ActionContext) -> OfficeFolder:
@@ -43,7 +44,10 @@ def check_register(ctx: ActionContext) -> str:
     from ksef_sheets.office.register import check_clients
 
     report = check_clients(_folder(ctx))
-    return f"Sprawdzono {report.clients} klientów; wiersze z problemami: {len(report.problems)} (kolumna Problemy w rejestrze)."
+    return (
+        f"Sprawdzono {count(report.clients, 'klienta', 'klientów', 'klientów')}; "
+        f"wiersze z problemami: {len(report.problems)} (kolumna Problemy w rejestrze)."
+    )
 
 
 @action("Generuj dokumenty")
@@ -54,7 +58,7 @@ def documents(ctx: ActionContext) -> str:
     if not ctx.document_kind:
         raise UserError("Wybierz rodzaj dokumentu w polu „Rodzaj dokumentu”.")
     report = generate_documents(_folder(ctx), resolve_kinds([ctx.document_kind]), nips=ctx.clients or None)
-    text = f"Wygenerowano {len(report.generated)} dokumentów."
+    text = f"Wygenerowano {count(len(report.generated), 'dokument', 'dokumenty', 'dokumentów')}."
     if report.problems:
         text += " Pominięto: " + " ".join(p.sentence() for p in report.problems)
     return text
@@ -68,7 +72,7 @@ def export_for_client(ctx: ActionContext) -> str:
     if len(ctx.clients) != 1:
         raise UserError("Zaznacz dokładnie jednego klienta (TAK w kolumnie „Zaznacz”).")
     result = export_client_list(_folder(ctx), ctx.clients[0], ctx.month)
-    return f"Zestawienie: {result.rows} faktur → {result.xlsx}" + (
+    return f"Zestawienie: {count(result.rows, 'faktura', 'faktury', 'faktur')} → {result.xlsx}" + (
         f"; e-mail: {result.eml}" if result.eml else ""
     )
 
@@ -87,7 +91,9 @@ def refresh_workbooks(ctx: ActionContext) -> str:
 
     report = refresh_invoice_workbooks(_folder(ctx), ctx.clients or None)
     written = [w for w in report.workbooks if w.written]
-    return "\n".join([f"Odświeżono {len(written)} skoroszytów.", *report.messages()])
+    return "\n".join(
+        [f"Odświeżono {count(len(written), 'skoroszyt', 'skoroszyty', 'skoroszytów')}.", *report.messages()]
+    )
 
 
 @action("Zaksięguj zaznaczone faktury")
@@ -120,7 +126,8 @@ def mark_selection_booked(ctx: ActionContext) -> str:
             decisions.append(previous)
         archive.save_decisions(decisions)
     changed = write({n: {H_STATUS: STATUS_BOOKED, H_BOOKED: today, H_PERSON: person} for n in numbers})
-    return f"Zaksięgowano {changed} faktur (data {today:%d.%m.%Y}). Zapisz skoroszyt faktur."
+    booked = count(changed, "fakturę", "faktury", "faktur")
+    return f"Zaksięgowano {booked} (data {format_date(today)}). Zapisz skoroszyt faktur."
 
 
 @action("Odśwież listę klientów w panelu")

@@ -80,12 +80,12 @@ def test_panel_lists_the_register_clients(office: OfficeFolder) -> None:
 def test_refresh_documents_export_and_import_from_the_panel(office: OfficeFolder) -> None:
     _, panel = open_panel(office, "Odśwież skoroszyty faktur")
     choose(panel, [CLIENT.nip])
-    assert excel.run_panel(panel).startswith("Odświeżono 1 skoroszytów")
+    assert excel.run_panel(panel).startswith("Odświeżono 1 skoroszyt.")
     assert office.invoice_workbook(CLIENT.nip, 2026).exists()
 
     panel.set_named_value(pw.NAME_ACTION, "Generuj dokumenty")
     panel.set_named_value(pw.NAME_DOCUMENT, "aneks")
-    assert excel.run_panel(panel).startswith("Wygenerowano 1 dokumentów")
+    assert excel.run_panel(panel).startswith("Wygenerowano 1 dokument.")
     assert list(office.documents_dir(CLIENT.nip).glob("*.docx"))
 
     with Archive.open(office) as archive:
@@ -140,7 +140,7 @@ def test_mark_selection_booked_in_the_open_invoice_workbook(office: OfficeFolder
 
     _, panel = open_panel(office, "Zaksięguj zaznaczone faktury", app=app)
     result = excel.run_panel(panel)
-    assert result.startswith("Zaksięgowano 2 faktur"), result
+    assert result.startswith("Zaksięgowano 2 faktury"), result
     status_col = table.header_row_range.column + headers.index("Status")
     assert [sheet.range((first_data_row + i, status_col)).value for i in range(2)] == [STATUS_BOOKED] * 2
     # the file was not rewritten behind Excel's back …
