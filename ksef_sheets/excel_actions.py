@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.excel import ActionContext, action
 from ksef_sheets.sheets import panel_workbook as pw
-from ksef_sheets.text import count, format_date
+from ksef_sheets.text import count, format_date, warsaw_time
 
 
 def _folder(ctx: ActionContext) -> OfficeFolder:
@@ -111,7 +111,7 @@ def mark_selection_booked(ctx: ActionContext) -> str:
     nip, numbers = select()
     if not numbers or not nip:
         raise UserError("Zaznacz w skoroszycie faktur wiersze do zaksięgowania.")
-    today = date.today()
+    today = warsaw_time(datetime.now(UTC)).date()  # the date in Poland, not the server's
     person = getpass.getuser()
     folder = _folder(ctx)
     with Archive.open(folder) as archive:

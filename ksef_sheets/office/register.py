@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,8 @@ class InitReport:
 
 
 def _today() -> date:
-    return date.today()
+    """Today in Poland (a server on UTC is a day behind for an hour or two after midnight)."""
+    return warsaw_time(datetime.now(UTC)).date()
 
 
 def load_clients(folder: OfficeFolder) -> list[Client]:
