@@ -38,7 +38,7 @@ def test_demo_without_libreoffice_says_so_with_how_to_install(
     assert "PDF pominięto" in skipped[0]
     assert "sudo apt-get install libreoffice-writer libreoffice-calc" in skipped[0]
     assert "libreoffice.org" in skipped[0]
-    assert lines[0].startswith("Wygenerowano")  # the .docx documents are still made
+    assert lines[0].startswith("Dokumenty i e-maile dla klientów:")  # the .docx documents are still made
 
 
 def test_demo_with_libreoffice_does_not_warn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
