@@ -312,8 +312,15 @@ def _validate_archive(folder: OfficeFolder) -> list[str]:
                 checked += 1
                 errors += bool(report.errors)
                 warnings += bool(report.warnings)
+    from ksef_sheets.sync.backup import list_backups
+    from ksef_sheets.workflows import check_office_archive
+
+    # The index against the files (ksef-sheets archive check) and the copy every fetch leaves.
+    copies = list_backups(folder)
     return [
-        f"Sprawdzone faktury: {checked} (XSD FA(3) + reguły księgowe); z błędami: {errors}, z ostrzeżeniami: {warnings}"
+        f"Sprawdzone faktury: {checked} (XSD FA(3) + reguły księgowe); z błędami: {errors}, z ostrzeżeniami: {warnings}",
+        *check_office_archive(folder).summary_lines(),
+        *([f"Kopia bazy archiwum (ksef-sheets archive backup/restore): {copies[0].path}"] if copies else []),
     ]
 
 
