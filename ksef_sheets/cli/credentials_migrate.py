@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ksef_sheets.cli._common import DirOption, JsonOption, console, office_folder, print_json
 from ksef_sheets.cli.credentials import credentials_app, open_vault
@@ -63,14 +62,15 @@ def migrate(
     if json_output:
         print_json([r.to_json() for r in results])
         return
-    table = Table(title="Przejście z tokenów KSeF na certyfikat biura")
-    for header in ("NIP", "Klient", "Wynik", "Poświadczenie", "Następny krok"):
-        table.add_column(header, overflow="fold")
+    # One line per client (not a table): the next step stays whole in narrow terminals and logs.
     for result in results:
-        table.add_row(
-            result.nip, result.name, GROUP_LABELS[result.group], result.credential or "brak", result.next_step
+        name = f" {result.name}" if result.name else ""
+        console.print(
+            f"{result.nip}{name} — {GROUP_LABELS[result.group]} ({result.credential or 'brak poświadczenia'}): "
+            f"{result.next_step}",
+            markup=False,
+            highlight=False,
         )
-    console.print(table)
     by_group = {g: sum(1 for r in results if r.group == g) for g in GROUP_LABELS}
     days = results[0].days_left if results else 0
     console.print(

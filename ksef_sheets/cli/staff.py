@@ -86,7 +86,10 @@ def revoke(person: PersonOption, json_output: JsonOption = False, directory: Dir
 
     folder = office_folder(directory)
     config = folder.load_config()
-    nips = [c.nip for c in select_clients(folder, config, None)]
+    try:
+        nips = [c.nip for c in select_clients(folder, config, None)]
+    except UserError:
+        nips = []  # no clients yet: the grants in the office's own context are still revoked
     vault = open_vault(folder, create=False)
     member, operations, unseen = revoke_staff(folder, config, vault, person, nips)
     if json_output:

@@ -15,7 +15,7 @@ from ksef_sheets.ksef import (
 )
 from tests.ksef.conftest import RecordingTransport
 
-PESEL = "90010112344"  # a valid check digit
+PESEL = "90010112349"  # a valid check digit
 
 
 def test_grant_poll_revoke_and_refusals(make_emulator: Any, transport: RecordingTransport) -> None:
