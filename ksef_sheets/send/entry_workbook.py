@@ -26,11 +26,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, ensure_writable
+from ksef_sheets.sheets.printing import DATE_FORMAT, DATETIME_FORMAT, POLISH
 from ksef_sheets.sheets.safe_text import set_text
 from ksef_sheets.sheets.tables import Link, OpenpyxlTables, TableData
 
@@ -105,20 +107,20 @@ class EntryColumn:
 
 COLUMNS: tuple[EntryColumn, ...] = (
     EntryColumn(H_NUMBER, 16, "@", note="Wiersze z tym samym numerem tworzą jedną fakturę."),
-    EntryColumn(H_ISSUED, 12, "yyyy-mm-dd"),
-    EntryColumn(H_SOLD, 12, "yyyy-mm-dd", note="Puste: jak data wystawienia."),
+    EntryColumn(H_ISSUED, 12, DATE_FORMAT),
+    EntryColumn(H_SOLD, 12, DATE_FORMAT, note="Puste: jak data wystawienia."),
     EntryColumn(H_BUYER_NIP, 14, "@", note="Puste dla konsumenta; dla nabywcy z UE numer VAT UE."),
     EntryColumn(H_BUYER_NAME, 28),
     EntryColumn(H_BUYER_ADDRESS, 30),
     EntryColumn(H_COUNTRY, 7, "@", note="Kod kraju nabywcy spoza Polski (np. DE); puste: PL."),
     EntryColumn(H_ITEM, 34),
-    EntryColumn(H_QUANTITY, 8, "#,##0.######"),
+    EntryColumn(H_QUANTITY, 8, POLISH + "#,##0.######"),
     EntryColumn(H_UNIT, 7),
-    EntryColumn(H_PRICE, 12, "#,##0.00######"),
+    EntryColumn(H_PRICE, 12, POLISH + "#,##0.00######"),
     EntryColumn(H_RATE, 9, "@", RATE_CHOICES),
     EntryColumn(H_CURRENCY, 8, "@", note="Puste: PLN."),
-    EntryColumn(H_EXCHANGE, 10, "0.0000", note="Kurs NBP dla faktur w walucie obcej."),
-    EntryColumn(H_DUE, 12, "yyyy-mm-dd"),
+    EntryColumn(H_EXCHANGE, 10, POLISH + "0.0000", note="Kurs NBP dla faktur w walucie obcej."),
+    EntryColumn(H_DUE, 12, DATE_FORMAT),
     EntryColumn(H_METHOD, 11, None, tuple(PAYMENT_METHODS)),
     EntryColumn(H_ACCOUNT, 30, "@"),
     EntryColumn(H_SPLIT, 7, None, (YES, NO)),
@@ -126,7 +128,7 @@ COLUMNS: tuple[EntryColumn, ...] = (
     EntryColumn(H_NOTES, 24, note="Notatka biura; nie trafia na fakturę."),
     EntryColumn(H_STATUS, 12, None, STATUSES, toolkit=True),
     EntryColumn(H_KSEF, 38, "@", toolkit=True),
-    EntryColumn(H_ACCEPTED, 17, "yyyy-mm-dd hh:mm", toolkit=True),
+    EntryColumn(H_ACCEPTED, 17, DATETIME_FORMAT, toolkit=True),
     EntryColumn(H_UPO, 12, toolkit=True),
     EntryColumn(H_MESSAGE, 50, toolkit=True),
 )
@@ -195,6 +197,15 @@ def create_entry_workbook(
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = f"B{HEADER_ROW + 1}"
+    # On paper: A4 landscape, three pages across (of some 25 columns) at a readable size, the
+    # header row and the invoice number repeated on every page.
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 3
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.print_title_cols = "A:A"
 
     # Dropdowns and formats for a generous body, so rows staff add keep them.
     body_last = HEADER_ROW + 2000
@@ -238,6 +249,14 @@ def create_entry_workbook(
         set_text(help_ws.cell(row=r, column=1), label)
         help_ws.cell(row=r, column=1).font = Font(bold=True)
         set_text(help_ws.cell(row=r, column=2), text or None)
+        help_ws.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+        if len(text) > 100:  # neither Excel nor LibreOffice sizes a wrapped row on opening
+            help_ws.row_dimensions[r].height = 15.0 * (len(text) // 95 + 1)
+    help_ws.page_setup.paperSize = help_ws.PAPERSIZE_A4
+    help_ws.page_setup.orientation = "landscape"
+    help_ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    help_ws.page_setup.fitToWidth = 1
+    help_ws.page_setup.fitToHeight = 0
     with atomic_path(path) as tmp:
         wb.save(tmp)
 
