@@ -14,6 +14,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import httpx
@@ -23,6 +24,7 @@ from ksef_sheets.errors import UserError
 from ksef_sheets.files import restrict_file
 from ksef_sheets.ksef.limits import group_for
 from ksef_sheets.redaction import RedactingFilter, redact
+from ksef_sheets.text import warsaw_time
 
 CredentialSource = Callable[[str], Any]
 
@@ -139,6 +141,14 @@ def unlock_file(handle: TextIO) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+class _WarsawFormatter(logging.Formatter):
+    """Log times on the Polish clock, like everything else people read (a server may run on UTC)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = warsaw_time(datetime.fromtimestamp(record.created, UTC))
+        return f"{moment:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d}"
+
+
 @contextlib.contextmanager
 def log_to_file(folder: OfficeFolder, name: str = "pobieranie.log") -> Iterator[None]:
     """The run's log (with secrets masked) in ``logi/<name>`` for the office's IT person."""
@@ -152,7 +162,7 @@ def log_to_file(folder: OfficeFolder, name: str = "pobieranie.log") -> Iterator[
     else:
         handler.setLevel(logging.INFO)
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_WarsawFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     targets = [logging.getLogger("ksef_sheets")]
     previous = [t.level for t in targets]
     for target in targets:

@@ -1,7 +1,7 @@
 """Every time a person reads is Polish time, whatever the machine's time zone (a server on UTC).
 
 The demo office fetches one client from the emulator with ``TZ=UTC``; the register's *Pulpit*
-("odświeżono …") and *Klienci* ("Ostatnie pobranie") must show the same Warsaw wall clock.
+("odświeżono …") and *Klienci* ("Ostatnie pobranie") and the run's log must show the same Warsaw wall clock.
 """
 
 from __future__ import annotations
@@ -69,3 +69,8 @@ def test_fetch_on_a_utc_machine_writes_warsaw_times_in_both_sheets(
     assert isinstance(refreshed, datetime)
     assert before <= refreshed.replace(second=0) <= after, (before, refreshed, after)
     assert "odświeżono" in dashboard["C3"].number_format
+
+    # The run's log, read by the office's IT person, is on the same clock.
+    last = (folder.logs_dir / "pobieranie.log").read_text(encoding="utf-8").strip().splitlines()[-1]
+    logged = datetime.strptime(last[:16], "%Y-%m-%d %H:%M")
+    assert before <= logged <= after, (before, last, after)
