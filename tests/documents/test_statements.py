@@ -282,8 +282,8 @@ def test_civil_partnership_partners_are_the_parties(
     assert labels == ["Robert Mazur — wspólnik", "Katarzyna Mazur — wspólnik"]
     # The e-mail asks the representatives by name to sign.
     assert (
-        "przez Robert Mazur, wspólnik; Katarzyna Mazur, wspólniczka (umowa spółki cywilnej)"
-        in texts[(nip, "email-aneks")]
+        "Dokumenty podpisują osoby reprezentujące Państwa firmę: Robert Mazur, wspólnik; Katarzyna Mazur, "
+        "wspólniczka (umowa spółki cywilnej)." in texts[(nip, "email-aneks")]
     )
 
 
