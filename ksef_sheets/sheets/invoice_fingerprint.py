@@ -22,7 +22,7 @@ from ksef_sheets.sync.archive import ArchivedInvoice, StaffDecision
 
 FINGERPRINT_PROPERTY = "ksef_sheets_inputs"
 # Bump when the workbook's layout or content rules change, so every workbook is rebuilt once.
-WORKBOOK_FORMAT = "faktury-1"
+WORKBOOK_FORMAT = "faktury-2"  # 2: print layout (checked columns first, print area), Polish number formats
 _MAX_PART = 1_000_000
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 _NS = {
