@@ -630,9 +630,9 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         0,
         1,
         len(PRINTED_HEADERS) - 1,
-        f"W kolumnie „{H_DECISION}” wybierz „{DECISION_ACCEPT}” albo „{DECISION_REJECT}”; przy odrzuceniu wpisz "
-        f"przyczynę w kolumnie „{H_REMARK}”. Pozostałych komórek nie można zmieniać. Odeślij ten plik "
-        f"do {header.office_name} {header.reply_deadline_text}.",
+        f"W kolumnie „{H_DECISION}” prosimy wybrać „{DECISION_ACCEPT}” albo „{DECISION_REJECT}”; przy "
+        f"odrzuceniu prosimy wpisać przyczynę w kolumnie „{H_REMARK}”. Pozostałych komórek nie można "
+        f"zmieniać. Plik prosimy odesłać do biura: {header.office_name} {header.reply_deadline_text}.",
         f_note,
     )
     ws.write_string(2, 0, f"Liczba faktur: {len(rows)}", f_bold)
@@ -652,7 +652,7 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
                 "validate": "list",
                 "source": [CONFIRM_YES, CONFIRM_NO],
                 "error_title": "Potwierdzenie",
-                "error_message": f"Wybierz „{CONFIRM_YES}” albo „{CONFIRM_NO}”.",
+                "error_message": f"Prosimy wybrać „{CONFIRM_YES}” albo „{CONFIRM_NO}”.",
             },
         )
         ws.merge_range(
@@ -716,7 +716,7 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
             "input_title": "Decyzja",
             "input_message": f"{DECISION_ACCEPT} albo {DECISION_REJECT}",
             "error_title": "Decyzja",
-            "error_message": f"Wybierz „{DECISION_ACCEPT}” albo „{DECISION_REJECT}” z listy.",
+            "error_message": f"Prosimy wybrać z listy „{DECISION_ACCEPT}” albo „{DECISION_REJECT}”.",
         },
     )
     amounts = [v for row in rows for v in (row.net, row.vat, row.gross)]
@@ -778,24 +778,25 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
     # -- Instrukcja ------------------------------------------------------------------------------
     steps = [
         "Jak zweryfikować faktury",
-        f"1. Otwórz arkusz „{LIST_SHEET}”. Każdy wiersz to jedna faktura z KSeF ({KIND_LABELS[header.kind]}).",
-        f"2. W kolumnie „{H_DECISION}” wybierz z listy „{DECISION_ACCEPT}”, gdy faktura dotyczy Twojej firmy "
-        "i jest poprawna, albo „{DECISION_REJECT}”, gdy jej nie rozpoznajesz lub jest błędna.".replace(
-            "{DECISION_REJECT}", DECISION_REJECT
-        ),
-        f"3. Przy odrzuceniu wpisz przyczynę w kolumnie „{H_REMARK}” (np. „nie zamawialiśmy”, „zła cena”).",
-        "4. Nie zmieniaj innych kolumn, nie usuwaj i nie dodawaj wierszy — biuro rozpoznaje faktury po numerze "
+        # Addressed to the client as "Państwo" (issue 16), never with "Ty" imperatives.
+        f"1. Prosimy otworzyć arkusz „{LIST_SHEET}”. Każdy wiersz to jedna faktura z KSeF "
+        f"({KIND_LABELS[header.kind]}).",
+        f"2. W kolumnie „{H_DECISION}” prosimy wybrać z listy „{DECISION_ACCEPT}”, gdy faktura dotyczy Państwa "
+        f"firmy i jest poprawna, albo „{DECISION_REJECT}”, gdy jej Państwo nie rozpoznają lub jest błędna.",
+        f"3. Przy odrzuceniu prosimy wpisać przyczynę w kolumnie „{H_REMARK}” (np. „nie zamawialiśmy”, "
+        "„zła cena”).",
+        "4. Prosimy nie zmieniać innych kolumn, nie usuwać i nie dodawać wierszy — biuro rozpoznaje faktury po numerze "
         "KSeF i sprawdza, czy ich dane nie zostały zmienione.",
-        f"5. Zapisz plik (może mieć inną nazwę) i odeślij go do biura {header.reply_deadline_text}.",
+        f"5. Prosimy zapisać plik (może mieć inną nazwę) i odesłać go do biura {header.reply_deadline_text}.",
     ]
     if header.confirms_whole:
         steps.append(
-            f"6. Na górze arkusza „{LIST_SHEET}” wybierz „{CONFIRM_YES}”, aby zatwierdzić całe zestawienie. "
+            f"6. Na górze arkusza „{LIST_SHEET}” prosimy wybrać „{CONFIRM_YES}”, aby zatwierdzić całe zestawienie. "
             "Faktury bez decyzji zostaną wtedy uznane za zaakceptowane."
         )
     steps += [
         "",
-        "Biuro księguje tylko faktury zaakceptowane. Faktury odrzucone wyjaśnia z Tobą i z wystawcą.",
+        "Biuro księguje tylko faktury zaakceptowane. Faktury odrzucone wyjaśnia z Państwem i z wystawcą.",
         "Arkusz jest chroniony bez hasła wyłącznie po to, by uniknąć przypadkowych zmian.",
     ]
     for i, text in enumerate(steps):

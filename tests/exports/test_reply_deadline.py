@@ -25,7 +25,21 @@ def test_reply_deadline_skips_christmas_and_the_weekend(
     note = str(wb[LIST_SHEET].cell(2, 1).value)
     assert expected in note
     guide = " ".join(str(c.value) for row in wb[INSTRUCTION_SHEET].iter_rows() for c in row if c.value)
-    assert f"odeślij go do biura {expected}." in guide
+    assert f"odesłać go do biura {expected}." in guide
+    # The client is addressed as "Państwo" (issue 16): no "Ty" imperatives, the office named after a colon.
+    assert "Plik prosimy odesłać do biura: " in note and "Państwa firmy" in guide
+    for ty in (
+        "Otwórz",
+        "wybierz",
+        "wpisz",
+        "Zapisz",
+        "odeślij",
+        "Odeślij",
+        "Twojej",
+        "Tobą",
+        "Nie zmieniaj",
+    ):
+        assert ty not in guide and ty not in note, ty
     # The ready e-mail names the same date.
     assert result.eml is not None
     message = email.message_from_bytes(result.eml.read_bytes(), policy=policy.default)
