@@ -291,7 +291,11 @@ def enrol(
     if json_output:
         print_json(result.to_json())
         return
-    purpose = "do logowania" if result.certificate_type == "Authentication" else "do KOD II (faktury offline)"
+    purpose = (
+        "do logowania"
+        if result.certificate_type == "Authentication"
+        else "do podpisu KOD II na fakturach offline"
+    )
     console.print(
         f"Zapisano certyfikat KSeF nr {result.serial_number} ({purpose}, ważny do {format_date(result.valid_to)}) "
         f"w sejfie jako {result.reference}{' — domyślny certyfikat biura' if result.is_default else ''}.",

@@ -389,7 +389,8 @@ def _target(vault: Vault, target: str) -> tuple[str, str | None]:
     entry = next((e for e in vault.list() if e.reference == reference), None)
     if entry is None:
         raise UserError(
-            f"„{target}” to ani numer seryjny certyfikatu KSeF (16 znaków 0–9, A–F), ani nazwa certyfikatu w sejfie."
+            f"„{target}” nie jest ani numerem seryjnym certyfikatu KSeF (16 znaków 0–9, A–F), "
+            "ani nazwą certyfikatu w sejfie (ksef-sheets credentials certificates pokaże numery)."
         )
     if not entry.ksef_serial:
         raise UserError(

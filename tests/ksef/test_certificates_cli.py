@@ -99,7 +99,7 @@ def test_enrol_list_revoke_from_the_command_line(
             ["credentials", "enrol", "--name", "x1", "--type", "Podpis"],
             "dozwolone Authentication albo Offline",
         ),
-        (["credentials", "revoke-certificate", "cos-innego"], "ani numer seryjny"),
+        (["credentials", "revoke-certificate", "cos-innego"], "nie jest ani numerem seryjnym"),
         (["credentials", "revoke-certificate", "biuro"], "nie jest certyfikatem KSeF"),
         (["credentials", "enrol", "--name", "biuro-offline"], "jest już poświadczenie cert:biuro-offline"),
         (["credentials", "certificates", "--person", "123"], "nie jest numerem PESEL"),
