@@ -247,7 +247,8 @@ def test_sheets_staff_added_are_kept(
     assert notes["A1"].value == "Uzgodnienia z klientem" and notes["B3"].value == 1250.5
     assert notes["C3"].value == "=B3*2" and notes["A5"].value == datetime(2026, 4, 30)
     old = wb["Zakupy stare"]
-    assert {old.cell(r, 1).value for r in range(2, old.max_row + 1)} == {numbers[0], numbers[1]}
+    ksef_col = [c.value for c in old[1]].index(H_KSEF) + 1  # columns by header, not position
+    assert {old.cell(r, ksef_col).value for r in range(2, old.max_row + 1)} == {numbers[0], numbers[1]}
     assert [r[H_KSEF] for r in sheet_rows(path, "Zakupy")] == numbers[:2]
 
 
