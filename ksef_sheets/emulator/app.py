@@ -91,8 +91,11 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def create_app(emu: Emulator) -> Starlette:
+    from ksef_sheets.emulator import verification
+
     app = Starlette(
-        routes=[Mount(BASE_PATH, routes=collect_routes(emu))],
+        # The QR verification pages live at the root, as on KSeF's QR host (not under /v2).
+        routes=[Mount(BASE_PATH, routes=collect_routes(emu)), *verification.routes(emu)],
         middleware=[
             Middleware(JsonBodyGuard),
             Middleware(FaultMiddleware, faults=emu.faults, base_path=BASE_PATH),

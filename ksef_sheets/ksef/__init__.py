@@ -121,6 +121,7 @@ from ksef_sheets.ksef.qr import (
     kod_i_url,
     kod_ii_url,
     qr_base_for,
+    verify_signature,
 )
 
 __all__ = [
@@ -186,5 +187,6 @@ __all__ = [
     "retrieve_certificates",
     "revoke_certificate",
     "revoke_permission",
+    "verify_signature",
     "wait_for_operation",
 ]
