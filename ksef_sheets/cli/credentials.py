@@ -175,7 +175,7 @@ def list_(json_output: JsonOption = False, directory: DirOption = None) -> None:
         notes = [n for n in (entry.warning, "domyślny" if entry.is_default else None) if n]
         table.add_row(
             entry.reference,
-            "token KSeF" if entry.kind == "token" else "certyfikat",
+            _kind_label(entry.kind, entry.ksef_type),
             _subject(entry.subject, entry.subject_nip) if entry.kind == "certificate" else entry.subject,
             entry.expires.isoformat() if entry.expires else "",
             ", ".join(notes),
@@ -184,6 +184,16 @@ def list_(json_output: JsonOption = False, directory: DirOption = None) -> None:
     for entry in entries:
         if entry.warning:
             console.print(f"Uwaga: {entry.reference} {entry.warning} ({entry.expires}).")
+
+
+def _kind_label(kind: str, ksef_type: str | None) -> str:
+    if kind == "token":
+        return "token KSeF"
+    if ksef_type == "Offline":
+        return "certyfikat KSeF (offline, KOD II)"
+    if ksef_type:
+        return "certyfikat KSeF"
+    return "certyfikat"
 
 
 def _subject(subject: str, nip: str | None) -> str:

@@ -141,3 +141,26 @@ def test_csr_and_names() -> None:
     }
     assert ksef_certificate_name("jan.kowalski@biuro") == "jan-kowalski-biuro"
     assert ksef_certificate_name("ab") == "Certyfikat ab"
+
+
+def test_enrolment_polls_until_the_certificate_is_issued(
+    make_emulator: Any, transport: RecordingTransport
+) -> None:
+    import datetime as dt
+
+    running = make_emulator(seed=42, clients=1)
+    running.emulator.certificates.processing_delay = dt.timedelta(seconds=1)
+    office = running.seed_info.office
+    seal = make_seal_certificate(office["nip"], office["name"])
+
+    async def body() -> str:
+        async with (
+            KsefClient(running.base_url, transport=transport) as client,
+            await client.login_with_certificate(office["nip"], seal) as session,
+        ):
+            return (await enrol_certificate(session, "po-czekaniu")).serial_number
+
+    serial = run(body())
+    polls = [s for s in transport.sent if s.path.startswith("/certificates/enrollments/2")]
+    assert len(polls) >= 2  # at least one answer in status 100 before the serial number
+    assert len(serial) == 16

@@ -109,6 +109,10 @@ def test_enrol_list_revoke_from_the_command_line(
         assert code == 1 and text in out + err, (args, out, err)
         assert "Traceback" not in out + err
 
+    code, out, err = _run(["credentials", "list", "--json"], folder, capsys)
+    kinds = {e["reference"]: (e["ksef_type"], e["ksef_serial"]) for e in json.loads(out)}
+    assert kinds == {"cert:biuro": (None, None), "cert:biuro-offline": ("Offline", offline["serial_number"])}
+
     vault = Vault.open(folder, PASS)
     assert vault.references() == ["cert:biuro", "cert:biuro-offline"]
     # No key material anywhere the office can read.
