@@ -28,6 +28,9 @@ Public API (what the fetch and send parts code against)::
                 st = await online.wait_for_invoice(ref)                # .ksef_number, .status.code
                 upo = await online.invoice_upo(invoice_reference=ref)
             await session.refresh(); await session.logout()
+            # KSeF certificates (only after a XAdES login; ksef/certificates.py):
+            enrolled = await enrol_certificate(session, "biuro-ksef")  # key made locally → .credential
+            infos = await query_certificates(session); await revoke_certificate(session, serial)
 
 ``filters`` is an ``InvoiceQueryFilters`` model or the same dict in the API's camelCase.
 
