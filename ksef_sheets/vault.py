@@ -287,7 +287,8 @@ class Vault:
             header, nonce, ciphertext = _split(self.path.read_bytes(), self.path)
             if header != self._header:
                 raise UserError(
-                    f"Sejf {self.path} został w międzyczasie założony od nowa — otwórz go ponownie."
+                    f"Sejf {self.path} został w międzyczasie założony od nowa albo przeszyfrowany przez "
+                    "inny program (np. przejście na nowy format) — otwórz go ponownie."
                 )
             data = json.loads(AESGCM(self._key).decrypt(nonce, ciphertext, header).decode("utf-8"))
         except (OSError, InvalidTag, ValueError, UnicodeDecodeError) as exc:

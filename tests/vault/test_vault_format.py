@@ -144,3 +144,13 @@ def test_ksef_certificates_keep_serial_and_offline_is_never_the_default(folder: 
     assert vault.reference_for_serial("1123456789abcdef") == "cert:auth"
     assert [e.reference for e in vault.list() if e.is_default] == ["cert:auth"]
     assert entry.to_json()["ksef_type"] == "Offline"
+
+
+def test_a_vault_rekeyed_by_another_program_is_reopened_not_overwritten(folder: OfficeFolder) -> None:
+    write_version_1_vault(folder.vault_file, PASS, {"version": 1, "default_certificate": None, "entries": {}})
+    first = Vault.open(folder, PASS)
+    second = Vault.open(folder, PASS)
+    first.add_token(CLIENT, TOKEN)  # re-keys the file to version 2
+    with pytest.raises(UserError, match="przeszyfrowany przez inny program"):
+        second.add_token("5260250274", TOKEN)
+    assert Vault.open(folder, PASS).references() == [f"token:{CLIENT}"]
