@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 
 from ksef_sheets.cli import app
-from ksef_sheets.cli._common import DirOption, JsonOption, console, err_console, office_folder, print_json
+from ksef_sheets.cli._common import (
+    DirOption,
+    JsonOption,
+    console,
+    err_console,
+    office_folder,
+    print_json,
+    vault_passphrase,
+)
+from ksef_sheets.config import OfficeFolder
 
 excel_app = typer.Typer(help="Panel KSeF w Excelu (przyciski zamiast wiersza poleceń).", no_args_is_help=True)
 app.add_typer(excel_app, name="excel")
@@ -60,6 +69,7 @@ def run(
     from ksef_sheets.sheets.panel_file import run_panel_file
 
     folder = office_folder(directory)
+    _ask_for_passphrase(folder, action)
     result, alerts = run_panel_file(
         folder.root / f"{pw.PANEL_NAME}.xlsm",
         say=lambda t: err_console.print(t, markup=False),
@@ -68,3 +78,23 @@ def run(
     console.print(result, markup=False, highlight=False)
     if alerts:
         raise typer.Exit(1)
+
+
+def _ask_for_passphrase(folder: OfficeFolder, action: str | None) -> None:
+    """At a terminal, a run that may talk to KSeF asks for the vault's passphrase like fetch does.
+
+    The panel's actions run in this process and open the vault themselves, so the passphrase is
+    handed to them in this process's environment; without a terminal (Task Scheduler) nothing is
+    asked and KSEF_SHEETS_PASSPHRASE must be set for a fetch.
+    """
+    import os
+
+    from ksef_sheets.vault import PASSPHRASE_ENV
+
+    if os.environ.get(PASSPHRASE_ENV) or not sys.stdin.isatty():
+        return
+    if action is not None and "KSeF" not in action:  # only the KSeF actions open the vault
+        return
+    passphrase = vault_passphrase(folder)
+    if passphrase:
+        os.environ[PASSPHRASE_ENV] = passphrase

@@ -83,13 +83,14 @@ def _read(fd: int, until: str | None, output: bytearray, limit: float = 240) -> 
     raise AssertionError(f"the process did not finish: {output.decode(errors='replace')}")
 
 
-def test_fetch_asks_for_the_passphrase_at_a_terminal_and_never_echoes_it(office: OfficeFolder) -> None:
-    args = [sys.executable, "-m", "ksef_sheets", "fetch", "--dir", str(office.root)]
+def _type_passphrase_at_the_prompt(args: list[str]) -> tuple[int, str]:
+    """Run ``ksef-sheets args`` on a pseudo-terminal, type the passphrase when asked; (exit code, screen)."""
+    argv = [sys.executable, "-m", "ksef_sheets", *args]
     env = _env()
     pid, fd = pty.fork()
     if pid == 0:  # the child: stdin, stdout and stderr are the pseudo-terminal
         try:
-            os.execve(sys.executable, args, env)
+            os.execve(sys.executable, argv, env)
         finally:
             os._exit(127)
     output = bytearray()
@@ -100,11 +101,27 @@ def test_fetch_asks_for_the_passphrase_at_a_terminal_and_never_echoes_it(office:
     finally:
         _, status = os.waitpid(pid, 0)
         os.close(fd)
-    text = output.decode("utf-8", errors="replace")
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    return os.waitstatus_to_exitcode(status), output.decode("utf-8", errors="replace")
+
+
+def test_fetch_asks_for_the_passphrase_at_a_terminal_and_never_echoes_it(office: OfficeFolder) -> None:
+    code, text = _type_passphrase_at_the_prompt(["fetch", "--dir", str(office.root)])
+    assert code == 0, text
     assert PASSPHRASE not in text  # the hidden prompt did not echo it
     assert text.count("Hasło do sejfu") == 1
     assert f"{CLIENT_NIP}" in text and "OK" in text and "Traceback" not in text
+
+
+def test_excel_run_of_the_fetch_action_asks_the_same_way(office: OfficeFolder) -> None:
+    from ksef_sheets.panel import build_office_panel
+
+    build_office_panel(office)
+    code, text = _type_passphrase_at_the_prompt(
+        ["excel", "run", "--dir", str(office.root), "--action", "Pobierz faktury z KSeF"]
+    )
+    assert code == 0, text
+    assert PASSPHRASE not in text and text.count("Hasło do sejfu") == 1
+    assert CLIENT_NIP in text and "Traceback" not in text
 
 
 @pytest.mark.parametrize("command", [["fetch"], ["send"], ["credentials", "list"], ["permissions"]])
