@@ -8,13 +8,14 @@ subject type with fetched invoices has a checkpoint. Reported besides: interrupt
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.files import is_interrupted_write
+from ksef_sheets.files import file_mode, is_interrupted_write
 from ksef_sheets.identifiers import is_valid_ksef_number, is_valid_nip
 from ksef_sheets.sync.archive import ARCHIVE_FORMAT, _path_in, integrity_problem, rebuild_hint, sha256_b64
 from ksef_sheets.text import count
@@ -115,6 +116,7 @@ def check_archive(folder: OfficeFolder) -> CheckReport:
         )
     finally:
         connection.close()
+    _permission_note(folder, files, report)
     leftovers = [p for p in folder.root.rglob(".*.tmp*") if p.is_file() and is_interrupted_write(p)]
     if leftovers:
         report.notes.append(
@@ -205,3 +207,28 @@ def _check_database(
             report.notes.append(
                 f"Klient {nip} ({subject}): przerwane pobieranie — następne ksef-sheets fetch je wznowi."
             )
+
+
+def _permission_note(folder: OfficeFolder, files: dict[tuple[str, str], Path], report: CheckReport) -> None:
+    """Files created before the folder's permission policy (0644 from older versions) are named."""
+    if os.name != "posix":
+        return
+    allowed = file_mode()
+    candidates = [folder.database, *files.values()]
+    for directory in (folder.logs_dir, folder.backups_dir):
+        if directory.is_dir():
+            candidates += [p for p in directory.iterdir() if p.is_file()]
+    wider: list[Path] = []
+    for path in candidates:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            continue
+        if mode & ~allowed:
+            wider.append(path)
+    if wider:
+        fix = "chmod -R go-rwx" if allowed == 0o600 else "chmod -R o-rwx"
+        report.notes.append(
+            f"{count(len(wider), 'plik ma', 'pliki mają', 'plików ma')} szersze uprawnienia niż zasada biura "
+            f"(folder_access), np. {wider[0]}; popraw je poleceniem: {fix} {folder.root}."
+        )

@@ -214,3 +214,15 @@ def test_backups_rotate_seven_days_and_four_weeks(tmp_path: Path) -> None:
     assert sorted(days)[-7:] == [(newest - timedelta(days=d)).date() for d in range(6, -1, -1)]
     assert len({b.taken_at.isocalendar()[:2] for b in kept}) >= 4
     assert rotate_backups(folder) == []
+
+
+@posix_only
+def test_d7_archive_check_names_files_from_before_the_policy(tmp_path: Path) -> None:
+    from ksef_sheets.sync.integrity import check_archive
+
+    folder = _office(tmp_path)
+    xml = _store_one(folder)
+    assert not any("uprawnienia" in n for n in check_archive(folder).notes)
+    os.chmod(xml, 0o644)  # as older versions created them
+    report = check_archive(folder)
+    assert any("szersze uprawnienia" in n and str(xml) in n for n in report.notes)
