@@ -517,3 +517,11 @@ def test_an_older_workbook_gets_the_corrected_seeds_but_keeps_staff_edits(tmp_pa
     }
     assert "uprawnienia do obsługi faktur" in procedures[("Bezpieczeństwo", "Koniec współpracy z klientem")]
     assert "tylko przejściowo" in procedures[("Bezpieczeństwo", "Tokeny do 31.12.2026")]
+
+
+def test_a_register_row_without_the_new_columns_still_reads() -> None:
+    from ksef_sheets.office.convert import client_from_row
+
+    client, problems = client_from_row({"NIP": "5210537039", "Nazwa": "Nowak IT", "Forma prawna": "JDG"}, 2)
+    assert problems == []
+    assert (client.representation, client.document_channel) == ("", "")
