@@ -251,7 +251,7 @@ def permissions_rows(number: int) -> list[dict[str, str]]:
             "kod": "InvoiceWrite",
             "nazwa": "wystawianie faktur",
             "nadac": "TAK" if number == 3 else "NIE",
-            "cel": "wystawianie faktur sprzedaży w imieniu Klienta"
+            "cel": "wystawianie faktur sprzedaży w imieniu Klienta i wysyłanie ich do KSeF"
             if number == 3
             else "niepotrzebne — faktury wystawia Klient",
         },
