@@ -133,7 +133,9 @@ class _Formats:
     def __init__(self, workbook: xlsxwriter.Workbook) -> None:
         add = workbook.add_format
         self.text = add({"num_format": "@"})
-        self.date = add({"num_format": DATE_FORMAT})
+        # Centred: a right-aligned date would touch the left-aligned invoice number beside it.
+        self.date = add({"num_format": DATE_FORMAT, "align": "center"})
+        self.code = add({"num_format": "@", "align": "center"})
         self.datetime = add({"num_format": DATETIME_FORMAT})
         self.money = add({"num_format": MONEY_FORMAT})
         self.pln = add({"num_format": PLN_FORMAT})
@@ -370,7 +372,7 @@ def _write_invoice(
     _money(ws, r, index[H_NET], invoice.net_total, formats.money)
     _money(ws, r, index[H_VAT], invoice.vat_total, formats.money)
     _money(ws, r, index[H_GROSS], invoice.gross_total, formats.money)
-    _string(ws, r, index[H_CURRENCY], invoice.currency, text)
+    _string(ws, r, index[H_CURRENCY], invoice.currency, formats.code)
     _money(ws, r, index[H_NET_PLN], invoice.net_pln, formats.pln)
     _money(ws, r, index[H_VAT_PLN], invoice.vat_pln, formats.pln)
     _money(ws, r, index[H_GROSS_PLN], invoice.gross_pln, formats.pln)
