@@ -33,6 +33,17 @@ DOCUMENT_CHANNELS = ("papier", "e-mail (PDF)", "system OCR / portal", "eksport z
 REPRESENTATION_HEADER = "Reprezentowany przez / podstawa reprezentacji"
 CHANNEL_HEADER = "Jak dokumenty trafiają do biura"
 
+# The register's permission columns; until issue 14 their headers were the KSeF codes, which an
+# older biuro.xlsx still has (``LEGACY_HEADERS`` renames them in place when the register is read).
+PERM_READ_HEADER = "Przeglądanie faktur"
+PERM_WRITE_HEADER = "Wystawianie faktur"
+PERM_DELEGATE_HEADER = "Może przekazać dalej"
+LEGACY_HEADERS = {
+    "InvoiceRead": PERM_READ_HEADER,
+    "InvoiceWrite": PERM_WRITE_HEADER,
+    "canDelegate": PERM_DELEGATE_HEADER,
+}
+
 FETCH_SCHEDULE_CHOICES = ("codziennie", "2× w tygodniu", "co tydzień", "co miesiąc", "nie pobieramy")
 YES, NO = "tak", "nie"
 
@@ -155,9 +166,37 @@ REGISTER_COLUMNS: tuple[RegisterColumn, ...] = (
     ),
     RegisterColumn("Upoważni biuro", "will_authorise_office", "bool", 10, "staff", (YES, NO)),
     RegisterColumn("Potrzebny ZAW-FA", "zaw_fa_needed", "bool", 11, "staff", (YES, NO)),
-    RegisterColumn("InvoiceRead", "perm_invoice_read", "flag", 13, "staff", (YES, NO)),
-    RegisterColumn("InvoiceWrite", "perm_invoice_write", "flag", 13, "staff", (YES, NO)),
-    RegisterColumn("canDelegate", "perm_can_delegate", "flag", 13, "staff", (YES, NO)),
+    # KSeF permissions the office holds in the client's context, under the names of the KSeF screens
+    # (the codes are in the cells' input message); fetch and `permissions` fill them from KSeF.
+    RegisterColumn(
+        PERM_READ_HEADER,
+        "perm_invoice_read",
+        "flag",
+        13,
+        "staff",
+        (YES, NO),
+        "uprawnienie KSeF InvoiceRead dla NIP biura; wpisuje je program z odpowiedzi KSeF "
+        "(ksef-sheets fetch, ksef-sheets permissions)",
+    ),
+    RegisterColumn(
+        PERM_WRITE_HEADER,
+        "perm_invoice_write",
+        "flag",
+        13,
+        "staff",
+        (YES, NO),
+        "uprawnienie KSeF InvoiceWrite dla NIP biura; wpisuje je program z odpowiedzi KSeF "
+        "(ksef-sheets fetch, ksef-sheets permissions)",
+    ),
+    RegisterColumn(
+        PERM_DELEGATE_HEADER,
+        "perm_can_delegate",
+        "flag",
+        13,
+        "staff",
+        (YES, NO),
+        "canDelegate: biuro może przekazać uprawnienia swoim pracownikom; wpisuje program z odpowiedzi KSeF",
+    ),
     RegisterColumn("Data nadania uprawnień", "permissions_date", "date", 12, "staff"),
     RegisterColumn(
         "Poświadczenie (odnośnik)",

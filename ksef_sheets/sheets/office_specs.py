@@ -7,6 +7,9 @@ from typing import Any
 
 from ksef_sheets.office.model import (
     CHANNEL_HEADER,
+    PERM_DELEGATE_HEADER,
+    PERM_READ_HEADER,
+    PERM_WRITE_HEADER,
     PERMS_MISSING,
     PERMS_OK,
     REGISTER_COLUMNS,
@@ -124,15 +127,20 @@ CLIENTS_SPEC = TableSheet(
     freeze_cols=2,
     rules=(
         (
-            "InvoiceRead",
-            'AND(OR({col:Scenariusz}{row}=2,{col:Scenariusz}{row}=3),{col:InvoiceRead}{row}<>"tak")',
+            PERM_READ_HEADER,
+            f'AND(OR({{col:Scenariusz}}{{row}}=2,{{col:Scenariusz}}{{row}}=3),{{col:{PERM_READ_HEADER}}}{{row}}<>"tak")',
             FILL_RED,
             FONT_RED,
         ),
-        ("InvoiceWrite", 'AND({col:Scenariusz}{row}=3,{col:InvoiceWrite}{row}<>"tak")', FILL_RED, FONT_RED),
         (
-            "canDelegate",
-            'AND(OR({col:Scenariusz}{row}=2,{col:Scenariusz}{row}=3),{col:canDelegate}{row}<>"tak")',
+            PERM_WRITE_HEADER,
+            f'AND({{col:Scenariusz}}{{row}}=3,{{col:{PERM_WRITE_HEADER}}}{{row}}<>"tak")',
+            FILL_RED,
+            FONT_RED,
+        ),
+        (
+            PERM_DELEGATE_HEADER,
+            f'AND(OR({{col:Scenariusz}}{{row}}=2,{{col:Scenariusz}}{{row}}=3),{{col:{PERM_DELEGATE_HEADER}}}{{row}}<>"tak")',
             FILL_RED,
             FONT_RED,
         ),

@@ -29,6 +29,7 @@ from ksef_sheets.office.deadlines import (
 )
 from ksef_sheets.office.model import (
     COLUMN_BY_FIELD,
+    LEGACY_HEADERS,
     REGISTER_HEADERS,
     Client,
 )
@@ -147,10 +148,30 @@ def _superseded(rows: list[dict[str, Any]], table: str, key: tuple[str, ...], co
 
 
 def read_register(tables: OpenpyxlTables) -> tuple[list[dict[str, Any]], list[int]]:
+    _rename_legacy_headers(tables)
     data = tables.read_table(TABLE_CLIENTS)
     if "NIP" not in data.headers:
         raise UserError(f"Tabela {TABLE_CLIENTS} w arkuszu „{data.sheet}” nie ma kolumny „NIP”. Przywróć ją.")
     return data.rows, data.row_numbers
+
+
+def _rename_legacy_headers(tables: OpenpyxlTables) -> None:
+    """An older register's permission columns headed by KSeF codes get their Polish names, in place
+    (header cell and table column), so their values stay in their column (``LEGACY_HEADERS``)."""
+    try:
+        ws, table = tables.find_table(TABLE_CLIENTS)
+    except UserError:
+        return  # read_table says the table is missing
+    min_col, min_row, max_col, _ = range_boundaries(table.ref)
+    present = {ws.cell(min_row, c).value for c in range(min_col, max_col + 1)}
+    for index, column in enumerate(range(min_col, max_col + 1)):
+        cell = ws.cell(min_row, column)
+        new = LEGACY_HEADERS.get(str(cell.value)) if isinstance(cell.value, str) else None
+        if new is None or new in present:
+            continue
+        cell.value = new
+        if table.tableColumns and index < len(table.tableColumns):
+            table.tableColumns[index].name = new
 
 
 def _register_rows_refreshed(

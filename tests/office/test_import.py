@@ -71,7 +71,7 @@ def test_reimport_updates_master_data_but_not_staff_columns(empty_office: Any, t
 
     def staff(ws: Any, table: Any) -> None:
         ws.cell(5, header_col(ws, table, "Opiekun")).value = "Ewa Lis"
-        ws.cell(5, header_col(ws, table, "InvoiceRead")).value = "tak"
+        ws.cell(5, header_col(ws, table, "Przeglądanie faktur")).value = "tak"
         ws.cell(5, header_col(ws, table, "Uwagi")).value = "ważne"
 
     edit_as_staff(empty_office.office_workbook, staff)
@@ -82,7 +82,7 @@ def test_reimport_updates_master_data_but_not_staff_columns(empty_office: Any, t
     assert report.updated == ["5210537039"]
     row = _register(empty_office)[0]
     assert (row["Nazwa"], row["E-mail"]) == ("Nowak IT", "nowy@nowak.example.pl")
-    assert (row["Opiekun"], row["InvoiceRead"], row["Uwagi"]) == ("Ewa Lis", "tak", "ważne")
+    assert (row["Opiekun"], row["Przeglądanie faktur"], row["Uwagi"]) == ("Ewa Lis", "tak", "ważne")
 
 
 def test_xlsx_with_other_headers(empty_office: Any, tmp_path: Path) -> None:

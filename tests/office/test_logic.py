@@ -177,7 +177,9 @@ def test_cell_parsing() -> None:
     with pytest.raises(CellProblem):
         parse_scenario("4")
     assert parse_pln("1 200,50 zł") == Decimal("1200.50")
-    client, problems = client_from_row({"NIP": 5210537039, "Scenariusz": "x", "InvoiceRead": "tak"}, 7)
+    client, problems = client_from_row(
+        {"NIP": 5210537039, "Scenariusz": "x", "Przeglądanie faktur": "tak"}, 7
+    )
     assert client.nip == "5210537039" and client.perm_invoice_read and client.row == 7
     assert problems and "Scenariusz" in problems[0]
 

@@ -77,11 +77,11 @@ def test_demo_register_content(demo_office: Any) -> None:
     clients = load_clients(demo_office)
     assert [c.nip for c in clients] == [d.nip for d in DEMO_CLIENTS]
     by_nip = {c.nip: c for c in clients}
-    assert by_nip["9512327536"].scenario == 3 and "InvoiceWrite" in by_nip["9512327536"].problems
+    assert by_nip["9512327536"].scenario == 3 and "(InvoiceWrite)" in by_nip["9512327536"].problems
     assert "ZAW-FA" in by_nip["8527053079"].next_step
     assert all(c.next_step for c in clients)
     headers, rows = table_rows(demo_office.office_workbook, "Klienci")
-    assert {"NIP", "Scenariusz", "InvoiceRead", "Następny krok", "Problemy", "Folder"} <= set(headers)
+    assert {"NIP", "Scenariusz", "Przeglądanie faktur", "Następny krok", "Problemy", "Folder"} <= set(headers)
     assert sum(1 for r in rows if r["Uprawnienia wg scenariusza"] == "brakuje") == 4
     _, readiness = table_rows(demo_office.office_workbook, "Gotowosc")
     assert len(readiness) == 10
@@ -93,7 +93,7 @@ def test_demo_register_content(demo_office: Any) -> None:
 def _staff_edits(ws: Any, table: Any) -> None:
     notes = header_col(ws, table, "Uwagi")
     owner = header_col(ws, table, "Opiekun")
-    read = header_col(ws, table, "InvoiceRead")
+    read = header_col(ws, table, "Przeglądanie faktur")
     ws.cell(5, notes).value = "Dzwonić tylko po 15:00"
     ws.cell(6, owner).value = "Zofia Nowa"
     ws.cell(9, read).value = "tak"  # Trans-Kowalscy granted InvoiceRead
@@ -129,7 +129,7 @@ def _assert_staff_work_kept(path: Path) -> None:
     assert rows[1]["Numer umowy"] == "U/12/2024"
     assert rows[0]["Opiekun"] == "Zofia Nowa" and rows[0]["Numer umowy"] == "=1+1"
     trans = next(r for r in rows if r["NIP"] == "5838213566")
-    assert trans["InvoiceRead"] == "tak"
+    assert trans["Przeglądanie faktur"] == "tak"
     added = next(r for r in rows if r["NIP"] == "7010001453")
     assert added["Nazwa"] == "Dopisany Ręcznie Sp. z o.o." and added["Następny krok"]
     wb = load_workbook(path)
