@@ -172,7 +172,7 @@ _EXTRAS: dict[str, _Extra] = {
         False,
         1,
         "codziennie",
-        "Upoważnienie podpisane, ale uprawnień w KSeF jeszcze nie nadano.",
+        "Upoważnienie podpisane; czy klient nadał już uprawnienia w KSeF, pokaże ksef-sheets permissions.",
     ),
     "9512327536": _Extra(
         "ul. Lekarska 2/4, 00-950 Warszawa",
@@ -196,7 +196,7 @@ _EXTRAS: dict[str, _Extra] = {
         False,
         2,
         "co tydzień",
-        "Scenariusz 3, a InvoiceWrite wciąż nienadany.",
+        "Scenariusz 3: czekamy na „wystawianie faktur” w KSeF — sprawdzi je ksef-sheets permissions.",
     ),
     "6348883403": _Extra(
         "ul. Leśna 12, 15-370 Białystok",
