@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,6 +34,26 @@ PrepareOption = Annotated[
         help="Utwórz skoroszyt klienci/<NIP>/sprzedaz-do-wyslania.xlsx do wpisywania faktur (nic nie jest wysyłane).",
     ),
 ]
+OfflineOption = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        help="Wystaw oczekujące faktury poza KSeF (tryb offline24): kody QR, PDF dla nabywcy i lista "
+        "„Do wysłania offline”; nic nie jest wysyłane.",
+    ),
+]
+CorrectOption = Annotated[
+    tuple[Path, Path] | None,
+    typer.Option(
+        "--correct",
+        help="Korekta techniczna odrzuconej faktury offline: ORYGINAŁ.xml POPRAWIONA.xml (z --client).",
+        metavar="ORYGINAŁ POPRAWIONA",
+    ),
+]
+PdfOption = Annotated[
+    bool,
+    typer.Option("--pdf", help="Zapisz PDF każdej przyjętej faktury w klienci/<NIP>/pdf/."),
+]
 
 
 @app.command("send")
@@ -40,6 +61,9 @@ def send(
     client: ClientOption = None,
     dry_run: DryRunOption = False,
     prepare: PrepareOption = False,
+    offline: OfflineOption = False,
+    correct: CorrectOption = None,
+    pdf: PdfOption = False,
     json_output: JsonOption = False,
     directory: DirOption = None,
 ) -> None:
@@ -61,7 +85,17 @@ def send(
         return
     try:
         credentials = None if dry_run else vault_credentials(folder)
-        report = asyncio.run(send_office(folder, clients=client, dry_run=dry_run, credentials=credentials))
+        report = asyncio.run(
+            send_office(
+                folder,
+                clients=client,
+                dry_run=dry_run,
+                credentials=credentials,
+                offline=offline,
+                correction=correct,
+                pdf=pdf,
+            )
+        )
     except KeyboardInterrupt:
         err_console.print(
             "Przerwano wysyłkę. Wysłane faktury są zapisane w dzienniku wysyłki; następne uruchomienie "

@@ -347,14 +347,70 @@ class RowUpdate:
     message: str = ""
 
 
-def write_back(path: Path, updates: Mapping[str, RowUpdate]) -> int:
+@dataclass(frozen=True)
+class OfflineRow:
+    """One line of the sheet "Do wysłania offline": an invoice issued outside KSeF, not yet in KSeF."""
+
+    number: str
+    mode: str
+    issue_date: Any
+    deadline: Any  # a date, or a text when there is none
+    pdf: Path | None
+    kod_i: str
+
+
+OFFLINE_SHEET = "Do wysłania offline"
+OFFLINE_HEADERS = (
+    "Numer faktury",
+    "Tryb",
+    "Data wystawienia",
+    "Termin wysłania do KSeF",
+    "PDF dla nabywcy",
+    "KOD I",
+)
+
+
+def _offline_sheet(wb: Workbook, path: Path, rows: Sequence[OfflineRow]) -> None:
+    """Rewrite the sheet listing invoices issued offline that still have to reach KSeF."""
+    if OFFLINE_SHEET in wb.sheetnames:
+        del wb[OFFLINE_SHEET]
+    ws = wb.create_sheet(OFFLINE_SHEET)
+    ws["A1"] = "Faktury wystawione poza KSeF (offline), które trzeba jeszcze wysłać do KSeF"
+    ws["A1"].font = Font(bold=True, size=12)
+    ws["A2"] = "Uzupełnia program przy każdej wysyłce (ksef-sheets send); nie wpisuj tu niczego."
+    for col, header in enumerate(OFFLINE_HEADERS, start=1):
+        cell = ws.cell(row=4, column=col, value=header)
+        cell.font = Font(bold=True)
+    for i, row in enumerate(rows, start=5):
+        set_text(ws.cell(row=i, column=1), row.number)
+        ws.cell(row=i, column=2, value=row.mode)
+        issued = ws.cell(row=i, column=3, value=row.issue_date)
+        issued.number_format = DATE_FORMAT
+        deadline = ws.cell(row=i, column=4, value=row.deadline)
+        if not isinstance(row.deadline, str):
+            deadline.number_format = DATE_FORMAT
+        if row.pdf is not None:
+            link = _upo_link(path, row.pdf)
+            if link is not None:
+                pdf = ws.cell(row=i, column=5, value=row.pdf.name)
+                pdf.hyperlink = link.target
+        set_text(ws.cell(row=i, column=6), row.kod_i)
+    if not rows:
+        ws.cell(row=5, column=1, value="Brak — wszystkie faktury offline są już w KSeF.")
+    for letter, width in zip("ABCDEF", (22, 20, 16, 24, 28, 60), strict=True):
+        ws.column_dimensions[letter].width = width
+
+
+def write_back(
+    path: Path, updates: Mapping[str, RowUpdate], offline: Sequence[OfflineRow] | None = None
+) -> int:
     """Fill the toolkit's columns of the pending rows of these invoice numbers; returns rows changed.
 
     Rows are matched by invoice number among rows still waiting to be sent, so rows staff inserted,
     sorted or added meanwhile are kept; the file is replaced atomically (``FileLockedError`` when it
-    is open in Excel).
+    is open in Excel). ``offline`` (when given) rewrites the sheet "Do wysłania offline".
     """
-    if not updates:
+    if not updates and offline is None:
         return 0
     ensure_writable(path)
     wb = _load(path, data_only=False)
@@ -375,6 +431,8 @@ def write_back(path: Path, updates: Mapping[str, RowUpdate]) -> int:
             changed += 1
         rows.append(out)
     tables.write_table(TABLE, rows, headers=TOOLKIT_HEADERS)
+    if offline is not None:
+        _offline_sheet(wb, path, offline)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return changed

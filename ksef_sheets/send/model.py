@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ksef_sheets.send.entry_workbook import STATUS_ERROR, STATUS_PENDING, STATUS_REJECTED, STATUS_SENT
+from ksef_sheets.text import format_date
 
 if TYPE_CHECKING:
     from ksef_sheets.send.issue_date import IssueDateWarning
+    from ksef_sheets.send.offline import OfflineInvoice
 
 Origin = Literal["arkusz", "plik", "dziennik"]
 
@@ -40,6 +42,8 @@ class PendingInvoice:
     buyer: str = ""
     gross: str | None = None
     currency: str = "PLN"
+    offline: bool = False  # issued outside KSeF: sent with offlineMode true
+    corrects_hash: str | None = None  # a technical correction of the rejected invoice with this hash
 
     @property
     def hash(self) -> str:
@@ -103,6 +107,8 @@ class ClientSendResult:
     # P_1 earlier than the sending day: KSeF will treat the invoice as offline (found before sending)
     issue_date_warnings: list[IssueDateWarning] = field(default_factory=list)
     offline: bool = False  # KSeF did not answer: invoices stay pending
+    # issued outside KSeF and still to be sent ("Do wysłania offline"), with their deadlines
+    offline_invoices: list[OfflineInvoice] = field(default_factory=list)
     session_reference: str | None = None
     workbook_created: Path | None = None
 
@@ -153,6 +159,7 @@ class ClientSendResult:
             "errors": list(self.errors),
             "warnings": [*(w.message for w in self.issue_date_warnings), *self.warnings],
             "issue_date_warnings": [w.to_json() for w in self.issue_date_warnings],
+            "offline_invoices": [o.to_json() for o in self.offline_invoices],
         }
 
 
@@ -177,6 +184,8 @@ class SendReport:
             "errors": sum(len(c.failed) + len(c.errors) for c in self.clients),
             "clients": [c.to_json() for c in self.clients],
             "warnings": list(self.warnings),
+            # "Do wysłania offline": every client's invoices issued outside KSeF, not yet in KSeF
+            "offline": [o.to_json() for c in self.clients for o in c.offline_invoices],
         }
 
     def summary_lines(self) -> list[str]:
@@ -209,6 +218,13 @@ class SendReport:
                     lines.append(f"  + {o.number}: {o.ksef_number}")
                 elif not o.accepted or o.message:
                     lines.append(f"  ! {o.number} ({o.source}): {o.status} — {o.message}")
+            if c.offline_invoices:
+                lines.append(f"  Do wysłania offline ({len(c.offline_invoices)}):")
+                for item in c.offline_invoices:
+                    lines.append(
+                        f"    {item.number}: wystawiona {format_date(item.issue_date)} ({item.mode_label}), "
+                        f"termin wysłania do KSeF: {item.deadline_text()}"
+                    )
             for e in c.errors:
                 lines.append(f"  Błąd: {e}")
             for w in c.warnings:

@@ -30,7 +30,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +47,15 @@ from ksef_sheets.ksef import (
     KsefNotFoundError,
     KsefSession,
     KsefUnavailableError,
+    OfflineSigner,
     RateLimiter,
     base_url_for,
+    kod_i_url,
+    qr_base_for,
 )
 from ksef_sheets.ksef.limits import Clock, SystemClock
 from ksef_sheets.ksef.models import SessionInvoiceStatusResponse
-from ksef_sheets.office import format_day, next_business_day
+from ksef_sheets.office import OFFLINE24, format_day, next_business_day
 from ksef_sheets.redaction import redact
 from ksef_sheets.send import drop_folder
 from ksef_sheets.send import entry_workbook as E
@@ -60,6 +63,16 @@ from ksef_sheets.send.entry_rows import invoices_from_sheet
 from ksef_sheets.send.issue_date import issue_date_warnings, sending_day
 from ksef_sheets.send.journal import JournalEntry, SendJournal
 from ksef_sheets.send.model import ClientSendResult, InvoiceOutcome, PendingInvoice, SendReport, invoice_hash
+from ksef_sheets.send.offline import (
+    KOD_I_CAPTION,
+    NO_SIGNER,
+    OfflineInvoice,
+    OfflineRegister,
+    SignerSource,
+    deadline_warnings,
+    issue_offline,
+    vault_offline_signer,
+)
 from ksef_sheets.sync.archive import Archive
 from ksef_sheets.sync.runtime import (
     CountingTransport,
@@ -107,6 +120,10 @@ async def send_office(
     refresh_workbooks: bool = True,
     concurrency: int | None = None,
     now: datetime | None = None,
+    offline: bool = False,
+    correction: tuple[Path, Path] | None = None,
+    offline_signer: SignerSource | None = None,
+    pdf: bool = False,
 ) -> SendReport:
     """Send the pending sales invoices of the office's scenario-3 clients; returns the report.
 
@@ -116,8 +133,20 @@ async def send_office(
     URL — default: the config's environment, for ``emulator`` the in-process emulator —, an httpx
     transport, a limiter and clock, a credential source — default: the office vault; ``now``, the
     moment of sending, whose Warsaw day is compared with each invoice's issue date).
+
+    ``offline``: issue the pending invoices outside KSeF now (offline24, the office's choice): KOD I
+    and KOD II, the buyer's PDF in ``klienci/<NIP>/faktury-offline/``, the "Do wysłania offline" list;
+    nothing is sent. Without it, when KSeF does not answer, the invoices are issued offline the same
+    way; invoices issued offline earlier are sent with ``offlineMode: true``. ``correction``
+    (original, corrected file): a technical correction of an offline invoice KSeF rejected (one client).
+    ``offline_signer``: where the Offline certificate comes from (default: the office vault).
+    ``pdf``: a PDF of every invoice KSeF accepts in this run, with KOD I labelled by its KSeF number,
+    in ``klienci/<NIP>/pdf/``.
     """
     config = folder.load_config()
+    if correction is not None and len(list(clients or [])) != 1:
+        raise UserError("Korektę techniczną (--correct) wysyła się dla jednego klienta: podaj --client NIP.")
+    qr_base = qr_base_for(config.environment, base_url)
     chosen = select_send_clients(folder, config, clients)
     report = SendReport(environment=config.environment, dry_run=dry_run)
     with contextlib.ExitStack() as stack:
@@ -133,8 +162,18 @@ async def send_office(
             stack.enter_context(log_to_file(folder, "wysylka.log"))
         archive = stack.enter_context(Archive.open(folder))
         journal = stack.enter_context(SendJournal.open(folder))
+        register = stack.enter_context(OfflineRegister.open(folder))
+        day = sending_day(now)
+        issuing = _OfflineIssuing(
+            folder,
+            config,
+            register,
+            qr_base,
+            offline_signer or (lambda: vault_offline_signer(folder, day)),
+            now,
+        )
         ksef: KsefClient | None = None
-        need_ksef = not dry_run and any(refused is None for _, refused in chosen)
+        need_ksef = not dry_run and not offline and any(refused is None for _, refused in chosen)
         if need_ksef:
             if base_url is None:
                 if config.environment == "emulator":
@@ -155,7 +194,11 @@ async def send_office(
                     result.refused = refused
                     continue
                 run = _ClientSend(folder, client, result, archive, journal, ksef, credential_for, dry_run)
-                run.sending_day = sending_day(now)
+                run.sending_day = day
+                run.issuing = issuing
+                run.offline_now = offline
+                run.correction = correction
+                run.pdf = pdf
                 runs.append(run)
             semaphore = asyncio.Semaphore(max(1, concurrency or config.fetch_concurrency))
 
@@ -176,6 +219,11 @@ async def send_office(
         finally:
             if ksef is not None:
                 await ksef.aclose()
+        for result in report.clients:
+            if result.refused:
+                continue
+            result.offline_invoices = register.of_client(result.nip, state="waiting")
+            result.warnings += deadline_warnings(result.offline_invoices, day)
         for result in report.clients:
             if result.refused or dry_run:
                 continue
@@ -300,7 +348,69 @@ def _refusal(client: SendClient, has_register: bool) -> str | None:
 # One client
 
 
+class _OfflineIssuing:
+    """What a client's run needs to issue invoices outside KSeF (shared by the run's clients)."""
+
+    def __init__(
+        self,
+        folder: OfficeFolder,
+        config: OfficeConfig,
+        register: OfflineRegister,
+        qr_base: str,
+        signer_source: SignerSource,
+        now: datetime | None,
+    ) -> None:
+        self.folder = folder
+        self.config = config
+        self.register = register
+        self.qr_base = qr_base
+        self._signer_source = signer_source
+        self._signer: OfflineSigner | None = None
+        self._looked = False
+        self.now = now
+
+    def signer(self) -> OfflineSigner | None:
+        if not self._looked:
+            self._looked = True
+            self._signer = self._signer_source()
+        return self._signer
+
+    def issue(self, nip: str, item: PendingInvoice, mode: str | None) -> OfflineInvoice:
+        signer = self.signer()
+        assert signer is not None and item.xml is not None
+        issued = issue_offline(
+            self.folder,
+            client_nip=nip,
+            number=item.number,
+            source=item.source,
+            xml=item.xml,
+            invoice_hash=item.hash,
+            config=self.config,
+            signer=signer,
+            qr_base=self.qr_base,
+            now=self.now or datetime.now(UTC),
+            mode=mode,
+        )
+        self.register.add(issued)
+        return issued
+
+
+def offline_note(item: OfflineInvoice, folder: OfficeFolder) -> str:
+    """What the entry workbook's row says about an invoice issued offline."""
+    where = item.pdf.relative_to(folder.client_dir(item.client_nip)) if item.pdf else None
+    pdf = f" PDF dla nabywcy: {where.as_posix()}." if where else ""
+    return (
+        f"Wystawiona offline ({item.mode_label}) — wyślij do KSeF do {item.deadline_text()} "
+        f"(ksef-sheets send).{pdf}"
+    )
+
+
 class _ClientSend:
+    issuing: _OfflineIssuing
+    offline_now: bool = False
+    correction: tuple[Path, Path] | None = None
+    pdf: bool = False
+
     def __init__(
         self,
         folder: OfficeFolder,
@@ -328,7 +438,7 @@ class _ClientSend:
     # -- orchestration ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        items = self._collect()
+        items = self._correction_items() if self.correction else self._collect()
         to_send: list[PendingInvoice] = []
         needs_upo: list[JournalEntry] = []
         for item in items:
@@ -348,6 +458,9 @@ class _ClientSend:
             self.items_by_hash[digest] = item
             entry = self.journal.get(self.nip, digest)
             if entry is None or entry.state == "lost":
+                issued = self.issuing.register.get(self.nip, digest)
+                if issued is not None and issued.state == "waiting":
+                    item.offline = True
                 to_send.append(item)
             elif entry.state == "accepted":
                 self._known_accepted(item, entry)
@@ -358,8 +471,12 @@ class _ClientSend:
                     item, E.STATUS_REJECTED, entry.message or "Odrzucona przez KSeF.", code=entry.status_code
                 )
             # in flight: reconciled below with every other in-flight entry of the client
+        if not self.correction:
+            to_send += self._offline_without_item()
         # Before anything is sent: an issue date earlier than today makes KSeF treat it as offline.
-        self.result.issue_date_warnings = issue_date_warnings(to_send, self.sending_day)
+        self.result.issue_date_warnings = issue_date_warnings(
+            [i for i in to_send if not i.offline], self.sending_day
+        )
         for warning in self.result.issue_date_warnings:
             log.warning("Klient %s: %s", self.nip, warning.message)
         in_flight = self.journal.in_flight(self.nip)
@@ -373,11 +490,28 @@ class _ClientSend:
                 )
             self._finish_outcomes()
             return
+        if self.offline_now:
+            self._issue_all_offline(to_send, OFFLINE24)
+            self._finish_outcomes()
+            self._write_back()
+            return
         if to_send or in_flight or needs_upo:
             try:
                 await self._with_ksef(to_send, in_flight, needs_upo)
             except KsefUnavailableError as exc:
-                self._offline(exc, to_send, in_flight)
+                waiting = [i for i in to_send if self._key(i) not in self.outcomes and not self._in_flight(i)]
+                if self.correction or not waiting or self.issuing.signer() is None:
+                    self._offline(exc, to_send, in_flight)
+                    if not self.correction and any(not i.offline for i in waiting):
+                        self.result.errors.append(NO_SIGNER)
+                    self._issue_all_offline(waiting, None)  # outcomes of those issued offline earlier
+                else:
+                    self._offline(exc, [i for i in to_send if i not in waiting], in_flight, quiet=True)
+                    self.result.warnings.append(
+                        f"{problem_message(exc)} Faktury wystawiono offline: przekaż nabywcom pliki PDF z kodami "
+                        "QR; następne uruchomienie ksef-sheets send wyśle je do KSeF."
+                    )
+                    self._issue_all_offline(waiting, None)
             except (UserError, httpx.HTTPError) as exc:
                 self.result.errors.append(problem_message(exc))
                 for item in to_send:
@@ -415,6 +549,70 @@ class _ClientSend:
                 self.result.errors.append(str(exc))
         items += drop_folder.invoices_from_files(self.folder, self.nip)
         return items
+
+    def _offline_without_item(self) -> list[PendingInvoice]:
+        """Invoices issued offline whose row or file is gone or changed: sent from the issued bytes."""
+        found: list[PendingInvoice] = []
+        for issued in self.issuing.register.of_client(self.nip, state="waiting"):
+            if issued.invoice_hash in self.items_by_hash:
+                continue
+            entry = self.journal.get(self.nip, issued.invoice_hash)
+            if entry is not None and entry.state not in ("lost",):
+                continue
+            item = PendingInvoice(
+                number=issued.number,
+                source=issued.source,
+                origin="dziennik",
+                xml=issued.xml,
+                issue_date=issued.issue_date,
+                offline=True,
+            )
+            self.items_by_hash[issued.invoice_hash] = item
+            found.append(item)
+        return found
+
+    def _correction_items(self) -> list[PendingInvoice]:
+        """The corrected file of ``send --correct``, marked as the technical correction of the original."""
+        assert self.correction is not None
+        original_path, corrected_path = self.correction
+        try:
+            original = original_path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"Nie można odczytać pliku {original_path}: {os_reason(exc)}.") from None
+        original_hash = invoice_hash(original)
+        known = self.journal.get(self.nip, original_hash)
+        if known is not None and known.state == "accepted":
+            raise UserError(
+                f"Faktura {original_path.name} została przyjęta przez KSeF jako {known.ksef_number}; korekta "
+                "techniczna dotyczy tylko faktury odrzuconej — zmiany treści wymagają faktury korygującej."
+            )
+        item = drop_folder.read_file(corrected_path, self.nip)
+        item.path = None  # the office's own file stays where it is
+        item.source = str(corrected_path)
+        item.offline = True
+        item.corrects_hash = original_hash
+        return [item]
+
+    def _issue_all_offline(self, items: Sequence[PendingInvoice], mode: str | None) -> None:
+        """Issue the waiting invoices outside KSeF (KOD I, KOD II, PDF) or say why it cannot be done."""
+        fresh = [i for i in items if not i.offline and i.xml is not None]
+        if fresh and self.issuing.signer() is None:
+            self.result.errors.append(NO_SIGNER)
+            fresh = []
+        for item in fresh:
+            try:
+                issued = self.issuing.issue(self.nip, item, mode)
+            except UserError as exc:
+                self._outcome(item, E.STATUS_ERROR, f"Nie wystawiono faktury offline: {exc}")
+                continue
+            item.offline = True
+            log.info("Klient %s: faktura %s wystawiona offline (%s)", self.nip, item.number, issued.mode)
+        for item in items:
+            if not item.offline or item.xml is None:
+                continue
+            issued_item = self.issuing.register.get(self.nip, item.hash)
+            if issued_item is not None:
+                self._outcome(item, E.STATUS_PENDING, offline_note(issued_item, self.folder))
 
     async def _with_ksef(
         self, to_send: list[PendingInvoice], in_flight: list[JournalEntry], needs_upo: list[JournalEntry]
@@ -454,7 +652,9 @@ class _ClientSend:
                 self.nip, digest, item.number, item.source, item.xml, online.reference_number
             )
             try:
-                reference = await online.send_invoice(item.xml)
+                reference = await online.send_invoice(
+                    item.xml, offline_mode=item.offline, hash_of_corrected_invoice=item.corrects_hash
+                )
             except KsefUnavailableError:
                 # Whether KSeF got this one is unknown: its journal row stays "sending" and the next
                 # run asks the session before sending anything again.
@@ -629,6 +829,7 @@ class _ClientSend:
                 "nie wysłano jej ponownie. Zmiany wymagają faktury korygującej."
             )
         self.journal.rejected(self.nip, digest, code=code, message=message)
+        self.issuing.register.rejected(self.nip, digest, message)
         outcome = self._outcome_by_hash(digest, number, source, E.STATUS_REJECTED, message)
         outcome.code = code
         outcome.original_ksef_number = original
@@ -699,6 +900,10 @@ class _ClientSend:
                 f"KSeF zwrócił nieprawidłowy numer KSeF dla faktury {number}.", context_nip=self.nip
             )
         digest = invoice_hash(xml)
+        self.issuing.register.sent(self.nip, digest, ksef_number)
+        corrected = self.items_by_hash.get(digest)
+        if corrected is not None and corrected.corrects_hash:
+            self.issuing.register.sent(self.nip, corrected.corrects_hash, ksef_number)
         metadata = archive_metadata(xml, ksef_number, status)
         # Exactly the bytes sent, as the client's sales; idempotent by KSeF number.
         await asyncio.to_thread(self.archive.add_invoice, self.nip, "Subject1", ksef_number, xml, metadata)
@@ -713,12 +918,35 @@ class _ClientSend:
             upo_stored=upo_path is not None,
             message=note or None,
         )
+        if sent_now and self.pdf:
+            self._accepted_pdf(xml, ksef_number)
         outcome = self._outcome_by_hash(digest, number, source, E.STATUS_SENT, note)
         outcome.ksef_number = ksef_number
         outcome.accepted_at = accepted_at
         outcome.upo_path = upo_path
         outcome.code = 200
         outcome.sent_now = sent_now
+
+    def _accepted_pdf(self, xml: bytes, ksef_number: str) -> None:
+        from ksef_sheets.documents import QrCode, invoice_pdf
+
+        target = self.folder.client_dir(self.nip) / "pdf" / f"{ksef_number}.pdf"
+        try:
+            invoice = parse_invoice(xml, source=ksef_number)
+            assert invoice.issue_date is not None and invoice.seller.nip
+            link = kod_i_url(
+                xml,
+                seller_nip=invoice.seller.nip,
+                issue_date=invoice.issue_date,
+                qr_base=self.issuing.qr_base,
+            )
+            data = invoice_pdf(
+                invoice, ksef_number=ksef_number, qr_codes=[QrCode(link, ksef_number, KOD_I_CAPTION)]
+            )
+            atomic_write_bytes(target, data)
+        except (UserError, OSError) as exc:
+            reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+            self.result.warnings.append(f"Nie zapisano pliku PDF faktury {ksef_number} ({target}): {reason}")
 
     def _store_upo(self, ksef_number: str, upo: bytes) -> Path:
         path = self.upo_path(ksef_number)
@@ -783,11 +1011,17 @@ class _ClientSend:
         self._outcome_by_hash(entry.invoice_hash, entry.invoice_number, entry.source, status, message)
 
     def _offline(
-        self, exc: KsefUnavailableError, items: Sequence[PendingInvoice], in_flight: Sequence[JournalEntry]
+        self,
+        exc: KsefUnavailableError,
+        items: Sequence[PendingInvoice],
+        in_flight: Sequence[JournalEntry],
+        *,
+        quiet: bool = False,
     ) -> None:
         self.result.offline = True
         waiting = [i for i in items if self._key(i) not in self.outcomes]
-        self.result.errors.append(offline_message(problem_message(exc), waiting))
+        if not quiet:
+            self.result.errors.append(offline_message(problem_message(exc), waiting))
         for item in waiting:
             if self._in_flight(item):
                 self._outcome(item, E.STATUS_PENDING, _UNKNOWN_OUTCOME)
@@ -830,10 +1064,20 @@ class _ClientSend:
                 upo_path=o.upo_path,
                 message=o.message,
             )
-        if not updates or not path.exists():
+        offline_rows: list[E.OfflineRow] | None = None
+        issued = self.issuing.register.of_client(self.nip)
+        if issued:  # the sheet appears with the first offline invoice and stays (empty when all are sent)
+            offline_rows = [
+                E.OfflineRow(
+                    i.number, i.mode_label, i.issue_date, i.deadline or i.deadline_text(), i.pdf, i.kod_i
+                )
+                for i in issued
+                if i.state == "waiting"
+            ]
+        if (not updates and offline_rows is None) or not path.exists():
             return
         try:
-            E.write_back(path, updates)
+            E.write_back(path, updates, offline_rows)
         except FileLockedError as exc:
             self.result.warnings.append(
                 f"{exc.message} Archiwum i dziennik wysyłki są aktualne; stan faktur zostanie wpisany "
