@@ -607,6 +607,10 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
     f_input_bold = workbook.add_format({"locked": False, "bg_color": "#FFF2CC", "border": 2, "bold": True})
     # Headers wrap between words within their column instead of running into the next one.
     f_head = workbook.add_format({"bold": True, "text_wrap": True, "valign": "bottom"})
+    f_head_right = workbook.add_format(
+        {"bold": True, "text_wrap": True, "valign": "bottom", "align": "right"}
+    )
+    f_center = workbook.add_format({"align": "center"})
     f_note = workbook.add_format(
         {"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"}
     )
@@ -668,7 +672,7 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
     first, last = HEADER_ROW + 1, HEADER_ROW + max(len(rows), 1)
     for i, row in enumerate(rows):
         r = first + i
-        ws.write_number(r, col[H_LP], i + 1)
+        ws.write_number(r, col[H_LP], i + 1, f_center)
         ws.write_string(r, col[H_SIDE], row.side)
         ws.write_string(r, col[H_KSEF], row.ksef_number)
         ws.write_string(r, col[H_NUMBER], row.number)
@@ -701,7 +705,10 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         {
             "name": "FakturyDoWeryfikacji",
             "style": "Table Style Light 9",
-            "columns": [{"header": h, "header_format": f_head} for h in HEADERS],
+            "columns": [
+                {"header": h, "header_format": f_head_right if h in (H_NET, H_VAT, H_GROSS) else f_head}
+                for h in HEADERS
+            ],
             "autofilter": True,
         },
     )
