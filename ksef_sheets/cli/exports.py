@@ -32,6 +32,13 @@ def export(
             "--pdf/--no-pdf", help="PDF zestawienia (domyślnie, gdy jest LibreOffice).", show_default=False
         ),
     ] = None,
+    invoice_pdfs: Annotated[
+        bool,
+        typer.Option(
+            "--invoice-pdfs",
+            help="Dołącz PDF każdej faktury z zestawienia (z kodem QR i numerem KSeF) w folderze obok.",
+        ),
+    ] = False,
     directory: DirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -39,15 +46,24 @@ def export(
     if kind is not None and kind not in EXPORT_KINDS:
         raise UserError(f"Opcja --kind: „{kind}” — dostępne: {', '.join(EXPORT_KINDS)}.")
     chosen = cast(ExportKind | None, kind)  # checked above
-    result = export_client_list(office_folder(directory), client, month, chosen, pdf=pdf)
+    folder = office_folder(directory)
+    result = export_client_list(folder, client, month, chosen, pdf=pdf)
+    invoices: list[Path] = []
+    if invoice_pdfs:
+        from ksef_sheets.workflows import month_invoice_pdfs
+
+        target = result.xlsx.with_name(f"{result.xlsx.stem}-faktury")
+        invoices = month_invoice_pdfs(folder, result.client_nip, month, result.kind, target)
     if as_json:
-        print_json(result.as_json())
+        print_json({**result.as_json(), "invoice_pdfs": [str(p) for p in invoices]})
         return
     for warning in result.warnings:
         typer.echo(f"Uwaga: {warning}", err=True)
     for path in (result.xlsx, result.csv, result.pdf, result.eml):
         if path is not None:
             typer.echo(str(path))
+    if invoice_pdfs:
+        typer.echo(f"PDF faktur: {len(invoices)} w {result.xlsx.with_name(f'{result.xlsx.stem}-faktury')}")
     typer.echo(f"Zestawienie {result.period} dla klienta {result.client_nip}: {result.rows} faktur.")
 
 

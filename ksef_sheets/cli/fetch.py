@@ -22,6 +22,7 @@ from ksef_sheets.cli._common import (
     show_progress,
     vault_credentials,
 )
+from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.sheets.invoice_refresh import refresh_after_fetch
 from ksef_sheets.sync.archive import parse_ksef_datetime
@@ -36,12 +37,17 @@ FromOption = Annotated[
         show_default=False,
     ),
 ]
+PdfOption = Annotated[
+    bool,
+    typer.Option("--pdf", help="Zapisz PDF każdej nowej faktury (z kodem QR) w klienci/<NIP>/pdf/."),
+]
 
 
 @app.command("fetch")
 def fetch(
     client: ClientOption = None,
     since: FromOption = None,
+    pdf: PdfOption = False,
     json_output: JsonOption = False,
     directory: DirOption = None,
 ) -> None:
@@ -50,6 +56,7 @@ def fetch(
     start = _parse_from(since)
     folder.load_config()  # a missing office is said before the passphrase is asked for
     credentials = vault_credentials(folder)  # asked for before the progress display starts
+    before = _archived(folder, client) if pdf else None
     progress = _RichProgress() if show_progress() and not json_output else None
     try:
         with progress or contextlib.nullcontext():
@@ -64,10 +71,35 @@ def fetch(
         )
         raise typer.Exit(130) from None
     _print(report, json_output)
+    if before is not None:
+        from ksef_sheets.workflows import new_invoice_pdfs
+
+        written = new_invoice_pdfs(folder, before)
+        (err_console if json_output else console).print(
+            f"Zapisano PDF nowych faktur: {len(written)} (klienci/<NIP>/pdf/).", markup=False, highlight=False
+        )
     for line in refresh_after_fetch(folder, client):  # per-client invoice workbooks (sheets/invoice_refresh)
         (err_console if json_output else console).print(line, markup=False, highlight=False)
     if report.problems:
         raise typer.Exit(1)
+
+
+def _archived(folder: OfficeFolder, client: list[str] | None) -> dict[str, set[str]]:
+    from ksef_sheets.identifiers import normalize_nip
+    from ksef_sheets.workflows import archived_numbers
+
+    nips = (
+        [normalize_nip(n) for n in client] if client else [normalize_nip(n) for n in _office_clients(folder)]
+    )
+    return archived_numbers(folder, nips)
+
+
+def _office_clients(folder: OfficeFolder) -> list[str]:
+    if folder.office_workbook.exists():
+        from ksef_sheets.office.register import load_clients
+
+        return [c.nip for c in load_clients(folder)]
+    return list(folder.load_config().clients)
 
 
 def _parse_from(text: str | None) -> date | datetime | None:

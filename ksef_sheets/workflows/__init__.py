@@ -26,7 +26,13 @@ from ksef_sheets.workflows.certificates import (
     list_ksef_certificates,
     revoke_ksef_certificate,
 )
-from ksef_sheets.workflows.invoice_pdf import RenderedInvoice, render_invoice_pdfs
+from ksef_sheets.workflows.invoice_pdf import (
+    RenderedInvoice,
+    archived_numbers,
+    month_invoice_pdfs,
+    new_invoice_pdfs,
+    render_invoice_pdfs,
+)
 from ksef_sheets.workflows.migrate import (
     GROUP_LABELS,
     ClientMigration,
@@ -47,6 +53,7 @@ __all__ = [
     "RebuildReport",
     "RenderedInvoice",
     "StaffOperation",
+    "archived_numbers",
     "audit_credential_change",
     "audit_event",
     "audit_lines",
@@ -56,6 +63,8 @@ __all__ = [
     "grant_staff",
     "list_ksef_certificates",
     "migrate_credentials",
+    "month_invoice_pdfs",
+    "new_invoice_pdfs",
     "rebuild_office_archive",
     "refresh_permissions_sheet",
     "register_staff_member",
