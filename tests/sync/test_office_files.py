@@ -226,3 +226,49 @@ def test_d7_archive_check_names_files_from_before_the_policy(tmp_path: Path) -> 
     os.chmod(xml, 0o644)  # as older versions created them
     report = check_archive(folder)
     assert any("szersze uprawnienia" in n and str(xml) in n for n in report.notes)
+
+
+def test_archive_commands_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from ksef_sheets.cli import main
+
+    folder = _office(tmp_path)
+    for i in range(1, 4):
+        _store_one(folder, i)
+    root = str(folder.root)
+    capsys.readouterr()
+    assert main(["archive", "backup", "--dir", root]) == 0
+    out = capsys.readouterr().out
+    assert "Kopia bazy archiwum (3 faktury)" in out and str(folder.backups_dir) in out
+    assert main(["archive", "rebuild", "--json", "--dir", root]) == 0
+    rebuilt = json.loads(capsys.readouterr().out)
+    assert rebuilt["invoices"] == 3 and rebuilt["from_log"] == 3 and rebuilt["set_aside"]
+    assert main(["archive", "check", "--json", "--dir", root]) == 0
+    checked = json.loads(capsys.readouterr().out)
+    assert checked["ok"] and checked["invoices"] == checked["files"] == 3 and checked["checkpoints"] == 1
+    assert main(["archive", "restore", "--dir", root]) == 0
+    out = capsys.readouterr().out
+    assert "Przywrócono bazę archiwum z kopii" in out and "odłożona" in out
+    assert list(folder.root.glob("ksef.sqlite.przed-przywroceniem-*"))
+    # A copy that is not an archive is refused before anything is replaced.
+    bogus = tmp_path / "nie-kopia.sqlite"
+    bogus.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    before = folder.database.read_bytes()
+    assert main(["archive", "restore", "--from", str(bogus), "--dir", root]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Błąd: ") and ("nie została użyta" in err or "nie został użyty" in err)
+    assert folder.database.read_bytes() == before
+
+    # The command line's net: a raw SQLite error from any part is the archive's one sentence.
+    import sqlite3
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr("ksef_sheets.cli.archive.check_office_archive", broken)
+    assert main(["archive", "check", "--dir", root]) == 1
+    err = capsys.readouterr().err
+    assert "archive rebuild --dir " + root in err and "malformed" not in err and "Traceback" not in err
