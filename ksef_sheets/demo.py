@@ -23,7 +23,7 @@ from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.demo_data import DEMO_OFFICE_NIP
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, atomic_write_text
-from ksef_sheets.text import warsaw_time
+from ksef_sheets.text import count, warsaw_time
 
 DEMO_SEED = 42
 DEMO_FETCH_FROM = date(2026, 2, 1)
@@ -91,6 +91,8 @@ def run_demo(
     step("9. Dokumenty dla klientów", _documents(folder, pdf=pdf))
     step("10. Zestawienie do weryfikacji u klienta i jego odpowiedź", _export_round_trip(folder))
     step("11. Panel w Excelu", _panel(folder))
+    step("12. Wizualizacje faktur: PDF z kodem QR KSeF", _invoice_pdfs(folder))
+    step("13. Uzgodnienie JPK_V7 z fakturami w KSeF", _jpk(folder))
     return summary
 
 
@@ -199,7 +201,10 @@ def _workbooks(folder: OfficeFolder) -> list[str]:
 
     report = refresh_invoice_workbooks(folder)
     written = [w for w in report.workbooks if w.written]
-    lines = [f"Zapisano {len(written)} skoroszytów, wierszy: {sum(w.rows_written for w in written)}"]
+    lines = [
+        f"Zapisano {count(len(written), 'skoroszyt', 'skoroszyty', 'skoroszytów')}, "
+        f"{count(sum(w.rows_written for w in written), 'wiersz', 'wiersze', 'wierszy')}"
+    ]
     lines += [f"  {w.path}" for w in written[:3]]
     if len(written) > 3:
         lines.append(f"  … i {len(written) - 3} kolejnych w {folder.clients_dir}")
@@ -234,7 +239,7 @@ def _leaver(folder: OfficeFolder, base_url: str, nips: list[str]) -> list[str]:
     return [
         f"Pracownik {name} (arkusz Pracownicy): " + "; ".join(o.message.rstrip(".") for o in granted) + ".",
         f"{name} odchodzi z biura: ksef-sheets staff revoke --person {pesel} — odebrano {done} z "
-        f"{len(revoked)} uprawnień w kontekstach klientów (wpisy: ksef-sheets audit).",
+        f"{count(len(revoked), 'uprawnienia', 'uprawnień', 'uprawnień')} w kontekstach klientów (wpisy: ksef-sheets audit).",
     ]
 
 
@@ -326,7 +331,6 @@ def _validate_archive(folder: OfficeFolder) -> list[str]:
 
 def _documents(folder: OfficeFolder, *, pdf: bool | None) -> list[str]:
     from ksef_sheets.documents import PDF_INSTALL_HINT, find_soffice, generate_documents, resolve_kinds
-    from ksef_sheets.text import count
 
     report = generate_documents(folder, resolve_kinds(["wszystkie"]))
     made = count(len(report.generated), "plik", "pliki", "plików")
@@ -367,7 +371,7 @@ def _export_round_trip(folder: OfficeFolder) -> list[str]:
     month = months[-1]
     result = export_client_list(folder, client.nip, month)
     lines = [
-        f"Zestawienie dla {client.name} za {month}: {result.rows} faktur",
+        f"Zestawienie dla {client.name} za {month}: {count(result.rows, 'faktura', 'faktury', 'faktur')}",
         f"  {result.xlsx}",
         f"  {result.csv}",
     ]
@@ -404,7 +408,10 @@ def _client_answers(folder: OfficeFolder, export_path: Path) -> list[str]:
                 answered += 1
     wb.save(reply)
     report = import_decisions(folder, reply)
-    return [f"Odpowiedź klienta ({answered} decyzji): {reply.name}", *report.summary_lines()]
+    return [
+        f"Odpowiedź klienta ({count(answered, 'decyzja', 'decyzje', 'decyzji')}): {reply.name}",
+        *report.summary_lines(),
+    ]
 
 
 def _panel(folder: OfficeFolder) -> list[str]:
@@ -415,3 +422,89 @@ def _panel(folder: OfficeFolder) -> list[str]:
     except UserError as exc:
         return [str(exc)]
     return [f"Panel: {path} (przycisk „Uruchom”; instrukcja w docs/excel.md)"]
+
+
+def _busiest_month(folder: OfficeFolder) -> tuple[str, int, int] | None:
+    """The client and month with the most invoices in the archive (the demo's JPK and PDFs use it)."""
+    from collections import Counter
+
+    from ksef_sheets.sync.archive import Archive
+
+    months: Counter[tuple[str, int, int]] = Counter()
+    with Archive.open(folder) as archive:
+        for nip_dir in sorted(folder.archive_dir.glob("*")):
+            for invoice in archive.list_invoices(nip_dir.name):
+                if invoice.issue_date:
+                    months[(nip_dir.name, invoice.issue_date.year, invoice.issue_date.month)] += 1
+    return months.most_common(1)[0][0] if months else None
+
+
+def _invoice_pdfs(folder: OfficeFolder) -> list[str]:
+    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.workflows import render_invoice_pdfs
+
+    busiest = _busiest_month(folder)
+    if busiest is None:
+        return ["Brak faktur w archiwum."]
+    nip = busiest[0]
+    with Archive.open(folder) as archive:
+        entries = archive.list_invoices(nip)[:3]
+        files = [(entry.xml_path, archive.read_entry_xml(entry)) for entry in entries]
+    target = folder.client_dir(nip) / "pdf"
+    target.mkdir(parents=True, exist_ok=True)
+    rendered = render_invoice_pdfs(files, out_dir=target, environment="emulator")
+    lines = [
+        f"{count(len(rendered), 'wizualizacja', 'wizualizacje', 'wizualizacji')} A4 z kodem QR (KOD I, etykieta: "
+        f"numer KSeF) w {target} (ksef-sheets invoice pdf)"
+    ]
+    if rendered:
+        lines.append(f"Przykładowy link KOD I: {rendered[0].kod_i}")
+    return lines
+
+
+def _jpk(folder: OfficeFolder) -> list[str]:
+    import dataclasses
+
+    from ksef_sheets.jpk import build_jpk
+    from ksef_sheets.workflows.jpk import check_jpk, evidence_from_archive, ksef_numbers_csv
+
+    busiest = _busiest_month(folder)
+    if busiest is None:
+        return ["Brak faktur w archiwum."]
+    nip, year, month = busiest
+    sales, purchases = evidence_from_archive(folder, nip, year, month)
+    target = folder.client_dir(nip) / "jpk"
+    target.mkdir(parents=True, exist_ok=True)
+    from ksef_sheets.office.register import load_clients
+
+    name = next((c.name for c in load_clients(folder) if c.nip == nip), nip)
+    clean = target / f"JPK_V7M-{year:04d}-{month:02d}.xml"
+    clean.write_bytes(build_jpk(nip=nip, name=name, year=year, month=month, sales=sales, purchases=purchases))
+    (ok,) = check_jpk(folder, [clean])
+    lines = [
+        f"JPK z ewidencji (jak z programu księgowego) {clean.name}: {count(ok.result.rows, 'wiersz', 'wiersze', 'wierszy')}, "
+        f"{count(len(ok.result.findings), 'ustalenie', 'ustalenia', 'ustaleń')} (ksef-sheets jpk check)"
+    ]
+    rows = sales or purchases
+    if rows and rows[0].ksef_number:
+        # The same file with one mistyped KSeF number: what the check is for.
+        typo = rows[0].ksef_number[:-1] + ("0" if rows[0].ksef_number[-1] != "0" else "1")
+        broken = [dataclasses.replace(rows[0], ksef_number=typo), *rows[1:]]
+        wrong = target / f"JPK_V7M-{year:04d}-{month:02d}-z-literowka.xml"
+        wrong.write_bytes(
+            build_jpk(
+                nip=nip,
+                name=name,
+                year=year,
+                month=month,
+                sales=broken if sales else [],
+                purchases=purchases if sales else broken,
+            )
+        )
+        (bad,) = check_jpk(folder, [wrong])
+        lines += [f"Plik z literówką w numerze KSeF: {f.message}" for f in bad.result.findings[:2]]
+    path, invoices = ksef_numbers_csv(folder, nip, year, month)
+    lines.append(
+        f"Numery KSeF dla programu księgowego: {path} ({count(invoices, 'faktura', 'faktury', 'faktur')})"
+    )
+    return lines

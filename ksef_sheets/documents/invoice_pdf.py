@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from typing import Any, cast
 from xml.sax.saxutils import escape
 
 import zxingcpp
@@ -424,7 +425,7 @@ class QrFlowable(Flowable):
     def __init__(self, text: str, size: float) -> None:
         super().__init__()
         barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-        image = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
+        image = memoryview(cast(Any, barcode.to_image(scale=1, add_quiet_zones=False)))
         self.modules = image.shape[0] if image.shape else 0
         self.dark = bytes(image)  # one byte a module, 0 = dark
         self.width = self.height = size
@@ -502,7 +503,7 @@ def invoice_pdf(
     story += _notes(invoice)
     story += _qr_block(qr_codes)
 
-    def footer(canvas, document) -> None:  # type: ignore[no-untyped-def]
+    def footer(canvas, document) -> None:
         canvas.saveState()
         canvas.setFont(_FONT, 7)
         canvas.setFillColor(_GREY)

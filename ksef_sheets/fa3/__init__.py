@@ -8,6 +8,7 @@ Other parts code against these names (keep them stable):
   ``.ok``; each a ``Problem(code, severity, message, path, line)``;
 - ``validate_xsd(data) -> list[Problem]``;
 - ``read_and_validate(data, *, source) -> (Invoice, ValidationReport)`` — both, parsing once;
+- ``read_amounts(data, *, source) -> InvoiceAmounts`` — only currency, summary buckets and rates (fast);
 - ``to_register_row(invoice, *, ksef_number=None) -> RegisterRow`` (``REGISTER_COLUMNS`` has the
   Polish headers);
 - ``build_invoice_xml(invoice: SalesInvoice) -> bytes``;
@@ -15,6 +16,7 @@ Other parts code against these names (keep them stable):
   ``generate_mix(rng, seller, counterparties, start, end, count) -> list[bytes]``; ``Party``.
 """
 
+from ksef_sheets.fa3.amounts import InvoiceAmounts, read_amounts
 from ksef_sheets.fa3.builder import build_invoice_xml
 from ksef_sheets.fa3.convert import sales_invoice_from_invoice, sales_invoice_from_xml
 from ksef_sheets.fa3.generator import generate_invoice, generate_mix, generate_sales_invoice
@@ -65,6 +67,7 @@ __all__ = [
     "Entity",
     "Header",
     "Invoice",
+    "InvoiceAmounts",
     "Line",
     "Party",
     "Payment",
@@ -83,6 +86,7 @@ __all__ = [
     "generate_mix",
     "generate_sales_invoice",
     "parse_invoice",
+    "read_amounts",
     "read_and_validate",
     "sales_invoice_from_invoice",
     "sales_invoice_from_xml",

@@ -120,7 +120,7 @@ def build_jpk(
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _common(element: etree._Element, row: JpkRow, q, names: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def _common(element: etree._Element, row: JpkRow, q, names: tuple[str, ...]) -> None:
     lp, nip, name, number, issued, other, doc_type = names
     etree.SubElement(element, q(lp)).text = str(row.lp)
     if row.counterparty_country:

@@ -22,7 +22,6 @@ from ksef_sheets.jpk.schema import VARIANTS, jpk_schema
 
 MAX_SIZE = 30_000_000
 _MARKERS: tuple[Marker, ...] = ("OFF", "BFK", "DI")
-_K_FIELD = re.compile(r"K_\d+$")
 
 
 def _mb(size: int) -> str:
@@ -124,55 +123,58 @@ def _date(text: str | None) -> date | None:
 
 
 def _row(element: etree._Element, side: Side, ns: str) -> JpkRow:
-    names = (
-        (
-            "LpSprzedazy",
-            "NrKontrahenta",
-            "NazwaKontrahenta",
-            "DowodSprzedazy",
-            "DataWystawienia",
-            "DataSprzedazy",
-            "TypDokumentu",
-        )
-        if side == "sale"
-        else (
-            "LpZakupu",
-            "NrDostawcy",
-            "NazwaDostawcy",
-            "DowodZakupu",
-            "DataZakupu",
-            "DataWplywu",
-            "DokumentZakupu",
-        )
-    )
+    names = _SALE_NAMES if side == "sale" else _PURCHASE_NAMES
+    # One pass over the row's children (a find per field would cost most of the read).
+    texts: dict[str, str] = {}
     amounts: dict[str, Decimal] = {}
     marker: Marker | None = None
-    ksef_number: str | None = None
+    cut = len(ns) + 2
     for child in element:
-        local = etree.QName(child).localname
-        if _K_FIELD.match(local) and child.text:
+        local = child.tag[cut:] if isinstance(child.tag, str) else ""
+        text = (child.text or "").strip()
+        if local[:2] == "K_":
             with contextlib.suppress(InvalidOperation):
-                amounts[local] = Decimal(child.text.strip())
-        elif local == "NrKSeF":
-            ksef_number = (child.text or "").strip() or None
+                amounts[local] = Decimal(text)
         elif local in _MARKERS:
-            marker = local  # type: ignore[assignment]
-    lp_text = _text(element, names[0], ns) or "0"
+            marker = local
+        else:
+            texts[local] = text
+    lp_text = texts.get(names[0], "0")
     return JpkRow(
         side=side,
         lp=int(lp_text) if lp_text.isdigit() else 0,
-        counterparty_nip=_text(element, names[1], ns),
-        counterparty_country=_text(element, "KodKrajuNadaniaTIN", ns),
-        counterparty_name=_text(element, names[2], ns),
-        document_number=_text(element, names[3], ns) or "",
-        issue_date=_date(_text(element, names[4], ns)),
-        other_date=_date(_text(element, names[5], ns)),
-        ksef_number=ksef_number,
+        counterparty_nip=texts.get(names[1]) or None,
+        counterparty_country=texts.get("KodKrajuNadaniaTIN") or None,
+        counterparty_name=texts.get(names[2]) or None,
+        document_number=texts.get(names[3], ""),
+        issue_date=_date(texts.get(names[4])),
+        other_date=_date(texts.get(names[5])),
+        ksef_number=texts.get("NrKSeF") or None,
         marker=marker,
-        document_type=_text(element, names[6], ns),
+        document_type=texts.get(names[6]) or None,
         amounts=amounts,
         line=element.sourceline,
     )
+
+
+_SALE_NAMES = (
+    "LpSprzedazy",
+    "NrKontrahenta",
+    "NazwaKontrahenta",
+    "DowodSprzedazy",
+    "DataWystawienia",
+    "DataSprzedazy",
+    "TypDokumentu",
+)
+_PURCHASE_NAMES = (
+    "LpZakupu",
+    "NrDostawcy",
+    "NazwaDostawcy",
+    "DowodZakupu",
+    "DataZakupu",
+    "DataWplywu",
+    "DokumentZakupu",
+)
 
 
 def read_jpk(data: bytes, *, source: str = "plik JPK") -> JpkFile:

@@ -203,17 +203,20 @@ def reconcile(
     period = (jpk.year, jpk.month)
     by_number: dict[str, KsefInvoice] = {}
     by_document: dict[tuple[Side, str, str, date | None], KsefInvoice] = {}
-    for invoice in invoices:
-        by_number[invoice.ksef_number] = invoice
-        key = (invoice.side, _nip_key(invoice.counterparty_nip), _key(invoice.number), invoice.issue_date)
-        by_document[key] = invoice
+    for item in invoices:
+        by_number[item.ksef_number] = item
+        by_document[(item.side, _nip_key(item.counterparty_nip), _key(item.number), item.issue_date)] = item
     findings: list[Finding] = []
     used: set[str] = set()
     matched = 0
 
     def add(
-        kind: FindingKind, row: JpkRow | None, invoice: KsefInvoice | None, message: str, amounts=None
-    ) -> None:  # type: ignore[no-untyped-def]
+        kind: FindingKind,
+        row: JpkRow | None,
+        invoice: KsefInvoice | None,
+        message: str,
+        amounts: tuple[Decimal | None, ...] | None = None,
+    ) -> None:
         jpk_net, jpk_vat, ksef_net, ksef_vat = amounts or (None, None, None, None)
         findings.append(
             Finding(
@@ -234,7 +237,8 @@ def reconcile(
             )
         )
 
-    for side, rows in (("sale", jpk.sales), ("purchase", jpk.purchases)):
+    sides: tuple[tuple[Side, tuple[JpkRow, ...]], ...] = (("sale", jpk.sales), ("purchase", jpk.purchases))
+    for side, rows in sides:
         where = "sprzedaży" if side == "sale" else "zakupów"
         seen: dict[str, int] = {}
         for row in rows:
@@ -300,7 +304,7 @@ def reconcile(
                 continue
             # A row with a marker: find the invoice by counterparty, number and date.
             key = (side, _nip_key(row.counterparty_nip), _key(row.document_number), row.issue_date)
-            invoice = by_document.get(key)  # type: ignore[arg-type]
+            invoice = by_document.get(key)
             if invoice is not None:
                 used.add(invoice.ksef_number)
                 if row.marker == "BFK":

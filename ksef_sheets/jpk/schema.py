@@ -28,7 +28,7 @@ def _folder() -> Path:
 
 
 class _LocalResolver(etree.Resolver):
-    def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
+    def resolve(self, system_url, public_id, context):
         if not system_url.startswith(("http://", "https://")):
             return None
         key = "http://" + system_url.split("://", 1)[1]

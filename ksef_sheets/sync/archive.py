@@ -656,6 +656,10 @@ class Archive:
         invoice = self.get_invoice(client_nip, ksef_number)
         if invoice is None:
             raise UserError(f"Faktury {ksef_number} klienta {normalize_nip(client_nip)} nie ma w archiwum.")
+        return self.read_entry_xml(invoice)
+
+    def read_entry_xml(self, invoice: ArchivedInvoice) -> bytes:
+        """``read_xml`` for an entry already listed (no second look-up in the index)."""
         try:
             data = invoice.xml_path.read_bytes()
         except FileNotFoundError as exc:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError, os_reason
-from ksef_sheets.fa3 import Invoice, parse_invoice
+from ksef_sheets.fa3 import InvoiceAmounts, read_amounts
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import is_valid_nip, normalize_nip
 from ksef_sheets.jpk import (
@@ -97,7 +97,7 @@ def accepted_on(ksef_number: str) -> date | None:
         return None
 
 
-def pln_buckets(invoice: Invoice) -> dict[str, tuple[Decimal, Decimal]]:
+def pln_buckets(invoice: InvoiceAmounts) -> dict[str, tuple[Decimal, Decimal]]:
     """Net and VAT per summary bucket in PLN (JPK amounts are in PLN).
 
     A foreign-currency invoice gives its VAT in PLN (P_14_xW); its net is converted at the invoice's
@@ -109,7 +109,7 @@ def pln_buckets(invoice: Invoice) -> dict[str, tuple[Decimal, Decimal]]:
     foreign = (invoice.currency or "PLN").upper() != "PLN"
     rate = invoice.exchange_rate
     if foreign and rate is None:
-        weights = [(ln.net, ln.exchange_rate) for ln in invoice.lines if ln.net and ln.exchange_rate]
+        weights = [(net, line_rate) for net, line_rate in invoice.line_rates if net]
         total = sum((n for n, _ in weights), Decimal(0))
         rate = sum((n * r for n, r in weights), Decimal(0)) / total if total else None
     for bucket in invoice.buckets:
@@ -163,9 +163,7 @@ def ksef_invoices(archive: Archive, client_nip: str, jpk: JpkFile) -> list[KsefI
         )
         marked = (side, (summary.number or "").replace(" ", "").casefold(), summary.issue_date) in documents
         if entry.ksef_number in named or in_period or marked:
-            invoice = parse_invoice(
-                archive.read_xml(client_nip, entry.ksef_number), source=str(entry.xml_path)
-            )
+            invoice = read_amounts(archive.read_entry_xml(entry), source=str(entry.xml_path))
             summary = KsefInvoice(**{**summary.__dict__, "buckets": pln_buckets(invoice)})
         out.append(summary)
     return out
@@ -315,9 +313,7 @@ def evidence_from_archive(
             day = entry.issue_date if side == "sale" else accepted_on(entry.ksef_number)
             if side is None or day is None or (day.year, day.month) != (year, month):
                 continue
-            buckets = pln_buckets(
-                parse_invoice(archive.read_xml(nip, entry.ksef_number), source=str(entry.xml_path))
-            )
+            buckets = pln_buckets(read_amounts(archive.read_entry_xml(entry), source=str(entry.xml_path)))
             amounts: dict[str, Decimal] = {}
             if side == "sale":
                 for key, (net, vat) in buckets.items():
