@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Literal
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.errors import UserError
+from ksef_sheets.sync.archive import damaged_index_error
 
 State = Literal["sending", "sent", "accepted", "rejected", "lost"]
 IN_FLIGHT: tuple[State, ...] = ("sending", "sent")
@@ -94,9 +94,8 @@ class SendJournal:
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise UserError(
-                f"Nie można otworzyć dziennika wysyłki w bazie {folder.database}: {exc}."
-            ) from exc
+            # The journal lives in the archive's database: the same sentence (and the same fix).
+            raise damaged_index_error(folder, exc) from exc
         return cls(db)
 
     def close(self) -> None:
