@@ -1266,7 +1266,8 @@ def _auth_failure(
     if code == 415:
         return E.KsefPermissionError(
             f"Biuro nie ma żadnych uprawnień w KSeF w kontekście klienta {context_nip} — klient musi nadać biuru "
-            "uprawnienie InvoiceRead (a w scenariuszu 3 także InvoiceWrite).",
+            "uprawnienie „przeglądanie faktur” (InvoiceRead), a w scenariuszu 3 także „wystawianie faktur” "
+            "(InvoiceWrite).",
             **kwargs,
         )
     if method == "token" and code == 450:
