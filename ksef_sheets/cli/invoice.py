@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -233,18 +234,34 @@ def _lines_table(items: list[tuple[Line, str]]) -> Table:
     return lines
 
 
-def _lines_list(items: list[tuple[Line, str]], currency: str) -> Text:
-    """Line items for a narrow terminal: one paragraph each, wrapped between words."""
-    out = Text("Pozycje\n", style="bold")
+def _facts(rows: list[tuple[str, Text]]) -> Padding:
+    """Label: value lines, indented; a value (an amount) stays whole on its line."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column()
+    grid.add_column(no_wrap=True, overflow="fold")
+    for label, value in rows:
+        grid.add_row(Text(label), value)
+    return Padding(grid, (0, 0, 0, 3))
+
+
+def _lines_list(items: list[tuple[Line, str]], currency: str) -> Group:
+    """Line items for a narrow terminal: the name, then one fact per line."""
+    parts: list[Any] = [Text("Pozycje", style="bold")]
     for ln, suffix in items:
         number, name, quantity, unit, *_ = _line_cells(ln, suffix)
-        out.append_text(number).append(". ").append_text(name).append("\n   ")
-        out.append_text(quantity).append(" ").append_text(unit)
-        out.append(" × cena netto ").append_text(_money_text(ln.unit_net_price, currency))
-        out.append(", wartość netto ").append_text(_money_text(ln.net, currency))
-        out.append(", stawka ").append_text(_t(ln.rate)).append("\n")
-    out.rstrip()
-    return out
+        parts.append(number.append(". ").append_text(name))
+        rate = f"{ln.rate}%" if ln.rate and ln.rate.isdigit() else ln.rate
+        parts.append(
+            _facts(
+                [
+                    ("ilość:", quantity.append(" ").append_text(unit)),
+                    ("cena netto:", _money_text(ln.unit_net_price, currency)),
+                    ("wartość netto:", _money_text(ln.net, currency)),
+                    ("stawka:", _t(rate)),
+                ]
+            )
+        )
+    return Group(*parts)
 
 
 def _rates_table(inv: Invoice, currency: str) -> Table:
@@ -262,16 +279,15 @@ def _rates_table(inv: Invoice, currency: str) -> Table:
     return vat
 
 
-def _rates_list(inv: Invoice, currency: str) -> Text:
-    out = Text("Podsumowanie według stawek\n", style="bold")
+def _rates_list(inv: Invoice, currency: str) -> Group:
+    parts: list[Any] = [Text("Podsumowanie według stawek", style="bold")]
     for b in inv.buckets:
-        out.append(f"{b.label}: netto ").append_text(_money_text(b.net, currency))
-        out.append(", VAT ").append_text(_money_text(b.vat, currency))
+        parts.append(Text(b.label))
+        facts = [("netto:", _money_text(b.net, currency)), ("VAT:", _money_text(b.vat, currency))]
         if currency != "PLN":
-            out.append(" (").append_text(_money_text(b.vat_pln, "PLN")).append(")")
-        out.append("\n")
-    out.rstrip()
-    return out
+            facts.append(("VAT w PLN:", _money_text(b.vat_pln, "PLN")))
+        parts.append(_facts(facts))
+    return Group(*parts)
 
 
 def _render(path: Path, inv: Invoice, report: ValidationReport, width: int = 120) -> Group:
@@ -326,6 +342,8 @@ def _render(path: Path, inv: Invoice, report: ValidationReport, width: int = 120
     vat = _rates_table(inv, currency) if width >= _WIDE else _rates_list(inv, currency)
     # One fact per line: a long amount wraps between facts, never inside one.
     total = Table.grid(padding=(0, 2))
+    total.add_column()
+    total.add_column(no_wrap=True, overflow="fold")
     total.add_row(Text("Razem netto:", style="bold"), _money_text(inv.net_total, currency))
     total.add_row(Text("Razem VAT:", style="bold"), _money_text(inv.vat_total, currency))
     total.add_row(Text("Należność ogółem:", style="bold"), _money_text(inv.total, currency))
