@@ -73,7 +73,9 @@ def run_demo(
         )
         step(
             "3. Poświadczenia w sejfie",
-            _credentials(folder, running.seed_info) + _ksef_certificate(folder, running.base_url),
+            _credentials(folder, running.seed_info)
+            + _ksef_certificate(folder, running.base_url)
+            + _offline_certificate(folder, running.base_url),
         )
         fetch_lines, fetch_problems = _fetch(folder, running.base_url)
         summary.problems += fetch_problems
@@ -186,6 +188,23 @@ def _ksef_certificate(folder: OfficeFolder, base_url: str) -> list[str]:
     return [f"Certyfikat KSeF biura: {reference}, nr {entry.ksef_serial} (uzyskany wcześniej)"]
 
 
+def _offline_certificate(folder: OfficeFolder, base_url: str) -> list[str]:
+    """The office's Offline KSeF certificate: it signs KOD II of invoices issued outside KSeF."""
+    from ksef_sheets.vault import Vault, certificate_reference
+    from ksef_sheets.workflows import enrol_office_certificate
+
+    vault = Vault.open(folder)
+    reference = certificate_reference("biuro-offline")
+    if reference not in vault:
+        result = enrol_office_certificate(
+            folder, vault, "biuro-offline", certificate_type="Offline", base_url=base_url
+        )
+        return [
+            f"Certyfikat KSeF typu Offline (podpisuje KOD II faktur offline): {result.reference}, nr {result.serial_number}"
+        ]
+    return [f"Certyfikat KSeF typu Offline: {reference} (uzyskany wcześniej)"]
+
+
 def _fetch(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
     from ksef_sheets.sync.fetch import fetch_office
 
@@ -254,7 +273,8 @@ def _send(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
 
     seller = next(c for c in DEMO_CLIENTS if c.scenario == 3 and c.nip == "8527053079")
     buyer = next(c for c in DEMO_CLIENTS if c.nip == "7735432306")
-    if prepare_entry_workbooks(folder, [seller.nip]):
+    prepared = bool(prepare_entry_workbooks(folder, [seller.nip]))
+    if prepared:
         path = entry.entry_path(folder, seller.nip)
         # The day KSeF counts in (Warsaw). The consumer's invoice is dated yesterday: send warns that
         # KSeF will treat it as offline and gives its deadline on the business-day calendar.
@@ -300,7 +320,53 @@ def _send(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
     report = asyncio.run(send_office(folder, clients=[seller.nip], base_url=base_url))
     lines = report.summary_lines()
     lines.append(f"Arkusz do wpisywania faktur: {entry.entry_path(folder, seller.nip)}")
-    return lines, (["Wysyłka faktur sprzedaży: " + " ".join(lines)] if report.problems else [])
+    problems = ["Wysyłka faktur sprzedaży: " + " ".join(lines)] if report.problems else []
+    if prepared:
+        offline_lines, offline_problems = _send_offline(folder, base_url, seller.nip)
+        lines += offline_lines
+        problems += offline_problems
+    return lines, problems
+
+
+def _send_offline(folder: OfficeFolder, base_url: str, nip: str) -> tuple[list[str], list[str]]:
+    """One invoice issued outside KSeF (send --offline): KOD I + KOD II, the buyer's PDF, its deadline;
+    the next send delivers it with offlineMode true."""
+    from openpyxl import load_workbook
+
+    from ksef_sheets.send import entry_workbook as entry
+    from ksef_sheets.send import send_office
+    from ksef_sheets.sheets.tables import OpenpyxlTables
+
+    path = entry.entry_path(folder, nip)
+    today = warsaw_time(datetime.now(UTC)).date()
+    wb = load_workbook(path)
+    tables = OpenpyxlTables(wb, source=path.name)
+    row = {
+        entry.H_NUMBER: f"FZP/{today:%Y/%m}/3",
+        entry.H_ISSUED: today,
+        entry.H_BUYER_NAME: "Jan Nowicki",
+        entry.H_BUYER_ADDRESS: "ul. Polna 8, 31-001 Kraków",
+        entry.H_ITEM: "Warsztaty dla dzieci (sprzedaż w plenerze, bez internetu)",
+        entry.H_QUANTITY: 2,
+        entry.H_PRICE: 60,
+        entry.H_RATE: "8",
+    }
+    tables.write_table(entry.TABLE, [*tables.read_table(entry.TABLE).rows, row])
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    issued = asyncio.run(send_office(folder, clients=[nip], base_url=base_url, offline=True))
+    lines = ["Faktura offline (ksef-sheets send --offline):"]
+    lines += [
+        f"  {item.number}: PDF dla nabywcy z KOD I i KOD II — {item.pdf}"
+        for c in issued.clients
+        for item in c.offline_invoices
+    ]
+    lines += [line for line in issued.summary_lines() if line.startswith("    ")]
+    delivered = asyncio.run(send_office(folder, clients=[nip], base_url=base_url))
+    lines += ["Następna wysyłka (KSeF dostępny) wysyła ją z offlineMode: true:"]
+    lines += [f"  + {o.number}: {o.ksef_number}" for c in delivered.clients for o in c.sent if o.sent_now]
+    problems = issued.problems or delivered.problems
+    return lines, (["Faktura offline: " + " ".join(lines)] if problems else [])
 
 
 def _validate_archive(folder: OfficeFolder) -> list[str]:
@@ -415,7 +481,7 @@ def _client_answers(folder: OfficeFolder, export_path: Path) -> list[str]:
 
 
 def _panel(folder: OfficeFolder) -> list[str]:
-    from ksef_sheets.panel import build_office_panel
+    from ksef_sheets.excel import build_office_panel
 
     try:
         path = build_office_panel(folder)

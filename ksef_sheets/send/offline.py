@@ -19,7 +19,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -248,8 +248,9 @@ def _item(row: Sequence[Any]) -> OfflineInvoice:
 # Mode and deadline
 
 
-def announced_failure(config: OfficeConfig, day: date) -> tuple[bool, date | None]:
-    """(``day`` falls in a KSeF failure the office recorded, the day it ended or None while it lasts)."""
+def recorded_failures(config: OfficeConfig) -> list[tuple[date, date | None]]:
+    """The KSeF failures recorded in ksef-sheets.toml as (start, end or None while one lasts)."""
+    found: list[tuple[date, date | None]] = []
     for period in config.ksef_failures:
         try:
             start = date.fromisoformat(str(period.get("od", "")))
@@ -257,6 +258,13 @@ def announced_failure(config: OfficeConfig, day: date) -> tuple[bool, date | Non
             end = date.fromisoformat(end_text) if end_text else None
         except ValueError:
             continue
+        found.append((start, end))
+    return found
+
+
+def announced_failure(config: OfficeConfig, day: date) -> tuple[bool, date | None]:
+    """(``day`` falls in a KSeF failure the office recorded, the day it ended or None while it lasts)."""
+    for start, end in recorded_failures(config):
         if start <= day and (end is None or day <= end):
             return True, end
     return False, None
@@ -269,6 +277,28 @@ def offline_mode_for(config: OfficeConfig, day: date) -> tuple[str, date | None]
         # art. 106nf: 7 business days from the end; unknown while the failure lasts.
         return FAILURE, offline_deadline(FAILURE, ended) if ended else None
     return OFFLINE24, offline_deadline(OFFLINE24, day)
+
+
+def current_deadline(config: OfficeConfig, item: OfflineInvoice) -> OfflineInvoice:
+    """The item with its deadline as the recorded failures make it today.
+
+    A failure invoice gets its deadline once the failure's end is recorded; a failure that starts
+    after the issue day and no later than the deadline moves it to 7 business days after that
+    failure ends (MF ``tryby-offline.md``), and leaves it unknown while the failure lasts.
+    """
+    if item.mode == TOTAL_FAILURE:
+        return item
+    deadline = offline_mode_for(config, item.issue_date)[1] if item.mode == FAILURE else item.deadline
+    for start, end in sorted(recorded_failures(config)):
+        if deadline is None or not item.issue_date < start <= deadline:
+            continue
+        if end is None:
+            deadline = None
+            break
+        moved = offline_deadline(item.mode, item.issue_date, failure_ended_on=end)
+        if moved is not None and moved > deadline:
+            deadline = moved
+    return replace(item, deadline=deadline)
 
 
 # ---------------------------------------------------------------------------------------------

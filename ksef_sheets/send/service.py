@@ -69,6 +69,7 @@ from ksef_sheets.send.offline import (
     OfflineInvoice,
     OfflineRegister,
     SignerSource,
+    current_deadline,
     deadline_warnings,
     issue_offline,
     vault_offline_signer,
@@ -222,7 +223,9 @@ async def send_office(
         for result in report.clients:
             if result.refused:
                 continue
-            result.offline_invoices = register.of_client(result.nip, state="waiting")
+            result.offline_invoices = [
+                current_deadline(config, i) for i in register.of_client(result.nip, state="waiting")
+            ]
             result.warnings += deadline_warnings(result.offline_invoices, day)
         for result in report.clients:
             if result.refused or dry_run:
@@ -395,6 +398,16 @@ class _OfflineIssuing:
         return issued
 
 
+def changed_after_offline(item: OfflineInvoice, folder: OfficeFolder) -> str:
+    """A row or file of an invoice issued offline was changed afterwards: the issued version is sent."""
+    xml = item.pdf.with_suffix(".xml") if item.pdf else None
+    where = f" ({xml.relative_to(folder.client_dir(item.client_nip)).as_posix()})" if xml else ""
+    return (
+        f"Faktura {item.number} została zmieniona po wystawieniu jej offline; do KSeF trafia wersja przekazana "
+        f"nabywcy{where} — zmiany wymagają faktury korygującej."
+    )
+
+
 def offline_note(item: OfflineInvoice, folder: OfficeFolder) -> str:
     """What the entry workbook's row says about an invoice issued offline."""
     where = item.pdf.relative_to(folder.client_dir(item.client_nip)) if item.pdf else None
@@ -439,6 +452,7 @@ class _ClientSend:
 
     async def run(self) -> None:
         items = self._correction_items() if self.correction else self._collect()
+        waiting_offline = {i.number: i for i in self.issuing.register.of_client(self.nip, state="waiting")}
         to_send: list[PendingInvoice] = []
         needs_upo: list[JournalEntry] = []
         for item in items:
@@ -455,14 +469,22 @@ class _ClientSend:
                     key=item.source,
                 )
                 continue
-            self.items_by_hash[digest] = item
             entry = self.journal.get(self.nip, digest)
             if entry is None or entry.state == "lost":
                 issued = self.issuing.register.get(self.nip, digest)
                 if issued is not None and issued.state == "waiting":
                     item.offline = True
+                elif item.number in waiting_offline and not self.correction:
+                    # Handed to the buyer already: the issued bytes go to KSeF (_offline_without_item).
+                    self.result.warnings.append(
+                        changed_after_offline(waiting_offline[item.number], self.folder)
+                    )
+                    continue
+                self.items_by_hash[digest] = item
                 to_send.append(item)
-            elif entry.state == "accepted":
+                continue
+            self.items_by_hash[digest] = item
+            if entry.state == "accepted":
                 self._known_accepted(item, entry)
                 if not entry.upo_stored:
                     needs_upo.append(entry)
@@ -474,9 +496,10 @@ class _ClientSend:
         if not self.correction:
             to_send += self._offline_without_item()
         # Before anything is sent: an issue date earlier than today makes KSeF treat it as offline.
-        self.result.issue_date_warnings = issue_date_warnings(
-            [i for i in to_send if not i.offline], self.sending_day
-        )
+        if not self.offline_now:  # with --offline nothing is sent now: the list gives the deadlines
+            self.result.issue_date_warnings = issue_date_warnings(
+                [i for i in to_send if not i.offline], self.sending_day
+            )
         for warning in self.result.issue_date_warnings:
             log.warning("Klient %s: %s", self.nip, warning.message)
         in_flight = self.journal.in_flight(self.nip)
@@ -612,6 +635,7 @@ class _ClientSend:
                 continue
             issued_item = self.issuing.register.get(self.nip, item.hash)
             if issued_item is not None:
+                issued_item = current_deadline(self.issuing.config, issued_item)
                 self._outcome(item, E.STATUS_PENDING, offline_note(issued_item, self.folder))
 
     async def _with_ksef(
@@ -1065,7 +1089,7 @@ class _ClientSend:
                 message=o.message,
             )
         offline_rows: list[E.OfflineRow] | None = None
-        issued = self.issuing.register.of_client(self.nip)
+        issued = [current_deadline(self.issuing.config, i) for i in self.issuing.register.of_client(self.nip)]
         if issued:  # the sheet appears with the first offline invoice and stays (empty when all are sent)
             offline_rows = [
                 E.OfflineRow(

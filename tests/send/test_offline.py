@@ -23,7 +23,7 @@ from ksef_sheets.emulator import RunningEmulator
 from ksef_sheets.ksef import CertificateCredential
 from ksef_sheets.send import SendReport, send_office
 from ksef_sheets.send import entry_workbook as E
-from ksef_sheets.send.offline import NO_SIGNER, OFFLINE_DIR
+from ksef_sheets.send.offline import NO_SIGNER, OFFLINE_DIR, OfflineInvoice, current_deadline
 from ksef_sheets.vault import Vault
 from tests.emulator.conftest import make_key
 from tests.emulator.test_certificates import enrol, retrieve, seal_login
@@ -140,9 +140,19 @@ def test_offline_issues_codes_pdf_and_list_then_the_next_run_sends_them_as_offli
     assert [sheet.cell(row=r, column=1).value for r in (5, 6)] == ["FV/80/2026", "FV/81/2026"]
     assert sheet.cell(row=6, column=4).value.date() == date(2026, 11, 12)
 
+    # Staff change the price of FV/81 after the buyer got it: the issued version still goes to KSeF.
+    edited = read_entry(path)
+    edited[1][E.H_PRICE] = 85
+    fill_entry(office, SELLER, edited, append=False)
+
     # KSeF answers again: the next run sends both with offlineMode true, unchanged bytes.
     again = send(office, running, clients=[SELLER], now=at(date(2026, 11, 12)))
     assert not again.problems, again.summary_lines()
+    assert any(
+        "FV/81/2026 została zmieniona po wystawieniu jej offline; do KSeF trafia wersja przekazana nabywcy "
+        "(faktury-offline/FV_81_2026.xml)" in w
+        for w in again.clients[0].warnings
+    )
     assert {o.number for o in again.clients[0].sent} == {"FV/80/2026", "FV/81/2026"}
     assert offline_rows(running, SELLER) == {"FV/80/2026": ("Offline", 1), "FV/81/2026": ("Offline", 1)}
     assert again.to_json()["offline"] == []
@@ -248,3 +258,55 @@ def test_correct_needs_one_client(office: OfficeFolder, capsys: pytest.CaptureFi
     code = main(["send", "--correct", str(original), str(fixed), "--dir", str(office.root)])
     captured = capsys.readouterr()
     assert code == 1 and "podaj --client NIP" in captured.out + captured.err
+
+
+def _waiting(mode: str, issued: date, deadline: date | None) -> OfflineInvoice:
+    return OfflineInvoice(
+        client_nip=SELLER,
+        invoice_hash="x",
+        number="FV/1/2026",
+        source="arkusz",
+        mode=mode,
+        issue_date=issued,
+        issued_at=at(issued),
+        deadline=deadline,
+        kod_i="",
+        kod_ii="",
+        pdf=None,
+        state="waiting",
+        ksef_number=None,
+        message=None,
+        corrects_hash=None,
+        xml=b"",
+    )
+
+
+@pytest.mark.parametrize(
+    ("failures", "expected"),
+    [
+        ([], date(2026, 11, 9)),
+        # A failure announced while the invoice waits (from the deadline day): 7 business days after it ends.
+        ([{"od": "2026-11-09", "do": "2026-11-10"}], date(2026, 11, 20)),
+        # Still lasting: the deadline is not known yet.
+        ([{"od": "2026-11-09"}], None),
+        # After the deadline, or before the issue: no effect.
+        (
+            [{"od": "2026-11-10", "do": "2026-11-13"}, {"od": "2026-11-02", "do": "2026-11-05"}],
+            date(2026, 11, 9),
+        ),
+    ],
+)
+def test_a_failure_while_an_offline24_invoice_waits_moves_its_deadline(
+    office: OfficeFolder, failures: list[dict[str, str]], expected: date | None
+) -> None:
+    config = office.load_config().model_copy(update={"ksef_failures": failures})
+    item = _waiting("offline24", FRIDAY, date(2026, 11, 9))
+    assert current_deadline(config, item).deadline == expected
+
+
+def test_a_failure_invoice_gets_its_deadline_once_the_end_is_recorded(office: OfficeFolder) -> None:
+    item = _waiting("awaria", BEFORE_HOLIDAY, None)
+    lasting = office.load_config().model_copy(update={"ksef_failures": [{"od": "2026-11-10"}]})
+    assert current_deadline(lasting, item).deadline is None
+    ended = lasting.model_copy(update={"ksef_failures": [{"od": "2026-11-10", "do": "2026-11-13"}]})
+    assert current_deadline(ended, item).deadline == date(2026, 11, 24)
