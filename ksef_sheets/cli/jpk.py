@@ -10,11 +10,11 @@ import typer
 from rich.table import Table
 
 from ksef_sheets.cli import app
-from ksef_sheets.cli._common import DirOption, JsonOption, console, office_folder, print_json
+from ksef_sheets.cli._common import DirOption, JsonOption, console, err_console, office_folder, print_json
 from ksef_sheets.errors import UserError
 from ksef_sheets.jpk import KIND_LABELS, SIDE_LABELS
 from ksef_sheets.text import count
-from ksef_sheets.workflows.jpk import check_jpk, ksef_numbers_csv
+from ksef_sheets.workflows.jpk import check_jpk, ksef_numbers_csv, record_jpk_results
 
 jpk_app = typer.Typer(
     help="JPK_V7M(3) i JPK_V7K(3): uzgodnienie ewidencji VAT z fakturami w KSeF, numery KSeF dla programu księgowego.",
@@ -36,7 +36,11 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Uzgodnij plik JPK_V7 klienta z jego fakturami w KSeF: brakujące, nieznane, różne kwoty, oznaczenia."""
-    results = check_jpk(office_folder(directory), files, client=client)
+    folder = office_folder(directory)
+    results = check_jpk(folder, files, client=client)
+    warning = record_jpk_results(folder, results)
+    if warning:
+        err_console.print(f"Uwaga: {warning}", markup=False, highlight=False)
     if as_json:
         print_json([r.result.as_dict() | {"file": str(r.path), "name": r.client_name} for r in results])
         return

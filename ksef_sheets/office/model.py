@@ -96,6 +96,9 @@ class Client:
     new_invoices: int | None = None
     to_verify: int | None = None
     fetch_problem: str = ""
+    # The last `jpk check` of the client's JPK_V7: "2026-03: 2 ustalenia (05.12.2026)", and the count.
+    jpk_check: str = ""
+    jpk_findings: int | None = None
     next_step: str = ""
     problems: str = ""
     notes: str = ""
@@ -218,6 +221,8 @@ REGISTER_COLUMNS: tuple[RegisterColumn, ...] = (
     RegisterColumn("Nowe faktury", "new_invoices", "int", 9, "computed"),
     RegisterColumn("Do weryfikacji", "to_verify", "int", 10, "computed"),
     RegisterColumn("Problem pobierania", "fetch_problem", "text", 22, "computed"),
+    RegisterColumn("Uzgodnienie JPK", "jpk_check", "text", 24, "computed"),
+    RegisterColumn("Ustalenia JPK", "jpk_findings", "int", 10, "computed"),
     RegisterColumn("Gotowość", None, "text", 12, "computed"),
     RegisterColumn("Uprawnienia wg scenariusza", None, "text", 14, "computed"),
     RegisterColumn("Następny krok", "next_step", "text", 50, "computed"),

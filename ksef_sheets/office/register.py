@@ -204,6 +204,34 @@ def update_fetch_results(
     return sorted((set(wanted) | set(access)) - found)
 
 
+def update_jpk_results(
+    folder: OfficeFolder, results: Mapping[str, tuple[str, int]], *, today: date | None = None
+) -> None:
+    """Write the last JPK reconciliation per client (period, number of findings) into the register.
+
+    Raises ``FileLockedError`` when ``biuro.xlsx`` is open in Excel (nothing is written then).
+    """
+    from ksef_sheets.text import count, format_date
+
+    ensure_writable(folder.office_workbook)
+    wanted = {normalize_nip(nip): result for nip, result in results.items()}
+    day = format_date(today or _today())
+
+    def change(rows: list[dict[str, Any]], _numbers: list[int]) -> list[dict[str, Any]]:
+        for row in rows:
+            result = wanted.get(normalize_nip(str(row.get("NIP") or "")))
+            if result is not None:
+                period, findings = result
+                row["Uzgodnienie JPK"] = (
+                    f"{period}: {count(findings, 'ustalenie', 'ustalenia', 'ustaleń')} ({day})"
+                )
+                row["Ustalenia JPK"] = findings
+        return rows
+
+    wb = open_office_workbook(folder.office_workbook)
+    _refresh_and_save(folder, wb, today=today, change=change)
+
+
 def check_clients(folder: OfficeFolder, *, today: date | None = None) -> CheckReport:
     """Re-validate the register after staff edits; problems and next steps go into the sheet."""
     ensure_writable(folder.office_workbook)

@@ -168,6 +168,7 @@ CLIENTS_SPEC = TableSheet(
         ),
         ("Do weryfikacji", "{col:Do weryfikacji}{row}>0", FILL_AMBER, None),
         ("Problem pobierania", "LEN({col:Problem pobierania}{row})>0", FILL_RED, None),
+        ("Ustalenia JPK", "{col:Ustalenia JPK}{row}>0", FILL_AMBER, None),
         ("Problemy", "LEN({col:Problemy}{row})>0", FILL_AMBER, None),
         ("NIP", "LEN({col:Problemy}{row})>0", FILL_AMBER, None),
     ),

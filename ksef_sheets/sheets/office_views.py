@@ -144,6 +144,7 @@ def rebuild_dashboard(wb: Workbook, tables: OpenpyxlTables, config: OfficeConfig
     annex = column_range(tables, "Aneks")
     verify = column_range(tables, "Do weryfikacji")
     fetch_problem = column_range(tables, "Problem pobierania")
+    jpk_findings = column_range(tables, "Ustalenia JPK")
     problems = column_range(tables, "Problemy")
     fee = column_range(tables, "Opłata KSeF (zł/mies.)")
     clients_link = f"#'{SHEET_CLIENTS}'!A1"
@@ -199,6 +200,11 @@ def rebuild_dashboard(wb: Workbook, tables: OpenpyxlTables, config: OfficeConfig
         {
             "Wskaźnik": "Problemy przy pobieraniu",
             "Liczba": Formula(f'=COUNTIF({fetch_problem},"?*")'),
+            "Przejdź": Link(SHEET_CLIENTS, clients_link),
+        },
+        {
+            "Wskaźnik": "Klienci z ustaleniami uzgodnienia JPK z KSeF",
+            "Liczba": Formula(f'=COUNTIF({jpk_findings},">0")'),
             "Przejdź": Link(SHEET_CLIENTS, clients_link),
         },
         {

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.errors import UserError, os_reason
+from ksef_sheets.errors import FileLockedError, UserError, os_reason
 from ksef_sheets.fa3 import InvoiceAmounts, read_amounts
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import is_valid_nip, normalize_nip
@@ -31,7 +31,7 @@ from ksef_sheets.jpk import (
     read_jpk,
     reconcile,
 )
-from ksef_sheets.office.register import load_clients
+from ksef_sheets.office.register import load_clients, update_jpk_results
 from ksef_sheets.sync.archive import Archive, ArchivedInvoice
 
 SUBJECT_SIDES = {"Subject1": "sale", "Subject2": "purchase"}
@@ -203,6 +203,19 @@ def check_jpk(folder: OfficeFolder, paths: Sequence[Path], *, client: str | None
                 count=result.rows,
             )
     return results
+
+
+def record_jpk_results(folder: OfficeFolder, checks: Sequence[JpkCheck]) -> str | None:
+    """Write each client's last reconciliation into the register (columns Uzgodnienie JPK, Ustalenia JPK;
+    Pulpit counts the clients with findings). Returns a warning when biuro.xlsx is open in Excel."""
+    latest: dict[str, tuple[str, int]] = {}
+    for check in checks:
+        latest[check.result.nip] = (check.result.period, len(check.result.findings))
+    try:
+        update_jpk_results(folder, latest)
+    except FileLockedError as exc:
+        return f"{exc.message} Wyniki uzgodnienia nie trafiły do rejestru (kolumny Uzgodnienie JPK, Ustalenia JPK)."
+    return None
 
 
 NUMBERS_HEADER = (

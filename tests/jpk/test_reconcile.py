@@ -12,12 +12,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.identifiers import make_ksef_number
 from ksef_sheets.jpk import JpkRow, build_jpk, read_jpk
+from ksef_sheets.office.register import load_clients
 from ksef_sheets.workflows.jpk import check_jpk, evidence_from_archive, ksef_numbers_csv
 from tests.jpk.conftest import CLIENT, Stored
 
@@ -211,6 +213,12 @@ def test_cli_json_shape(office: OfficeFolder, march: list[Stored], tmp_path: Pat
     assert finding["row"] == 1
     # The sale it replaced is now missing from the JPK.
     assert sorted(f["kind"] for f in report["findings"]) == ["missing_in_jpk", "unknown_ksef_number"]
+    # The register keeps the client's last reconciliation; Pulpit counts the clients with findings.
+    client = next(c for c in load_clients(office) if c.nip == NIP)
+    assert client.jpk_findings == 2 and client.jpk_check.startswith("2026-03: 2 ustalenia (")
+    dashboard = openpyxl.load_workbook(office.office_workbook)["Pulpit"]
+    labels = [row[0].value for row in dashboard.iter_rows()]
+    assert "Klienci z ustaleniami uzgodnienia JPK z KSeF" in labels
 
 
 def _jpk_v7m2(tmp_path: Path) -> Path:
