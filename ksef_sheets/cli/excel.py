@@ -27,7 +27,7 @@ app.add_typer(excel_app, name="excel")
 @excel_app.command("panel")
 def panel(directory: DirOption = None) -> None:
     """Zbuduj ksef_panel.xlsm (przycisk „Uruchom”) i ksef_panel.py w folderze biura."""
-    from ksef_sheets.panel import build_office_panel
+    from ksef_sheets.excel import build_office_panel
 
     folder = office_folder(directory)
     path = build_office_panel(folder, interpreter=_pythonw())
@@ -65,13 +65,12 @@ def run(
     ] = None,
 ) -> None:
     """Wykonaj akcję wybraną w ksef_panel.xlsm bez Excela (z Harmonogramu zadań albo na serwerze)."""
-    from ksef_sheets.sheets import panel_workbook as pw
-    from ksef_sheets.sheets.panel_file import run_panel_file
+    from ksef_sheets.excel import PANEL_NAME, run_panel_file
 
     folder = office_folder(directory)
     _ask_for_passphrase(folder, action)
     result, alerts = run_panel_file(
-        folder.root / f"{pw.PANEL_NAME}.xlsm",
+        folder.root / f"{PANEL_NAME}.xlsm",
         say=lambda t: err_console.print(t, markup=False),
         action=action,
     )

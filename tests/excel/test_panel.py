@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from ksef_sheets import excel
 from ksef_sheets.errors import UserError
-from ksef_sheets.sheets import panel_workbook as pw
-from ksef_sheets.sheets.xlwings_io import XlwingsPanel
+from ksef_sheets.excel import XlwingsPanel, registry
+from ksef_sheets.excel import panel_file as pw
 from tests.excel.fake_xlwings import FakeBook
 
 
@@ -101,9 +101,9 @@ def test_action_gets_selected_clients_and_a_bug_never_shows_a_traceback(tmp_path
         )
         assert book.app.alerts[-1][1] == "KSeF — nie wykonano"
     finally:
-        excel._ACTIONS.pop("Test: zapamiętaj klientów", None)
-        excel._ACTIONS.pop("Test: błąd programu", None)
-        excel._ACTIONS.pop("Test: pełny dysk", None)
+        registry._ACTIONS.pop("Test: zapamiętaj klientów", None)
+        registry._ACTIONS.pop("Test: błąd programu", None)
+        registry._ACTIONS.pop("Test: pełny dysk", None)
 
 
 def test_missing_named_cell_is_a_user_error(tmp_path: Path) -> None:

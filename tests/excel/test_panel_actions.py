@@ -18,12 +18,11 @@ from ksef_sheets import excel
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.demo_data import DEMO_CLIENTS
 from ksef_sheets.emulator import run_emulator
+from ksef_sheets.excel import XlwingsPanel, build_office_panel
+from ksef_sheets.excel import panel_file as pw
 from ksef_sheets.office.register import init_office
-from ksef_sheets.panel import build_office_panel
-from ksef_sheets.sheets import panel_workbook as pw
 from ksef_sheets.sheets.invoice_columns import STATUS_BOOKED
 from ksef_sheets.sheets.tables import OpenpyxlTables
-from ksef_sheets.sheets.xlwings_io import XlwingsPanel
 from ksef_sheets.sync.archive import Archive
 from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
@@ -212,7 +211,7 @@ def test_run_action_option_is_for_that_run_only_and_an_unknown_one_changes_nothi
     office: OfficeFolder, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from ksef_sheets.cli import main
-    from ksef_sheets.sheets.panel_file import FilePanel
+    from ksef_sheets.excel import FilePanel
 
     path = office.root / f"{pw.PANEL_NAME}.xlsm"
     # Staff chose an action in the panel and saved it; a scheduled task runs the panel as it is.

@@ -113,7 +113,7 @@ def test_fetch_asks_for_the_passphrase_at_a_terminal_and_never_echoes_it(office:
 
 
 def test_excel_run_of_the_fetch_action_asks_the_same_way(office: OfficeFolder) -> None:
-    from ksef_sheets.panel import build_office_panel
+    from ksef_sheets.excel import build_office_panel
 
     build_office_panel(office)
     code, text = _type_passphrase_at_the_prompt(

@@ -1,12 +1,13 @@
-"""The KSeF panel: a macro-enabled workbook (``ksef_panel.xlsm``) with one button.
+"""The KSeF panel file: a macro-enabled workbook (``ksef_panel.xlsm``) with one button.
 
 Staff pick an action, the clients and the options on the **Panel** sheet and press *Uruchom*.
 The button runs ``SampleCall`` from the VBA project of the xlwings package's standalone quickstart,
 which imports the Python module named like the workbook (``ksef_panel.py``, written beside it)
-and calls its ``main()``; that dispatches to ``ksef_sheets.excel``. No hand-written VBA ships with
+and calls its ``main()``; that dispatches to ``ksef_sheets.excel.main``. No hand-written VBA ships with
 the toolkit: the VBA project is taken from the installed xlwings, so its DLL version always matches.
 
 The workbook is built headlessly with XlsxWriter (``add_vba_project`` + ``insert_button``).
+``FilePanel`` reads and writes the built file without Excel (``ksef-sheets excel run``).
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import importlib.resources
 import io
 import sys
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import xlsxwriter
+from openpyxl import load_workbook
 
 from ksef_sheets.errors import UserError
-from ksef_sheets.files import atomic_path, atomic_write_text
+from ksef_sheets.files import atomic_path, atomic_write_text, ensure_writable
+from ksef_sheets.sheets.tables import OpenpyxlTables
 
 PANEL_NAME = "ksef_panel"
 PANEL_SHEET = "Panel"
@@ -40,6 +43,8 @@ NAME_MONTH = "Miesiac"
 NAME_FILE = "PlikDecyzji"
 NAME_RESULT = "OstatniWynik"
 
+# Panels already built in offices import ``ksef_sheets.excel.main``: keep that name exported by
+# ``ksef_sheets/excel/__init__.py`` (the file beside each panel is not rebuilt on upgrade).
 MODULE_SOURCE = '''"""Called by the Uruchom button of ksef_panel.xlsm (xlwings RunPython). Do not rename."""
 
 from ksef_sheets.excel import main as _main
@@ -204,3 +209,31 @@ def _write_workbook(
         conf.hide()
     finally:
         wb.close()
+
+
+class FilePanel(OpenpyxlTables):
+    """``PanelIO`` over ``ksef_panel.xlsm`` as a file (``ksef-sheets excel run``: scheduled tasks, servers).
+
+    Status lines and message boxes go to the terminal, and the panel file is saved atomically with
+    the result and the log row (refused, with the usual message, while Excel has it open).
+    """
+
+    def __init__(self, path: Path, *, say: Callable[[str], None] = print) -> None:
+        if not path.exists():
+            raise UserError(f"Nie ma pliku panelu {path} — zbuduj go: ksef-sheets excel panel.")
+        ensure_writable(path)
+        super().__init__(load_workbook(path, keep_vba=True), source=path.name)
+        self.path = path
+        self.say = say
+        self.alerts: list[str] = []
+
+    def status(self, text: str | None) -> None:
+        if text:
+            self.say(text)
+
+    def alert(self, text: str, *, title: str, critical: bool = False) -> None:
+        self.alerts.append(text)
+
+    def save(self) -> None:
+        with atomic_path(self.path) as tmp:
+            self.workbook.save(tmp)

@@ -1,4 +1,5 @@
-"""Excel entry points: what the *Uruchom* button of ``ksef_panel.xlsm`` runs (via xlwings).
+"""Excel entry points: what the *Uruchom* button of ``ksef_panel.xlsm`` runs (via xlwings),
+``ksef-sheets excel run`` (the panel file without Excel) and building the office's panel.
 
 Thin adapters over the same use cases the command line calls. The panel is read and written only
 through ``PanelIO`` (named values and Excel Tables by name), with two implementations: xlwings for
@@ -11,73 +12,25 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError, file_system_error
+from ksef_sheets.excel import panel_actions as _registers  # noqa: F401  (importing registers them)
+from ksef_sheets.excel import panel_file as pw
+from ksef_sheets.excel.registry import ActionContext, ActionSpec, PanelIO, registered
 from ksef_sheets.identifiers import normalize_nip
 from ksef_sheets.redaction import redact
-from ksef_sheets.sheets import panel_workbook as pw
-from ksef_sheets.sheets.tables import TableIO
 from ksef_sheets.text import format_datetime
 
 log = logging.getLogger(__name__)
 
 
-class PanelIO(TableIO, Protocol):
-    """What an action may do with the panel workbook: the table I/O seam plus Excel's feedback."""
-
-    def status(self, text: str | None) -> None: ...
-
-    def alert(self, text: str, *, title: str, critical: bool = False) -> None: ...
-
-
-@dataclass
-class ActionContext:
-    """What an action gets: the office folder, the chosen clients and options, and a progress sink."""
-
-    office_dir: Path
-    clients: list[str]
-    document_kind: str
-    month: str
-    decisions_file: str
-    panel: PanelIO
-    messages: list[str] = field(default_factory=list)
-
-    def progress(self, text: str) -> None:
-        self.panel.status(text)
-
-
-Action = Callable[[ActionContext], str]
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    label: str
-    run: Action
-    needs_month: bool = False
-    needs_file: bool = False
-
-
-_ACTIONS: dict[str, ActionSpec] = {}
-
-
-def action(label: str, *, needs_month: bool = False, needs_file: bool = False) -> Callable[[Action], Action]:
-    """Register a panel action under its Polish label (the label is what the dropdown offers)."""
-
-    def register(fn: Action) -> Action:
-        _ACTIONS[label] = ActionSpec(label, fn, needs_month, needs_file)
-        return fn
-
-    return register
-
-
 def actions() -> dict[str, ActionSpec]:
-    from ksef_sheets import excel_actions  # noqa: F401  (registers the actions)
-
-    return dict(_ACTIONS)
+    """Every panel action by its Polish label, in the order the dropdown offers them."""
+    return registered()
 
 
 def selected_clients(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -163,6 +116,45 @@ def main() -> None:
     """Entry point for ``ksef_panel.main()`` (RunPython from the workbook)."""
     import xlwings as xw
 
-    from ksef_sheets.sheets.xlwings_io import XlwingsPanel
+    from ksef_sheets.excel.xlwings_io import XlwingsPanel
 
     run_panel(XlwingsPanel(xw.Book.caller()))
+
+
+def run_panel_file(
+    path: Path, *, say: Callable[[str], None] = print, action: str | None = None
+) -> tuple[str, list[str]]:
+    """Run the action chosen in the panel file, or ``action`` for this run only.
+
+    An ``action`` given here is never stored in the panel: the *Akcja* cell keeps the staff's
+    choice (the log row names the action that ran). An unknown one is refused before the panel is
+    touched, with the list of valid actions.
+    """
+    if action is not None:
+        action = check_action(action)
+    panel = pw.FilePanel(path, say=say)
+    result = run_panel(panel, action=action)
+    panel.save()
+    return result, panel.alerts
+
+
+def build_office_panel(folder: OfficeFolder, *, interpreter: str | None = None) -> Path:
+    """Build ``ksef_panel.xlsm`` (and ``ksef_panel.py``) in the office folder from its register."""
+    folder.load_config()  # a clear message when the folder is not an office yet
+    clients: list[pw.PanelClient] = []
+    if folder.office_workbook.exists():
+        from ksef_sheets.office.register import load_clients
+
+        clients = [pw.PanelClient(c.nip, c.name) for c in load_clients(folder)]
+    choices = pw.PanelChoices(actions=list(actions()), document_kinds=document_kinds())
+    return pw.build_panel(
+        folder.root, office_dir=folder.root, choices=choices, clients=clients, interpreter=interpreter
+    )
+
+
+def document_kinds() -> list[str]:
+    try:
+        from ksef_sheets.documents import DOCUMENT_KINDS
+    except ImportError:
+        return []
+    return list(DOCUMENT_KINDS)

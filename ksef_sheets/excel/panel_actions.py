@@ -1,7 +1,7 @@
 """The actions the KSeF panel offers, each a thin adapter over a use case of the toolkit.
 
 The labels are Polish and are exactly what the panel's *Akcja* dropdown lists
-(``panel_workbook.build_panel`` takes them from here), so every offered action exists in Python.
+(``runner.build_office_panel`` hands them to ``panel_file.build_panel``), so every offered action exists in Python.
 Files the actions rewrite (``biuro.xlsx``, ``faktury-RRRR.xlsx``) must be closed in Excel; the use
 cases say so in Polish when one is open, and nothing is half-written.
 """
@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.excel import ActionContext, action
-from ksef_sheets.sheets import panel_workbook as pw
+from ksef_sheets.excel import panel_file as pw
+from ksef_sheets.excel.registry import ActionContext, action
 from ksef_sheets.text import count, format_date, warsaw_time
 
 
