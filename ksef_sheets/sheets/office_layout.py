@@ -317,12 +317,24 @@ def fit_columns(ws: Worksheet, ref: str) -> None:
             ws.column_dimensions[letter].width = round(needed, 1)
 
 
+def polish_number_formats(ws: Worksheet, ref: str) -> None:
+    """Give amounts written by an older version (``#,##0.00 "zł"``) the Polish locale tag, so a
+    refreshed workbook prints "1 234,50 zł" on any machine, like a new one."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    for row in ws.iter_rows(min_row=min_row + 1, max_row=max_row, min_col=min_col, max_col=max_col):
+        for cell in row:
+            fmt = cell.number_format or ""
+            if fmt.startswith("#,##0"):
+                cell.number_format = POLISH + fmt
+
+
 def fit_rows(ws: Worksheet, ref: str, *, header_bold: bool = True, grow_only: bool = False) -> None:
     """Set row heights for wrapped text: neither Excel nor LibreOffice re-measures rows on load.
 
     Columns are widened first (``fit_columns``), so a header or an e-mail is not cut mid-word.
     """
     fit_columns(ws, ref)
+    polish_number_formats(ws, ref)
     min_col, min_row, max_col, max_row = range_boundaries(ref)
     widths = {
         c: (ws.column_dimensions[get_column_letter(c)].width or 9.0) for c in range(min_col, max_col + 1)

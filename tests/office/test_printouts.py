@@ -37,3 +37,27 @@ def test_register_rows_have_even_heights(demo_office: Any) -> None:
     heights = [ws.row_dimensions[r].height or 15.0 for r in range(5, 15)]
     assert ws.cell(14, 1).value and not ws.cell(15, 1).value  # the ten demo clients
     assert max(heights) <= 2 * min(heights), heights
+
+
+def test_refresh_gives_an_older_workbooks_amounts_the_polish_format(demo_office: Any) -> None:
+    from ksef_sheets.office.register import check_clients
+    from tests.office.conftest import TODAY
+
+    path = demo_office.office_workbook
+    wb = load_workbook(path)
+    old = 0
+    for row in wb[SHEET_CLIENTS].iter_rows(min_row=5):
+        for cell in row:
+            if cell.number_format.startswith("[$-415]"):  # as written before the locale tag
+                cell.number_format = cell.number_format.removeprefix("[$-415]")
+                old += 1
+    assert old >= 10
+    wb.save(path)
+    check_clients(demo_office, today=TODAY)
+    formats = {
+        cell.number_format
+        for row in load_workbook(path)[SHEET_CLIENTS].iter_rows(min_row=5)
+        for cell in row
+        if "0.00" in cell.number_format
+    }
+    assert formats == {'[$-415]#,##0.00 "zł"'}
