@@ -1,7 +1,9 @@
 """Rendering one template: docxtpl for Word, Jinja for e-mail text; the office's copy wins.
 
 Templates come from ``<office folder>/szablony/`` when the office put its own copy there, else from
-the package. Rendering runs in a sandboxed Jinja environment with autoescaping (a client called
+the project's ``templates/`` when the package runs from the project folder (editable install), else
+from the copies shipped as package data (a wheel install; ``scripts/build_templates.py`` refreshes
+them and a test keeps them identical to ``templates/``). Rendering runs in a sandboxed Jinja environment with autoescaping (a client called
 ``A & B <sp. j.>`` must not break the document's XML) and strict undefined variables, so a typo in
 an office-edited template is reported by name instead of silently printing nothing.
 """
@@ -23,6 +25,12 @@ from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.files import atomic_path
 
 PACKAGE_TEMPLATES = Path(__file__).with_name("templates")
+_PROJECT = Path(__file__).resolve().parents[2]
+# Only the project folder (pyproject.toml beside it), never some "templates" in site-packages.
+PROJECT_TEMPLATES = _PROJECT / "templates" if (_PROJECT / "pyproject.toml").is_file() else None
+SHIPPED_TEMPLATES = (
+    PROJECT_TEMPLATES if PROJECT_TEMPLATES is not None and PROJECT_TEMPLATES.is_dir() else PACKAGE_TEMPLATES
+)
 OFFICE_TEMPLATES_DIR = "szablony"
 
 
@@ -36,7 +44,7 @@ def template_path(name: str, folder: OfficeFolder | None = None) -> Path:
         own = office_templates_dir(folder) / name
         if own.is_file():
             return own
-    return PACKAGE_TEMPLATES / name
+    return SHIPPED_TEMPLATES / name
 
 
 class _CachingEnvironment(SandboxedEnvironment):

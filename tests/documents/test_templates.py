@@ -12,10 +12,10 @@ from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.documents.build_templates import build_all
 from ksef_sheets.documents.context import client_context, office_data
-from ksef_sheets.documents.render import PACKAGE_TEMPLATES, render_docx
+from ksef_sheets.documents.render import SHIPPED_TEMPLATES, render_docx
 from tests.documents.conftest import make_client
+from tests.documents.test_template_copies import build_script
 
 TODAY = date(2026, 3, 2)
 
@@ -35,7 +35,7 @@ def render(office: OfficeFolder, template: str, scenario: int | None, tmp_path: 
     client = make_client(scenario, **kw)
     context = client_context(client, office_data(office.load_config()), today=TODAY)
     target = tmp_path / f"{template}-{scenario}.docx"
-    return render_docx(PACKAGE_TEMPLATES / template, context, target)
+    return render_docx(SHIPPED_TEMPLATES / template, context, target)
 
 
 def assert_no_tags(path: Path) -> None:
@@ -200,9 +200,9 @@ def test_hostile_text_is_escaped_and_kept_literally(office: OfficeFolder, tmp_pa
 
 
 def test_templates_match_the_build_script(tmp_path: Path) -> None:
-    """The committed .docx files are what build_templates.py produces (same text, same tags)."""
-    for built in build_all(tmp_path):
-        committed = PACKAGE_TEMPLATES / built.name
+    """The committed .docx files are what scripts/build_templates.py produces (same text, same tags)."""
+    for built in build_script().build_all(tmp_path):
+        committed = SHIPPED_TEMPLATES / built.name
         assert all_text(built) == all_text(committed), built.name
         assert (
             DocxTemplate(str(built)).get_undeclared_template_variables()
@@ -212,5 +212,5 @@ def test_templates_match_the_build_script(tmp_path: Path) -> None:
 
 def test_every_template_variable_is_provided(office: OfficeFolder) -> None:
     context = client_context(make_client(2), office_data(office.load_config()), today=TODAY)
-    for template in PACKAGE_TEMPLATES.glob("*.docx"):
+    for template in SHIPPED_TEMPLATES.glob("*.docx"):
         assert DocxTemplate(str(template)).get_undeclared_template_variables() <= set(context), template

@@ -1,8 +1,11 @@
-"""Builds the Word templates shipped with the package (``ksef_sheets/documents/templates/*.docx``).
+"""Builds the Word templates (``templates/*.docx``) and refreshes their copies in the package.
 
-Run ``python -m ksef_sheets.documents.build_templates`` after changing the wording here; the
-resulting .docx files are committed, so an office that edits them in Word starts from exactly what
-this script produced. The templates use real Word styles (Title, Heading 1/2, List Number with
+A build script, not run-time code: run ``python scripts/build_templates.py`` from the project folder
+after changing the wording here. It writes the .docx files into ``templates/`` (the files the office
+edits, committed) and then copies every template of ``templates/`` (.docx and the e-mail .txt) into
+``ksef_sheets/documents/templates/``, the package data a wheel install renders from; a test keeps
+the two folders identical. An office that edits a template in Word starts from exactly what this
+script produced. The templates use real Word styles (Title, Heading 1/2, List Number with
 numbering restarted per section, a table for the parties, page numbers in the footer) and docxtpl
 tags. Scenario variants are whole paragraphs between ``{%p if scenariusz == N %}`` and
 ``{%p endif %}`` so the office can reword each variant in Word without touching the others.
@@ -12,6 +15,7 @@ The variables a template may use are listed in ``templates/README.md``.
 from __future__ import annotations
 
 import copy
+import shutil
 import sys
 from pathlib import Path
 
@@ -26,7 +30,10 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-TEMPLATES_DIR = Path(__file__).with_name("templates")
+PROJECT = Path(__file__).resolve().parents[1]
+TEMPLATES_DIR = PROJECT / "templates"
+PACKAGE_COPIES = PROJECT / "ksef_sheets" / "documents" / "templates"
+TEMPLATE_SUFFIXES = (".docx", ".txt")  # templates/README.md is for people, not a template
 FONT = "Arial"  # LibreOffice substitutes the metric-compatible Liberation Sans
 
 
@@ -1214,10 +1221,29 @@ def build_all(out_dir: Path = TEMPLATES_DIR) -> list[Path]:
     ]
 
 
+def template_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in TEMPLATE_SUFFIXES)
+
+
+def copy_to_package(source: Path = TEMPLATES_DIR, target: Path = PACKAGE_COPIES) -> list[Path]:
+    """Make the package's copies exactly the templates of ``templates/`` (stale copies removed)."""
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = {p.name for p in template_files(source)}
+    for stale in template_files(target):
+        if stale.name not in wanted:
+            stale.unlink()
+    copied = []
+    for path in template_files(source):
+        copied.append(Path(shutil.copyfile(path, target / path.name)))
+    return copied
+
+
 def main(argv: list[str] | None = None) -> int:
     del argv
     for path in build_all():
         sys.stdout.write(f"{path}\n")
+    copies = copy_to_package()
+    sys.stdout.write(f"{len(copies)} templates copied to {PACKAGE_COPIES}\n")
     return 0
 
 
