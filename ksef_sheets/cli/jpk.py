@@ -38,8 +38,7 @@ def check(
     """Uzgodnij plik JPK_V7 klienta z jego fakturami w KSeF: brakujące, nieznane, różne kwoty, oznaczenia."""
     folder = office_folder(directory)
     results = check_jpk(folder, files, client=client)
-    warning = record_jpk_results(folder, results)
-    if warning:
+    for warning in record_jpk_results(folder, results):
         err_console.print(f"Uwaga: {warning}", markup=False, highlight=False)
     if as_json:
         print_json([r.result.as_dict() | {"file": str(r.path), "name": r.client_name} for r in results])

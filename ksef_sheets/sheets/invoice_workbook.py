@@ -78,6 +78,7 @@ from ksef_sheets.sheets.invoice_fingerprint import FINGERPRINT_PROPERTY
 from ksef_sheets.sheets.invoice_readback import OwnSheet
 from ksef_sheets.sheets.invoice_rows import CellValue, Formula, InvoiceRow, SheetRow, StaffFields
 from ksef_sheets.sheets.invoice_summary import MONTHS_PL, ZERO, MonthTotals, RegisterSummary, summarize
+from ksef_sheets.sheets.jpk_sheet import JPK_SHEET, restyle_jpk_sheet
 from ksef_sheets.sheets.printing import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -225,6 +226,8 @@ def write_invoice_workbook(
             ws = workbook.add_worksheet(own.name)
             for r, c, value in own.cells:
                 _write_value(ws, formats, r, c, value)
+            if own.name == JPK_SHEET:  # written by jpk check: its filter, formats and dropdown back
+                restyle_jpk_sheet(workbook, ws, max((r for r, _, _ in own.cells), default=0))
         _write_snapshot(workbook, sheets)
         workbook.close()
         if before_replace is not None:

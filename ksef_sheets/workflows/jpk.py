@@ -22,6 +22,8 @@ from ksef_sheets.fa3 import InvoiceAmounts, read_amounts
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import is_valid_nip, normalize_nip
 from ksef_sheets.jpk import (
+    KIND_LABELS,
+    SIDE_LABELS,
     FailurePeriod,
     JpkFile,
     JpkRow,
@@ -32,6 +34,7 @@ from ksef_sheets.jpk import (
     reconcile,
 )
 from ksef_sheets.office.register import load_clients, update_jpk_results
+from ksef_sheets.sheets.jpk_sheet import JPK_SHEET, JpkSheetRow, write_jpk_sheet
 from ksef_sheets.sync.archive import Archive, ArchivedInvoice
 
 SUBJECT_SIDES = {"Subject1": "sale", "Subject2": "purchase"}
@@ -205,17 +208,45 @@ def check_jpk(folder: OfficeFolder, paths: Sequence[Path], *, client: str | None
     return results
 
 
-def record_jpk_results(folder: OfficeFolder, checks: Sequence[JpkCheck]) -> str | None:
-    """Write each client's last reconciliation into the register (columns Uzgodnienie JPK, Ustalenia JPK;
-    Pulpit counts the clients with findings). Returns a warning when biuro.xlsx is open in Excel."""
+def record_jpk_results(folder: OfficeFolder, checks: Sequence[JpkCheck]) -> list[str]:
+    """Where staff see the results: the *Uzgodnienie JPK* sheet of each client's invoice workbook
+    (one row per finding, their Status kept) and the register's columns Uzgodnienie JPK / Ustalenia
+    JPK (Pulpit counts the clients with findings). Returns warnings for files open in Excel."""
+    warnings: list[str] = []
     latest: dict[str, tuple[str, int]] = {}
     for check in checks:
-        latest[check.result.nip] = (check.result.period, len(check.result.findings))
+        result = check.result
+        latest[result.nip] = (result.period, len(result.findings))
+        rows = [
+            JpkSheetRow(
+                period=result.period,
+                register=SIDE_LABELS[f.side],
+                row=f.row,
+                kind=KIND_LABELS[f.kind],
+                ksef_number=f.ksef_number,
+                counterparty_nip=f.counterparty_nip,
+                document=f.document_number,
+                jpk_net=f.jpk_net,
+                jpk_vat=f.jpk_vat,
+                ksef_net=f.ksef_net,
+                ksef_vat=f.ksef_vat,
+                message=f.message,
+            )
+            for f in result.findings
+        ]
+        path = folder.invoice_workbook(result.nip, int(result.period[:4]))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_jpk_sheet(path, result.period, rows)
+        except FileLockedError as exc:
+            warnings.append(f"{exc.message} Arkusz {JPK_SHEET} nie został odświeżony.")
     try:
         update_jpk_results(folder, latest)
     except FileLockedError as exc:
-        return f"{exc.message} Wyniki uzgodnienia nie trafiły do rejestru (kolumny Uzgodnienie JPK, Ustalenia JPK)."
-    return None
+        warnings.append(
+            f"{exc.message} Wyniki uzgodnienia nie trafiły do rejestru (kolumny Uzgodnienie JPK, Ustalenia JPK)."
+        )
+    return warnings
 
 
 NUMBERS_HEADER = (

@@ -297,3 +297,41 @@ def test_ksef_numbers_csv_for_the_accounting_program(
     }
     result = _cli(office, "jpk", "numbers", "--client", NIP, "--month", "2026-13")
     assert result.returncode == 1 and "RRRR-MM" in result.stderr
+
+
+def test_findings_sheet_keeps_staff_status_across_checks_and_refresh(
+    office: OfficeFolder, march: list[Stored], tmp_path: Path
+) -> None:
+    from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
+    from ksef_sheets.sheets.jpk_sheet import JPK_SHEET
+    from ksef_sheets.workflows.jpk import record_jpk_results
+
+    sales, purchases = clean(office)
+    sales.append(_replace(sales[0], lp=5))  # one duplicate row
+    path = write(tmp_path, sales, purchases)
+    assert record_jpk_results(office, check_jpk(office, [path])) == []
+    workbook_path = office.invoice_workbook(NIP, 2026)
+    wb = openpyxl.load_workbook(workbook_path)
+    ws = wb[JPK_SHEET]
+    header = [c.value for c in ws[1]]
+    (row,) = list(ws.iter_rows(min_row=2, values_only=True))
+    record = dict(zip(header, row, strict=True))
+    assert (
+        record["Ustalenie"] == "Powtórzony numer KSeF"
+        and record["Lp. w JPK"] == 5
+        and record["Status"] == "Do wyjaśnienia"
+    )
+    ws.cell(row=2, column=header.index("Status") + 1, value="Wyjaśnione")
+    ws.cell(row=2, column=header.index("Komentarz") + 1, value="=zaksięgowano dwa razy, korekta")
+    wb.save(workbook_path)
+    # The same check again keeps the person's Status and comment; a fetch refresh keeps the sheet.
+    assert record_jpk_results(office, check_jpk(office, [path])) == []
+    refresh_invoice_workbooks(office)
+    refreshed = openpyxl.load_workbook(workbook_path)
+    assert "Zakupy" in refreshed.sheetnames  # the workbook was rebuilt from the archive
+    ws = refreshed[JPK_SHEET]
+    (row,) = list(ws.iter_rows(min_row=2, values_only=True))
+    record = dict(zip([c.value for c in ws[1]], row, strict=True))
+    assert record["Status"] == "Wyjaśnione" and record["Komentarz"] == "=zaksięgowano dwa razy, korekta"
+    assert ws.auto_filter.ref  # still filterable after the refresh
+    assert ws.cell(row=2, column=header.index("Komentarz") + 1).data_type == "s"  # text, never a formula
