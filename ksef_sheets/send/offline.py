@@ -374,14 +374,18 @@ def issue_offline(
     )
 
 
-def vault_offline_signer(folder: OfficeFolder, today: date) -> OfflineSigner | None:
-    """The office's valid Offline KSeF certificate with its key from the vault (the latest to expire)."""
+def vault_offline_signer(folder: OfficeFolder, today: date, vault: Any = None) -> OfflineSigner | None:
+    """The office's valid Offline KSeF certificate with its key from the vault (the latest to expire).
+
+    ``vault``: an already opened ``Vault`` (the command line asked for its passphrase); else it is
+    opened here (a ``UserError`` says why it cannot be).
+    """
     from ksef_sheets.vault import Vault
 
-    try:
+    if not isinstance(vault, Vault):
+        if not folder.vault_file.exists():
+            return None
         vault = Vault.open(folder, create=False)
-    except UserError:
-        return None
     usable = [
         e
         for e in vault.list(today=today)

@@ -165,12 +165,14 @@ async def send_office(
         journal = stack.enter_context(SendJournal.open(folder))
         register = stack.enter_context(OfflineRegister.open(folder))
         day = sending_day(now)
+        # The vault the command line opened (its passphrase asked for once), when it did.
+        opened = getattr(credentials, "__self__", None)
         issuing = _OfflineIssuing(
             folder,
             config,
             register,
             qr_base,
-            offline_signer or (lambda: vault_offline_signer(folder, day)),
+            offline_signer or (lambda: vault_offline_signer(folder, day, opened)),
             now,
         )
         ksef: KsefClient | None = None
@@ -370,13 +372,21 @@ class _OfflineIssuing:
         self._signer_source = signer_source
         self._signer: OfflineSigner | None = None
         self._looked = False
+        self.problem: str | None = None
         self.now = now
 
     def signer(self) -> OfflineSigner | None:
         if not self._looked:
             self._looked = True
-            self._signer = self._signer_source()
+            try:
+                self._signer = self._signer_source()
+            except UserError as exc:
+                self.problem = f"Nie można wystawić faktur offline: {exc}"
         return self._signer
+
+    def no_signer(self) -> str:
+        """Why nothing can be issued offline, in one Polish sentence."""
+        return self.problem or NO_SIGNER
 
     def issue(self, nip: str, item: PendingInvoice, mode: str | None) -> OfflineInvoice:
         signer = self.signer()
@@ -526,7 +536,7 @@ class _ClientSend:
                 if self.correction or not waiting or self.issuing.signer() is None:
                     self._offline(exc, to_send, in_flight)
                     if not self.correction and any(not i.offline for i in waiting):
-                        self.result.errors.append(NO_SIGNER)
+                        self.result.errors.append(self.issuing.no_signer())
                     self._issue_all_offline(waiting, None)  # outcomes of those issued offline earlier
                 else:
                     self._offline(exc, [i for i in to_send if i not in waiting], in_flight, quiet=True)
@@ -620,7 +630,7 @@ class _ClientSend:
         """Issue the waiting invoices outside KSeF (KOD I, KOD II, PDF) or say why it cannot be done."""
         fresh = [i for i in items if not i.offline and i.xml is not None]
         if fresh and self.issuing.signer() is None:
-            self.result.errors.append(NO_SIGNER)
+            self.result.errors.append(self.issuing.no_signer())
             fresh = []
         for item in fresh:
             try:
@@ -851,6 +861,12 @@ class _ClientSend:
             message = (
                 f"Duplikat: faktura o numerze {number} została już przyjęta w KSeF jako {original}; "
                 "nie wysłano jej ponownie. Zmiany wymagają faktury korygującej."
+            )
+        issued = self.issuing.register.get(self.nip, digest)
+        if issued is not None and issued.pdf is not None and code != 410:  # 410: permissions, not technical
+            message += (
+                f" Faktura była wystawiona offline: po usunięciu błędu technicznego wyślij korektę techniczną — "
+                f"ksef-sheets send --client {self.nip} --correct {issued.pdf.with_suffix('.xml')} POPRAWIONA.xml"
             )
         self.journal.rejected(self.nip, digest, code=code, message=message)
         self.issuing.register.rejected(self.nip, digest, message)

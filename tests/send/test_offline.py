@@ -7,6 +7,7 @@ with ``offlineMode: true`` and the emulator records them as offline."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import subprocess
 from datetime import UTC, date, datetime
@@ -227,9 +228,10 @@ def test_technical_correction_of_a_rejected_offline_invoice_once(
     rejected = send(office, running, clients=[SELLER], now=at(date(2026, 11, 12)))
     (outcome,) = rejected.clients[0].rejected
     assert outcome.code == 440 and "FV/95/2026" in outcome.message
+    original = Path(offline_item["pdf"]).with_suffix(".xml")
+    assert f"ksef-sheets send --client {SELLER} --correct {original} POPRAWIONA.xml" in outcome.message
 
     # The office fixes the number (a technical reason: the duplicate) and sends the correction.
-    original = Path(offline_item["pdf"]).with_suffix(".xml")
     fixed = office.root / "poprawiona.xml"
     fixed.write_bytes(original.read_bytes().replace(b"<P_2>FV/95/2026</P_2>", b"<P_2>FV/95A/2026</P_2>"))
     corrected = send(office, running, clients=[SELLER], correction=(original, fixed))
@@ -310,3 +312,34 @@ def test_a_failure_invoice_gets_its_deadline_once_the_end_is_recorded(office: Of
     assert current_deadline(lasting, item).deadline is None
     ended = lasting.model_copy(update={"ksef_failures": [{"od": "2026-11-10", "do": "2026-11-13"}]})
     assert current_deadline(ended, item).deadline == date(2026, 11, 24)
+
+
+def test_cli_send_offline_json_and_text(
+    office: OfficeFolder, emulator_copy: Any, send_seed: SeededState, capsys: pytest.CaptureFixture[str]
+) -> None:
+    running = emulator_copy()
+    enrol_offline_certificate(office, running, send_seed.info.office["nip"])
+    fill_entry(office, SELLER, [line("FV/88/2026", "Usługa", 88, **{E.H_ISSUED: FRIDAY})])
+    # --offline contacts no KSeF at all: the command line works without the office's emulator.
+    code = main(["send", "--offline", "--client", SELLER, "--json", "--dir", str(office.root)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0, out
+    (item,) = out["offline"]
+    assert (item["number"], item["mode"], item["deadline"], item["state"]) == (
+        "FV/88/2026",
+        "offline24",
+        "2026-11-09",
+        "waiting",
+    )
+    assert item["kod_ii"].startswith("https://qr.emulator.invalid/certificate/Nip/")
+    assert out["clients"][0]["offline_invoices"] == [item]
+
+    code = main(["send", "--offline", "--client", SELLER, "--dir", str(office.root)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    assert "  Do wysłania offline (1):" in captured.out
+    assert (
+        "    FV/88/2026: wystawiona 06.11.2026 (offline24), termin wysłania do KSeF: 09.11.2026"
+        in captured.out
+    )
+    assert "minął 09.11.2026" in captured.err  # a passed deadline is a warning (stderr)
