@@ -84,12 +84,16 @@ def xlwings_vba_project() -> bytes:
 def build_panel(
     target_dir: Path,
     *,
-    office_dir: Path,
+    office_dir: Path | None,
     choices: PanelChoices,
     clients: Sequence[PanelClient],
     interpreter: str | None = None,
 ) -> Path:
-    """Write ``ksef_panel.xlsm`` and ``ksef_panel.py`` into ``target_dir``; return the workbook path."""
+    """Write ``ksef_panel.xlsm`` and ``ksef_panel.py`` into ``target_dir``; return the workbook path.
+
+    ``office_dir`` None leaves *Folder biura* empty (the panel in ``workbooks/``: the office types
+    its folder there; xlwings finds ``ksef_panel.py`` beside the workbook).
+    """
     vba = xlwings_vba_project()
     target_dir.mkdir(parents=True, exist_ok=True)
     workbook_path = target_dir / f"{PANEL_NAME}.xlsm"
@@ -102,7 +106,7 @@ def build_panel(
 def _write_workbook(
     path: Path,
     vba: bytes,
-    office_dir: Path,
+    office_dir: Path | None,
     choices: PanelChoices,
     clients: Sequence[PanelClient],
     interpreter: str | None,
@@ -137,7 +141,7 @@ def _write_workbook(
         )
         ws.set_row(1, 48)
         rows = [
-            (3, "Folder biura:", NAME_FOLDER, str(office_dir)),
+            (3, "Folder biura:", NAME_FOLDER, "" if office_dir is None else str(office_dir)),
             (5, "Akcja:", NAME_ACTION, choices.actions[0] if choices.actions else ""),
             (
                 6,
@@ -200,7 +204,7 @@ def _write_workbook(
         conf.set_vba_name("Sheet2")
         conf.set_column("A:A", 22)
         conf.set_column("B:B", 70)
-        settings = [("PYTHONPATH", str(Path(office_dir)))]
+        settings = [] if office_dir is None else [("PYTHONPATH", str(Path(office_dir)))]
         if interpreter and sys.platform == "win32":
             settings.insert(0, ("INTERPRETER_WIN", interpreter))
         for i, (key, value) in enumerate(settings):
