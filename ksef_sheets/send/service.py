@@ -147,6 +147,10 @@ async def send_office(
     config = folder.load_config()
     if correction is not None and len(list(clients or [])) != 1:
         raise UserError("Korektę techniczną (--correct) wysyła się dla jednego klienta: podaj --client NIP.")
+    if correction is not None and (offline or dry_run):
+        raise UserError(
+            "Korektę techniczną (--correct) wysyła się do KSeF: nie łącz jej z --offline ani --dry-run."
+        )
     qr_base = qr_base_for(config.environment, base_url)
     chosen = select_send_clients(folder, config, clients)
     report = SendReport(environment=config.environment, dry_run=dry_run)

@@ -260,6 +260,21 @@ def test_correct_needs_one_client(office: OfficeFolder, capsys: pytest.CaptureFi
     code = main(["send", "--correct", str(original), str(fixed), "--dir", str(office.root)])
     captured = capsys.readouterr()
     assert code == 1 and "podaj --client NIP" in captured.out + captured.err
+    code = main(
+        [
+            "send",
+            "--offline",
+            "--client",
+            SELLER,
+            "--correct",
+            str(original),
+            str(fixed),
+            "--dir",
+            str(office.root),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1 and "nie łącz jej z --offline ani --dry-run" in captured.out + captured.err
 
 
 def _waiting(mode: str, issued: date, deadline: date | None) -> OfflineInvoice:
