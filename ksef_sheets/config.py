@@ -38,6 +38,9 @@ class OfficeConfig(BaseModel):
     environment: Environment = "emulator"
     # The emulator's state (keys, invoices, seeded clients) for a training office.
     emulator_state: str = "emulator"
+    # An emulator already running elsewhere (an office's shared training server, a benchmark's):
+    # ``emulator_url = "http://127.0.0.1:8123"``; when set, no emulator is started in process.
+    emulator_url: str | None = None
     # First day the initial fetch backfills from (ISO date).
     fetch_from: str = "2026-02-01"
     # How many clients are fetched at once.
@@ -50,6 +53,18 @@ class OfficeConfig(BaseModel):
     # KSeF failures (art. 106nf) the office knows of, for checking OFF markers in JPK files:
     # ksef_failures = [{ od = "2026-03-02", do = "2026-03-03" }] ("do" left out while one lasts).
     ksef_failures: list[dict[str, str]] = Field(default_factory=list)
+
+    @field_validator("emulator_url")
+    @classmethod
+    def _emulator_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = value.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1]) == 0:
+            raise ValueError(
+                f"adres emulatora musi zaczynać się od http:// albo https://, a podano „{value}”"
+            )
+        return url if url.endswith("/v2") else url + "/v2"
 
     @field_validator("office_nip")
     @classmethod
@@ -142,11 +157,14 @@ class OfficeFolder:
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "?"
-            raise UserError(f"Plik {self.config_path}: pole „{field}” — {first['msg']}.") from exc
+            message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's English prefix
+            raise UserError(f"Plik {self.config_path}: pole „{field}” — {message}.") from exc
         set_folder_access(config.folder_access)
         return config
 
     def save_config(self, config: OfficeConfig) -> None:
         set_folder_access(config.folder_access)
         self.root.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(self.config_path, tomli_w.dumps(config.model_dump(mode="json")).encode("utf-8"))
+        atomic_write_bytes(
+            self.config_path, tomli_w.dumps(config.model_dump(mode="json", exclude_none=True)).encode("utf-8")
+        )

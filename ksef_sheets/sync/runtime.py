@@ -12,9 +12,10 @@ import contextlib
 import logging
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import httpx
@@ -81,11 +82,54 @@ class EmulatedClock:
         await asyncio.sleep(max(0.0, seconds) / max(1e-9, self.speed))
 
 
+class RemoteEmulatorClock:
+    """The clock of an emulator running elsewhere, read once from its ``/_emulator/clock`` answer.
+
+    A shared training server may run on another date or sped up; the office's run then computes
+    "now" and the limiter's waits on the server's time line, as with the in-process emulator.
+    """
+
+    def __init__(self, now: datetime, speed: float) -> None:
+        self._anchor_real = time.monotonic()
+        self._anchor_emu = now
+        self.speed = speed
+
+    def now(self) -> datetime:
+        return self._anchor_emu + timedelta(seconds=(time.monotonic() - self._anchor_real) * self.speed)
+
+    def timestamp(self) -> float:
+        return self.now().timestamp()
+
+
+def connect_remote_emulator(base_url: str) -> RemoteEmulatorClock:
+    """Check that the emulator at ``base_url`` answers and read its clock; a Polish sentence if not."""
+    where = f"Emulator KSeF pod adresem {base_url} (emulator_url w ksef-sheets.toml)"
+    hint = "uruchom go poleceniem „ksef-sheets emulator” albo usuń emulator_url z ksef-sheets.toml"
+    try:
+        response = httpx.post(f"{base_url}/_emulator/clock", json={}, timeout=10.0)
+    except httpx.HTTPError:
+        raise UserError(f"{where} nie odpowiada — {hint}.") from None
+    try:
+        response.raise_for_status()
+        body = response.json()
+        now = datetime.fromisoformat(body["now"]).astimezone(UTC)
+        speed = float(body["speed"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        raise UserError(
+            f"{where} odpowiada, ale nie jak emulator ksef-sheets (HTTP {response.status_code}) — "
+            "sprawdź adres i port."
+        ) from None
+    return RemoteEmulatorClock(now, speed if speed > 0 else 1.0)
+
+
 def start_office_emulator(
     folder: OfficeFolder, config: OfficeConfig, stack: contextlib.ExitStack
 ) -> tuple[str, Any]:
+    """The office's emulator: the one at ``emulator_url`` when set, else one started on ``stack``."""
     from ksef_sheets.emulator import run_emulator
 
+    if config.emulator_url:
+        return config.emulator_url, connect_remote_emulator(config.emulator_url)
     state_dir = folder.root / config.emulator_state if config.emulator_state else folder.emulator_dir
     extra = config.model_extra or {}
     seed = extra.get("emulator_seed")
