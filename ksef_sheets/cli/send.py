@@ -46,7 +46,7 @@ CorrectOption = Annotated[
     tuple[Path, Path] | None,
     typer.Option(
         "--correct",
-        help="Korekta techniczna odrzuconej faktury offline: ORYGINAŁ.xml POPRAWIONA.xml (z --client).",
+        help="Wyślij korektę techniczną odrzuconej faktury offline: ORYGINAŁ.xml POPRAWIONA.xml (z --client).",
         metavar="ORYGINAŁ POPRAWIONA",
     ),
 ]
