@@ -151,7 +151,8 @@ async def send_office(
         raise UserError(
             "Korektę techniczną (--correct) wysyła się do KSeF: nie łącz jej z --offline ani --dry-run."
         )
-    qr_base = qr_base_for(config.environment, base_url)
+    # A training server the office runs (emulator_url) serves the verification pages the codes open.
+    qr_base = qr_base_for(config.environment, base_url or config.emulator_url)
     chosen = select_send_clients(folder, config, clients)
     report = SendReport(environment=config.environment, dry_run=dry_run)
     with contextlib.ExitStack() as stack:

@@ -69,7 +69,7 @@ def archive_invoice_pdfs(
 ) -> list[Path]:
     """A PDF of each archived invoice (KOD I labelled with its KSeF number) as ``out_dir/<KSeF number>.pdf``."""
     config = folder.load_config()
-    qr_base = qr_base_for(config.environment)
+    qr_base = qr_base_for(config.environment, config.emulator_url)
     written: list[Path] = []
     with Archive.open(folder) as archive:
         for number in ksef_numbers:
