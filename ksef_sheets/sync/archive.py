@@ -971,7 +971,15 @@ class Archive:
 
 
 def rebuild_hint(folder: OfficeFolder) -> str:
-    return f"ksef-sheets archive rebuild --dir {folder.root}"
+    hint = f"ksef-sheets archive rebuild --dir {folder.root}"
+    try:
+        has_copy = any(folder.backups_dir.glob("ksef-*.sqlite"))
+    except OSError:
+        has_copy = False
+    if has_copy:
+        # A copy also keeps the audit log and the send journal, which no other file holds.
+        hint += f" (albo przywróć kopię z folderu kopie: ksef-sheets archive restore --dir {folder.root})"
+    return hint
 
 
 def damaged_index_error(folder: OfficeFolder, exc: BaseException | str) -> UserError:
