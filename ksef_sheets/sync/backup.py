@@ -2,8 +2,9 @@
 
 A copy is made with SQLite's online backup API (consistent even while the index is in use), only
 from an index that passes ``quick_check`` and knows itself (a damaged index never pushes good
-copies out of the rotation), and is checked again once written. Rotation keeps the newest copy of
-each of the last ``KEEP_DAILY`` days and of each of the last ``KEEP_WEEKLY`` ISO weeks. A copy is
+copies out of the rotation), and is checked again once written. Rotation keeps the
+``KEEP_RECENT`` newest copies, and the newest copy of each of the last ``KEEP_DAILY`` days and of
+each of the last ``KEEP_WEEKLY`` ISO weeks. A copy is
 taken at the end of every fetch and send.
 
 Restoring checks the chosen copy first, then moves the current index (with its WAL files) aside —
@@ -30,6 +31,7 @@ from ksef_sheets.sync.archive import (
 )
 from ksef_sheets.text import WARSAW
 
+KEEP_RECENT = 3  # the newest copies, whatever their day: several runs a day each keep a way back
 KEEP_DAILY = 7
 KEEP_WEEKLY = 4
 _NAME = re.compile(r"^ksef-(\d{8}-\d{6})\.sqlite$")
@@ -152,7 +154,7 @@ def backup_archive(folder: OfficeFolder, *, now: datetime | None = None) -> Back
 
 
 def rotate_backups(folder: OfficeFolder) -> list[Path]:
-    """Keep the newest copy of each of the last 7 days and of each of the last 4 weeks; the removed."""
+    """Keep the 3 newest copies, the newest of each of the last 7 days and of the last 4 weeks; the removed."""
     backups = list_backups(folder)
     keep: set[Path] = set()
     days: dict[object, Path] = {}
@@ -164,7 +166,7 @@ def rotate_backups(folder: OfficeFolder) -> list[Path]:
             days[day] = backup.path
         if week not in weeks and len(weeks) < KEEP_WEEKLY:
             weeks[week] = backup.path
-    keep = set(days.values()) | set(weeks.values())
+    keep = set(days.values()) | set(weeks.values()) | {b.path for b in backups[:KEEP_RECENT]}
     removed = []
     for backup in backups:
         if backup.path not in keep:

@@ -208,9 +208,14 @@ def test_backups_rotate_seven_days_and_four_weeks(tmp_path: Path) -> None:
             backup_archive(folder, now=start + timedelta(days=day, hours=hour - 18))
     kept = list_backups(folder)
     days = {b.taken_at.date() for b in kept}
-    assert len(kept) == len(days) <= 7 + 4
     newest = start + timedelta(days=59, hours=2)
-    assert kept[0].taken_at == newest
+    # The 3 newest (two of them from the last day), then one a day, then one a week.
+    assert [b.taken_at for b in kept[:3]] == [
+        newest,
+        newest - timedelta(hours=12),
+        newest - timedelta(hours=24),
+    ]
+    assert len(kept) == len(days) + 1 <= 7 + 4 + 1
     assert sorted(days)[-7:] == [(newest - timedelta(days=d)).date() for d in range(6, -1, -1)]
     assert len({b.taken_at.isocalendar()[:2] for b in kept}) >= 4
     assert rotate_backups(folder) == []
