@@ -1,0 +1,483 @@
+"""Benchmark: our fetch side by side with a script written with the peer SDK ``ksef-client`` 0.20.0.
+
+Needs the ``bench`` extra (``.venv/bin/pip install -e '.[bench]'``): the peer SDK, pinned.
+
+One emulator (limits off, loopback HTTP, real crypto) serves one seeded state; every contender
+runs in its own child process against it, so each one's client CPU seconds (user + system of the
+child) and peak RSS (``VmHWM``) are its own — the emulator's work stays in this process. Both
+directions (sales = ``Subject1``, purchases = ``Subject2``) of every client, the same window:
+
+- ``peer export, sequential``: the export recipe of the peer's ``docs/workflows/export.md`` —
+  ``export_invoices`` → ``get_export_status`` every 2 s until 200 → ``ExportWorkflow.
+  download_and_process_package`` (download, decrypt, unzip) — one client and direction after the
+  other, with a truncated package continued from ``lastPermanentStorageDate`` (its HWM notes);
+- ``peer export, asyncio``: the same recipe with ``AsyncKsefClient``/``AsyncExportWorkflow``, every
+  client and both directions at once (``asyncio.gather``);
+- ``peer metadata + GET``: ``iter_invoice_metadata_by_date_range`` and one ``get_invoice_bytes`` per
+  invoice (the other route its README shows), sequential;
+- ``ksef-sheets fetch``: ``fetch_office`` on a fresh office folder whose ``ksef-sheets.toml`` points
+  at the same emulator by ``emulator_url`` — and which, unlike the peer recipes, also parses every
+  FA(3), hashes it, writes the archive files, the SQLite index and the audit entry.
+
+Prints invoices per second (wall), HTTP requests, client CPU seconds per 1,000 invoices and peak
+RSS of each, and our ratios to each peer (invoices/s: ours / peer; CPU: ours / peer). Single runs
+on a shared machine: read the ratios, not the absolute figures.
+
+Run: ``.venv/bin/python bench/peer_fetch.py [--clients 1] [--per-client 2000] [--skip-meta]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+# bench/ksef_client.py (our own client's benchmark) would shadow the peer's package of that name.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+from ksef_sheets.config import OfficeConfig, OfficeFolder  # noqa: E402
+from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP  # noqa: E402
+from ksef_sheets.emulator import Emulator, run_emulator  # noqa: E402
+from ksef_sheets.emulator.seed import seed  # noqa: E402
+from ksef_sheets.text import WARSAW  # noqa: E402
+
+SUBJECTS = ("Subject1", "Subject2")
+WINDOW_DAYS = 90  # one export or metadata query covers at most three months
+FETCH_FROM = "2026-01-15"  # before the seeded invoices (SEED_START), as in bench/sync.py
+
+
+def peak_rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # pragma: no cover - not Linux
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --------------------------------------------------------------------------------------------
+# The peer, written the way its documentation shows
+
+
+def _peer_options(base_url: str) -> Any:
+    from ksef_client import KsefClientOptions
+
+    # The SDK downloads package parts only from https, non-loopback hosts; the emulator speaks
+    # plain http on this machine's own (private) address, so the SDK's two switches for that are on.
+    return KsefClientOptions(
+        base_url=base_url, strict_presigned_url_validation=False, allow_private_network_presigned_urls=True
+    )
+
+
+def machine_address() -> str:
+    """This machine's own non-loopback IPv4 address (the peer SDK refuses loopback package links)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("10.255.255.255", 9))  # no packet is sent: this only picks the outgoing interface
+        address = str(probe.getsockname()[0])
+    if address.startswith("127."):
+        raise SystemExit("The peer SDK needs a non-loopback address for the emulator; none found.")
+    return address
+
+
+def _export_request(subject: str, date_from: str, date_to: str, encryption: Any) -> Any:
+    from ksef_client import models as m
+
+    return m.InvoiceExportRequest(
+        encryption=encryption.encryption_info,
+        only_metadata=False,
+        compression_type=m.CompressionType.ZIP,
+        filters=m.InvoiceQueryFilters(
+            subject_type=m.InvoiceQuerySubjectType(subject),
+            date_range=m.InvoiceQueryDateRange(
+                date_type=m.InvoiceQueryDateType.PERMANENTSTORAGE,
+                from_=date_from,
+                to=date_to,
+                restrict_to_permanent_storage_hwm_date=True,
+            ),
+        ),
+    )
+
+
+def _count_requests(client: Any, counter: list[int], *, is_async: bool) -> None:
+    """Count the SDK's HTTP requests with an httpx event hook on its (private) httpx client."""
+    if is_async:
+
+        async def hook(request: Any) -> None:
+            counter[0] += 1
+    else:
+
+        def hook(request: Any) -> None:  # type: ignore[misc]
+            counter[0] += 1
+
+    client._http._client.event_hooks["request"].append(hook)
+
+
+def peer_sequential(
+    base_url: str, clients: list[dict[str, str]], windows: list[list[str]]
+) -> tuple[int, int]:
+    from ksef_client import KsefClient
+    from ksef_client import models as m
+    from ksef_client.services import AuthCoordinator, ExportWorkflow, build_encryption_data
+
+    invoices = 0
+    requests = [0]
+    with KsefClient(_peer_options(base_url)) as client:
+        _count_requests(client, requests, is_async=False)
+        for entry in clients:
+            token_cert = client.security.get_public_key_certificate_pem(
+                m.PublicKeyCertificateUsage.KSEFTOKENENCRYPTION
+            )
+            sym_cert = client.security.get_public_key_certificate_pem(
+                m.PublicKeyCertificateUsage.SYMMETRICKEYENCRYPTION
+            )
+            access_token = (
+                AuthCoordinator(client.auth)
+                .authenticate_with_ksef_token(
+                    token=entry["token"],
+                    public_certificate=token_cert,
+                    context_identifier_type="nip",
+                    context_identifier_value=entry["nip"],
+                    max_attempts=90,
+                    poll_interval_seconds=2.0,
+                )
+                .access_token
+            )
+            for subject, (date_from, date_to) in ((s, w) for s in SUBJECTS for w in windows):
+                start_from = date_from
+                while True:
+                    encryption = build_encryption_data(sym_cert)
+                    start = client.invoices.export_invoices(
+                        _export_request(subject, start_from, date_to, encryption), access_token=access_token
+                    )
+                    package = None
+                    for _ in range(120):
+                        status = client.invoices.get_export_status(
+                            start.reference_number, access_token=access_token
+                        )
+                        code = int(status.status.code)
+                        if code == 200:
+                            package = status.package
+                            break
+                        if code not in {100, 150}:
+                            raise RuntimeError(status.to_dict())
+                        time.sleep(2)
+                    assert package is not None
+                    export = ExportWorkflow(client.invoices, client.http_client)
+                    result = export.download_and_process_package(package, encryption)
+                    invoices += len(result.invoice_xml_files)
+                    if not package.is_truncated or not package.last_permanent_storage_date:
+                        break
+                    start_from = package.last_permanent_storage_date
+    return invoices, requests[0]
+
+
+async def _peer_async_client(client: Any, entry: dict[str, str], windows: list[list[str]]) -> int:
+    from ksef_client import models as m
+    from ksef_client.services import AsyncAuthCoordinator, AsyncExportWorkflow, build_encryption_data
+
+    token_cert = await client.security.get_public_key_certificate_pem(
+        m.PublicKeyCertificateUsage.KSEFTOKENENCRYPTION
+    )
+    sym_cert = await client.security.get_public_key_certificate_pem(
+        m.PublicKeyCertificateUsage.SYMMETRICKEYENCRYPTION
+    )
+    result = await AsyncAuthCoordinator(client.auth).authenticate_with_ksef_token(
+        token=entry["token"],
+        public_certificate=token_cert,
+        context_identifier_type="nip",
+        context_identifier_value=entry["nip"],
+        max_attempts=90,
+        poll_interval_seconds=2.0,
+    )
+    access_token = result.access_token
+
+    async def one_direction(subject: str, date_from: str, date_to: str) -> int:
+        count = 0
+        start_from = date_from
+        while True:
+            encryption = build_encryption_data(sym_cert)
+            start = await client.invoices.export_invoices(
+                _export_request(subject, start_from, date_to, encryption), access_token=access_token
+            )
+            package = None
+            for _ in range(120):
+                status = await client.invoices.get_export_status(
+                    start.reference_number, access_token=access_token
+                )
+                code = int(status.status.code)
+                if code == 200:
+                    package = status.package
+                    break
+                if code not in {100, 150}:
+                    raise RuntimeError(status.to_dict())
+                await asyncio.sleep(2)
+            assert package is not None
+            export = AsyncExportWorkflow(client.invoices, client.http_client)
+            processed = await export.download_and_process_package(package, encryption)
+            count += len(processed.invoice_xml_files)
+            if not package.is_truncated or not package.last_permanent_storage_date:
+                return count
+            start_from = package.last_permanent_storage_date
+
+    return sum(await asyncio.gather(*(one_direction(s, *w) for s in SUBJECTS for w in windows)))
+
+
+async def peer_concurrent(
+    base_url: str, clients: list[dict[str, str]], windows: list[list[str]]
+) -> tuple[int, int]:
+    from ksef_client import AsyncKsefClient
+
+    requests = [0]
+    async with AsyncKsefClient(_peer_options(base_url)) as client:
+        _count_requests(client, requests, is_async=True)
+        counts = await asyncio.gather(*(_peer_async_client(client, e, windows) for e in clients))
+    return sum(counts), requests[0]
+
+
+def peer_metadata_get(
+    base_url: str, clients: list[dict[str, str]], windows: list[list[str]]
+) -> tuple[int, int]:
+    from ksef_client import KsefClient
+    from ksef_client import models as m
+    from ksef_client.services import AuthCoordinator
+
+    invoices = 0
+    requests = [0]
+    with KsefClient(_peer_options(base_url)) as client:
+        _count_requests(client, requests, is_async=False)
+        for entry in clients:
+            token_cert = client.security.get_public_key_certificate_pem(
+                m.PublicKeyCertificateUsage.KSEFTOKENENCRYPTION
+            )
+            access_token = (
+                AuthCoordinator(client.auth)
+                .authenticate_with_ksef_token(
+                    token=entry["token"],
+                    public_certificate=token_cert,
+                    context_identifier_type="nip",
+                    context_identifier_value=entry["nip"],
+                    max_attempts=90,
+                    poll_interval_seconds=2.0,
+                )
+                .access_token
+            )
+            for subject, (date_from, date_to) in ((s, w) for s in SUBJECTS for w in windows):
+                for meta in client.invoices.iter_invoice_metadata_by_date_range(
+                    subject_type=m.InvoiceQuerySubjectType(subject),
+                    date_type=m.InvoiceQueryDateType.PERMANENTSTORAGE,
+                    date_from=date_from,
+                    date_to=date_to,
+                    access_token=access_token,
+                    page_size=250,
+                ):
+                    client.invoices.get_invoice_bytes(meta.ksef_number, access_token=access_token)
+                    invoices += 1
+    return invoices, requests[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Ours: the fetch the CLI runs, against the same emulator through emulator_url
+
+
+def ours(office_root: str, clients: list[dict[str, str]]) -> tuple[int, int]:
+    from ksef_sheets.ksef import TokenCredential
+    from ksef_sheets.sync.fetch import fetch_office
+
+    tokens = {c["nip"]: c["token"] for c in clients}
+    report = asyncio.run(
+        fetch_office(
+            OfficeFolder(Path(office_root)),
+            credentials=lambda nip: TokenCredential(nip, tokens[nip]),
+            update_register=False,
+        )
+    )
+    assert not report.problems, report.problems
+    return report.new, report.requests
+
+
+# --------------------------------------------------------------------------------------------
+# Child process: one contender, its own CPU and memory
+
+
+def child(mode: str, spec_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text())
+    cpu0 = cpu_seconds()
+    started = time.perf_counter()
+    if mode == "peer-seq":
+        n, requests = peer_sequential(spec["base_url"], spec["clients"], spec["windows"])
+    elif mode == "peer-async":
+        n, requests = asyncio.run(peer_concurrent(spec["base_url"], spec["clients"], spec["windows"]))
+    elif mode == "peer-meta":
+        n, requests = peer_metadata_get(spec["base_url"], spec["clients"], spec["windows"])
+    elif mode == "ours":
+        n, requests = ours(spec["office"], spec["clients"])
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    seconds = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "invoices": n,
+                "seconds": seconds,
+                "requests": requests,
+                "cpu": cpu_seconds() - cpu0,
+                "rss_mib": peak_rss_kib() / 1024,
+            }
+        )
+    )
+
+
+def run_child(mode: str, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    spec_path = workdir / f"{mode}.json"
+    spec_path.write_text(json.dumps(spec))
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(spec_path)],
+        capture_output=True,
+        text=True,
+        timeout=7200,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{out.stderr[-3000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
+
+
+def office_folder(root: Path, base_url: str, clients: list[dict[str, str]]) -> Path:
+    if root.exists():
+        shutil.rmtree(root)
+    OfficeFolder(root).save_config(
+        OfficeConfig(
+            office_nip=DEMO_OFFICE_NIP,
+            office_name=DEMO_OFFICE_NAME,
+            clients=[c["nip"] for c in clients],
+            fetch_from=FETCH_FROM,
+            emulator_url=base_url,
+        )
+    )
+    return root
+
+
+LABELS = {
+    "peer-seq": "peer: eksport, po kolei (README)",
+    "peer-async": "peer: eksport, asyncio (wszystko naraz)",
+    "peer-meta": "peer: metadane + GET każdej faktury",
+    "ours": "ksef-sheets fetch (fetch_office)",
+}
+
+
+def scenario(workdir: Path, clients: int, per_client: int, modes: list[str]) -> None:
+    state = workdir / f"emulator-{clients}x{per_client}"
+    emu = Emulator(state)
+    t = time.perf_counter()
+    info = seed(emu, seed=11, clients=clients, invoices_per_client=per_client)
+    emu.close()
+    seeded = sum(sum(c.invoices.values()) for c in info.clients)
+    print(
+        f"\n== {clients} × {per_client}: {seeded} faktur w emulatorze (seed {time.perf_counter() - t:.0f} s)"
+    )
+    entries = [{"nip": c.nip, "token": c.token} for c in info.clients]
+    with run_emulator(state, limits="off", host=machine_address(), port=0) as running:
+        now = running.emulator.clock.now()
+        # Three-month windows (KSeF's limit for one query) from FETCH_FROM to now, as a peer script
+        # has to cut them; the office's fetch plans its own from the same fetch_from.
+        start = datetime.combine(date.fromisoformat(FETCH_FROM), datetime.min.time(), WARSAW).astimezone(UTC)
+        windows: list[list[str]] = []
+        while start < now:
+            end = min(start + timedelta(days=WINDOW_DAYS), now)
+            windows.append([_iso(start), _iso(end)])
+            start = end
+        spec: dict[str, Any] = {
+            "base_url": running.base_url,
+            "clients": entries,
+            "windows": windows,
+            "office": str(
+                office_folder(workdir / f"biuro-{clients}x{per_client}", running.base_url, entries)
+            ),
+        }
+        results = {}
+        for mode in modes:
+            results[mode] = run_child(mode, spec, workdir)
+            r = results[mode]
+            rate = r["invoices"] / r["seconds"]
+            print(
+                f"{LABELS[mode]:42s} {r['invoices']:6d} faktur  {rate:7.0f} faktur/s  "
+                f"{r['requests']:6d} żądań  CPU {r['cpu'] / (r['invoices'] / 1000):5.2f} s/1000  "
+                f"RSS {r['rss_mib']:4.0f} MiB"
+            )
+    mine = results.get("ours")
+    if mine is None:
+        return
+    counts = {m: r["invoices"] for m, r in results.items()}
+    if len(set(counts.values())) != 1:
+        print(f"UWAGA: różne liczby faktur: {counts}")
+    our_rate = mine["invoices"] / mine["seconds"]
+    our_cpu = mine["cpu"] / mine["invoices"]
+    for mode, r in results.items():
+        if mode == "ours":
+            continue
+        rate = r["invoices"] / r["seconds"]
+        cpu = r["cpu"] / r["invoices"]
+        print(
+            f"  nasze / {LABELS[mode]}: szybkość {our_rate / rate:.2f}×, CPU na fakturę {our_cpu / cpu:.2f}×, "
+            f"żądania {mine['requests'] / max(1, r['requests']):.2f}×"
+        )
+    goal = 1.5 if clients == 1 else 3.0
+    if "peer-async" in results:
+        r = results["peer-async"]
+        ratio = our_rate / (r["invoices"] / r["seconds"])
+        cpu_ratio = our_cpu / (r["cpu"] / r["invoices"])
+        print(
+            f"  cel (zadanie 20): ≥ {goal:.1f}× eksportu asyncio peera — {ratio:.2f}× "
+            f"{'spełniony' if ratio >= goal else 'NIESPEŁNIONY'}; CPU na fakturę ≤ 1,2× — {cpu_ratio:.2f}× "
+            f"{'spełniony' if cpu_ratio <= 1.2 else 'NIESPEŁNIONY'}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--clients", type=int, nargs="*", default=[1, 20])
+    parser.add_argument("--per-client", type=int, default=2000)
+    parser.add_argument("--skip-meta", action="store_true", help="no metadata + GET route")
+    parser.add_argument("--meta-max-clients", type=int, default=1, help="metadata + GET only up to this")
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "SPEC"))
+    args = parser.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+    try:
+        import ksef_client  # noqa: F401
+    except ImportError:
+        print("Brak pakietu ksef-client: .venv/bin/pip install -e '.[bench]'", file=sys.stderr)
+        return 1
+    print(f"maszyna: {os.cpu_count()} rdzenie; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    with tempfile.TemporaryDirectory(prefix="peer-fetch-") as tmp:
+        for clients in args.clients:
+            modes = ["ours", "peer-async", "peer-seq"]
+            if not args.skip_meta and clients <= args.meta_max_clients:
+                modes.append("peer-meta")
+            scenario(Path(tmp), clients, args.per_client, modes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
