@@ -34,9 +34,11 @@ POLISH = "[$-415]"
 DATE_FORMAT = "dd.mm.yyyy"
 DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
 MONEY_FORMAT = POLISH + "#,##0.00;[Red]-#,##0.00"
-PLN_FORMAT = POLISH + '#,##0.00 "zł";[Red]-#,##0.00 "zł"'
+# The space goes inside the quotes: LibreOffice writes a bare space before a quoted literal back as
+# a thousands separator ('#,##0.00,"zł"'), which Excel and LibreOffice then show divided by 1000.
+PLN_FORMAT = POLISH + '#,##0.00" zł";[Red]-#,##0.00" zł"'
 # In a summary a zero shows as a dash, so the months with invoices stand out.
-SUMMARY_PLN_FORMAT = POLISH + '#,##0.00 "zł";[Red]-#,##0.00 "zł";"–"'
+SUMMARY_PLN_FORMAT = POLISH + '#,##0.00" zł";[Red]-#,##0.00" zł";"–"'
 
 # Calibri 11 digits are narrower than the "0" the column unit is measured in only by a little; bold
 # totals and LibreOffice's substitute fonts are wider, so a column gets this much on top of the text.
