@@ -44,7 +44,7 @@ def _covers(span: str, command: str) -> bool:
 
 def _page_of(command: str) -> Path | None:
     for line in (DOCS / "commands.md").read_text("utf-8").splitlines():
-        link = re.search(r"\]\(([\w./-]+\.md)\)", line)
+        link = re.search(r"\]\(([\w./-]+\.md)(?:#[^)]*)?\)", line)
         if link and any(_covers(span, command) for span in re.findall(r"`([^`]+)`", line)):
             return DOCS / link.group(1)
     return None
