@@ -1,0 +1,1 @@
+"""Tests that drive the emulator through third-party KSeF client libraries."""
