@@ -304,7 +304,9 @@ def test_token_login_and_incremental_export_match_the_emulator(
     text = next(iter(held.values()))
     new_xml = re.sub(r"<P_2>([^<]*)</P_2>", r"<P_2>\1-PEER</P_2>", text, count=1).encode("utf-8")
     assert new_xml != text.encode("utf-8")
-    stored = running.emulator.invoices.store(new_xml, accepted_at=running.emulator.clock.now())
+    stored = running.emulator.invoices.store(  # type: ignore[attr-defined]
+        new_xml, accepted_at=running.emulator.clock.now()
+    )
     running.emulator.clock.advance(timedelta(minutes=1))
     now = running.emulator.clock.now()
     xml, metadata = _fetch(client, access, sym_cert, points, [(_iso(now - timedelta(days=1)), _iso(now))])
@@ -342,6 +344,7 @@ def test_xades_login_with_a_self_signed_seal(
     result = _xades_login(client, _seal_key_pair(office, tmp_path), office)
     status = client.auth.get_auth_status(result.reference_number, result.authentication_token)
     assert status.status.code == 200
+    assert status.authentication_method_info is not None
     assert status.authentication_method_info.category.value == "XadesSignature"
     assert status.is_token_redeemed is True
     assert client.rate_limits.get_rate_limits(access_token=result.access_token) is not None
@@ -407,6 +410,7 @@ def test_certificate_enrol_retrieve_login_query_revoke(
     )
     login = _xades_login(client, ksef_pair, office)
     method = client.auth.get_auth_status(login.reference_number, login.authentication_token)
+    assert method.authentication_method_info is not None
     assert method.authentication_method_info.code == "xades.ksef-certificate"
 
     listed = client.certificates.query_certificates(
