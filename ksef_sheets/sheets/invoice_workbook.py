@@ -23,6 +23,8 @@ import xlsxwriter
 from openpyxl.formula.tokenizer import TokenizerError
 from openpyxl.formula.translate import Translator
 from xlsxwriter.format import Format
+from xlsxwriter.sharedstrings import SharedStringTable
+from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from ksef_sheets.files import atomic_path
@@ -76,7 +78,7 @@ from ksef_sheets.sheets.invoice_columns import (
 )
 from ksef_sheets.sheets.invoice_fingerprint import FINGERPRINT_PROPERTY
 from ksef_sheets.sheets.invoice_readback import OwnSheet
-from ksef_sheets.sheets.invoice_rows import CellValue, Formula, InvoiceRow, SheetRow, StaffFields
+from ksef_sheets.sheets.invoice_rows import CellValue, Formula, InvoiceRow, SheetRow
 from ksef_sheets.sheets.invoice_summary import MONTHS_PL, ZERO, MonthTotals, RegisterSummary, summarize
 from ksef_sheets.sheets.jpk_sheet import JPK_SHEET, restyle_jpk_sheet
 from ksef_sheets.sheets.printing import (
@@ -201,6 +203,9 @@ def write_invoice_workbook(
                 "strings_to_numbers": False,
                 "strings_to_urls": False,
                 "remove_timezone": True,
+                # Rows go to a temporary file as they are written instead of being kept in memory
+                # (a year of invoices: ~290 MB otherwise); every sheet is written top to bottom.
+                "constant_memory": True,
             },
         )
         workbook.set_properties(
@@ -224,10 +229,11 @@ def write_invoice_workbook(
         _write_summary(workbook, formats, header, summaries)
         for own in own_sheets:
             ws = workbook.add_worksheet(own.name)
-            for r, c, value in own.cells:
-                _write_value(ws, formats, r, c, value)
+            # Before its cells: rows are written in order (constant_memory), a row format comes first.
             if own.name == JPK_SHEET:  # written by jpk check: its filter, formats and dropdown back
                 restyle_jpk_sheet(workbook, ws, max((r for r, _, _ in own.cells), default=0))
+            for r, c, value in own.cells:
+                _write_value(ws, formats, r, c, value)
         _write_snapshot(workbook, sheets)
         workbook.close()
         if before_replace is not None:
@@ -241,32 +247,20 @@ def _write_register(
     header: WorkbookHeader,
     sheet: RegisterSheet,
 ) -> None:
+    # Written row by row (constant_memory): everything about a row is set before the next row starts.
     ws = workbook.add_worksheet(sheet.register.value)
     headers = sheet.headers
     index = {name: i for i, name in enumerate(headers)}
-    for i, column in enumerate(INVOICE_COLUMNS):
-        ws.set_column(i, i, _column_width(column, sheet.rows), formats.for_kind(column))
+    for i, (column, width) in enumerate(zip(INVOICE_COLUMNS, _column_widths(sheet.rows), strict=True)):
+        ws.set_column(i, i, width, formats.for_kind(column))
     for i in range(len(INVOICE_COLUMNS), len(headers)):
         ws.set_column(i, i, max(10.0, min(40.0, len(headers[i]) + 4.0)))
-
-    links = 0
-    row_number = 0
-    for row_number, row in enumerate(sheet.rows, start=1):
-        assert row.invoice is not None
-        links += _write_invoice(ws, formats, folder, row_number, index, row, links < MAX_LINKS_PER_SHEET)
-        for name, value in row.extra.items():
-            if name in index and name not in KNOWN_HEADERS:
-                _write_value(ws, formats, row_number, index[name], value)
-    for values in sheet.loose_rows:
-        row_number += 1
-        for name, value in values.items():
-            if name in index:
-                _write_value(ws, formats, row_number, index[name], value)
-    last_row = max(row_number, 1)
+    ws.set_row(0, 30)
+    row_count = len(sheet.rows) + len(sheet.loose_rows)
+    last_row = max(row_count, 1)
     last_col = len(headers) - 1
-    refused = ws.add_table(
-        0,
-        0,
+    refused = _add_streamed_table(
+        ws,
         last_row,
         last_col,
         {
@@ -278,6 +272,21 @@ def _write_register(
     # XlsxWriter only warns (and writes no table) on bad headers; headers are made unique on reading,
     # so this is a bug, not something the office could fix.
     assert not refused, f"add_table refused the headers of {sheet.register.value}: {refused}"
+
+    write = _InvoiceWriter(ws, formats, folder)
+    own_columns = {name: i for name, i in index.items() if name not in KNOWN_HEADERS}
+    row_number = 0
+    for row_number, row in enumerate(sheet.rows, start=1):
+        write.invoice(row_number, row)
+        for name, value in row.extra.items():
+            if name in own_columns:
+                _write_value(ws, formats, row_number, own_columns[name], value)
+    for values in sheet.loose_rows:
+        row_number += 1
+        for name, value in values.items():
+            if name in index:
+                _write_value(ws, formats, row_number, index[name], value)
+
     status_col = index[H_STATUS]
     ws.data_validation(
         1,
@@ -316,7 +325,6 @@ def _write_register(
             status_col,
             {"type": "cell", "criteria": "==", "value": f'"{status}"', "format": fmt},
         )
-    ws.set_row(0, 30)
     ws.freeze_panes(1, 2)
     ws.set_landscape()
     ws.set_paper(9)  # A4
@@ -325,7 +333,7 @@ def _write_register(
     # columns stay on screen. A register with no rows prints nothing: its print area is the one
     # empty table row (Excel skips an empty print area, LibreOffice suppresses empty pages).
     printed = min(PRINTED_COLUMNS, len(headers)) - 1
-    if row_number:
+    if row_count:
         ws.print_area(0, 0, last_row, printed)
         ws.repeat_rows(0)
     else:
@@ -339,102 +347,233 @@ def _write_register(
     ws.set_footer("&CStrona &P z &N")
 
 
-def _column_width(column: Column, rows: Sequence[SheetRow]) -> float:
-    """The column's usual width, widened for amounts that would not fit (``###`` on paper)."""
-    if column.kind not in ("money", "money_pln"):
-        return column.width
-    suffix = " zł" if column.kind == "money_pln" else ""
-    values = (_AMOUNT_OF[column.header](row.invoice) for row in rows if row.invoice is not None)
-    return max(column.width, amount_width(values, suffix=suffix))
+def _add_streamed_table(ws: Worksheet, last_row: int, last_col: int, options: dict[str, Any]) -> int:
+    """An Excel table over rows 0..``last_row`` of a constant_memory sheet, before any row is written.
+
+    XlsxWriter refuses tables in constant_memory mode because ``add_table`` writes the header cells
+    itself (as shared strings) and marks every cell of the range for its overlap check (a dict entry
+    per cell: ~800,000 for a year of invoices, most of the old 290 MB). So the table is declared over
+    its header and one row with the mode briefly off and a throw-away string table, then given its
+    real range, and its header row is written again as in-line strings. The table's XML part is
+    written from ``ws.tables`` at close, the same as for any other table.
+    """
+    strings = ws.str_table
+    ws.str_table = SharedStringTable()
+    ws.constant_memory = False
+    try:
+        refused = ws.add_table(0, 0, 1, last_col, options)
+    finally:
+        ws.constant_memory = True
+        ws.str_table = strings
+    if refused:
+        return int(refused)
+    table = ws.tables[-1]
+    table["range"] = table["a_range"] = xl_range(0, 0, last_row, last_col)
+    if table.get("autofilter"):
+        table["autofilter"] = table["a_range"]
+    for c, column in enumerate(table["columns"]):
+        ws.write_string(0, c, column["name"], column["name_format"])
+    return 0
 
 
-def _write_invoice(
-    ws: Worksheet,
-    formats: _Formats,
-    folder: Path,
-    r: int,
-    index: dict[str, int],
-    row: SheetRow,
-    links_allowed: bool,
-) -> int:
-    invoice = row.invoice
-    assert invoice is not None
-    text = formats.text
-    _string(ws, r, index[H_KSEF], invoice.ksef_number, text)
-    _string(ws, r, index[H_NUMBER], invoice.invoice_number, text)
-    _date(ws, r, index[H_ISSUED], invoice.issue_date, formats.date)
-    if invoice.accepted_at is not None:
-        ws.write_datetime(r, index[H_ACCEPTED], invoice.accepted_at.replace(tzinfo=None), formats.datetime)
-    _string(ws, r, index[H_CP_NIP], invoice.counterparty_nip, text)
-    _string(ws, r, index[H_CP_NAME], invoice.counterparty_name, text)
-    _string(ws, r, index[H_ITEMS], invoice.items, text)
-    for rate in RATES:
-        _money(ws, r, index[net_header(rate)], invoice.net_by_rate.get(rate.key), formats.money)
-        if rate.has_vat:
-            _money(ws, r, index[vat_header(rate)], invoice.vat_by_rate.get(rate.key), formats.money)
-    _money(ws, r, index[H_NET], invoice.net_total, formats.money)
-    _money(ws, r, index[H_VAT], invoice.vat_total, formats.money)
-    _money(ws, r, index[H_GROSS], invoice.gross_total, formats.money)
-    _string(ws, r, index[H_CURRENCY], invoice.currency, formats.code)
-    _money(ws, r, index[H_NET_PLN], invoice.net_pln, formats.pln)
-    _money(ws, r, index[H_VAT_PLN], invoice.vat_pln, formats.pln)
-    _money(ws, r, index[H_GROSS_PLN], invoice.gross_pln, formats.pln)
-    _date(ws, r, index[H_DUE], invoice.due_date, formats.date)
-    _string(ws, r, index[H_ACCOUNT], invoice.bank_account, text)
-    if invoice.split_payment:
-        ws.write_string(r, index[H_SPLIT], YES, formats.flag)
-    _string(ws, r, index[H_TYPE], invoice.invoice_type, text)
-    _string(ws, r, index[H_CORRECTED], invoice.corrected_invoice, text)
-    if invoice.offline:
-        ws.write_string(r, index[H_OFFLINE], YES, formats.flag)
-    used_link = 0
-    if invoice.xml_path is not None:
-        try:
-            relative = os.path.relpath(invoice.xml_path, folder)
-        except ValueError:  # Windows: the archive on another drive than the workbook
-            relative = str(invoice.xml_path)
-        if links_allowed:
-            ws.write_url(
-                r,
-                index[H_XML],
-                "external:" + relative,
-                formats.link,
-                string="XML",
-                tip=clean_text(relative)[:255],
-            )
-            used_link = 1
+def _column_widths(rows: Sequence[SheetRow]) -> list[float]:
+    """Each column's usual width, money columns widened for amounts that would not fit (``###``).
+
+    The longest amount as printed is the largest or the most negative one (the length of
+    ``1 234,50`` grows with the magnitude), so only those two per column are formatted.
+    """
+    low: dict[int, Decimal] = {}
+    high: dict[int, Decimal] = {}
+
+    def see(c: int, value: Decimal | None) -> None:
+        if value is None:
+            return
+        if c not in low or value < low[c]:
+            low[c] = value
+        if c not in high or value > high[c]:
+            high[c] = value
+
+    for row in rows:
+        invoice = row.invoice
+        if invoice is None:
+            continue
+        for c, value in (
+            (C_NET, invoice.net_total),
+            (C_VAT, invoice.vat_total),
+            (C_GROSS, invoice.gross_total),
+            (C_NET_PLN, invoice.net_pln),
+            (C_VAT_PLN, invoice.vat_pln),
+            (C_GROSS_PLN, invoice.gross_pln),
+        ):
+            see(c, value)
+        for key, value in invoice.net_by_rate.items():
+            if key in _NET_COLUMN:
+                see(_NET_COLUMN[key], value)
+        for key, value in invoice.vat_by_rate.items():
+            if key in _VAT_COLUMN:
+                see(_VAT_COLUMN[key], value)
+    widths = []
+    for c, column in enumerate(INVOICE_COLUMNS):
+        if column.kind in ("money", "money_pln") and c in low:
+            suffix = " zł" if column.kind == "money_pln" else ""
+            widths.append(max(column.width, amount_width((low[c], high[c]), suffix=suffix)))
         else:
-            _string(ws, r, index[H_XML], relative, text)
-    _string(ws, r, index[H_CLIENT_DECISION], invoice.client_decision, text)
-    _string(ws, r, index[H_CLIENT_REMARK], invoice.client_remark, text)
-    _write_staff(ws, formats, r, index, row.staff)
-    return used_link
+            widths.append(column.width)
+    return widths
 
 
-def _rate_getter(rate_key: str, vat: bool) -> Callable[[InvoiceRow], Decimal | None]:
-    if vat:
-        return lambda invoice: invoice.vat_by_rate.get(rate_key)
-    return lambda invoice: invoice.net_by_rate.get(rate_key)
+# The position of each of the toolkit's columns; staff-added columns follow them.
+_COLUMN = {column.header: i for i, column in enumerate(INVOICE_COLUMNS)}
+_RATE_COLUMNS = tuple(
+    (rate.key, _COLUMN[net_header(rate)], _COLUMN[vat_header(rate)] if rate.has_vat else None)
+    for rate in RATES
+)
+_NET_COLUMN = {key: net_col for key, net_col, _ in _RATE_COLUMNS}
+_VAT_COLUMN = {key: vat_col for key, _, vat_col in _RATE_COLUMNS if vat_col is not None}
+# Excel's day 0 (1899-12-30 with Excel's 1900 leap-year bug folded in) for dates after February 1900.
+_EXCEL_DAY0 = date(1899, 12, 30).toordinal()
+_EXCEL_EPOCH = datetime(1899, 12, 31)
 
 
-# The amount each money column shows, for sizing the column to its longest value.
-_AMOUNT_OF: dict[str, Callable[[InvoiceRow], Decimal | None]] = {
-    H_NET: lambda invoice: invoice.net_total,
-    H_VAT: lambda invoice: invoice.vat_total,
-    H_GROSS: lambda invoice: invoice.gross_total,
-    H_NET_PLN: lambda invoice: invoice.net_pln,
-    H_VAT_PLN: lambda invoice: invoice.vat_pln,
-    H_GROSS_PLN: lambda invoice: invoice.gross_pln,
-    **{net_header(rate): _rate_getter(rate.key, vat=False) for rate in RATES},
-    **{vat_header(rate): _rate_getter(rate.key, vat=True) for rate in RATES if rate.has_vat},
-}
+class _InvoiceWriter:
+    """Writes invoice rows: the columns' positions, formats and XlsxWriter's cell writers looked up once.
+
+    Calls XlsxWriter's undecorated ``_write_string``/``_write_number`` (the public ``write_*`` only
+    add A1-notation parsing) and turns dates into Excel serial numbers itself (what
+    ``write_datetime`` stores, without its time zone handling per cell): a year of invoices is
+    ~600,000 cells, and per-cell overhead is most of the time.
+    """
+
+    def __init__(self, ws: Worksheet, formats: _Formats, folder: Path) -> None:
+        self.ws = ws
+        self.formats = formats
+        self.folder = folder
+        self.links = 0
+
+    def invoice(self, r: int, row: SheetRow) -> None:
+        invoice = row.invoice
+        assert invoice is not None
+        ws = self.ws
+        formats = self.formats
+        string = ws._write_string
+        number = ws._write_number
+        text = formats.text
+        money = formats.money
+        pln = formats.pln
+        date_format = formats.date
+
+        def put(c: int, value: str | None, fmt: Format = text) -> None:
+            if value:
+                cleaned = clean_text(value)[:MAX_CELL_TEXT]
+                if cleaned:
+                    string(r, c, cleaned, fmt)
+
+        put(C_KSEF, invoice.ksef_number)
+        put(C_NUMBER, invoice.invoice_number)
+        if invoice.issue_date is not None:
+            number(r, C_ISSUED, _date_serial(invoice.issue_date), date_format)
+        if invoice.accepted_at is not None:
+            number(
+                r, C_ACCEPTED, _datetime_serial(invoice.accepted_at.replace(tzinfo=None)), formats.datetime
+            )
+        put(C_CP_NIP, invoice.counterparty_nip)
+        put(C_CP_NAME, invoice.counterparty_name)
+        put(C_ITEMS, invoice.items)
+        net_by_rate = invoice.net_by_rate
+        vat_by_rate = invoice.vat_by_rate
+        for key, net_col, vat_col in _RATE_COLUMNS:
+            net = net_by_rate.get(key)
+            if net is not None:
+                number(r, net_col, float(net), money)
+            if vat_col is not None:
+                vat = vat_by_rate.get(key)
+                if vat is not None:
+                    number(r, vat_col, float(vat), money)
+        for c, amount, fmt in (
+            (C_NET, invoice.net_total, money),
+            (C_VAT, invoice.vat_total, money),
+            (C_GROSS, invoice.gross_total, money),
+            (C_NET_PLN, invoice.net_pln, pln),
+            (C_VAT_PLN, invoice.vat_pln, pln),
+            (C_GROSS_PLN, invoice.gross_pln, pln),
+        ):
+            if amount is not None:
+                number(r, c, float(amount), fmt)
+        put(C_CURRENCY, invoice.currency, formats.code)
+        if invoice.due_date is not None:
+            number(r, C_DUE, _date_serial(invoice.due_date), date_format)
+        put(C_ACCOUNT, invoice.bank_account)
+        if invoice.split_payment:
+            string(r, C_SPLIT, YES, formats.flag)
+        put(C_TYPE, invoice.invoice_type)
+        put(C_CORRECTED, invoice.corrected_invoice)
+        if invoice.offline:
+            string(r, C_OFFLINE, YES, formats.flag)
+        if invoice.xml_path is not None:
+            try:
+                relative = os.path.relpath(invoice.xml_path, self.folder)
+            except ValueError:  # Windows: the archive on another drive than the workbook
+                relative = str(invoice.xml_path)
+            if self.links < MAX_LINKS_PER_SHEET:
+                ws.write_url(
+                    r,
+                    C_XML,
+                    "external:" + relative,
+                    formats.link,
+                    string="XML",
+                    tip=clean_text(relative)[:255],
+                )
+                self.links += 1
+            else:
+                put(C_XML, relative)
+        put(C_CLIENT_DECISION, invoice.client_decision)
+        put(C_CLIENT_REMARK, invoice.client_remark)
+        staff = row.staff
+        put(C_STATUS, staff.status)
+        put(C_COMMENT, staff.comment)
+        if staff.booked_on is not None:
+            number(r, C_BOOKED, _date_serial(staff.booked_on), date_format)
+        put(C_PERSON, staff.person)
 
 
-def _write_staff(ws: Worksheet, formats: _Formats, r: int, index: dict[str, int], staff: StaffFields) -> None:
-    _string(ws, r, index[H_STATUS], staff.status, formats.text)
-    _string(ws, r, index[H_COMMENT], staff.comment, formats.text)
-    _date(ws, r, index[H_BOOKED], staff.booked_on, formats.date)
-    _string(ws, r, index[H_PERSON], staff.person, formats.text)
+C_KSEF = _COLUMN[H_KSEF]
+C_NUMBER = _COLUMN[H_NUMBER]
+C_ISSUED = _COLUMN[H_ISSUED]
+C_ACCEPTED = _COLUMN[H_ACCEPTED]
+C_CP_NIP = _COLUMN[H_CP_NIP]
+C_CP_NAME = _COLUMN[H_CP_NAME]
+C_ITEMS = _COLUMN[H_ITEMS]
+C_NET = _COLUMN[H_NET]
+C_VAT = _COLUMN[H_VAT]
+C_GROSS = _COLUMN[H_GROSS]
+C_CURRENCY = _COLUMN[H_CURRENCY]
+C_NET_PLN = _COLUMN[H_NET_PLN]
+C_VAT_PLN = _COLUMN[H_VAT_PLN]
+C_GROSS_PLN = _COLUMN[H_GROSS_PLN]
+C_DUE = _COLUMN[H_DUE]
+C_ACCOUNT = _COLUMN[H_ACCOUNT]
+C_SPLIT = _COLUMN[H_SPLIT]
+C_TYPE = _COLUMN[H_TYPE]
+C_CORRECTED = _COLUMN[H_CORRECTED]
+C_OFFLINE = _COLUMN[H_OFFLINE]
+C_XML = _COLUMN[H_XML]
+C_CLIENT_DECISION = _COLUMN[H_CLIENT_DECISION]
+C_CLIENT_REMARK = _COLUMN[H_CLIENT_REMARK]
+C_STATUS = _COLUMN[H_STATUS]
+C_COMMENT = _COLUMN[H_COMMENT]
+C_BOOKED = _COLUMN[H_BOOKED]
+C_PERSON = _COLUMN[H_PERSON]
+
+
+def _date_serial(value: date) -> float:
+    """The Excel serial number of a day (what ``write_datetime`` stores for it)."""
+    return float(value.toordinal() - _EXCEL_DAY0)
+
+
+def _datetime_serial(value: datetime) -> float:
+    """The Excel serial number of a naive date and time, computed as XlsxWriter does (same float)."""
+    delta = value - _EXCEL_EPOCH
+    return delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / (60 * 60 * 24) + 1
 
 
 def _string(ws: Worksheet, r: int, c: int, value: str | None, fmt: Format | None) -> None:
@@ -448,11 +587,6 @@ def _string(ws: Worksheet, r: int, c: int, value: str | None, fmt: Format | None
 def _date(ws: Worksheet, r: int, c: int, value: date | None, fmt: Format) -> None:
     if value is not None:
         ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt)
-
-
-def _money(ws: Worksheet, r: int, c: int, value: Decimal | None, fmt: Format) -> None:
-    if value is not None:
-        ws.write_number(r, c, float(value), fmt)
 
 
 def _write_value(ws: Worksheet, formats: _Formats, r: int, c: int, value: CellValue) -> None:
@@ -608,9 +742,9 @@ def _summary_amounts(month: MonthTotals, rates: Sequence[Rate]) -> list[Decimal]
 
 
 def _block_header(ws: Worksheet, r: int, headers: Sequence[str], formats: _Formats) -> int:
+    ws.set_row(r, 30)
     for c, name in enumerate(headers):
         ws.write_string(r, c, name, formats.head)
-    ws.set_row(r, 30)
     return r + 1
 
 
@@ -622,26 +756,24 @@ def _write_snapshot(workbook: xlsxwriter.Workbook, sheets: Sequence[RegisterShee
     ws = workbook.add_worksheet(SNAPSHOT_SHEET)
     for c, name in enumerate(SNAPSHOT_HEADERS):
         ws.write_string(0, c, name)
+    string = ws._write_string  # undecorated, as in ``_InvoiceWriter``: one row per invoice
     r = 0
     for sheet in sheets:
+        register = sheet.register.value
         for row in sheet.rows:
             invoice: InvoiceRow | None = row.invoice
             if invoice is None:
                 continue
             r += 1
-            ws.write_string(r, 0, sheet.register.value)
-            ws.write_string(r, 1, clean_text(invoice.ksef_number))
-            _snapshot_staff(ws, r, row.staff)
+            string(r, 0, register)
+            string(r, 1, clean_text(invoice.ksef_number))
+            staff = row.staff
+            for c, value in (
+                (2, staff.status),
+                (3, staff.comment),
+                (4, staff.booked_on.isoformat() if staff.booked_on else ""),
+                (5, staff.person),
+            ):
+                if value:
+                    string(r, c, clean_text(value)[:MAX_CELL_TEXT])
     ws.very_hidden()
-
-
-def _snapshot_staff(ws: Worksheet, r: int, staff: StaffFields) -> None:
-    values: list[Any] = [
-        staff.status,
-        staff.comment,
-        staff.booked_on.isoformat() if staff.booked_on else "",
-        staff.person,
-    ]
-    for c, value in enumerate(values, start=2):
-        if value:
-            ws.write_string(r, c, clean_text(str(value))[:MAX_CELL_TEXT])
