@@ -201,3 +201,63 @@ def test_an_unchanged_workbook_is_left_alone_until_something_changes(
     assert refresh_invoice_workbooks(office).workbooks[1].written
     # And force rebuilds regardless.
     assert refresh_invoice_workbooks(office, force=True).workbooks[1].written
+
+
+def test_rows_written_in_order_keep_the_whole_table_and_the_jpk_sheet_header(tmp_path: Path) -> None:
+    """The workbook is written row by row (constant_memory): the table, its filter and header row
+    still cover every row (invoices, then a person's own row), and the own "Uzgodnienie JPK" sheet
+    gets its header row format although its cells come after it."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    from ksef_sheets.identifiers import make_ksef_number
+    from ksef_sheets.sheets.invoice_readback import OwnSheet
+    from ksef_sheets.sheets.invoice_rows import InvoiceRow, SheetRow, StaffFields
+    from ksef_sheets.sheets.invoice_workbook import RegisterSheet, WorkbookHeader, write_invoice_workbook
+    from ksef_sheets.sheets.jpk_sheet import JPK_HEADERS, JPK_SHEET
+
+    rows = [
+        SheetRow(
+            InvoiceRow(
+                ksef_number=make_ksef_number("9999999999", date(2026, 3, 1 + i), f"{i:012X}"),
+                register=Register.PURCHASES,
+                invoice_number=f"FV/{i}",
+                issue_date=date(2026, 3, 1 + i),
+                accepted_at=datetime(2026, 3, 1 + i, 9, 30, 15),
+                counterparty_nip="9999999999",
+                counterparty_name='=HYPERLINK("http://x","y")',
+                currency="PLN",
+                net_total=Decimal("-1234567.89") if i == 1 else Decimal("100.00"),
+            ),
+            StaffFields(STATUSES[i % len(STATUSES)], comment=f"uwaga {i}", booked_on=date(2026, 4, 1)),
+            {"Moja kolumna": i * 10},
+        )
+        for i in range(5)
+    ]
+    sheet = RegisterSheet(
+        Register.PURCHASES, rows, loose_rows=[{"Moja kolumna": "mój wiersz"}], extra_headers=["Moja kolumna"]
+    )
+    jpk = OwnSheet(JPK_SHEET, [(0, c, name) for c, name in enumerate(JPK_HEADERS)] + [(1, 0, "2026-03")])
+    path = tmp_path / "faktury-2026.xlsx"
+    header = WorkbookHeader(CLIENT_NIP, "Nowak", 2026, datetime(2026, 12, 5, 10, 0))
+    write_invoice_workbook(path, header, [sheet, RegisterSheet(Register.SALES)], own_sheets=[jpk])
+
+    wb = load_workbook(path)
+    zakupy = wb["Zakupy"]
+    last = f"{xl_col_to_name(len(INVOICE_HEADERS))}{len(rows) + 2}"  # the own column, the own row
+    table = zakupy.tables["Zakupy"]
+    assert table.ref == f"A1:{last}" and table.autoFilter.ref == f"A1:{last}"
+    assert [c.value for c in zakupy[1]] == [*INVOICE_HEADERS, "Moja kolumna"]
+    assert all(c.font.b for c in zakupy[1])
+    got = sheet_rows(path, "Zakupy")
+    assert [r["Numer faktury"] for r in got] == ["FV/0", "FV/1", "FV/2", "FV/3", "FV/4", None]
+    assert got[-1]["Moja kolumna"] == "mój wiersz" and got[3]["Moja kolumna"] == 30
+    assert got[2]["Data przyjęcia w KSeF"] == datetime(2026, 3, 3, 9, 30, 15)
+    assert got[2]["Data wystawienia"] == datetime(2026, 3, 3) and got[2][H_BOOKED] == datetime(2026, 4, 1)
+    assert got[2]["Nazwa kontrahenta"] == '=HYPERLINK("http://x","y")' and zakupy["C3"].data_type == "s"
+    # The widest amount (negative, seven digits) sizes its column: no "###" on paper.
+    assert zakupy.column_dimensions["E"].width >= len("-1 234 567,89")
+    # The status dropdown and the date check reach the last row.
+    assert all(str(v.sqref).endswith(str(len(rows) + 2)) for v in zakupy.data_validations.dataValidation)
+    own = wb[JPK_SHEET]
+    assert own.row_dimensions[1].font.b and own["A2"].value == "2026-03"
+    assert own.auto_filter.ref
