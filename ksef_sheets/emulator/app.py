@@ -1,15 +1,12 @@
 """The ASGI application: every module's routes mounted under ``/v2``.
 
-Each route module exposes ``routes(emu) -> list[BaseRoute]``. The invoices engineer's modules
-(``invoices``, ``sessions``, ``exports``, ``upo``) are included when present, so the platform
-works on its own and grows as they land.
+Each route module exposes ``routes(emu) -> list[BaseRoute]``; ``ROUTE_MODULES`` lists them in
+mounting order (the QR verification pages sit at the root).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from types import ModuleType
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,6 +15,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
 
+from ksef_sheets.emulator import (
+    auth,
+    certificates,
+    exports,
+    faults,
+    invoices,
+    keys,
+    limits,
+    permissions,
+    sessions,
+    testdata,
+    tokens,
+    upo,
+    verification,
+)
 from ksef_sheets.emulator.body_limits import JsonBodyGuard
 from ksef_sheets.emulator.core import Emulator
 from ksef_sheets.emulator.errors import EmulatorHTTPError, ksef_error
@@ -26,31 +38,24 @@ from ksef_sheets.emulator.faults import FaultMiddleware
 log = logging.getLogger(__name__)
 
 BASE_PATH = "/v2"
-PLATFORM_MODULES = ("keys", "auth", "tokens", "permissions", "testdata", "limits", "faults", "certificates")
-INVOICE_MODULES = ("invoices", "sessions", "exports", "upo")
-
-
-def _optional(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"ksef_sheets.emulator.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"ksef_sheets.emulator.{name}":
-            raise
-        return None
+ROUTE_MODULES = (
+    keys,
+    auth,
+    tokens,
+    permissions,
+    testdata,
+    limits,
+    faults,
+    certificates,
+    invoices,
+    sessions,
+    exports,
+    upo,
+)
 
 
 def collect_routes(emu: Emulator) -> list[BaseRoute]:
-    collected: list[BaseRoute] = []
-    for name in PLATFORM_MODULES:
-        collected.extend(importlib.import_module(f"ksef_sheets.emulator.{name}").routes(emu))
-    for name in INVOICE_MODULES:
-        module = _optional(name)
-        if module is None:
-            continue
-        factory = getattr(module, "routes", None)
-        if factory is not None:
-            collected.extend(factory(emu))
-    return collected
+    return [route for module in ROUTE_MODULES for route in module.routes(emu)]
 
 
 async def _emulator_error(request: Request, exc: Exception) -> Response:
@@ -91,8 +96,6 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def create_app(emu: Emulator) -> Starlette:
-    from ksef_sheets.emulator import verification
-
     app = Starlette(
         # The QR verification pages live at the root, as on KSeF's QR host (not under /v2).
         routes=[Mount(BASE_PATH, routes=collect_routes(emu)), *verification.routes(emu)],

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ksef_sheets.emulator.access import AccessContext
 from ksef_sheets.emulator.errors import (
     EmulatorHTTPError,
     bad_request,
@@ -39,13 +40,14 @@ from ksef_sheets.emulator.errors import (
 )
 from ksef_sheets.emulator.keys import TOKEN_USAGE
 from ksef_sheets.emulator.limits import client_ip
+from ksef_sheets.emulator.request import read_body, read_model
 from ksef_sheets.emulator.state import iso, parse_iso
 from ksef_sheets.emulator.xades import MAX_SIZE as XADES_MAX_SIZE
 from ksef_sheets.emulator.xades import CertificateIdentity, XadesError, identify, verify_auth_request
 from ksef_sheets.identifiers import is_valid_nip
 
 if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import AccessContext, Emulator
+    from ksef_sheets.emulator.core import Emulator
 
 CHALLENGE_LIFETIME = timedelta(minutes=10)
 AUTH_TOKEN_LIFETIME = timedelta(minutes=45)
@@ -177,7 +179,6 @@ class AuthService:
         return Claims(kind, str(payload["ref"]), payload)
 
     def authorize_access(self, request: Request, *, any_of: set[str] | None = None) -> AccessContext:
-        from ksef_sheets.emulator.core import AccessContext
 
         claims = self.decode(request, "access")
         p = claims.payload
@@ -560,7 +561,6 @@ def _operation_json(service: AuthService, row: sqlite3.Row, *, current: str | No
 
 
 def routes(emu: Emulator) -> list[BaseRoute]:
-    from ksef_sheets.emulator.core import read_body, read_model
 
     service = emu.auth
 

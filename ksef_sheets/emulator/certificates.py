@@ -44,10 +44,12 @@ from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.errors import bad_request, gone, validation_error
 from ksef_sheets.emulator.keys import write_private
+from ksef_sheets.emulator.request import read_model
 from ksef_sheets.emulator.state import iso, parse_iso
 
 if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import AccessContext, Emulator
+    from ksef_sheets.emulator.access import AccessContext
+    from ksef_sheets.emulator.core import Emulator
 
 CERTIFICATE_LIFETIME = dt.timedelta(days=730)
 ENROLLMENT_RETENTION = dt.timedelta(days=30)
@@ -642,8 +644,6 @@ def _page(request: Request) -> tuple[int, int]:
 
 
 def routes(emu: Emulator) -> list[BaseRoute]:
-    from ksef_sheets.emulator.core import read_model
-
     service = emu.certificates
 
     async def limits(request: Request) -> Response:

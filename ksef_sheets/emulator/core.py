@@ -30,50 +30,41 @@
   whether it may log in; ``processing_delay`` keeps enrolments in status 100.
 - ``emu.new_reference("SO")`` → ``YYYYMMDD-SO-XXXXXXXXXX-XXXXXXXXXX-XX``.
 
-Route modules expose ``routes(emu) -> list[BaseRoute]``; ``app.create_app`` collects them.
+- ``emu.invoices`` — ``InvoiceStore``; ``emu.sessions`` — ``SessionService`` (sending);
+  ``emu.exports`` — ``ExportService`` (``POST /invoices/exports``).
+
+Every service is built here, in this order (later ones use earlier ones); each creates its tables.
+The service modules import this module for typing only. Route modules expose
+``routes(emu) -> list[BaseRoute]``; ``app.create_app`` collects them. Request helpers
+(``read_body``, ``read_json``, ``read_model``) live in ``request.py``.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
-from ksef_sheets.emulator.body_limits import MAX_JSON_BODY, json_body_problem
+from ksef_sheets.emulator.access import AccessContext
+from ksef_sheets.emulator.auth import AuthService
+from ksef_sheets.emulator.certificates import CertificateService
 from ksef_sheets.emulator.clock import EmulatorClock
-from ksef_sheets.emulator.errors import validation_error
+from ksef_sheets.emulator.exports import ExportService
 from ksef_sheets.emulator.faults import Faults
+from ksef_sheets.emulator.invoices import InvoiceStore
 from ksef_sheets.emulator.keys import EmulatorKeys
 from ksef_sheets.emulator.limits import ContextLimits, RateLimiter
+from ksef_sheets.emulator.permissions import Permissions
+from ksef_sheets.emulator.sessions import SessionService
 from ksef_sheets.emulator.state import open_database
+from ksef_sheets.emulator.testdata import Subjects
+from ksef_sheets.emulator.tokens import Tokens
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class AccessContext:
-    """Who calls, in which context, with which permissions (from a valid access token)."""
-
-    context_type: str  # Nip | InternalId | NipVatUe | PeppolId
-    context_value: str
-    subject_identifier: str
-    permissions: frozenset[str]
-    auth_ref: str
-    subject_type: str = "Nip"  # Nip | Pesel | Fingerprint
-    auth_method: str = "Token"  # Token | XadesSignature
-    ksef_token_ref: str | None = None
-    is_owner: bool = False
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    def has_any(self, wanted: set[str] | frozenset[str]) -> bool:
-        return bool(self.permissions & wanted)
+__all__ = ["AccessContext", "Emulator"]
 
 
 class Emulator:
@@ -94,38 +85,14 @@ class Emulator:
         self.limits = RateLimiter(self.clock, limits, self.db)
         self.context_limits = ContextLimits(self.db)
         self.faults = Faults()
-
-        # Imported here: these modules import core for typing only.
-        from ksef_sheets.emulator.auth import AuthService
-        from ksef_sheets.emulator.certificates import CertificateService
-        from ksef_sheets.emulator.permissions import Permissions
-        from ksef_sheets.emulator.testdata import Subjects
-        from ksef_sheets.emulator.tokens import Tokens
-
         self.subjects = Subjects(self)
         self.permissions = Permissions(self)
         self.tokens = Tokens(self)
         self.auth = AuthService(self)
         self.certificates = CertificateService(self)
-        self._init_optional_schemas()
-
-    def _init_optional_schemas(self) -> None:
-        """Let the invoices engineer's modules create their tables, when present."""
-        import importlib
-
-        for name in ("invoices", "sessions", "exports", "upo"):
-            try:
-                module = importlib.import_module(f"ksef_sheets.emulator.{name}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"ksef_sheets.emulator.{name}":
-                    raise
-                continue
-            init = getattr(module, "init_schema", None)
-            if init is not None:
-                init(self.db)
-            attach = getattr(module, "attach", None)
-            if attach is not None:
-                attach(self)
+        self.invoices = InvoiceStore(self)
+        self.sessions = SessionService(self)
+        self.exports = ExportService(self)
 
     def new_reference(self, kind: str) -> str:
         """A 36-character reference ``YYYYMMDD-TT-XXXXXXXXXX-XXXXXXXXXX-XX`` (PROTOCOL.md §2)."""
@@ -140,44 +107,3 @@ class Emulator:
 
     def close(self) -> None:
         self.db.close()
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, read in chunks and refused (400/21405) as soon as it exceeds ``limit`` bytes,
-    so an oversized upload never sits in memory whole."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise validation_error([f"Treść żądania przekracza {limit} bajtów."], request=request)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise validation_error([f"Treść żądania przekracza {limit} bajtów."], request=request)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def read_json(request: Request) -> Any:
-    """The request's JSON body, or the spec's 400/21405 with a reason (size and nesting bounded
-    before parsing, see ``body_limits``)."""
-    body = await read_body(request, MAX_JSON_BODY)
-    problem = json_body_problem(body)
-    if problem:
-        raise validation_error([problem], request=request)
-    try:
-        return json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise validation_error([f"Nieprawidłowy JSON: {exc}"], request=request) from None
-
-
-async def read_model(request: Request, model: type[ModelT]) -> ModelT:
-    """Parse and validate the JSON body with a pydantic model; 400/21405 listing each problem."""
-    data = await read_json(request)
-    if data is None:
-        data = {}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        details = [f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()]
-        raise validation_error(details, request=request) from None

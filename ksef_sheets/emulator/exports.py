@@ -171,7 +171,8 @@ class ExportService:
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
         self.db = emu.db
-        self.store: InvoiceStore = emu.invoices  # type: ignore[attr-defined]
+        init_schema(self.db)
+        self.store: InvoiceStore = emu.invoices
         self.record_cap = 10_000
         self.part_size_cap = 50 * 1024 * 1024
         self.package_lifetime = timedelta(days=3)
@@ -282,13 +283,8 @@ class ExportService:
         return out
 
 
-def attach(emu: Emulator) -> None:
-    """Called by ``Emulator`` at start-up (after ``invoices.attach``): ``emu.exports``."""
-    emu.exports = ExportService(emu)  # type: ignore[attr-defined]
-
-
 def routes(emu: Emulator) -> list[BaseRoute]:
-    service: ExportService = emu.exports  # type: ignore[attr-defined]
+    service = emu.exports
     db = emu.db
 
     async def start_export(request: Request) -> Response:

@@ -26,6 +26,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ksef_sheets.emulator.request import read_model
+
 if TYPE_CHECKING:
     from ksef_sheets.emulator.core import Emulator
 
@@ -190,8 +192,6 @@ class _ClockBody(BaseModel):
 
 
 def routes(emu: Emulator) -> list[BaseRoute]:
-    from ksef_sheets.emulator.core import read_model
-
     async def get_faults(request: Request) -> Response:
         return JSONResponse(emu.faults.as_json())
 

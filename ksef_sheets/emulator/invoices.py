@@ -922,7 +922,7 @@ class InvoiceStore:
 
 
 def routes(emu: Emulator) -> list[BaseRoute]:
-    store: InvoiceStore = emu.invoices  # type: ignore[attr-defined]
+    store = emu.invoices
 
     async def query_metadata(request: Request) -> Response:
         ctx = await emu.authorize(request, any_of=INVOICE_READ)
@@ -992,8 +992,3 @@ def chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
             batch = []
     if batch:
         yield batch
-
-
-def attach(emu: Emulator) -> None:
-    """Called by ``Emulator`` at start-up: ``emu.invoices`` becomes the store."""
-    emu.invoices = InvoiceStore(emu)  # type: ignore[attr-defined]

@@ -25,12 +25,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ksef_sheets.emulator.access import AccessContext
 from ksef_sheets.emulator.errors import too_many_requests
+from ksef_sheets.emulator.request import read_model
 from ksef_sheets.emulator.state import del_meta, get_meta, set_meta
 
 if TYPE_CHECKING:
     from ksef_sheets.emulator.clock import EmulatorClock
-    from ksef_sheets.emulator.core import AccessContext, Emulator
+    from ksef_sheets.emulator.core import Emulator
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,6 @@ class _SetSubjectLimits(BaseModel):
 
 
 def routes(emu: Emulator) -> list[BaseRoute]:
-    from ksef_sheets.emulator.core import read_model
     from ksef_sheets.emulator.errors import validation_error
 
     async def rate_limits(request: Request) -> Response:

@@ -37,10 +37,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.errors import bad_request, forbidden, gone, validation_error
+from ksef_sheets.emulator.request import read_model
 from ksef_sheets.emulator.state import iso, parse_iso
 
 if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import AccessContext, Emulator
+    from ksef_sheets.emulator.access import AccessContext
+    from ksef_sheets.emulator.core import Emulator
 
 OWNER_PERMISSIONS = frozenset(
     {
@@ -515,8 +517,6 @@ def _sorted(rows: list[sqlite3.Row]) -> list[sqlite3.Row]:
 
 
 def routes(emu: Emulator) -> list[BaseRoute]:
-    from ksef_sheets.emulator.core import read_model
-
     manage = {"CredentialsManage"}
     read_or_manage = {"CredentialsManage", "CredentialsRead"}
 

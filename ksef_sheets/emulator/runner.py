@@ -27,6 +27,7 @@ import uvicorn
 from cryptography.exceptions import UnsupportedAlgorithm
 from starlette.requests import ClientDisconnect
 
+from ksef_sheets.emulator import seed as seeding
 from ksef_sheets.emulator.app import create_app
 from ksef_sheets.emulator.core import Emulator
 from ksef_sheets.emulator.faults import DroppedOnPurpose
@@ -80,8 +81,6 @@ def seed_file(state_dir: Path) -> Path:
 def _ensure_seed(emu: Emulator, seed: int, clients: int) -> SeedInfo:
     path = seed_file(emu.state_dir)
     if not path.exists():
-        from ksef_sheets.emulator import seed as seeding  # the invoices engineer's module
-
         seeding.seed(emu, seed=seed, clients=clients)
     return SeedInfo.load(path)
 

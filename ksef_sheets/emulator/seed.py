@@ -330,7 +330,7 @@ def seed(
     ]
     items = [item for batch in _run_jobs(jobs) for item in batch]
     items.sort(key=lambda item: item.accepted_at)
-    emu.invoices.store_many(items, rng=rng)  # type: ignore[attr-defined]
+    emu.invoices.store_many(items, rng=rng)
 
     counts: dict[str, dict[str, int]] = {
         c.party.nip or "": {"Subject1": 0, "Subject2": 0} for c in client_list

@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ksef_sheets.emulator.access import AccessContext
 from ksef_sheets.emulator.errors import bad_request, validation_error
 from ksef_sheets.emulator.invoices import (
     WARSAW,
@@ -67,7 +68,7 @@ from ksef_sheets.emulator.upo import (
 )
 
 if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import AccessContext, Emulator
+    from ksef_sheets.emulator.core import Emulator
 
 WRITE_PERMISSIONS = {"InvoiceWrite", "PefInvoiceWrite", "EnforcementOperations"}
 BATCH_PERMISSIONS = {"InvoiceWrite", "EnforcementOperations"}
@@ -249,7 +250,8 @@ class SessionService:
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
         self.db = emu.db
-        self.store: InvoiceStore = emu.invoices  # type: ignore[attr-defined]
+        init_schema(self.db)
+        self.store: InvoiceStore = emu.invoices
         self._keys: dict[str, tuple[bytes, bytes]] = {}
         self._pending: set[asyncio.Task[None]] = set()
         self.batch_dir = emu.state_dir / "batch"
@@ -808,13 +810,8 @@ def _token_for(offset: int) -> str:
     return base64.b64encode(json.dumps({"o": offset}).encode()).decode()
 
 
-def attach(emu: Emulator) -> None:
-    """Called by ``Emulator`` at start-up (after ``invoices.attach``): ``emu.sessions``."""
-    emu.sessions = SessionService(emu)  # type: ignore[attr-defined]
-
-
 def routes(emu: Emulator) -> list[BaseRoute]:
-    service: SessionService = emu.sessions  # type: ignore[attr-defined]
+    service = emu.sessions
     db = emu.db
 
     async def open_online(request: Request) -> Response:

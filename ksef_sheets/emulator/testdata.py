@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.errors import bad_request, validation_error
+from ksef_sheets.emulator.request import read_model
 from ksef_sheets.emulator.state import iso
 from ksef_sheets.identifiers import is_valid_nip
 
@@ -299,7 +300,6 @@ TEST_PERMISSION_TYPES = (
 
 
 def routes(emu: Emulator) -> list[BaseRoute]:
-    from ksef_sheets.emulator.core import read_model
 
     def _check_nip(nip: str, field: str, request: Request) -> None:
         if not is_valid_nip(nip):

@@ -24,11 +24,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ksef_sheets.emulator.access import AccessContext
 from ksef_sheets.emulator.errors import bad_request, forbidden, validation_error
+from ksef_sheets.emulator.request import read_model
 from ksef_sheets.emulator.state import iso, parse_iso
 
 if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import AccessContext, Emulator
+    from ksef_sheets.emulator.core import Emulator
 
 TOKEN_PERMISSION_TYPES = (
     "InvoiceRead",
@@ -248,7 +250,6 @@ def _decode_continuation(token: str, request: Request) -> int:
 
 
 def routes(emu: Emulator) -> list[BaseRoute]:
-    from ksef_sheets.emulator.core import read_model
 
     def _visible(ctx: AccessContext, record: TokenRecord) -> bool:
         if record.context_value != ctx.context_value:
