@@ -37,7 +37,6 @@ The library (with its ``xml`` extra for XAdES: ``lxml`` + ``xmlsec``) is in the 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import os
 import re
 import socket
@@ -80,31 +79,46 @@ ORGANIZATION_IDENTIFIER = ObjectIdentifier("2.5.4.97")
 POLL = 0.05  # the library's poll interval in seconds (its default is 2 s)
 
 
-def _own_address() -> str:
-    """This machine's own non-loopback IPv4 address (a UDP ``connect`` only picks the route; nothing is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # TEST-NET-1, never answered
-        except OSError as exc:
-            pytest.fail(f"no non-loopback IPv4 address to serve the emulator's export links on: {exc}")
-        address = str(probe.getsockname()[0])
-    if ipaddress.ip_address(address).is_loopback:
-        pytest.fail("no non-loopback IPv4 address to serve the emulator's export links on")
-    return address
+# The emulator's export links name this host, which the test resolves to 127.0.0.1 itself: the library
+# refuses loopback IP literals in presigned links (its SSRF guard), but checks names only as written.
+EMULATOR_HOST = "ksef-emulator.test"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
     """One seeded emulator for the whole module (one client, its token issued to the office).
 
-    It listens on this machine's own private address, not 127.0.0.1: the library refuses to download
-    export parts from a loopback address whatever its options say (SSRF guard in ``ksef_client.http``),
-    while a private one is allowed with its documented ``allow_private_network_presigned_urls`` — an
-    office's training server on its LAN, as ``emulator_url`` in ksef-sheets.toml serves one.
+    It listens on 127.0.0.1 only — traffic stays on the loopback interface. Its links (export parts)
+    name ``EMULATOR_HOST``, which this process resolves to 127.0.0.1 (``.test`` is reserved and never
+    resolves elsewhere): the library refuses a loopback IP literal in a presigned link whatever its
+    options say, while a host name passes with its documented ``allow_private_network_presigned_urls``.
     """
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return real_getaddrinfo("127.0.0.1" if host == EMULATOR_HOST else host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
     folder = tmp_path_factory.mktemp("peer-sdk")
-    with run_emulator(folder, seed=17, clients=1, limits="off", host=_own_address()) as server:
-        yield server
+    port = _free_port()
+    try:
+        with run_emulator(
+            folder,
+            seed=17,
+            clients=1,
+            limits="off",
+            port=port,
+            public_url=f"http://{EMULATOR_HOST}:{port}/v2",
+        ) as server:
+            yield server
+    finally:
+        socket.getaddrinfo = real_getaddrinfo  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="module")
