@@ -1,1 +1,179 @@
-"""Workbooks: the office workbook, per-client invoice registers, client exports, table I/O."""
+"""Workbooks: the office workbook, per-client invoice registers, client exports, table I/O.
+
+Other packages import what they need from ``ksef_sheets.sheets`` itself — the names in ``__all__``
+below are its public face (``tests/foundation/test_layers.py`` refuses imports of its submodules from
+outside). The names are loaded from their modules on first use (``__getattr__``), so taking the light
+``set_text`` does not load the workbook writers, and importing the package closes no import loop.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ksef_sheets.sheets.client_export import (
+        EXPORT_KINDS,
+        ExportKind,
+        collect_rows,
+        export_client_list,
+        parse_month,
+    )
+    from ksef_sheets.sheets.client_import import import_decisions
+    from ksef_sheets.sheets.incoming_xlsx import XlsxLimits, check_incoming_xlsx, open_workbook, read_rows
+    from ksef_sheets.sheets.invoice_columns import (
+        H_BOOKED,
+        H_CLIENT_DECISION,
+        H_CLIENT_REMARK,
+        H_PERSON,
+        H_STATUS,
+        STATUS_BOOKED,
+    )
+    from ksef_sheets.sheets.invoice_readback import read_workbook_work
+    from ksef_sheets.sheets.invoice_refresh import refresh_after_fetch, refresh_invoice_workbooks
+    from ksef_sheets.sheets.jpk_sheet import JPK_SHEET, JpkSheetRow, write_jpk_sheet
+    from ksef_sheets.sheets.office_access import (
+        AUDIT_SPEC,
+        MISMATCH_EXPIRING,
+        MISMATCH_LEAVER,
+        MISMATCH_SCENARIO,
+        MISMATCH_TOKEN,
+        MISMATCH_UNKNOWN,
+        PERMISSIONS_SPEC,
+        StaffMember,
+        put_staff_member,
+        read_staff,
+        replace_generated_sheet,
+        staff_identifier,
+    )
+    from ksef_sheets.sheets.office_workbook import (
+        RefreshResult,
+        open_office_workbook,
+        read_register,
+        refresh_workbook,
+        save_office_workbook,
+    )
+    from ksef_sheets.sheets.printing import DATE_FORMAT, DATETIME_FORMAT, POLISH
+    from ksef_sheets.sheets.safe_text import clean_text, looks_like_formula, set_text
+    from ksef_sheets.sheets.tables import Link, OpenpyxlTables, TableData, TableIO, row_is_empty
+
+# name -> the module that defines it (loaded on first use, see the docstring)
+_EXPORTS: dict[str, str] = {
+    "EXPORT_KINDS": "client_export",
+    "ExportKind": "client_export",
+    "collect_rows": "client_export",
+    "export_client_list": "client_export",
+    "parse_month": "client_export",
+    "import_decisions": "client_import",
+    "XlsxLimits": "incoming_xlsx",
+    "check_incoming_xlsx": "incoming_xlsx",
+    "open_workbook": "incoming_xlsx",
+    "read_rows": "incoming_xlsx",
+    "H_BOOKED": "invoice_columns",
+    "H_CLIENT_DECISION": "invoice_columns",
+    "H_CLIENT_REMARK": "invoice_columns",
+    "H_PERSON": "invoice_columns",
+    "H_STATUS": "invoice_columns",
+    "STATUS_BOOKED": "invoice_columns",
+    "read_workbook_work": "invoice_readback",
+    "refresh_after_fetch": "invoice_refresh",
+    "refresh_invoice_workbooks": "invoice_refresh",
+    "JPK_SHEET": "jpk_sheet",
+    "JpkSheetRow": "jpk_sheet",
+    "write_jpk_sheet": "jpk_sheet",
+    "AUDIT_SPEC": "office_access",
+    "MISMATCH_EXPIRING": "office_access",
+    "MISMATCH_LEAVER": "office_access",
+    "MISMATCH_SCENARIO": "office_access",
+    "MISMATCH_TOKEN": "office_access",
+    "MISMATCH_UNKNOWN": "office_access",
+    "PERMISSIONS_SPEC": "office_access",
+    "StaffMember": "office_access",
+    "put_staff_member": "office_access",
+    "read_staff": "office_access",
+    "replace_generated_sheet": "office_access",
+    "staff_identifier": "office_access",
+    "RefreshResult": "office_workbook",
+    "open_office_workbook": "office_workbook",
+    "read_register": "office_workbook",
+    "refresh_workbook": "office_workbook",
+    "save_office_workbook": "office_workbook",
+    "DATETIME_FORMAT": "printing",
+    "DATE_FORMAT": "printing",
+    "POLISH": "printing",
+    "clean_text": "safe_text",
+    "looks_like_formula": "safe_text",
+    "set_text": "safe_text",
+    "Link": "tables",
+    "OpenpyxlTables": "tables",
+    "TableData": "tables",
+    "TableIO": "tables",
+    "row_is_empty": "tables",
+}
+
+__all__ = [
+    "AUDIT_SPEC",
+    "DATETIME_FORMAT",
+    "DATE_FORMAT",
+    "EXPORT_KINDS",
+    "H_BOOKED",
+    "H_CLIENT_DECISION",
+    "H_CLIENT_REMARK",
+    "H_PERSON",
+    "H_STATUS",
+    "JPK_SHEET",
+    "MISMATCH_EXPIRING",
+    "MISMATCH_LEAVER",
+    "MISMATCH_SCENARIO",
+    "MISMATCH_TOKEN",
+    "MISMATCH_UNKNOWN",
+    "PERMISSIONS_SPEC",
+    "POLISH",
+    "STATUS_BOOKED",
+    "ExportKind",
+    "JpkSheetRow",
+    "Link",
+    "OpenpyxlTables",
+    "RefreshResult",
+    "StaffMember",
+    "TableData",
+    "TableIO",
+    "XlsxLimits",
+    "check_incoming_xlsx",
+    "clean_text",
+    "collect_rows",
+    "export_client_list",
+    "import_decisions",
+    "looks_like_formula",
+    "open_office_workbook",
+    "open_workbook",
+    "parse_month",
+    "put_staff_member",
+    "read_register",
+    "read_rows",
+    "read_staff",
+    "read_workbook_work",
+    "refresh_after_fetch",
+    "refresh_invoice_workbooks",
+    "refresh_workbook",
+    "replace_generated_sheet",
+    "row_is_empty",
+    "save_office_workbook",
+    "set_text",
+    "staff_identifier",
+    "write_jpk_sheet",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -36,6 +36,7 @@ violations run ``.venv/bin/python scripts/layers_baseline.py`` and commit the sh
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -368,6 +369,16 @@ def test_the_layers_hold_except_for_the_recorded_violations() -> None:
             + "\n  ".join(fixed)
         )
     assert not message, "\n".join(message)
+
+
+def test_every_name_a_package_offers_in_all_exists() -> None:
+    tree = scan(PACKAGE)
+    missing = []
+    for package, names in sorted(tree.exports.items()):
+        module = importlib.import_module(package)
+        missing += [f"{package}.{name}" for name in sorted(names) if not hasattr(module, name)]
+    assert missing == []
+    assert {"ksef_sheets.sheets", "ksef_sheets.sync"} <= set(tree.exports)
 
 
 # ----------------------------------------------------------------------------------------------------
