@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from cryptography import x509
@@ -849,9 +849,15 @@ class KsefSession:
             delay = min(self.client.poll.maximum, delay * self.client.poll.factor)
 
     async def download_export(
-        self, handle: ExportHandle, status: InvoiceExportStatusResponse
+        self, handle: ExportHandle, status: InvoiceExportStatusResponse, *, in_thread: bool = False
     ) -> ExportResult:
-        """Download the parts (no bearer token), check hashes, decrypt, join, unzip safely."""
+        """Download the parts (no bearer token), check hashes, decrypt, join, unzip safely.
+
+        Each part is refused beyond its declared ``encryptedPartSize`` and when the storage's
+        ``x-ms-meta-hash`` differs from KSeF's hash; the parts' signed links are masked in logs.
+        ``in_thread`` runs the CPU work (hashes, decryption, unzip, metadata) in a worker thread so
+        that other contexts' requests keep flowing on the event loop meanwhile (the office fetch).
+        """
         package = status.package
         if package is None:
             raise E.KsefError(
@@ -863,10 +869,9 @@ class KsefSession:
                 f"Paczka eksportu {label} ma nieobsługiwany format {package.compression_type}.",
                 context_nip=self.context_nip,
             )
-        plain_parts: list[bytes] = []
         for part in package.parts:
-            # Storage links carry signatures (SAS) in the query: mask them wherever a URL is logged.
-            register_secret(urlsplit(part.url).query)
+            register_storage_link(part.url)
+        encrypted: list[bytes] = []
         for part in sorted(package.parts, key=lambda p: p.ordinal_number):
             response = await self.client.request(
                 part.method or "GET",
@@ -877,47 +882,14 @@ class KsefSession:
                 context_nip=self.context_nip,
                 max_bytes=min(MAX_RESPONSE_BYTES, part.encrypted_part_size),
             )
-            encrypted = response.content
             header_hash = response.headers.get("x-ms-meta-hash")
-            if sha256_b64(encrypted) != part.encrypted_part_hash or (
-                header_hash and header_hash != part.encrypted_part_hash
-            ):
-                raise E.KsefPackageError(
-                    f"Część {part.ordinal_number} paczki {label} ma inny skrót niż podany przez KSeF — odrzucono.",
-                    context_nip=self.context_nip,
-                )
-            try:
-                plain = handle.key.decrypt(encrypted)
-            except ValueError as exc:
-                raise E.KsefPackageError(
-                    f"Nie można odszyfrować części {part.ordinal_number} paczki {label}.",
-                    context_nip=self.context_nip,
-                ) from exc
-            if sha256_b64(plain) != part.part_hash:
-                raise E.KsefPackageError(
-                    f"Część {part.ordinal_number} paczki {label} po odszyfrowaniu ma inny skrót niż podany przez KSeF.",
-                    context_nip=self.context_nip,
-                )
-            plain_parts.append(plain)
-        entries = open_zip_package(b"".join(plain_parts), label=label, limits=self.client.package_limits)
-        metadata: list[InvoiceMetadata] = []
-        raw_meta = entries.get(METADATA_NAME)
-        if raw_meta is not None:
-            try:
-                items = json.loads(raw_meta).get("invoices", [])
-                metadata = [InvoiceMetadata.model_validate(item) for item in items]
-            except (ValueError, AttributeError, ValidationError) as exc:
-                raise E.KsefPackageError(
-                    f"Plik {METADATA_NAME} w paczce {label} jest uszkodzony.", context_nip=self.context_nip
-                ) from exc
-        for item in metadata:
-            xml = entries.get(f"{item.ksef_number}.xml")
-            if xml is not None and sha256_b64(xml) != item.invoice_hash:
-                raise E.KsefPackageError(
-                    f"Faktura {item.ksef_number} w paczce {label} ma inny skrót niż w metadanych KSeF — odrzucono paczkę.",
-                    context_nip=self.context_nip,
-                )
-        return ExportResult(handle.reference_number, entries, metadata, package)
+            if header_hash and header_hash != part.encrypted_part_hash:
+                raise _bad_part_hash(part.ordinal_number, label, self.context_nip)
+            encrypted.append(response.content)
+        limits = self.client.package_limits
+        if in_thread:
+            return await asyncio.to_thread(open_export, handle, package, encrypted, limits, self.context_nip)
+        return open_export(handle, package, encrypted, limits, self.context_nip)
 
     async def export_invoices(
         self,
@@ -1316,6 +1288,74 @@ def _retry_after(value: str | None) -> float | None:
 
 def _op(operation: str) -> str:
     return f"{operation} " if operation else ""
+
+
+def open_export(
+    handle: ExportHandle,
+    package: InvoicePackage,
+    encrypted: list[bytes],
+    limits: PackageLimits,
+    context_nip: str | None = None,
+) -> ExportResult:
+    """Check, decrypt, join and unzip downloaded export parts (CPU only; ``encrypted`` is emptied).
+
+    Every part's hash is checked before and after decryption, the ZIP is opened by the hardened
+    reader, ``_metadata.json`` must match the model and every invoice its hash there.
+    """
+    label = handle.reference_number
+    plain_parts: list[bytes] = []
+    for index, part in enumerate(sorted(package.parts, key=lambda p: p.ordinal_number)):
+        data, encrypted[index] = encrypted[index], b""  # each encrypted part freed once decrypted
+        if sha256_b64(data) != part.encrypted_part_hash:
+            raise _bad_part_hash(part.ordinal_number, label, context_nip)
+        try:
+            plain = handle.key.decrypt(data)
+        except ValueError as exc:
+            raise E.KsefPackageError(
+                f"Nie można odszyfrować części {part.ordinal_number} paczki {label}.", context_nip=context_nip
+            ) from exc
+        if sha256_b64(plain) != part.part_hash:
+            raise E.KsefPackageError(
+                f"Część {part.ordinal_number} paczki {label} po odszyfrowaniu ma inny skrót niż podany przez KSeF.",
+                context_nip=context_nip,
+            )
+        plain_parts.append(plain)
+    entries = open_zip_package(b"".join(plain_parts), label=label, limits=limits)
+    del plain_parts
+    metadata: list[InvoiceMetadata] = []
+    raw_meta = entries.get(METADATA_NAME)
+    if raw_meta is not None:
+        try:
+            items = json.loads(raw_meta).get("invoices", [])
+            metadata = [InvoiceMetadata.model_validate(item) for item in items]
+        except (ValueError, AttributeError, TypeError, ValidationError) as exc:
+            raise E.KsefPackageError(
+                f"Plik {METADATA_NAME} w paczce {label} jest uszkodzony.", context_nip=context_nip
+            ) from exc
+    for item in metadata:
+        xml = entries.get(f"{item.ksef_number}.xml")
+        if xml is not None and sha256_b64(xml) != item.invoice_hash:
+            raise E.KsefPackageError(
+                f"Faktura {item.ksef_number} w paczce {label} ma inny skrót niż w metadanych KSeF — odrzucono paczkę.",
+                context_nip=context_nip,
+            )
+    return ExportResult(handle.reference_number, entries, metadata, package)
+
+
+def _bad_part_hash(ordinal: int, label: str, context_nip: str | None) -> E.KsefPackageError:
+    return E.KsefPackageError(
+        f"Część {ordinal} paczki {label} ma inny skrót niż podany przez KSeF — odrzucono.",
+        context_nip=context_nip,
+    )
+
+
+def register_storage_link(url: str) -> None:
+    """A storage link carries its signature (SAS) in the query: masked wherever it would be logged."""
+    query = urlsplit(url).query
+    register_secret(query)
+    for name, value in parse_qsl(query):
+        if name.lower() == "sig":  # also as a server might echo it back, decoded
+            register_secret(value)
 
 
 def _loggable(path: str) -> str:

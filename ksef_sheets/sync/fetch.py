@@ -35,6 +35,7 @@ from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.files import clean_interrupted_writes
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.ksef import (
+    ExportResult,
     KsefClient,
     KsefError,
     KsefPackageError,
@@ -47,11 +48,8 @@ from ksef_sheets.ksef import (
     permission_label,
     read_office_access,
 )
-from ksef_sheets.ksef.client import ExportHandle
-from ksef_sheets.ksef.crypto import sha256_b64
 from ksef_sheets.ksef.limits import Clock, SystemClock
-from ksef_sheets.ksef.models import InvoicePackage
-from ksef_sheets.ksef.package import METADATA_NAME, PackageLimits, open_zip_package
+from ksef_sheets.ksef.package import METADATA_NAME
 from ksef_sheets.sync.archive import SUBJECT_TYPE_NAMES, Archive, IncomingInvoice
 from ksef_sheets.sync.backup import backup_archive
 from ksef_sheets.sync.planner import (
@@ -348,6 +346,8 @@ class _ClientRun:
             log.exception("Nieoczekiwany błąd pobierania klienta %s (%s)", self.client.nip, subject)
             sub.error = f"nieoczekiwany błąd programu ({type(exc).__name__}); szczegóły w logu."
         if sub.error:
+            # The run's log has every problem too, for the office's IT person (secrets masked).
+            log.warning("Klient %s, %s: %s", self.client.nip, _subject_pl(subject), sub.error)
             self.result.errors.append(f"{_subject_pl(subject)}: {sub.error}")
             await asyncio.to_thread(self.archive.record_sync_error, self.client.nip, subject, sub.error)
 
@@ -453,26 +453,13 @@ class _ClientRun:
             if exc.code in (210, 500, 550):  # expired / failed inside KSeF: a new export may succeed
                 raise KsefUnavailableError(problem_message(exc), code=exc.code, context_nip=nip) from exc
             raise
-        package = status.package
-        if package is None:
-            raise KsefPackageError(f"Eksport {handle.reference_number} nie ma paczki.", context_nip=nip)
-        # Parts are fetched here (no token, not rate-limited); checking, decrypting and unzipping
-        # them is CPU work, done in a worker thread so other clients' requests keep flowing.
-        encrypted: list[bytes] = []
-        for part in sorted(package.parts, key=lambda p: p.ordinal_number):
-            response = await self.ksef.request(
-                part.method or "GET",
-                part.url,
-                limited=False,
-                accept="application/octet-stream",
-                operation=f"pobranie części {part.ordinal_number} paczki {handle.reference_number}",
-                context_nip=nip,
-            )
-            encrypted.append(response.content)
-        items = await asyncio.to_thread(
-            _open_package, handle, package, encrypted, nip, self.ksef.package_limits
-        )
-        del encrypted
+        # The KSeF client's download: each part within its declared size, the storage's hash
+        # header checked, signed links masked in logs; the CPU work (hashes, decryption, unzip)
+        # in a worker thread, so other clients' requests keep flowing meanwhile.
+        export = await session.download_export(handle, status, in_thread=True)
+        package = export.package
+        items = await asyncio.to_thread(_package_items, export, nip)
+        del export
         step = after_window(
             window,
             is_truncated=package.is_truncated,
@@ -500,47 +487,15 @@ class _ClientRun:
             )
 
 
-def _open_package(
-    handle: ExportHandle,
-    package: InvoicePackage,
-    encrypted: list[bytes],
-    nip: str,
-    limits: PackageLimits,
-) -> list[IncomingInvoice]:
-    """Check, decrypt and unzip an export package (PROTOCOL §15); its invoices with KSeF's metadata.
+def _package_items(export: ExportResult, nip: str) -> list[IncomingInvoice]:
+    """An opened export package's invoices with KSeF's metadata as sent; every listed invoice present.
 
-    Every part's hash is checked before and after decryption, the ZIP is opened by the KSeF
-    client's hardened reader, and every invoice listed in ``_metadata.json`` must be present.
+    Hashes of the invoices against KSeF's metadata were checked by the client (the package is
+    refused) and are checked again by the archive (which refuses an invoice and keeps the checkpoint).
     """
-    label = handle.reference_number
-    parts = sorted(package.parts, key=lambda p: p.ordinal_number)
-    plain: list[bytes] = []
-    for part, data in zip(parts, encrypted, strict=True):
-        if sha256_b64(data) != part.encrypted_part_hash:
-            raise KsefPackageError(
-                f"Część {part.ordinal_number} paczki {label} ma inny skrót niż podany przez KSeF — odrzucono.",
-                context_nip=nip,
-            )
-        try:
-            decrypted = handle.key.decrypt(data)
-        except ValueError as exc:
-            raise KsefPackageError(
-                f"Nie można odszyfrować części {part.ordinal_number} paczki {label}.", context_nip=nip
-            ) from exc
-        if sha256_b64(decrypted) != part.part_hash:
-            raise KsefPackageError(
-                f"Część {part.ordinal_number} paczki {label} po odszyfrowaniu ma inny skrót niż podany przez KSeF.",
-                context_nip=nip,
-            )
-        plain.append(decrypted)
-    if package.compression_type != "Zip":
-        raise KsefPackageError(
-            f"Paczka eksportu {label} ma nieobsługiwany format {package.compression_type}.", context_nip=nip
-        )
-    entries = open_zip_package(b"".join(plain), label=label, limits=limits)
-    del plain
-    raw_meta = _raw_metadata(entries.pop(METADATA_NAME, None), label, nip)
-    invoices = {name[:-4]: data for name, data in entries.items() if name.endswith(".xml")}
+    label = export.reference_number
+    raw_meta = _raw_metadata(export.metadata_json, label, nip)
+    invoices = export.invoices
     missing = sorted(set(raw_meta) - set(invoices))
     if missing:
         raise KsefPackageError(
@@ -548,8 +503,6 @@ def _open_package(
             f"(np. {missing[0]}).",
             context_nip=nip,
         )
-    # Hashes of the invoices against KSeF's metadata are checked by the archive (a mismatch is
-    # refused there and keeps the checkpoint).
     return [IncomingInvoice(number, xml, raw_meta.get(number, {})) for number, xml in invoices.items()]
 
 

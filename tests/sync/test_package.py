@@ -1,4 +1,5 @@
-"""Opening an export package in the fetch: part hashes, decryption, metadata completeness."""
+"""Opening an export package in the fetch (the KSeF client's ``open_export`` and the fetch's
+metadata completeness): part hashes, decryption, metadata."""
 
 from __future__ import annotations
 
@@ -10,15 +11,45 @@ from datetime import date
 import pytest
 
 from ksef_sheets.identifiers import make_ksef_number
-from ksef_sheets.ksef.client import ExportHandle
+from ksef_sheets.ksef.client import ExportHandle, open_export
 from ksef_sheets.ksef.crypto import SymmetricKey, sha256_b64
 from ksef_sheets.ksef.errors import KsefPackageError
 from ksef_sheets.ksef.models import InvoicePackage
 from ksef_sheets.ksef.package import PackageLimits
-from ksef_sheets.sync.fetch import _open_package
+from ksef_sheets.sync.archive import IncomingInvoice
+from ksef_sheets.sync.fetch import _package_items
 
 NIP = "5210537039"
 NUMBERS = [make_ksef_number("5838213566", date(2026, 3, 1), f"{i:012X}") for i in range(3)]
+
+
+def _open_package(
+    handle: ExportHandle, package: InvoicePackage, encrypted: list[bytes], nip: str, limits: PackageLimits
+) -> list[IncomingInvoice]:
+    """What the fetch does with downloaded parts (``KsefSession.download_export(in_thread=True)``)."""
+    return _package_items(open_export(handle, package, list(encrypted), limits, nip), nip)
+
+
+def metadata_item(number: str, xml: bytes) -> dict[str, object]:
+    """A ``_metadata.json`` entry with every field the KSeF spec requires."""
+    return {
+        "ksefNumber": number,
+        "invoiceNumber": "FV/1",
+        "issueDate": "2026-03-01",
+        "invoicingDate": "2026-03-01T10:00:00Z",
+        "acquisitionDate": "2026-03-01T10:00:01Z",
+        "permanentStorageDate": "2026-03-01T10:00:02Z",
+        "seller": {"nip": "5838213566", "name": "Sprzedawca"},
+        "buyer": {"identifier": {"type": "Nip", "value": NIP}, "name": "Nabywca"},
+        "netAmount": 100,
+        "grossAmount": 123,
+        "vatAmount": 23,
+        "currency": "PLN",
+        "invoicingMode": "Online",
+        "invoiceType": "Vat",
+        "formCode": {"systemCode": "FA (3)", "schemaVersion": "1-0E", "value": "FA"},
+        "invoiceHash": sha256_b64(xml),
+    }
 
 
 def build(files: dict[str, bytes], *, split: int = 2) -> tuple[ExportHandle, InvoicePackage, list[bytes]]:
@@ -57,7 +88,7 @@ def build(files: dict[str, bytes], *, split: int = 2) -> tuple[ExportHandle, Inv
 
 def invoice_files(count: int = 3) -> dict[str, bytes]:
     files = {f"{n}.xml": f"<Faktura>{n}</Faktura>".encode() for n in NUMBERS[:count]}
-    meta = [{"ksefNumber": n, "invoiceHash": sha256_b64(files[f"{n}.xml"])} for n in NUMBERS[:count]]
+    meta = [metadata_item(n, files[f"{n}.xml"]) for n in NUMBERS[:count]]
     files["_metadata.json"] = json.dumps({"invoices": meta}).encode()
     return files
 
