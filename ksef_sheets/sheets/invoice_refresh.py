@@ -31,8 +31,9 @@ from ksef_sheets.identifiers import is_valid_nip, normalize_nip
 from ksef_sheets.sheets.invoice_columns import STATUS_CLIENT_CHECK, STATUS_NEW, Register
 from ksef_sheets.sheets.invoice_fingerprint import inputs_fingerprint, is_unchanged
 from ksef_sheets.sheets.invoice_readback import SheetWork, StaffRead, WorkbookWork, read_workbook_work
+from ksef_sheets.sheets.invoice_row_cache import build_rows_cached
 from ksef_sheets.sheets.invoice_rows import CellValue, InvoiceRow, SheetRow, StaffFields
-from ksef_sheets.sheets.invoice_source import build_rows, local_time
+from ksef_sheets.sheets.invoice_source import local_time
 from ksef_sheets.sheets.invoice_workbook import RegisterSheet, WorkbookHeader, write_invoice_workbook
 from ksef_sheets.sync.archive import Archive, ArchivedInvoice, StaffDecision
 from ksef_sheets.text import warsaw_time
@@ -212,7 +213,8 @@ def _refresh_year(
     if not force and path.exists() and is_unchanged(path, fingerprint):
         result.unchanged = True
         return result
-    built = build_rows(archive, invoices)
+    # Only invoices not built by the last refresh are parsed (see ``invoice_row_cache``).
+    built = build_rows_cached(archive, invoices, path)
     # A person may save the workbook while it is being rebuilt (a big client takes seconds): then
     # it is read again, so that their save is merged rather than overwritten.
     for _attempt in range(MAX_ATTEMPTS):

@@ -1,0 +1,183 @@
+"""Rows of a yearly invoice workbook kept from the last refresh, so that a refresh parses only new XML.
+
+Reading and parsing an archived FA(3) is most of a refresh's time (about 0.5 ms an invoice, 10 s for
+a year of 20,000), while an invoice's row depends only on its XML (named by its SHA-256 and size) and
+on its KSeF metadata in the index. The rows built last time are kept beside the workbook, in
+``.faktury-<YYYY>.xlsx.wiersze.json``, by KSeF number together with what they were built from; a
+refresh builds again only the invoices whose XML or metadata are not those, or whose file is gone or
+has another size (read again, so its warning comes back). A damaged or foreign
+file costs nothing but time (everything is parsed again). Rows whose XML could not be parsed are not
+kept, so their warning comes back on every refresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import fields
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from ksef_sheets.errors import UserError
+from ksef_sheets.files import atomic_write_text
+from ksef_sheets.sheets.invoice_columns import Register
+from ksef_sheets.sheets.invoice_rows import InvoiceRow
+from ksef_sheets.sheets.invoice_source import ClientRows, enrich_from_xml, rows_from_metadata
+from ksef_sheets.sync.archive import Archive, ArchivedInvoice
+
+# Bump when ``InvoiceRow`` or the way rows are built from the XML changes: old files are then ignored.
+CACHE_FORMAT = "wiersze-1"
+
+_DATES = frozenset({"issue_date", "due_date"})
+_AMOUNTS = frozenset({"net_total", "vat_total", "gross_total", "net_pln", "vat_pln", "gross_pln"})
+_BY_RATE = frozenset({"net_by_rate", "vat_by_rate", "net_by_rate_pln", "vat_by_rate_pln"})
+_FIELDS = tuple(f.name for f in fields(InvoiceRow))
+
+
+def cache_path(workbook: Path) -> Path:
+    return workbook.with_name(f".{workbook.name}.wiersze.json")
+
+
+def build_rows_cached(archive: Archive, invoices: list[ArchivedInvoice], workbook: Path) -> ClientRows:
+    """``invoice_source.build_rows`` for ``invoices``, parsing only what the last refresh did not."""
+    path = cache_path(workbook)
+    kept = _load(path)
+    result = ClientRows()
+    fresh: dict[str, list[Any]] = {}
+    parsed = 0
+    for archived in invoices:
+        key = _key(archived)
+        entry = kept.get(archived.ksef_number)
+        row = _decode(entry[1]) if entry is not None and entry[0] == key and _still_there(archived) else None
+        if row is None:
+            base = rows_from_metadata(archived)
+            try:
+                xml = archive.read_entry_xml(archived)
+                row = enrich_from_xml(base, xml)
+            except UserError as exc:
+                result.warnings.append(
+                    f"Faktura {archived.ksef_number}: {exc.message} W skoroszycie są tylko dane z metadanych KSeF."
+                )
+                result.rows.append(base)
+                continue
+            parsed += 1
+            fresh[archived.ksef_number] = [key, _encode(row)]
+        else:
+            fresh[archived.ksef_number] = entry  # type: ignore[assignment]
+        result.rows.append(row)
+    if parsed or len(fresh) != len(kept):
+        with contextlib.suppress(UserError, OSError):  # only a speed-up: the next refresh parses again
+            path.parent.mkdir(parents=True, exist_ok=True)  # the workbook goes there too
+            atomic_write_text(path, json.dumps({"format": CACHE_FORMAT, "rows": fresh}, ensure_ascii=False))
+    return result
+
+
+def _still_there(archived: ArchivedInvoice) -> bool:
+    """The XML file is where it was, with its size: a deleted or rewritten file is read (and warned about)
+    again. A change that keeps the size is ``archive check``'s to find (it hashes every file)."""
+    try:
+        return archived.xml_path.stat().st_size == archived.size
+    except OSError:
+        return False
+
+
+def _key(archived: ArchivedInvoice) -> str:
+    """What a row is built from besides the XML bytes: the metadata ``rows_from_metadata`` reads."""
+    return "\x1f".join(
+        str(part)
+        for part in (
+            archived.sha256,
+            archived.size,
+            archived.subject_type,
+            archived.invoice_number,
+            archived.issue_date,
+            archived.invoicing_date,
+            archived.acquisition_date,
+            archived.permanent_storage_date,
+            archived.seller_nip,
+            archived.seller_name,
+            archived.buyer_identifier,
+            archived.buyer_name,
+            archived.net_amount,
+            archived.vat_amount,
+            archived.gross_amount,
+            archived.currency,
+            archived.invoice_type,
+            archived.invoicing_mode,
+            archived.xml_path,
+        )
+    )
+
+
+def _load(path: Path) -> dict[str, list[Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != CACHE_FORMAT
+        or not isinstance(data.get("rows"), dict)
+    ):
+        return {}
+    return {
+        number: entry
+        for number, entry in data["rows"].items()
+        if isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], list)
+    }
+
+
+def _encode(row: InvoiceRow) -> list[Any]:
+    out: list[Any] = []
+    for name in _FIELDS:
+        value = getattr(row, name)
+        if value is None or isinstance(value, bool | str):
+            out.append(value)
+        elif name in _BY_RATE:
+            out.append({key: str(amount) for key, amount in value.items()})
+        elif isinstance(value, Decimal | Path | Register):
+            out.append(str(value))
+        elif isinstance(value, date):  # datetime too
+            out.append(value.isoformat())
+        else:
+            out.append(str(value))
+    return out
+
+
+def _decode(values: list[Any]) -> InvoiceRow | None:
+    """The row as it was kept, or None for anything unexpected (the invoice is then parsed again)."""
+    if len(values) != len(_FIELDS):
+        return None
+    try:
+        kwargs: dict[str, Any] = {}
+        for name, value in zip(_FIELDS, values, strict=True):
+            if value is None:
+                kwargs[name] = None
+            elif name == "register":
+                kwargs[name] = Register(value)
+            elif name in _DATES:
+                kwargs[name] = date.fromisoformat(value)
+            elif name == "accepted_at":
+                kwargs[name] = datetime.fromisoformat(value)
+            elif name in _AMOUNTS:
+                kwargs[name] = Decimal(value)
+            elif name in _BY_RATE:
+                kwargs[name] = {str(key): Decimal(amount) for key, amount in value.items()}
+            elif name == "xml_path":
+                kwargs[name] = Path(value)
+            elif name in ("split_payment", "offline"):
+                if not isinstance(value, bool):
+                    return None
+                kwargs[name] = value
+            elif isinstance(value, str):
+                kwargs[name] = value
+            else:
+                return None
+        return InvoiceRow(**kwargs)
+    except (ValueError, TypeError, AttributeError, InvalidOperation):
+        return None
