@@ -18,6 +18,8 @@ from ksef_sheets.cli._polish import polish_command_tree, show_usage_error
 from ksef_sheets.errors import UserError, file_system_error
 from ksef_sheets.redaction import install_log_redaction, redact
 
+__all__ = ["app", "main", "run"]  # the console script calls run; tests call main(argv)
+
 app = typer.Typer(
     name="ksef-sheets",
     help="KSeF dla biur rachunkowych: rejestr klientów, pobieranie faktur, dokumenty, zestawienia w Excelu.",

@@ -11,7 +11,8 @@ Public API:
 - ``build_eml(...)`` / ``email_problem(address)`` for other parts that send files by e-mail.
 """
 
-from ksef_sheets.documents.email_message import EmailText, build_eml, email_problem
+from ksef_sheets.documents.context import OfficeData, client_context, office_data
+from ksef_sheets.documents.email_message import EmailText, build_eml, email_problem, split_subject
 from ksef_sheets.documents.generate import (
     GROUPS,
     KINDS,
@@ -20,11 +21,13 @@ from ksef_sheets.documents.generate import (
     DocumentsReport,
     GeneratedDocument,
     generate_documents,
+    load_register,
     resolve_kinds,
 )
-from ksef_sheets.documents.pdf import INSTALL_HINT as PDF_INSTALL_HINT
 from ksef_sheets.documents.invoice_pdf import QrCode, amount_in_words, invoice_pdf
-from ksef_sheets.documents.pdf import convert_to_pdf, find_soffice
+from ksef_sheets.documents.pdf import INSTALL_HINT as PDF_INSTALL_HINT
+from ksef_sheets.documents.pdf import MISSING_MESSAGE, convert_to_pdf, find_soffice
+from ksef_sheets.documents.render import render_text, template_path
 
 # Names accepted by ``ksef-sheets documents`` (kinds, then groups), e.g. for a dropdown in Excel.
 DOCUMENT_KINDS: tuple[str, ...] = (*KINDS, *GROUPS)
@@ -33,19 +36,27 @@ __all__ = [
     "DOCUMENT_KINDS",
     "GROUPS",
     "KINDS",
+    "MISSING_MESSAGE",
     "PDF_INSTALL_HINT",
     "ClientProblem",
     "DocumentKind",
     "DocumentsReport",
     "EmailText",
-    "QrCode",
     "GeneratedDocument",
+    "OfficeData",
+    "QrCode",
     "amount_in_words",
     "build_eml",
+    "client_context",
     "convert_to_pdf",
     "email_problem",
     "find_soffice",
     "generate_documents",
     "invoice_pdf",
+    "load_register",
+    "office_data",
+    "render_text",
     "resolve_kinds",
+    "split_subject",
+    "template_path",
 ]

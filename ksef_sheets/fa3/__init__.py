@@ -21,6 +21,7 @@ from ksef_sheets.fa3.builder import build_invoice_xml
 from ksef_sheets.fa3.convert import sales_invoice_from_invoice, sales_invoice_from_xml
 from ksef_sheets.fa3.generator import generate_invoice, generate_mix, generate_sales_invoice
 from ksef_sheets.fa3.model import (
+    PAYMENT_METHODS,
     Address,
     Annotations,
     BankAccount,
@@ -36,10 +37,19 @@ from ksef_sheets.fa3.model import (
     VatBucket,
 )
 from ksef_sheets.fa3.problems import Problem, ValidationReport
+from ksef_sheets.fa3.rates import RATE_CODES
 from ksef_sheets.fa3.reader import parse_invoice
 from ksef_sheets.fa3.register import REGISTER_COLUMNS, RegisterRow, to_register_row
-from ksef_sheets.fa3.safe_xml import MAX_SIZE, MAX_SIZE_WITH_ATTACHMENTS, NS
+from ksef_sheets.fa3.safe_xml import (
+    MAX_SIZE,
+    MAX_SIZE_WITH_ATTACHMENTS,
+    NS,
+    format_mb,
+    parse_xml,
+    require_invoice_root,
+)
 from ksef_sheets.fa3.sales import (
+    EU_COUNTRY_CODES,
     AdvanceInvoice,
     CorrectedInvoice,
     Correction,
@@ -49,12 +59,16 @@ from ksef_sheets.fa3.sales import (
     SalesLine,
 )
 from ksef_sheets.fa3.sales import ThirdParty as SalesThirdParty
-from ksef_sheets.fa3.validate import read_and_validate, validate_invoice, validate_xsd
+from ksef_sheets.fa3.schema import validate_tree
+from ksef_sheets.fa3.validate import read_and_validate, validate_invoice, validate_parsed, validate_xsd
 
 __all__ = [
+    "EU_COUNTRY_CODES",
     "MAX_SIZE",
     "MAX_SIZE_WITH_ATTACHMENTS",
     "NS",
+    "PAYMENT_METHODS",
+    "RATE_CODES",
     "REGISTER_COLUMNS",
     "Address",
     "AdvanceInvoice",
@@ -82,15 +96,20 @@ __all__ = [
     "ValidationReport",
     "VatBucket",
     "build_invoice_xml",
+    "format_mb",
     "generate_invoice",
     "generate_mix",
     "generate_sales_invoice",
     "parse_invoice",
+    "parse_xml",
     "read_amounts",
     "read_and_validate",
+    "require_invoice_root",
     "sales_invoice_from_invoice",
     "sales_invoice_from_xml",
     "to_register_row",
     "validate_invoice",
+    "validate_parsed",
+    "validate_tree",
     "validate_xsd",
 ]

@@ -100,6 +100,7 @@ from ksef_sheets.ksef.limits import (
     NoLimiter,
     RateLimiter,
     SystemClock,
+    group_for,
 )
 from ksef_sheets.ksef.models import (
     FA3_FORM_CODE,
@@ -109,13 +110,17 @@ from ksef_sheets.ksef.models import (
     InvoiceQueryFilters,
     Permission,
     QueryInvoicesMetadataResponse,
+    SessionInvoiceStatusResponse,
 )
+from ksef_sheets.ksef.package import METADATA_NAME
 from ksef_sheets.ksef.permissions import (
     PERMISSION_LABELS,
+    ClientPermissions,
     OfficeAccess,
     holds_nothing,
     permission_label,
     read_office_access,
+    read_permissions,
 )
 from ksef_sheets.ksef.qr import (
     CERTIFICATE_LABEL,
@@ -131,6 +136,7 @@ __all__ = [
     "BASE_URLS",
     "CERTIFICATE_LABEL",
     "FA3_FORM_CODE",
+    "METADATA_NAME",
     "OFFLINE_LABEL",
     "PERMISSION_LABELS",
     "PRODUCTION_LIMITS",
@@ -139,6 +145,7 @@ __all__ = [
     "CallbackClock",
     "CertificateCredential",
     "CertificateLimits",
+    "ClientPermissions",
     "Clock",
     "DateRange",
     "EnrolledCertificate",
@@ -171,12 +178,14 @@ __all__ = [
     "QueryInvoicesMetadataResponse",
     "RateLimiter",
     "RetryPolicy",
+    "SessionInvoiceStatusResponse",
     "SystemClock",
     "TokenCredential",
     "base_url_for",
     "certificate_limits",
     "enrol_certificate",
     "grant_indirect",
+    "group_for",
     "holds_nothing",
     "kod_i_url",
     "kod_ii_url",
@@ -187,6 +196,7 @@ __all__ = [
     "qr_base_for",
     "query_certificates",
     "read_office_access",
+    "read_permissions",
     "retrieve_certificates",
     "revoke_certificate",
     "revoke_permission",

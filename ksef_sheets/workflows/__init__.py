@@ -33,6 +33,7 @@ from ksef_sheets.workflows.invoice_pdf import (
     new_invoice_pdfs,
     render_invoice_pdfs,
 )
+from ksef_sheets.workflows.jpk import check_jpk, evidence_from_archive, ksef_numbers_csv, record_jpk_results
 from ksef_sheets.workflows.migrate import (
     GROUP_LABELS,
     ClientMigration,
@@ -58,14 +59,18 @@ __all__ = [
     "audit_event",
     "audit_lines",
     "backup_office_archive",
+    "check_jpk",
     "check_office_archive",
     "enrol_office_certificate",
+    "evidence_from_archive",
     "grant_staff",
+    "ksef_numbers_csv",
     "list_ksef_certificates",
     "migrate_credentials",
     "month_invoice_pdfs",
     "new_invoice_pdfs",
     "rebuild_office_archive",
+    "record_jpk_results",
     "refresh_permissions_sheet",
     "register_staff_member",
     "render_invoice_pdfs",

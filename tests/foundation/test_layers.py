@@ -147,6 +147,7 @@ def scan(package_dir: Path) -> Tree:
         result.lines[module] = len(source.splitlines())
         parsed[module] = ast.parse(source, filename=str(path))
     prefix = result.root_name
+    found: list[tuple[str, str, str | None]] = []  # importer, module, name taken from it
     for module, tree in parsed.items():
         is_package = result.paths[module].name == "__init__.py"
         if is_package:
@@ -157,7 +158,7 @@ def scan(package_dir: Path) -> Tree:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name == prefix or alias.name.startswith(prefix + "."):
-                        result.imports.append(ImportRef(module, alias.name, None))
+                        found.append((module, alias.name, None))
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:  # relative: resolve against the importer's package
@@ -167,13 +168,17 @@ def scan(package_dir: Path) -> Tree:
                 if not (base == prefix or base.startswith(prefix + ".")):
                     continue
                 for alias in node.names:
-                    sub = f"{base}.{alias.name}"
-                    if sub in parsed:
-                        result.imports.append(ImportRef(module, sub, None))
-                    else:
-                        result.imports.append(ImportRef(module, base, alias.name))
-                    if is_package and base.startswith(module + ".") and sub not in parsed:
+                    found.append((module, base, alias.name))
+                    if is_package and base.startswith(module + ".") and f"{base}.{alias.name}" not in parsed:
                         result.reexports.setdefault(module, {})[alias.asname or alias.name] = base
+    for module, base, name in found:
+        # ``from pkg import x`` takes the submodule x unless pkg's __init__ binds the name x itself
+        # (``jpk/__init__`` binds ``reconcile`` to the function of ``jpk/reconcile.py``).
+        bound = name in result.reexports.get(base, {}) or name in result.exports.get(base, set())
+        if name is not None and f"{base}.{name}" in parsed and not bound:
+            result.imports.append(ImportRef(module, f"{base}.{name}", None))
+        else:
+            result.imports.append(ImportRef(module, base, name))
     return result
 
 
