@@ -24,7 +24,7 @@ from ksef_sheets.emulator import (
     keys,
     limits,
     permissions,
-    sessions,
+    session_routes,
     testdata,
     tokens,
     upo,
@@ -48,7 +48,7 @@ ROUTE_MODULES = (
     faults,
     certificates,
     invoices,
-    sessions,
+    session_routes,
     exports,
     upo,
 )

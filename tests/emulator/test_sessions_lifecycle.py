@@ -244,9 +244,9 @@ def test_an_online_session_closes_itself_after_12_hours_and_batch_uploads_have_a
 def test_context_session_limits_and_upo_pages(
     running: RunningEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ksef_sheets.emulator import sessions as sessions_module
+    from ksef_sheets.emulator import session_records
 
-    monkeypatch.setattr(sessions_module, "UPO_PAGE_SIZE", 2)  # KSeF pages at 10,000 documents
+    monkeypatch.setattr(session_records, "UPO_PAGE_SIZE", 2)  # KSeF pages at 10,000 documents
     with client_for(running, MALWA) as writer:
         limits = {
             "onlineSession": {
