@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from cryptography import x509
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ksef_sheets.ksef import errors as E
 from ksef_sheets.ksef.credentials import CertificateCredential, TokenCredential
@@ -68,6 +68,7 @@ from ksef_sheets.redaction import redact, register_secret
 log = logging.getLogger("ksef_sheets.ksef")
 
 M = TypeVar("M", bound=BaseModel)
+_METADATA_LIST = TypeAdapter(list[InvoiceMetadata])  # one validator for a package's metadata list
 Credential = TokenCredential | CertificateCredential
 
 USAGE_TOKEN = "KsefTokenEncryption"  # noqa: S105 (a key usage name, not a secret)
@@ -540,6 +541,8 @@ class ExportResult:
     entries: dict[str, bytes] = field(repr=False)
     metadata: list[InvoiceMetadata]
     package: InvoicePackage
+    # ``_metadata.json``'s items as KSeF sent them (dicts, camelCase), in the order of ``metadata``.
+    metadata_items: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def invoices(self) -> dict[str, bytes]:
@@ -1323,12 +1326,15 @@ def open_export(
     entries = open_zip_package(b"".join(plain_parts), label=label, limits=limits)
     del plain_parts
     metadata: list[InvoiceMetadata] = []
+    items: list[dict[str, Any]] = []
     raw_meta = entries.get(METADATA_NAME)
     if raw_meta is not None:
+        # {"invoices": [InvoiceMetadata…]} (PROTOCOL §15), parsed once: the models for the checks,
+        # the items as KSeF sent them for whoever keeps them (the archive).
         try:
-            items = json.loads(raw_meta).get("invoices", [])
-            metadata = [InvoiceMetadata.model_validate(item) for item in items]
-        except (ValueError, AttributeError, TypeError, ValidationError) as exc:
+            items = json.loads(raw_meta)["invoices"]
+            metadata = _METADATA_LIST.validate_python(items)
+        except (ValueError, KeyError, TypeError, ValidationError) as exc:
             raise E.KsefPackageError(
                 f"Plik {METADATA_NAME} w paczce {label} jest uszkodzony.", context_nip=context_nip
             ) from exc
@@ -1339,7 +1345,7 @@ def open_export(
                 f"Faktura {item.ksef_number} w paczce {label} ma inny skrót niż w metadanych KSeF — odrzucono paczkę.",
                 context_nip=context_nip,
             )
-    return ExportResult(handle.reference_number, entries, metadata, package)
+    return ExportResult(handle.reference_number, entries, metadata, package, items)
 
 
 def _bad_part_hash(ordinal: int, label: str, context_nip: str | None) -> E.KsefPackageError:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.files import clean_interrupted_writes
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.ksef import (
+    Clock,
     ExportResult,
     KsefClient,
     KsefError,
@@ -43,13 +43,12 @@ from ksef_sheets.ksef import (
     KsefUnavailableError,
     OfficeAccess,
     RateLimiter,
+    SystemClock,
     base_url_for,
     holds_nothing,
     permission_label,
     read_office_access,
 )
-from ksef_sheets.ksef.limits import Clock, SystemClock
-from ksef_sheets.ksef.package import METADATA_NAME
 from ksef_sheets.sync.archive import SUBJECT_TYPE_NAMES, Archive, IncomingInvoice
 from ksef_sheets.sync.backup import backup_archive
 from ksef_sheets.sync.planner import (
@@ -490,11 +489,15 @@ class _ClientRun:
 def _package_items(export: ExportResult, nip: str) -> list[IncomingInvoice]:
     """An opened export package's invoices with KSeF's metadata as sent; every listed invoice present.
 
-    Hashes of the invoices against KSeF's metadata were checked by the client (the package is
-    refused) and are checked again by the archive (which refuses an invoice and keeps the checkpoint).
+    The client checked ``_metadata.json`` against the model and the invoices' hashes against it
+    (else the package is refused); the archive checks the hashes again as it stores them.
     """
     label = export.reference_number
-    raw_meta = _raw_metadata(export.metadata_json, label, nip)
+    raw_meta = {
+        item["ksefNumber"]: item
+        for item in export.metadata_items
+        if isinstance(item, dict) and isinstance(item.get("ksefNumber"), str)
+    }
     invoices = export.invoices
     missing = sorted(set(raw_meta) - set(invoices))
     if missing:
@@ -504,25 +507,6 @@ def _package_items(export: ExportResult, nip: str) -> list[IncomingInvoice]:
             context_nip=nip,
         )
     return [IncomingInvoice(number, xml, raw_meta.get(number, {})) for number, xml in invoices.items()]
-
-
-def _raw_metadata(data: bytes | None, label: str, nip: str) -> dict[str, dict[str, Any]]:
-    """``_metadata.json`` as KSeF sent it, by KSeF number; a damaged file refuses the package."""
-    if data is None:
-        return {}
-    try:
-        items = json.loads(data)["invoices"]
-        if not isinstance(items, list):
-            raise TypeError("invoices")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise KsefPackageError(
-            f"Plik {METADATA_NAME} w paczce {label} jest uszkodzony.", context_nip=nip
-        ) from exc
-    return {
-        item["ksefNumber"]: item
-        for item in items
-        if isinstance(item, dict) and isinstance(item.get("ksefNumber"), str)
-    }
 
 
 def _subject_pl(subject: str) -> str:

@@ -125,3 +125,17 @@ def test_tampered_part_missing_invoice_and_broken_metadata_are_refused() -> None
     handle, package, encrypted = build(files)
     with pytest.raises(KsefPackageError):
         _open_package(handle, package, encrypted, NIP, PackageLimits())
+
+
+def test_invoice_differing_from_its_metadata_and_metadata_off_the_model_are_refused() -> None:
+    files = invoice_files()
+    files[f"{NUMBERS[2]}.xml"] = b"<Faktura>podmieniona</Faktura>"
+    handle, package, encrypted = build(files)
+    with pytest.raises(KsefPackageError, match=rf"Faktura {NUMBERS[2]} .* inny skrót niż w metadanych"):
+        _open_package(handle, package, encrypted, NIP, PackageLimits())
+    for damaged in (b'{"faktury": []}', json.dumps({"invoices": [{"ksefNumber": NUMBERS[0]}]}).encode()):
+        files = invoice_files()
+        files["_metadata.json"] = damaged
+        handle, package, encrypted = build(files)
+        with pytest.raises(KsefPackageError, match=r"_metadata\.json .* jest uszkodzony"):
+            _open_package(handle, package, encrypted, NIP, PackageLimits())
