@@ -54,3 +54,20 @@ async def read_model(request: Request, model: type[ModelT]) -> ModelT:
     except ValidationError as exc:
         details = [f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()]
         raise validation_error(details, request=request) from None
+
+
+def page_params(request: Request) -> tuple[int, int]:
+    """``pageOffset`` / ``pageSize`` of the permission queries (10–100); 400/21405 otherwise."""
+    try:
+        offset = int(request.query_params.get("pageOffset", "0"))
+        size = int(request.query_params.get("pageSize", "10"))
+    except ValueError:
+        raise validation_error(["pageOffset/pageSize: wymagana liczba całkowita."], request=request) from None
+    problems = []
+    if offset < 0:
+        problems.append("pageOffset: wartość musi być nieujemna.")
+    if not 10 <= size <= 100:
+        problems.append("pageSize: wartość musi być z zakresu 10–100.")
+    if problems:
+        raise validation_error(problems, request=request)
+    return offset, size

@@ -67,7 +67,7 @@ class SessionService(SessionRecords):
                 number = facts.invoice_number
             except InvoiceXmlError:
                 facts = None
-            from ksef_sheets.fa3.schema import validate_tree
+            from ksef_sheets.fa3 import validate_tree
 
             problems = validate_tree(root.getroottree())
             if problems:

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.errors import bad_request, validation_error
-from ksef_sheets.emulator.request import read_model
+from ksef_sheets.emulator.request import page_params, read_model
 from ksef_sheets.emulator.state import iso
 from ksef_sheets.identifiers import is_valid_nip
 
@@ -439,9 +439,7 @@ def routes(emu: Emulator) -> list[BaseRoute]:
     async def peppol_query(request: Request) -> Response:
         # Peppol providers register at their first login on real KSeF; none exist in the emulator.
         emu.limits.check(request, None, "anonymous")
-        from ksef_sheets.emulator.permissions import _page_params
-
-        _page_params(request)
+        page_params(request)
         return JSONResponse({"peppolProviders": [], "hasMore": False})
 
     return [
