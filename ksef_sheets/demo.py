@@ -145,7 +145,7 @@ def _ensure_passphrase(folder: OfficeFolder) -> None:
 
 
 def _credentials(folder: OfficeFolder, seed_info: object) -> list[str]:
-    from ksef_sheets.ksef.credentials import make_seal_certificate
+    from ksef_sheets.ksef import make_seal_certificate
     from ksef_sheets.vault import Vault, certificate_reference
 
     config = folder.load_config()
@@ -206,7 +206,7 @@ def _offline_certificate(folder: OfficeFolder, base_url: str) -> list[str]:
 
 
 def _fetch(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
-    from ksef_sheets.sync.fetch import fetch_office
+    from ksef_sheets.sync import fetch_office
 
     report = asyncio.run(fetch_office(folder, base_url=base_url, since=DEMO_FETCH_FROM))
     lines = report.summary_lines()
@@ -216,7 +216,7 @@ def _fetch(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
 
 
 def _workbooks(folder: OfficeFolder) -> list[str]:
-    from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
+    from ksef_sheets.sheets import refresh_invoice_workbooks
 
     report = refresh_invoice_workbooks(folder)
     written = [w for w in report.workbooks if w.written]
@@ -269,7 +269,7 @@ def _send(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
     from ksef_sheets.demo_data import DEMO_CLIENTS
     from ksef_sheets.send import entry_workbook as entry
     from ksef_sheets.send import prepare_entry_workbooks, send_office
-    from ksef_sheets.sheets.tables import OpenpyxlTables
+    from ksef_sheets.sheets import OpenpyxlTables
 
     seller = next(c for c in DEMO_CLIENTS if c.scenario == 3 and c.nip == "8527053079")
     buyer = next(c for c in DEMO_CLIENTS if c.nip == "7735432306")
@@ -335,7 +335,7 @@ def _send_offline(folder: OfficeFolder, base_url: str, nip: str) -> tuple[list[s
 
     from ksef_sheets.send import entry_workbook as entry
     from ksef_sheets.send import send_office
-    from ksef_sheets.sheets.tables import OpenpyxlTables
+    from ksef_sheets.sheets import OpenpyxlTables
 
     path = entry.entry_path(folder, nip)
     today = warsaw_time(datetime.now(UTC)).date()
@@ -371,7 +371,7 @@ def _send_offline(folder: OfficeFolder, base_url: str, nip: str) -> tuple[list[s
 
 def _validate_archive(folder: OfficeFolder) -> list[str]:
     from ksef_sheets.fa3 import validate_invoice
-    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.sync import Archive
 
     checked = errors = warnings = 0
     with Archive.open(folder) as archive:
@@ -383,7 +383,7 @@ def _validate_archive(folder: OfficeFolder) -> list[str]:
                 checked += 1
                 errors += bool(report.errors)
                 warnings += bool(report.warnings)
-    from ksef_sheets.sync.backup import list_backups
+    from ksef_sheets.sync import list_backups
     from ksef_sheets.workflows import check_office_archive
 
     # The index against the files (ksef-sheets archive check) and the copy every fetch leaves.
@@ -423,8 +423,8 @@ def _documents(folder: OfficeFolder, *, pdf: bool | None) -> list[str]:
 
 def _export_round_trip(folder: OfficeFolder) -> list[str]:
     from ksef_sheets.office.register import load_clients
-    from ksef_sheets.sheets.client_export import export_client_list
-    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.sheets import export_client_list
+    from ksef_sheets.sync import Archive
 
     client = next((c for c in load_clients(folder) if c.scenario == 2), None)
     if client is None:
@@ -450,7 +450,7 @@ def _export_round_trip(folder: OfficeFolder) -> list[str]:
 def _client_answers(folder: OfficeFolder, export_path: Path) -> list[str]:
     """Answer the export as a client would in Excel (accept all but one), then read the answer back."""
     try:
-        from ksef_sheets.sheets.client_import import import_decisions
+        from ksef_sheets.sheets import import_decisions
     except ImportError:
         return []
     from openpyxl import load_workbook
@@ -494,7 +494,7 @@ def _busiest_month(folder: OfficeFolder) -> tuple[str, int, int] | None:
     """The client and month with the most invoices in the archive (the demo's JPK and PDFs use it)."""
     from collections import Counter
 
-    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.sync import Archive
 
     months: Counter[tuple[str, int, int]] = Counter()
     with Archive.open(folder) as archive:
@@ -506,7 +506,7 @@ def _busiest_month(folder: OfficeFolder) -> tuple[str, int, int] | None:
 
 
 def _invoice_pdfs(folder: OfficeFolder) -> list[str]:
-    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.sync import Archive
     from ksef_sheets.workflows import render_invoice_pdfs
 
     busiest = _busiest_month(folder)
@@ -532,7 +532,7 @@ def _jpk(folder: OfficeFolder) -> list[str]:
     import dataclasses
 
     from ksef_sheets.jpk import build_jpk
-    from ksef_sheets.workflows.jpk import check_jpk, evidence_from_archive, ksef_numbers_csv
+    from ksef_sheets.workflows import check_jpk, evidence_from_archive, ksef_numbers_csv
 
     busiest = _busiest_month(folder)
     if busiest is None:

@@ -52,7 +52,7 @@ from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import nip_problem, normalize_nip
-from ksef_sheets.ksef.credentials import TOKEN_END_DATE, CertificateCredential, TokenCredential
+from ksef_sheets.ksef import TOKEN_END_DATE, CertificateCredential, TokenCredential
 from ksef_sheets.redaction import register_secret
 
 PASSPHRASE_ENV = "KSEF_SHEETS_PASSPHRASE"  # noqa: S105 (the variable's name)
@@ -399,7 +399,7 @@ class Vault:
     ) -> str:
         """Store a certificate from files: a .p12/.pfx (``key`` None) or the ``.crt`` + ``.key`` pair
         from the Ministry's web application (PEM or DER; the key usually encrypted with ``password``)."""
-        from ksef_sheets.ksef.certificates import load_certificate_pair
+        from ksef_sheets.ksef import load_certificate_pair
 
         if key is None:
             credential = CertificateCredential.from_files(certificate, None, password, name=name)

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         # The net under the archive's own checks: the office database (ksef.sqlite) SQLite cannot
         # read, from any part that opens it, is one sentence pointing to the rebuild.
         from ksef_sheets.config import OfficeFolder
-        from ksef_sheets.sync.archive import damaged_index_error
+        from ksef_sheets.sync import damaged_index_error
 
         problem = damaged_index_error(OfficeFolder.resolve(_dir_argument(argv)), exc)
         typer.echo(f"Błąd: {redact(str(problem))}", err=True)

@@ -21,7 +21,7 @@ from ksef_sheets.cli._common import DirOption, JsonOption, console, office_folde
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.identifiers import nip_problem, normalize_nip
-from ksef_sheets.ksef.credentials import CertificateCredential, make_person_certificate, make_seal_certificate
+from ksef_sheets.ksef import CertificateCredential, make_person_certificate, make_seal_certificate
 from ksef_sheets.redaction import register_secret
 
 credentials_app = typer.Typer(

@@ -24,10 +24,8 @@ from ksef_sheets.cli._common import (
 )
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
-from ksef_sheets.sheets.invoice_refresh import refresh_after_fetch
-from ksef_sheets.sync.archive import parse_ksef_datetime
-from ksef_sheets.sync.fetch import fetch_office
-from ksef_sheets.sync.report import ClientFetchResult, FetchReport
+from ksef_sheets.sheets import refresh_after_fetch
+from ksef_sheets.sync import ClientFetchResult, FetchReport, fetch_office, parse_ksef_datetime
 
 FromOption = Annotated[
     str | None,

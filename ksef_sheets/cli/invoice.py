@@ -25,10 +25,18 @@ from ksef_sheets.cli import app
 from ksef_sheets.cli._common import DirOption, JsonOption, console, print_json
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError, os_reason
-from ksef_sheets.fa3 import MAX_SIZE_WITH_ATTACHMENTS, Invoice, ValidationReport
-from ksef_sheets.fa3.model import Entity, Line
-from ksef_sheets.fa3.safe_xml import format_mb, parse_xml, require_invoice_root
-from ksef_sheets.fa3.validate import read_and_validate, validate_parsed
+from ksef_sheets.fa3 import (
+    MAX_SIZE_WITH_ATTACHMENTS,
+    Entity,
+    Invoice,
+    Line,
+    ValidationReport,
+    format_mb,
+    parse_xml,
+    read_and_validate,
+    require_invoice_root,
+    validate_parsed,
+)
 from ksef_sheets.ksef import kod_i_url, qr_base_for
 from ksef_sheets.text import format_amount, format_date, format_number
 

@@ -14,7 +14,7 @@ from ksef_sheets.cli._common import DirOption, JsonOption, console, err_console,
 from ksef_sheets.errors import UserError
 from ksef_sheets.jpk import KIND_LABELS, SIDE_LABELS
 from ksef_sheets.text import count
-from ksef_sheets.workflows.jpk import check_jpk, ksef_numbers_csv, record_jpk_results
+from ksef_sheets.workflows import check_jpk, ksef_numbers_csv, record_jpk_results
 
 jpk_app = typer.Typer(
     help="JPK_V7M(3) i JPK_V7K(3): uzgodnienie ewidencji VAT z fakturami w KSeF, numery KSeF dla programu księgowego.",

@@ -23,10 +23,10 @@ from ksef_sheets.cli._common import (
 )
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import FileLockedError, UserError
-from ksef_sheets.ksef.client import KsefClient
-from ksef_sheets.ksef.environments import base_url_for
-from ksef_sheets.ksef.permissions import (
+from ksef_sheets.ksef import (
     ClientPermissions,
+    KsefClient,
+    base_url_for,
     permission_label,
     read_permissions,
 )
@@ -43,7 +43,7 @@ def permissions(
 
     Uprawnienia biura z odpowiedzi KSeF trafiają też do kolumn uprawnień w rejestrze klientów.
     """
-    from ksef_sheets.sync.fetch import select_clients
+    from ksef_sheets.sync import select_clients
     from ksef_sheets.workflows import update_permissions_sheet
 
     folder = office_folder(directory)

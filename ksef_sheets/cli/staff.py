@@ -57,7 +57,7 @@ def grant(
 ) -> None:
     """Nadaj pracownikowi uprawnienia pośrednie w kontekstach klientów (biuro musi je mieć z prawem przekazywania)."""
 
-    from ksef_sheets.sync.fetch import select_clients
+    from ksef_sheets.sync import select_clients
     from ksef_sheets.workflows import grant_staff
 
     if bool(client) == all_clients:
@@ -81,7 +81,7 @@ def grant(
 def revoke(person: PersonOption, json_output: JsonOption = False, directory: DirOption = None) -> None:
     """Odbierz pracownikowi wszystkie uprawnienia we wszystkich kontekstach klientów (np. gdy odchodzi)."""
 
-    from ksef_sheets.sync.fetch import select_clients
+    from ksef_sheets.sync import select_clients
     from ksef_sheets.workflows import revoke_staff
 
     folder = office_folder(directory)

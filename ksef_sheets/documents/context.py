@@ -15,10 +15,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ksef_sheets.config import OfficeConfig
 from ksef_sheets.errors import UserError
-from ksef_sheets.office import move_to_business_day
-from ksef_sheets.office.model import ANNEX_SIGNED, AUTH_SIGNED, Client
-from ksef_sheets.office.scenarios import SCENARIOS, scenario
-from ksef_sheets.sheets.safe_text import clean_text
+from ksef_sheets.office import ANNEX_SIGNED, AUTH_SIGNED, SCENARIOS, Client, move_to_business_day, scenario
+from ksef_sheets.sheets import clean_text
 from ksef_sheets.text import count
 
 BLANK = "………………………"  # the traditional blank a person fills in by hand

@@ -29,8 +29,7 @@ from ksef_sheets.documents.render import render_docx, render_text, template_path
 from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.files import atomic_write_bytes, atomic_write_text
 from ksef_sheets.identifiers import nip_problem, normalize_nip
-from ksef_sheets.office.model import REPRESENTATION_HEADER, Client
-from ksef_sheets.office.scenarios import SCENARIOS
+from ksef_sheets.office import REPRESENTATION_HEADER, SCENARIOS, Client
 
 
 @dataclass(frozen=True)

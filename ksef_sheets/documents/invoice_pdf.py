@@ -39,8 +39,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ksef_sheets.fa3 import Entity, Invoice, Line
-from ksef_sheets.fa3.model import PAYMENT_METHODS
+from ksef_sheets.fa3 import PAYMENT_METHODS, Entity, Invoice, Line
 from ksef_sheets.text import format_date, format_number
 
 __all__ = ["KIND_TITLES", "QrCode", "amount_in_words", "invoice_pdf"]

@@ -27,8 +27,8 @@ def _folder(ctx: ActionContext) -> OfficeFolder:
 
 @action("Pobierz faktury z KSeF")
 def fetch_invoices(ctx: ActionContext) -> str:
-    from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
-    from ksef_sheets.sync.fetch import fetch_office
+    from ksef_sheets.sheets import refresh_invoice_workbooks
+    from ksef_sheets.sync import fetch_office
 
     folder = _folder(ctx)
     ctx.progress("KSeF: pobieranie faktur…")
@@ -67,7 +67,7 @@ def documents(ctx: ActionContext) -> str:
 @action("Eksport faktur dla klienta", needs_month=True)
 def export_for_client(ctx: ActionContext) -> str:
     from ksef_sheets.errors import UserError
-    from ksef_sheets.sheets.client_export import export_client_list
+    from ksef_sheets.sheets import export_client_list
 
     if len(ctx.clients) != 1:
         raise UserError("Zaznacz dokładnie jednego klienta (TAK w kolumnie „Zaznacz”).")
@@ -79,7 +79,7 @@ def export_for_client(ctx: ActionContext) -> str:
 
 @action("Import decyzji klienta", needs_file=True)
 def import_client_decisions(ctx: ActionContext) -> str:
-    from ksef_sheets.sheets.client_import import import_decisions
+    from ksef_sheets.sheets import import_decisions
 
     report = import_decisions(_folder(ctx), Path(ctx.decisions_file))
     return "\n".join(report.summary_lines())
@@ -87,7 +87,7 @@ def import_client_decisions(ctx: ActionContext) -> str:
 
 @action("Odśwież skoroszyty faktur")
 def refresh_workbooks(ctx: ActionContext) -> str:
-    from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
+    from ksef_sheets.sheets import refresh_invoice_workbooks
 
     report = refresh_invoice_workbooks(_folder(ctx), ctx.clients or None)
     written = [w for w in report.workbooks if w.written]
@@ -101,8 +101,8 @@ def mark_selection_booked(ctx: ActionContext) -> str:
     """Rows selected in an open faktury-RRRR.xlsx become "Zaksięgowana" with today's date, in Excel
     and in the archive (so the next refresh keeps them even if the workbook is not saved)."""
     from ksef_sheets.errors import UserError
-    from ksef_sheets.sheets.invoice_columns import H_BOOKED, H_PERSON, H_STATUS, STATUS_BOOKED
-    from ksef_sheets.sync.archive import Archive, StaffDecision
+    from ksef_sheets.sheets import H_BOOKED, H_PERSON, H_STATUS, STATUS_BOOKED
+    from ksef_sheets.sync import Archive, StaffDecision
 
     select = getattr(ctx.panel, "selected_invoices", None)
     write = getattr(ctx.panel, "set_invoice_cells", None)

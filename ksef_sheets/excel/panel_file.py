@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, atomic_write_text, ensure_writable
-from ksef_sheets.sheets.tables import OpenpyxlTables
+from ksef_sheets.sheets import OpenpyxlTables
 
 PANEL_NAME = "ksef_panel"
 PANEL_SHEET = "Panel"

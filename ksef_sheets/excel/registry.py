@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ksef_sheets.sheets.tables import TableIO
+from ksef_sheets.sheets import TableIO
 
 
 class PanelIO(TableIO, Protocol):

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ksef_sheets.errors import UserError
-from ksef_sheets.sheets.safe_text import clean_text, looks_like_formula
-from ksef_sheets.sheets.tables import TableData, row_is_empty
+from ksef_sheets.sheets import TableData, clean_text, looks_like_formula, row_is_empty
 
 INVOICE_WORKBOOK = re.compile(r"^faktury-\d{4}\.xlsx$", re.IGNORECASE)
 KSEF_NUMBER_HEADER = "Numer KSeF"

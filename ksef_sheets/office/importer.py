@@ -23,7 +23,7 @@ from ksef_sheets.office.convert import CellProblem, cell_value, parse_cell, text
 from ksef_sheets.office.model import CHANNEL_HEADER, COLUMN_BY_HEADER, REGISTER_COLUMNS, REPRESENTATION_HEADER
 from ksef_sheets.office.readiness import QUESTIONS
 from ksef_sheets.office.rules import is_valid_email, looks_like_secret
-from ksef_sheets.sheets.incoming_xlsx import XlsxLimits, check_incoming_xlsx, open_workbook, read_rows
+from ksef_sheets.sheets import XlsxLimits, check_incoming_xlsx, open_workbook, read_rows
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_XLSX_UNPACKED = 100 * 1024 * 1024

@@ -23,8 +23,7 @@ from ksef_sheets.office.convert import text_of
 from ksef_sheets.office.importer import SourceTable, canonical_header, check_xlsx, read_source
 from ksef_sheets.office.model import CHANNEL_HEADER, DOCUMENT_CHANNELS, Client
 from ksef_sheets.office.readiness import QUESTIONS
-from ksef_sheets.sheets.safe_text import set_text
-from ksef_sheets.sheets.tables import OpenpyxlTables
+from ksef_sheets.sheets import OpenpyxlTables, set_text
 
 TABLE = "Ankieta"
 NIP_NAME = "AnkietaNIP"

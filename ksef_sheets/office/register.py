@@ -37,14 +37,14 @@ from ksef_sheets.office.importer import (
 from ksef_sheets.office.model import COLUMN_BY_FIELD, NO, YES, Client
 from ksef_sheets.office.questionnaire import read_answers, write_questionnaire
 from ksef_sheets.office.rules import client_problems
-from ksef_sheets.sheets.office_workbook import (
+from ksef_sheets.sheets import (
+    OpenpyxlTables,
     RefreshResult,
     open_office_workbook,
     read_register,
     refresh_workbook,
     save_office_workbook,
 )
-from ksef_sheets.sheets.tables import OpenpyxlTables
 from ksef_sheets.text import warsaw_time
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ksef_sheets.errors import UserError
-from ksef_sheets.fa3 import SalesInvoice, build_invoice_xml, parse_invoice
-from ksef_sheets.fa3.rates import RATE_CODES
-from ksef_sheets.fa3.sales import EU_COUNTRY_CODES
+from ksef_sheets.fa3 import EU_COUNTRY_CODES, RATE_CODES, SalesInvoice, build_invoice_xml, parse_invoice
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.send import entry_workbook as E
 from ksef_sheets.send.model import PendingInvoice

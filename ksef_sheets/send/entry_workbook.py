@@ -32,9 +32,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, ensure_writable
-from ksef_sheets.sheets.printing import DATE_FORMAT, DATETIME_FORMAT, POLISH
-from ksef_sheets.sheets.safe_text import set_text
-from ksef_sheets.sheets.tables import Link, OpenpyxlTables, TableData
+from ksef_sheets.sheets import DATE_FORMAT, DATETIME_FORMAT, POLISH, Link, OpenpyxlTables, TableData, set_text
 
 ENTRY_FILE = "sprzedaz-do-wyslania.xlsx"
 SHEET = "Sprzedaż do wysłania"

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Literal
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.sync.archive import damaged_index_error
+from ksef_sheets.sync import damaged_index_error
 
 State = Literal["sending", "sent", "accepted", "rejected", "lost"]
 IN_FLIGHT: tuple[State, ...] = ("sending", "sent")

@@ -42,6 +42,7 @@ from ksef_sheets.fa3 import parse_invoice
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import is_valid_ksef_number, nip_problem, normalize_nip
 from ksef_sheets.ksef import (
+    Clock,
     KsefClient,
     KsefError,
     KsefNotFoundError,
@@ -49,12 +50,12 @@ from ksef_sheets.ksef import (
     KsefUnavailableError,
     OfflineSigner,
     RateLimiter,
+    SessionInvoiceStatusResponse,
+    SystemClock,
     base_url_for,
     kod_i_url,
     qr_base_for,
 )
-from ksef_sheets.ksef.limits import Clock, SystemClock
-from ksef_sheets.ksef.models import SessionInvoiceStatusResponse
 from ksef_sheets.office import OFFLINE24, format_day, next_business_day
 from ksef_sheets.redaction import redact
 from ksef_sheets.send import drop_folder
@@ -74,8 +75,8 @@ from ksef_sheets.send.offline import (
     issue_offline,
     vault_offline_signer,
 )
-from ksef_sheets.sync.archive import Archive
-from ksef_sheets.sync.runtime import (
+from ksef_sheets.sync import (
+    Archive,
     CountingTransport,
     EmulatedClock,
     log_to_file,
@@ -251,7 +252,7 @@ async def send_office(
             )
         if not dry_run:
             # A copy of the index after every send (kopie/, rotated; sync.backup).
-            from ksef_sheets.sync.backup import backup_archive
+            from ksef_sheets.sync import backup_archive
 
             try:
                 backup_archive(folder)
@@ -1208,7 +1209,7 @@ def offline_message(reason: str, waiting: Sequence[PendingInvoice]) -> str:
 
 
 def _refresh(folder: OfficeFolder, nips: list[str]) -> list[str]:
-    from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
+    from ksef_sheets.sheets import refresh_invoice_workbooks
 
     try:
         report = refresh_invoice_workbooks(folder, nips)

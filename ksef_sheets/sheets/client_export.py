@@ -44,11 +44,10 @@ from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, atomic_write_bytes, ensure_writable
 from ksef_sheets.identifiers import nip_problem, normalize_nip
-from ksef_sheets.office import add_business_days, format_day
-from ksef_sheets.office.model import Client
+from ksef_sheets.office import Client, add_business_days, format_day
 from ksef_sheets.sheets.printing import DATE_FORMAT, MONEY_FORMAT, PLN_FORMAT, amount_width, text_width
 from ksef_sheets.sheets.safe_text import clean_text, csv_text
-from ksef_sheets.sync.archive import Archive, ArchivedInvoice, StaffDecision
+from ksef_sheets.sync import Archive, ArchivedInvoice, StaffDecision
 from ksef_sheets.text import count as count_of
 from ksef_sheets.text import format_datetime, plural
 
@@ -379,7 +378,7 @@ def find_client(folder: OfficeFolder, nip: str) -> Client | None:
     """The client's register row when the office workbook exists (name, e-mail, scenario)."""
     if not folder.office_workbook.exists():
         return None
-    from ksef_sheets.documents.generate import load_register
+    from ksef_sheets.documents import load_register
 
     for client in load_register(folder):
         if client.nip == nip:
@@ -430,7 +429,7 @@ def export_client_list(
     chosen: ExportKind = kind or ("wszystkie" if scenario == 3 else "zakupy")
     if chosen not in EXPORT_KINDS:
         raise UserError(f"Nieznany zakres „{chosen}”; dostępne: {', '.join(EXPORT_KINDS)}.")
-    from ksef_sheets.documents.context import office_data
+    from ksef_sheets.documents import office_data
 
     office = office_data(config, config_name=str(folder.config_path))
     key = export_key(folder)
@@ -468,7 +467,7 @@ def export_client_list(
     atomic_write_bytes(csv_path, export_csv(header, rows))
     result = ExportResult(nip, period, chosen, len(rows), xlsx_path, csv_path)
 
-    from ksef_sheets.documents.pdf import MISSING_MESSAGE, convert_to_pdf, find_soffice
+    from ksef_sheets.documents import MISSING_MESSAGE, convert_to_pdf, find_soffice
 
     if pdf is True or (pdf is None and find_soffice() is not None):
         result.pdf = base.with_suffix(".pdf")
@@ -499,9 +498,15 @@ def _write_email(
     attachment: Path,
     result: ExportResult,
 ) -> Path | None:
-    from ksef_sheets.documents.context import OfficeData, client_context
-    from ksef_sheets.documents.email_message import build_eml, email_problem, split_subject
-    from ksef_sheets.documents.render import render_text, template_path
+    from ksef_sheets.documents import (
+        OfficeData,
+        build_eml,
+        client_context,
+        email_problem,
+        render_text,
+        split_subject,
+        template_path,
+    )
 
     assert isinstance(office, OfficeData)
     if client is None or email_problem(client.email):

@@ -62,7 +62,7 @@ from ksef_sheets.sheets.client_export import (
 from ksef_sheets.sheets.incoming_xlsx import XlsxLimits, check_incoming_xlsx, open_workbook, read_rows
 from ksef_sheets.sheets.printing import DATE_FORMAT, MONEY_FORMAT
 from ksef_sheets.sheets.safe_text import clean_text
-from ksef_sheets.sync.archive import Archive, StaffDecision
+from ksef_sheets.sync import Archive, StaffDecision
 
 STATUS_ACCEPTED = "Zaakceptowana"
 STATUS_REJECTED = "Odrzucona"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ksef_sheets.sync.archive import ArchivedInvoice, StaffDecision
+from ksef_sheets.sync import ArchivedInvoice, StaffDecision
 
 FINGERPRINT_PROPERTY = "ksef_sheets_inputs"
 # Bump when the workbook's layout or content rules change, so every workbook is rebuilt once.

@@ -25,7 +25,7 @@ from ksef_sheets.files import atomic_write_text
 from ksef_sheets.sheets.invoice_columns import Register
 from ksef_sheets.sheets.invoice_rows import InvoiceRow
 from ksef_sheets.sheets.invoice_source import ClientRows, enrich_from_xml, rows_from_metadata
-from ksef_sheets.sync.archive import Archive, ArchivedInvoice
+from ksef_sheets.sync import Archive, ArchivedInvoice
 
 # Bump when ``InvoiceRow`` or the way rows are built from the XML changes: old files are then ignored.
 CACHE_FORMAT = "wiersze-1"

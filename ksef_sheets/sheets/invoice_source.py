@@ -15,12 +15,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ksef_sheets.errors import UserError
-from ksef_sheets.fa3.model import Line
-from ksef_sheets.fa3.reader import parse_invoice
-from ksef_sheets.fa3.register import RegisterRow, to_register_row
+from ksef_sheets.fa3 import Line, RegisterRow, parse_invoice, to_register_row
 from ksef_sheets.sheets.invoice_columns import INVOICE_TYPES, Register
 from ksef_sheets.sheets.invoice_rows import InvoiceRow
-from ksef_sheets.sync.archive import Archive, ArchivedInvoice
+from ksef_sheets.sync import Archive, ArchivedInvoice
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 

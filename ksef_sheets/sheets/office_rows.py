@@ -6,14 +6,16 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from ksef_sheets.office import content
-from ksef_sheets.office.model import (
+from ksef_sheets.office import (
     AUTH_SENT,
     AUTH_SIGNED,
+    NO_ANSWERS,
+    QUESTIONS,
+    SCENARIOS,
     Client,
+    content,
+    readiness,
 )
-from ksef_sheets.office.readiness import NO_ANSWERS, QUESTIONS, readiness
-from ksef_sheets.office.scenarios import SCENARIOS
 from ksef_sheets.sheets.office_specs import (
     SCENARIO_TOPICS,
     SHEET_CLIENTS,

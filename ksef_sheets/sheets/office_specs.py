@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ksef_sheets.office.model import (
+from ksef_sheets.office import (
     CHANNEL_HEADER,
+    NO_ANSWERS,
+    NOT_READY,
+    PARTLY,
     PERM_DELEGATE_HEADER,
     PERM_READ_HEADER,
     PERM_WRITE_HEADER,
     PERMS_MISSING,
     PERMS_OK,
+    QUESTIONS,
+    READY,
     REGISTER_COLUMNS,
     REPRESENTATION_HEADER,
 )
-from ksef_sheets.office.readiness import NO_ANSWERS, NOT_READY, PARTLY, QUESTIONS, READY
 from ksef_sheets.sheets.office_layout import (
     FILL_AMBER,
     FILL_GREEN,

@@ -13,22 +13,21 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ksef_sheets.config import OfficeConfig
 from ksef_sheets.errors import UserError
-from ksef_sheets.office.calendar import format_day
-from ksef_sheets.office.convert import text_of
-from ksef_sheets.office.deadlines import (
+from ksef_sheets.office import (
     KSEF_DEADLINES,
+    NO_ANSWERS,
+    NOT_READY,
     OFFLINE_KINDS,
     OFFLINE_MODES,
+    PERMS_MISSING,
+    SCENARIOS,
+    Client,
     client_deadlines,
+    format_day,
     jpk_deadline,
     offline_deadline,
+    text_of,
 )
-from ksef_sheets.office.model import (
-    PERMS_MISSING,
-    Client,
-)
-from ksef_sheets.office.readiness import NO_ANSWERS, NOT_READY
-from ksef_sheets.office.scenarios import SCENARIOS
 from ksef_sheets.sheets.office_layout import (
     FILL_AMBER,
     FILL_RED,

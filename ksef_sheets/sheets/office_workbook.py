@@ -22,25 +22,23 @@ from openpyxl.utils import range_boundaries
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, ensure_writable
-from ksef_sheets.office import content as office_content
-from ksef_sheets.office.convert import client_from_row, client_to_row, text_of
-from ksef_sheets.office.deadlines import (
-    obligation_date,
-)
-from ksef_sheets.office.model import (
+from ksef_sheets.office import (
     COLUMN_BY_FIELD,
     LEGACY_HEADERS,
     REGISTER_HEADERS,
     Client,
-)
-from ksef_sheets.office.readiness import readiness
-from ksef_sheets.office.rules import (
+    client_from_row,
     client_problems,
+    client_to_row,
     looks_like_secret,
     next_step,
+    obligation_date,
     permissions_status,
+    readiness,
+    text_of,
     zaw_fa_default,
 )
+from ksef_sheets.office import content as office_content
 from ksef_sheets.redaction import redact
 from ksef_sheets.sheets.office_access import ensure_staff_sheet
 from ksef_sheets.sheets.office_layout import (

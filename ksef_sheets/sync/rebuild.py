@@ -136,7 +136,7 @@ def _local(element: etree._Element, *path: str) -> str | None:
 
 def metadata_from_xml(xml: bytes, client_nip: str, number: str, source: str) -> tuple[str, dict[str, Any]]:
     """Subject type and KSeF-like metadata of an FA(3) invoice read from its own XML."""
-    from ksef_sheets.fa3.safe_xml import parse_xml
+    from ksef_sheets.fa3 import parse_xml
 
     root = parse_xml(xml, source=source).getroot()
     seller_nip = _local(root, "Podmiot1", "DaneIdentyfikacyjne", "NIP")

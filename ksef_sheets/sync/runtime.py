@@ -23,7 +23,7 @@ import httpx
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import restrict_file
-from ksef_sheets.ksef.limits import group_for
+from ksef_sheets.ksef import group_for
 from ksef_sheets.redaction import RedactingFilter, redact
 from ksef_sheets.text import warsaw_time
 

@@ -19,7 +19,7 @@ def office_base_url(folder: OfficeFolder, config: OfficeConfig, stack: contextli
         from ksef_sheets.ksef import base_url_for
 
         return base_url_for(config.environment)
-    from ksef_sheets.sync.runtime import start_office_emulator
+    from ksef_sheets.sync import start_office_emulator
 
     return start_office_emulator(folder, config, stack)[0]
 

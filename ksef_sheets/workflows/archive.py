@@ -22,20 +22,23 @@ from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.files import clean_interrupted_writes
 from ksef_sheets.identifiers import is_valid_ksef_number, is_valid_nip
-from ksef_sheets.sheets.invoice_columns import H_CLIENT_DECISION, H_CLIENT_REMARK
-from ksef_sheets.sheets.invoice_readback import read_workbook_work
-from ksef_sheets.sync.archive import Archive, StaffDecision
-from ksef_sheets.sync.backup import (
+from ksef_sheets.sheets import H_CLIENT_DECISION, H_CLIENT_REMARK, read_workbook_work
+from ksef_sheets.sync import (
+    Archive,
     BackupResult,
+    CheckReport,
     RestoreResult,
+    StaffDecision,
     backup_archive,
+    build_index,
+    check_archive,
     install_index,
+    office_run_lock,
+    old_decisions,
     restore_archive,
+    scan_archive,
     verify_copy,
 )
-from ksef_sheets.sync.integrity import CheckReport, check_archive
-from ksef_sheets.sync.rebuild import build_index, old_decisions, scan_archive
-from ksef_sheets.sync.runtime import office_run_lock
 from ksef_sheets.text import count
 
 

@@ -81,7 +81,7 @@ def audit_lines(
     folder: OfficeFolder, *, client_nip: str | None = None, since: dt.date | None = None
 ) -> list[AuditLine]:
     """The audit log, newest first; ``since`` is a Warsaw calendar day (entries from its start)."""
-    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.sync import Archive
 
     if not folder.database.exists():
         return []
@@ -96,7 +96,7 @@ def audit_lines(
 def audit_event(folder: OfficeFolder, action: str, client_nip: str | None, details: dict[str, Any]) -> None:
     """Record one action in the office's audit log (who = the OS user, when = now); ``details``
     may carry ``opis`` (what happened, Polish) and ``wynik`` (``ok`` / ``błąd``)."""
-    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.sync import Archive
 
     with Archive.open(folder) as archive:
         archive.audit(action, client_nip, details)
@@ -104,8 +104,12 @@ def audit_event(folder: OfficeFolder, action: str, client_nip: str | None, detai
 
 def write_audit_sheet(folder: OfficeFolder, config: OfficeConfig, lines: Sequence[AuditLine]) -> None:
     """Rebuild the Audyt sheet of ``biuro.xlsx`` (atomic save)."""
-    from ksef_sheets.sheets.office_access import AUDIT_SPEC, replace_generated_sheet
-    from ksef_sheets.sheets.office_workbook import open_office_workbook, save_office_workbook
+    from ksef_sheets.sheets import (
+        AUDIT_SPEC,
+        open_office_workbook,
+        replace_generated_sheet,
+        save_office_workbook,
+    )
 
     wb = open_office_workbook(folder.office_workbook)
     office_line = f"{config.office_name} · NIP {config.office_nip}"

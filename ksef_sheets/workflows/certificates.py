@@ -105,13 +105,13 @@ def _quiet(_: str) -> None:
 def _base_url(folder: OfficeFolder, config: OfficeConfig, stack: contextlib.ExitStack) -> str:
     if config.environment != "emulator":
         return base_url_for(config.environment)
-    from ksef_sheets.sync.runtime import start_office_emulator
+    from ksef_sheets.sync import start_office_emulator
 
     return start_office_emulator(folder, config, stack)[0]
 
 
 def _audit(folder: OfficeFolder, action: str, nip: str | None, details: Mapping[str, Any]) -> None:
-    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.sync import Archive
 
     with Archive.open(folder) as archive:
         archive.audit(action, nip, details)

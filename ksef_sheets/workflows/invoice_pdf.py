@@ -18,7 +18,7 @@ from ksef_sheets.fa3 import parse_invoice
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import is_valid_ksef_number
 from ksef_sheets.ksef import OFFLINE_LABEL, kod_i_url, qr_base_for
-from ksef_sheets.sync.archive import Archive
+from ksef_sheets.sync import Archive
 
 KOD_I_CAPTION = "Sprawdź, czy ta faktura jest w KSeF (KOD I)"
 PDF_DIR = "pdf"  # klienci/<NIP>/pdf/: PDFs of fetched or sent invoices (fetch/send --pdf)
@@ -113,7 +113,7 @@ def month_invoice_pdfs(
     folder: OfficeFolder, client_nip: str, month: str, kind: str, out_dir: Path
 ) -> list[Path]:
     """``export --invoice-pdfs``: a PDF of every invoice of the client's monthly list, into ``out_dir``."""
-    from ksef_sheets.sheets.client_export import collect_rows, parse_month
+    from ksef_sheets.sheets import collect_rows, parse_month
 
     year, number = parse_month(month)
     with Archive.open(folder) as archive:

@@ -34,8 +34,8 @@ from ksef_sheets.jpk import (
     reconcile,
 )
 from ksef_sheets.office.register import load_clients, update_jpk_results
-from ksef_sheets.sheets.jpk_sheet import JPK_SHEET, JpkSheetRow, write_jpk_sheet
-from ksef_sheets.sync.archive import Archive, ArchivedInvoice
+from ksef_sheets.sheets import JPK_SHEET, JpkSheetRow, write_jpk_sheet
+from ksef_sheets.sync import Archive, ArchivedInvoice
 
 SUBJECT_SIDES = {"Subject1": "sale", "Subject2": "purchase"}
 

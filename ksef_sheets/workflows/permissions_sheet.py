@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.ksef.permissions import ClientPermissions
-from ksef_sheets.office import Client, required_permissions
-from ksef_sheets.office.scenarios import PERM_DELEGATE, PERM_READ, PERM_WRITE
-from ksef_sheets.sheets.office_access import (
+from ksef_sheets.ksef import ClientPermissions
+from ksef_sheets.office import PERM_DELEGATE, PERM_READ, PERM_WRITE, Client, required_permissions
+from ksef_sheets.sheets import (
     MISMATCH_EXPIRING,
     MISMATCH_LEAVER,
     MISMATCH_SCENARIO,
@@ -205,7 +204,7 @@ def credential_entries(vault: Vault, nips: Sequence[str], today: dt.date) -> dic
 
 def write_permissions_sheet(folder: OfficeFolder, config: OfficeConfig, rows: Sequence[SheetRow]) -> None:
     """Rebuild the Uprawnienia sheet in ``biuro.xlsx`` (atomic save)."""
-    from ksef_sheets.sheets.office_workbook import open_office_workbook, save_office_workbook
+    from ksef_sheets.sheets import open_office_workbook, save_office_workbook
 
     wb = open_office_workbook(folder.office_workbook)
     office_line = f"{config.office_name} · NIP {config.office_nip}"
@@ -266,8 +265,7 @@ def refresh_permissions_sheet(
     import asyncio
 
     from ksef_sheets.office.register import load_clients
-    from ksef_sheets.sheets.office_access import read_staff
-    from ksef_sheets.sheets.office_workbook import open_office_workbook
+    from ksef_sheets.sheets import open_office_workbook, read_staff
 
     today = today or dt.date.today()
     clients = load_clients(folder)

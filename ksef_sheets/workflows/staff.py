@@ -31,7 +31,7 @@ from ksef_sheets.ksef import (
     grant_indirect,
     revoke_permission,
 )
-from ksef_sheets.sheets.office_access import StaffMember, read_staff, staff_identifier
+from ksef_sheets.sheets import StaffMember, read_staff, staff_identifier
 from ksef_sheets.vault import Vault
 from ksef_sheets.workflows._ksef import office_base_url, office_certificate, record
 
@@ -60,7 +60,7 @@ class StaffOperation:
 
 def find_person(folder: OfficeFolder, person: str) -> StaffMember:
     """The staff member with this PESEL/NIP in the Pracownicy table of ``biuro.xlsx``."""
-    from ksef_sheets.sheets.office_workbook import open_office_workbook
+    from ksef_sheets.sheets import open_office_workbook
 
     try:
         id_type, identifier = staff_identifier(person)
@@ -350,8 +350,7 @@ def register_staff_member(
     leave: dt.date | None = None,
 ) -> StaffMember:
     """Add (or update by PESEL/NIP) a person in the Pracownicy sheet of ``biuro.xlsx``."""
-    from ksef_sheets.sheets.office_access import put_staff_member
-    from ksef_sheets.sheets.office_workbook import open_office_workbook, save_office_workbook
+    from ksef_sheets.sheets import open_office_workbook, put_staff_member, save_office_workbook
 
     id_type, value = staff_identifier(identifier)
     row: dict[str, Any] = {"Imię i nazwisko": name, "PESEL lub NIP": value, "Data odejścia": leave}
