@@ -16,7 +16,8 @@ import is checked against five rules. One line per violation:
                ksef_sheets.sync import Archive``), and a name the package does not list is private too.
              Line: ``private: <importer file> -> <module or module.name imported>``.
 ``upward``   The imported unit sits on a higher row of the picture than the importer (same row is
-             allowed). Line: ``upward: <importer file> -> <imported module>``.
+             allowed). Line: ``upward: <importer file> -> <module>``, the module that defines the name
+             (``from ksef_sheets.sheets import set_text`` -> ``ksef_sheets.sheets.safe_text``).
 ``separate`` The emulator is imported from outside the top row and the run set-up that starts it in
              process (``EMULATOR_USERS``). Line as for ``upward``.
 ``cycle``    An import edge between two files that lie on one import cycle (a strongly connected
@@ -278,12 +279,12 @@ def check(
                 add("private", f"{where} -> {ref.target}", f"a submodule; import it from {package}")
             elif ref.name is not None and ref.name not in tree.exports[package]:
                 add("private", f"{where} -> {ref.target}.{ref.name}", f"not in {package}.__all__")
-        # upward
+        # upward and separate name the module that defines what is imported, however it is imported
+        defining = tree.reexports.get(ref.target, {}).get(ref.name or "", ref.target)
         if source in rank and target in rank and rank[target] < rank[source]:
-            add("upward", f"{where} -> {ref.target}", f"{source} (row {rank[source] + 1}) imports {target}")
-        # separate
+            add("upward", f"{where} -> {defining}", f"{source} (row {rank[source] + 1}) imports {target}")
         if target == separate and source not in top and ref.importer not in emulator_users:
-            add("separate", f"{where} -> {ref.target}", "only the top row and the run set-up start it")
+            add("separate", f"{where} -> {defining}", "only the top row and the run set-up start it")
 
     graph: dict[str, set[str]] = {module: set() for module in tree.paths}
     for ref in tree.imports:
@@ -468,8 +469,8 @@ def test_imports_up_the_picture_and_of_the_emulator_are_caught(tmp_path: Path) -
     files["store.py"] = "from pkg.emu import serve\n"
     lines = [line for line in _lines(tmp_path, files) if not line.startswith("cycle")]
     assert lines == [
-        "separate: pkg/store.py -> pkg.emu",
-        "upward: pkg/base.py -> pkg.domain",
+        "separate: pkg/store.py -> pkg.emu.server",  # the module that defines the name
+        "upward: pkg/base.py -> pkg.domain.model",
         "upward: pkg/domain/model.py -> pkg.main",
     ]
     users = frozenset({"pkg.store"})
