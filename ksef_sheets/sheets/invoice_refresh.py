@@ -30,11 +30,12 @@ from ksef_sheets.files import atomic_write_text, clean_interrupted_writes, is_op
 from ksef_sheets.identifiers import is_valid_nip, normalize_nip
 from ksef_sheets.sheets.invoice_columns import STATUS_CLIENT_CHECK, STATUS_NEW, Register
 from ksef_sheets.sheets.invoice_fingerprint import inputs_fingerprint, is_unchanged
-from ksef_sheets.sheets.invoice_readback import SheetWork, StaffRead, WorkbookWork, read_workbook_work
+from ksef_sheets.sheets.invoice_readback import SheetWork, StaffRead, WorkbookWork
 from ksef_sheets.sheets.invoice_row_cache import build_rows_cached
 from ksef_sheets.sheets.invoice_rows import CellValue, InvoiceRow, SheetRow, StaffFields
 from ksef_sheets.sheets.invoice_source import local_time
 from ksef_sheets.sheets.invoice_workbook import RegisterSheet, WorkbookHeader, write_invoice_workbook
+from ksef_sheets.sheets.invoice_written import read_work
 from ksef_sheets.sync.archive import Archive, ArchivedInvoice, StaffDecision
 from ksef_sheets.text import warsaw_time
 
@@ -224,7 +225,8 @@ def _refresh_year(
         seen_state = _file_state(path)
         if seen_state is not None:
             try:
-                work = read_workbook_work(path)
+                # The file itself unless it is just as the toolkit wrote it (``invoice_written``).
+                work = read_work(path)
             except UserError as exc:
                 # Never overwrite what cannot be read: a person's work may be in it.
                 result.message = str(exc)

@@ -80,6 +80,7 @@ from ksef_sheets.sheets.invoice_fingerprint import FINGERPRINT_PROPERTY
 from ksef_sheets.sheets.invoice_readback import OwnSheet
 from ksef_sheets.sheets.invoice_rows import CellValue, Formula, InvoiceRow, SheetRow
 from ksef_sheets.sheets.invoice_summary import MONTHS_PL, ZERO, MonthTotals, RegisterSummary, summarize
+from ksef_sheets.sheets.invoice_written import remember_written
 from ksef_sheets.sheets.jpk_sheet import JPK_SHEET, restyle_jpk_sheet
 from ksef_sheets.sheets.printing import (
     DATE_FORMAT,
@@ -238,6 +239,11 @@ def write_invoice_workbook(
         workbook.close()
         if before_replace is not None:
             before_replace()
+    carried = bool(own_sheets) or any(
+        sheet.loose_rows or set(sheet.headers) - KNOWN_HEADERS or any(row.extra for row in sheet.rows)
+        for sheet in sheets
+    )
+    remember_written(target, [(sheet.register, sheet.rows) for sheet in sheets], carried_own_work=carried)
 
 
 def _write_register(

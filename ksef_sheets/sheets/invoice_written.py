@@ -1,0 +1,192 @@
+"""What the toolkit last wrote into an invoice workbook, so that a file nobody saved since is not read.
+
+Reading a person's work back (``invoice_readback``) streams the whole workbook through openpyxl:
+about 10 s for a year of 20,000 invoices, longer than writing it. When nobody saved the file since
+the toolkit wrote it, its staff columns and hidden snapshot hold exactly what was written. So the
+writer keeps those values beside it (``.faktury-<YYYY>.xlsx.zapis.json``) with the file's
+modification time and size after the write, and ``read_work`` hands them to the same readback code
+as if they came from the sheets. Any save (Excel, LibreOffice, ``jpk check``) changes the time or
+the size, and then the file itself is read. A workbook that carried a person's own columns, rows or
+sheets is always read (their values are not kept here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ksef_sheets.errors import UserError
+from ksef_sheets.files import atomic_write_text
+from ksef_sheets.sheets.invoice_columns import (
+    H_BOOKED,
+    H_CLIENT_DECISION,
+    H_CLIENT_REMARK,
+    H_COMMENT,
+    H_KSEF,
+    H_PERSON,
+    H_STATUS,
+    SNAPSHOT_HEADERS,
+    Register,
+)
+from ksef_sheets.sheets.invoice_readback import (
+    WorkbookWork,
+    _read_sheet,
+    _read_snapshot,
+    read_workbook_work,
+)
+from ksef_sheets.sheets.invoice_rows import SheetRow
+from ksef_sheets.sheets.safe_text import clean_text
+
+WRITTEN_FORMAT = "zapis-1"
+MAX_CELL_TEXT = 32_767
+# The columns of a register sheet that the read-back looks at for an invoice row, in this order.
+_COLUMNS = (H_KSEF, H_STATUS, H_COMMENT, H_BOOKED, H_PERSON, H_CLIENT_DECISION, H_CLIENT_REMARK)
+
+
+def written_path(workbook: Path) -> Path:
+    return workbook.with_name(f".{workbook.name}.zapis.json")
+
+
+def remember_written(
+    workbook: Path, sheets: Sequence[tuple[Register, Sequence[SheetRow]]], *, carried_own_work: bool
+) -> None:
+    """Keep what was just written to ``workbook`` (called right after it replaced the old file):
+    the rows of each register sheet in order."""
+    path = written_path(workbook)
+    if carried_own_work:
+        path.unlink(missing_ok=True)
+        return
+    registers: dict[str, list[list[str | None]]] = {}
+    snapshots: dict[str, list[list[str | None]]] = {}
+    for register, sheet_rows in sheets:
+        rows = registers.setdefault(register.value, [])
+        snapshot = snapshots.setdefault(register.value, [])
+        for row in sheet_rows:
+            invoice = row.invoice
+            if invoice is None:
+                continue
+            staff = row.staff
+            booked = staff.booked_on.isoformat() if staff.booked_on else None
+            rows.append(
+                [
+                    _in_cell(invoice.ksef_number),
+                    _in_cell(staff.status),
+                    _in_cell(staff.comment),
+                    booked,
+                    _in_cell(staff.person),
+                    _in_cell(invoice.client_decision),
+                    _in_cell(invoice.client_remark),
+                ]
+            )
+            snapshot.append(
+                [
+                    clean_text(invoice.ksef_number),
+                    _in_snapshot(staff.status),
+                    _in_snapshot(staff.comment),
+                    booked,
+                    _in_snapshot(staff.person),
+                ]
+            )
+    with contextlib.suppress(OSError, UserError):  # only a speed-up: without it the file is read
+        stat = workbook.stat()
+        atomic_write_text(
+            path,
+            json.dumps(
+                {
+                    "format": WRITTEN_FORMAT,
+                    "file": [stat.st_mtime_ns, stat.st_size],
+                    "sheets": registers,
+                    "snapshot": snapshots,
+                },
+                ensure_ascii=False,
+            ),
+        )
+
+
+def read_work(workbook: Path) -> WorkbookWork:
+    """``read_workbook_work(workbook)``, from what was written when nobody saved the file since."""
+    kept = _load(workbook)
+    if kept is None:
+        return read_workbook_work(workbook)
+    registers, snapshots = kept
+    sheets = {}
+    snapshot_rows: list[tuple[Any, ...]] = [SNAPSHOT_HEADERS]
+    for register in Register:
+        sheets[register] = _read_sheet(workbook, register, _as_cells(registers.get(register.value, [])))
+        for ksef, status, comment, booked, person in snapshots.get(register.value, []):
+            snapshot_rows.append((register.value, ksef, status, comment, booked, person))
+    return WorkbookWork(sheets, _read_snapshot(snapshot_rows))
+
+
+def _in_cell(value: str | None) -> str | None:
+    """A text as written into a register cell and seen by the read-back (blank is no value)."""
+    if not value:
+        return None
+    text = clean_text(value)[:MAX_CELL_TEXT]
+    return text if text.strip() else None
+
+
+def _in_snapshot(value: str | None) -> str | None:
+    """A text as written into the snapshot sheet (read there as it is, blanks included)."""
+    return (clean_text(value)[:MAX_CELL_TEXT] or None) if value else None
+
+
+@dataclass(frozen=True)
+class _Cell:
+    value: Any
+    data_type: str = "s"
+
+
+def _as_cells(rows: list[list[Any]]) -> Iterator[tuple[_Cell, ...]]:
+    """The register sheet's rows as openpyxl would stream them: only the columns read back."""
+    yield tuple(_Cell(name) for name in _COLUMNS)
+    for ksef, status, comment, booked, person, decision, remark in rows:
+        day = date.fromisoformat(booked) if booked else None
+        yield (
+            _Cell(ksef),
+            _Cell(status),
+            _Cell(comment),
+            _Cell(datetime(day.year, day.month, day.day) if day else None, "n"),
+            _Cell(person),
+            _Cell(decision),
+            _Cell(remark),
+        )
+
+
+Rows = dict[str, list[list[Any]]]
+
+
+def _load(workbook: Path) -> tuple[Rows, Rows] | None:
+    try:
+        data = json.loads(written_path(workbook).read_text(encoding="utf-8"))
+        stat = workbook.stat()
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != WRITTEN_FORMAT
+        or data.get("file") != [stat.st_mtime_ns, stat.st_size]
+        or not {"sheets", "snapshot"} <= data.keys()
+    ):
+        return None
+    registers: Rows = data.get("sheets") or {}
+    snapshots: Rows = data.get("snapshot") or {}
+    if not (_rows_of(registers, len(_COLUMNS)) and _rows_of(snapshots, 5)):
+        return None
+    return registers, snapshots
+
+
+def _rows_of(value: Any, width: int) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(rows, list)
+        and all(
+            isinstance(row, list) and len(row) == width and all(v is None or isinstance(v, str) for v in row)
+            for row in rows
+        )
+        for rows in value.values()
+    )
