@@ -30,10 +30,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.errors import bad_request, gone
-from ksef_sheets.emulator.invoices import (
-    INVOICE_READ,
+from ksef_sheets.emulator.invoices import INVOICE_READ, InvoiceStore
+from ksef_sheets.emulator.upo import LINK_LIFETIME, check_link, signed_link, storage_not_found
+from ksef_sheets.emulator.wire import (
     EncryptionInfo,
-    InvoiceStore,
     QueryFilters,
     _Body,
     aes_encrypt,
@@ -47,7 +47,6 @@ from ksef_sheets.emulator.invoices import (
     truncate_ms,
     unwrap_symmetric_key,
 )
-from ksef_sheets.emulator.upo import LINK_LIFETIME, check_link, signed_link, storage_not_found
 
 if TYPE_CHECKING:
     from ksef_sheets.emulator.core import Emulator

@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ksef_sheets.demo_data import DEMO_CLIENTS, DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
-from ksef_sheets.emulator.invoices import WARSAW, NewInvoice, assign_ksef_number, parse_invoice, truncate_ms
+from ksef_sheets.emulator.invoice_xml import parse_invoice
+from ksef_sheets.emulator.invoices import NewInvoice, assign_ksef_number
+from ksef_sheets.emulator.wire import WARSAW, truncate_ms
 from ksef_sheets.fa3 import Party, generate_mix
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import nip_check_digit

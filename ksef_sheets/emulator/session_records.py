@@ -15,7 +15,7 @@ from starlette.requests import Request
 
 from ksef_sheets.emulator.access import AccessContext
 from ksef_sheets.emulator.errors import bad_request
-from ksef_sheets.emulator.invoices import InvoiceStore, b64_sha256, from_us, iso_ms, to_us, truncate_ms
+from ksef_sheets.emulator.invoices import InvoiceStore
 from ksef_sheets.emulator.session_schema import (
     ALL_SESSIONS_PERMISSIONS,
     BATCH_STATUS,
@@ -36,6 +36,7 @@ from ksef_sheets.emulator.upo import (
     build_upo,
     signed_link,
 )
+from ksef_sheets.emulator.wire import b64_sha256, from_us, iso_ms, to_us, truncate_ms
 
 if TYPE_CHECKING:
     from ksef_sheets.emulator.core import Emulator

@@ -12,16 +12,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.errors import bad_request, validation_error
-from ksef_sheets.emulator.invoices import (
-    b64_sha256,
-    check_public_key_id,
-    iso_ms,
-    parse_query_datetime,
-    query_int,
-    read_body,
-    to_us,
-    unwrap_symmetric_key,
-)
 from ksef_sheets.emulator.session_schema import (
     BATCH_PERMISSIONS,
     DATE_FILTERS,
@@ -38,6 +28,16 @@ from ksef_sheets.emulator.session_schema import (
     SendInvoiceBody,
 )
 from ksef_sheets.emulator.upo import check_link, signed_link, storage_not_found, xml_response
+from ksef_sheets.emulator.wire import (
+    b64_sha256,
+    check_public_key_id,
+    iso_ms,
+    parse_query_datetime,
+    query_int,
+    read_body,
+    to_us,
+    unwrap_symmetric_key,
+)
 
 if TYPE_CHECKING:
     from ksef_sheets.emulator.core import Emulator

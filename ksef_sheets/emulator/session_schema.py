@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ksef_sheets.emulator.invoices import EncryptionInfo, _Body
+from ksef_sheets.emulator.wire import EncryptionInfo, _Body
 
 WRITE_PERMISSIONS = {"InvoiceWrite", "PefInvoiceWrite", "EnforcementOperations"}
 BATCH_PERMISSIONS = {"InvoiceWrite", "EnforcementOperations"}

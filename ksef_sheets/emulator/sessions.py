@@ -24,20 +24,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ksef_sheets.emulator.invoices import (
-    WARSAW,
-    InvoiceXmlError,
-    aes_decrypt,
-    b64_sha256,
-    from_us,
-    invoice_facts,
-    parse_xml,
-    to_us,
-)
+from ksef_sheets.emulator.invoice_xml import InvoiceXmlError, invoice_facts, parse_xml
 from ksef_sheets.emulator.session_records import SessionRecords, _Outcome
 from ksef_sheets.emulator.session_schema import (
     MAX_ENTRY_BYTES,
 )
+from ksef_sheets.emulator.wire import WARSAW, aes_decrypt, b64_sha256, from_us, to_us
 
 if TYPE_CHECKING:
     from ksef_sheets.emulator.core import Emulator

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ksef_sheets.emulator.invoices import WARSAW, b64_sha256
+from ksef_sheets.emulator.wire import WARSAW, b64_sha256
 
 if TYPE_CHECKING:
     from ksef_sheets.emulator.core import Emulator

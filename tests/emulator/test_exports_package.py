@@ -135,7 +135,7 @@ def test_export_round_trip_matches_query_and_single_download(client: httpx.Clien
 
 
 def test_parts_split_under_the_cap_and_links_expire(running: RunningEmulator, client: httpx.Client) -> None:
-    service = running.emulator.exports  # type: ignore[attr-defined]
+    service = running.emulator.exports
     service.part_size_cap = 20_000
     try:
         sym = new_symmetric_key(client)
@@ -168,7 +168,7 @@ def test_truncated_exports_continue_from_the_last_date(
 ) -> None:
     body_filters = filters(restrictToPermanentStorageHwmDate=True)
     everything = [m["ksefNumber"] for m in all_metadata(client, body_filters)]
-    service = running.emulator.exports  # type: ignore[attr-defined]
+    service = running.emulator.exports
     service.record_cap = 40
     collected: list[str] = []
     try:

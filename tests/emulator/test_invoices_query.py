@@ -247,7 +247,7 @@ def test_record_cap_truncates_and_the_documented_recipe_reads_everything(
 ) -> None:
     body = base_body()
     everything = [m["ksefNumber"] for m in all_pages(client, body)]
-    store = running.emulator.invoices  # type: ignore[attr-defined]
+    store = running.emulator.invoices
     store.query_cap = 25
     try:
         collected: list[str] = []

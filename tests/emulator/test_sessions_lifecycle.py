@@ -59,7 +59,7 @@ def client_for(running: RunningEmulator, nip: str) -> httpx.Client:
 
 
 def test_a_new_invoice_appears_under_the_hwm_only_once_permanently_stored(running: RunningEmulator) -> None:
-    store = running.emulator.invoices  # type: ignore[attr-defined]
+    store = running.emulator.invoices
     store.hwm_lag = timedelta(hours=1)  # KSeF's HWM trails real time; make the trail long enough to see
     try:
         with client_for(running, MALWA) as writer, client_for(running, NOWAK) as reader:
@@ -311,7 +311,7 @@ def test_context_session_limits_and_upo_pages(
 
 
 def test_an_invoice_is_downloadable_only_after_permanent_storage(running: RunningEmulator) -> None:
-    store = running.emulator.invoices  # type: ignore[attr-defined]
+    store = running.emulator.invoices
     store.storage_delay = timedelta(hours=1)
     try:
         with client_for(running, MALWA) as writer:

@@ -30,7 +30,7 @@ def _invoice(number: str = "FV/1/2026") -> bytes:
 
 def _store(running: RunningEmulator, xml: bytes, **options: Any) -> Any:
     at = datetime(2026, 3, 6, 10, 0, tzinfo=UTC)
-    return running.emulator.invoices.store(xml, accepted_at=at, **options)  # type: ignore[attr-defined]
+    return running.emulator.invoices.store(xml, accepted_at=at, **options)
 
 
 def _get(url: str) -> httpx.Response:

@@ -1,0 +1,234 @@
+"""What the invoice routes share on the wire: KSeF's time formats (microsecond storage, millisecond
+ISO output, Warsaw time for dates without an offset), the request bodies and their parsing with
+KSeF's 21405 error, base64 and SHA-256, AES-256-CBC and the RSA-OAEP unwrapping of the caller's
+symmetric key (PROTOCOL.md §3)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives import padding as sym_padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from starlette.requests import Request
+
+from ksef_sheets.emulator.errors import bad_request, validation_error
+
+if TYPE_CHECKING:
+    from ksef_sheets.emulator.core import Emulator
+
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_us(moment: datetime) -> int:
+    """Microseconds since the epoch; the store's sortable representation of a date-time."""
+    return (moment.astimezone(UTC) - _EPOCH) // timedelta(milliseconds=1) * 1000
+
+
+def from_us(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1_000_000, UTC)
+
+
+def iso_ms(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def truncate_ms(moment: datetime) -> datetime:
+    """KSeF prints milliseconds; every date the store assigns is cut to them so filters round-trip."""
+    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def parse_query_datetime(text: str) -> datetime:
+    """ISO-8601; without an offset the value is Warsaw local time (PROTOCOL.md §2)."""
+    value = datetime.fromisoformat(text.replace("z", "Z"))
+    return value.replace(tzinfo=WARSAW) if value.tzinfo is None else value
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    days_in_month = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30]
+    days_in_month += [31, 31, 30, 31, 30, 31]
+    return moment.replace(year=year, month=month, day=min(moment.day, days_in_month[month - 1]))
+
+
+def within_three_months(start: datetime, end: datetime) -> bool:
+    """Valid when the span is at most 3 months in UTC or in Warsaw time (CL 2.0.1)."""
+    for zone in (UTC, WARSAW):
+        a, b = start.astimezone(zone), end.astimezone(zone)
+        if b <= add_months(a, 3):
+            return True
+    return False
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class DateRange(_Body):
+    date_type: Literal["Issue", "Invoicing", "PermanentStorage"] = Field(alias="dateType")
+    from_: str = Field(alias="from")
+    to: str | None = None
+    restrict_to_hwm: bool | None = Field(default=None, alias="restrictToPermanentStorageHwmDate")
+
+
+class AmountFilter(_Body):
+    type: Literal["Brutto", "Netto", "Vat"]
+    from_: float | None = Field(default=None, alias="from")
+    to: float | None = None
+
+
+class BuyerIdentifierFilter(_Body):
+    type: Literal["Nip", "VatUe", "Other", "None"]
+    value: str | None = Field(default=None, max_length=50)
+
+
+class QueryFilters(_Body):
+    subject_type: Literal["Subject1", "Subject2", "Subject3", "SubjectAuthorized"] = Field(
+        alias="subjectType"
+    )
+    date_range: DateRange = Field(alias="dateRange")
+    ksef_number: str | None = Field(default=None, alias="ksefNumber")
+    invoice_number: str | None = Field(default=None, alias="invoiceNumber", max_length=256)
+    amount: AmountFilter | None = None
+    seller_nip: str | None = Field(
+        default=None, alias="sellerNip", pattern=r"^[1-9]((\d[1-9])|([1-9]\d))\d{7}$"
+    )
+    buyer_identifier: BuyerIdentifierFilter | None = Field(default=None, alias="buyerIdentifier")
+    currency_codes: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]] | None = Field(
+        default=None, alias="currencyCodes"
+    )
+    invoicing_mode: Literal["Online", "Offline"] | None = Field(default=None, alias="invoicingMode")
+    is_self_invoicing: bool | None = Field(default=None, alias="isSelfInvoicing")
+    form_type: Literal["FA", "PEF", "FA_RR"] | None = Field(default=None, alias="formType")
+    invoice_types: (
+        list[
+            Literal[
+                "Vat",
+                "Zal",
+                "Kor",
+                "Roz",
+                "Upr",
+                "KorZal",
+                "KorRoz",
+                "VatPef",
+                "VatPefSp",
+                "KorPef",
+                "VatRr",
+                "KorVatRr",
+            ]
+        ]
+        | None
+    ) = Field(default=None, alias="invoiceTypes")
+    has_attachment: bool | None = Field(default=None, alias="hasAttachment")
+
+
+class EncryptionInfo(_Body):
+    encrypted_symmetric_key: str = Field(alias="encryptedSymmetricKey")
+    initialization_vector: str = Field(alias="initializationVector")
+    public_key_id: str | None = Field(default=None, alias="publicKeyId")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _error_details(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err["loc"])
+        out.append(f"{where}: {err['msg']}" if where else str(err["msg"]))
+    return out
+
+
+async def read_body(request: Request, model: type[_M]) -> _M:
+    """The JSON body as ``model``; 400/21001 when unreadable, 400/21405 when it breaks the schema."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_request(
+            21001, "Nieczytelna treść.", [f"Nieprawidłowy JSON: {exc}"], request=request
+        ) from None
+    if not isinstance(data, dict):
+        raise validation_error(["Treść żądania musi być obiektem JSON."], request=request)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(_error_details(exc), request=request) from None
+
+
+def query_int(request: Request, name: str, default: int, low: int, high: int | None = None) -> int:
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise validation_error(
+            [f"{name}: wartość '{text}' nie jest liczbą całkowitą."], request=request
+        ) from None
+    if value < low or (high is not None and value > high):
+        bounds = f"{low}–{high}" if high is not None else f"≥ {low}"
+        raise validation_error([f"{name}: wartość {value} poza zakresem {bounds}."], request=request)
+    return value
+
+
+def decode_b64(text: str, what: str, request: Request) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (ValueError, TypeError):
+        raise validation_error([f"{what}: nieprawidłowe kodowanie Base64."], request=request) from None
+
+
+def b64_sha256(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def aes_encrypt(key: bytes, iv: bytes, plain: bytes) -> bytes:
+    padder = sym_padding.PKCS7(128).padder()
+    padded = padder.update(plain) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return encryptor.update(padded) + encryptor.finalize()
+
+
+def aes_decrypt(key: bytes, iv: bytes, cipher: bytes) -> bytes:
+    """Raises ``ValueError`` on a wrong key/IV or broken padding."""
+    if len(cipher) == 0 or len(cipher) % 16:
+        raise ValueError("ciphertext length is not a multiple of the block size")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    padded = decryptor.update(cipher) + decryptor.finalize()
+    unpadder = sym_padding.PKCS7(128).unpadder()
+    return unpadder.update(padded) + unpadder.finalize()
+
+
+def check_public_key_id(emu: Emulator, info: EncryptionInfo, request: Request) -> None:
+    """400/21470 for a ``publicKeyId`` that is not the emulator's SymmetricKeyEncryption key."""
+    if info.public_key_id and not emu.keys.knows_public_key_id(info.public_key_id, "SymmetricKeyEncryption"):
+        raise bad_request(
+            21470,
+            "Przesłany identyfikator klucza jest nieznany lub wskazuje na wycofany klucz.",
+            [f"Klucz o identyfikatorze {info.public_key_id} nie jest wspierany."],
+            request=request,
+        )
+
+
+def unwrap_symmetric_key(emu: Emulator, info: EncryptionInfo) -> tuple[bytes, bytes] | None:
+    """(key, iv) or None when the key cannot be decrypted (status 415 of the operation)."""
+    try:
+        wrapped = base64.b64decode(info.encrypted_symmetric_key, validate=True)
+        iv = base64.b64decode(info.initialization_vector, validate=True)
+        key = emu.keys.decrypt("SymmetricKeyEncryption", wrapped)
+    except (ValueError, TypeError):
+        return None
+    if len(key) != 32 or len(iv) != 16:
+        return None
+    return key, iv
