@@ -35,6 +35,7 @@ import json
 import os
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -78,23 +79,35 @@ def cpu_seconds() -> float:
 def _peer_options(base_url: str) -> Any:
     from ksef_client import KsefClientOptions
 
-    # The SDK downloads package parts only from https, non-loopback hosts; the emulator speaks
-    # plain http on this machine's own (private) address, so the SDK's two switches for that are on.
+    # The SDK downloads package parts only from https, non-loopback hosts; the emulator speaks plain
+    # http under a local name, so the two switches its docs/configuration.md names for that are on.
     return KsefClientOptions(
         base_url=base_url, strict_presigned_url_validation=False, allow_private_network_presigned_urls=True
     )
 
 
-def machine_address() -> str:
-    """This machine's own non-loopback IPv4 address (the peer SDK refuses loopback package links)."""
-    import socket
+# As tests/thirdparty/test_peer_sdk.py does: the emulator listens on 127.0.0.1 only, and its package
+# links name this reserved host, which every contender's process resolves to 127.0.0.1 itself — the
+# SDK refuses a loopback IP literal in a presigned link whatever its options say, but checks names only
+# as written (and lets a private one through with ``allow_private_network_presigned_urls``).
+EMULATOR_HOST = "ksef-emulator.test"
 
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect(("10.255.255.255", 9))  # no packet is sent: this only picks the outgoing interface
-        address = str(probe.getsockname()[0])
-    if address.startswith("127."):
-        raise SystemExit("The peer SDK needs a non-loopback address for the emulator; none found.")
-    return address
+
+def resolve_emulator_host() -> None:
+    real_getaddrinfo = socket.getaddrinfo
+
+    names = (EMULATOR_HOST, EMULATOR_HOST.encode())  # anyio (our httpx) asks with bytes
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return real_getaddrinfo("127.0.0.1" if host in names else host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _export_request(subject: str, date_from: str, date_to: str, encryption: Any) -> Any:
@@ -324,6 +337,7 @@ def ours(office_root: str, clients: list[dict[str, str]], concurrency: int | Non
 
 def child(mode: str, spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
+    resolve_emulator_host()  # every contender alike: ours follows the same links
     cpu0 = cpu_seconds()
     started = time.perf_counter()
     if mode == "peer-seq":
@@ -405,7 +419,9 @@ def scenario(workdir: Path, clients: int, per_client: int, modes: list[str]) -> 
         f"\n== {clients} × {per_client}: {seeded} faktur w emulatorze (seed {time.perf_counter() - t:.0f} s)"
     )
     entries = [{"nip": c.nip, "token": c.token} for c in info.clients]
-    with run_emulator(state, limits="off", host=machine_address(), port=0) as running:
+    port = free_port()
+    public_url = f"http://{EMULATOR_HOST}:{port}/v2"
+    with run_emulator(state, limits="off", port=port, public_url=public_url) as running:
         now = running.emulator.clock.now()
         # Three-month windows (KSeF's limit for one query) from FETCH_FROM to now, as a peer script
         # has to cut them; the office's fetch plans its own from the same fetch_from.
