@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
 
 from ksef_sheets.emulator import (
-    auth,
+    auth_routes,
     certificates,
     exports,
     faults,
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 BASE_PATH = "/v2"
 ROUTE_MODULES = (
     keys,
-    auth,
+    auth_routes,
     tokens,
     permission_routes,
     testdata,

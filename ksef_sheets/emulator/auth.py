@@ -26,23 +26,18 @@ from typing import TYPE_CHECKING, Any
 import jwt
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.access import AccessContext
 from ksef_sheets.emulator.errors import (
     EmulatorHTTPError,
     bad_request,
     forbidden,
-    gone,
     unauthorized,
     validation_error,
 )
 from ksef_sheets.emulator.keys import TOKEN_USAGE
 from ksef_sheets.emulator.limits import client_ip
-from ksef_sheets.emulator.request import read_body, read_model
 from ksef_sheets.emulator.state import iso, parse_iso
-from ksef_sheets.emulator.xades import MAX_SIZE as XADES_MAX_SIZE
 from ksef_sheets.emulator.xades import CertificateIdentity, XadesError, identify, verify_auth_request
 from ksef_sheets.identifiers import is_valid_nip
 
@@ -494,6 +489,35 @@ class AuthService:
         self.emu.certificates.note_login(started["referenceNumber"], cert)
         return started
 
+    # -- what the routes change --------------------------------------------------------------------
+    def mark_redeemed(self, reference: str) -> bool:
+        """One-shot: mark first, so a concurrent second call cannot redeem too."""
+        updated: int = self.db.execute(
+            "UPDATE auth_operations SET redeemed = 1 WHERE reference = ? AND redeemed = 0", (reference,)
+        ).rowcount
+        return bool(updated)
+
+    def set_refresh_until(self, reference: str, until: datetime) -> None:
+        self.db.execute(
+            "UPDATE auth_operations SET refresh_valid_until = ? WHERE reference = ?", (iso(until), reference)
+        )
+
+    def note_refresh(self, reference: str) -> None:
+        self.db.execute(
+            "UPDATE auth_operations SET last_refresh = ? WHERE reference = ?",
+            (iso(self.emu.clock.now()), reference),
+        )
+
+    def succeeded_operations(self, context_type: str, context_value: str) -> list[sqlite3.Row]:
+        """Successful logins in the context, newest first (``GET /auth/sessions``)."""
+        return list(
+            self.db.execute(
+                "SELECT * FROM auth_operations WHERE context_type = ? AND context_value = ? AND status_code = 200"
+                " ORDER BY start_date DESC, reference DESC",
+                (context_type, context_value),
+            )
+        )
+
 
 def _check_context(ctx_type: str, ctx_value: str, request: Request) -> None:
     if ctx_type not in CONTEXT_PATTERNS:
@@ -534,250 +558,4 @@ class _TokenLogin(_Model):
     authorizationPolicy: _Policy | None = None
 
 
-def _operation_json(service: AuthService, row: sqlite3.Row, *, current: str | None = None) -> dict[str, Any]:
-    code, details = service.status_of(row)
-    status: dict[str, Any] = {"code": code, "description": STATUS_TEXT.get(code, STATUS_TEXT[500])}
-    if details:
-        status["details"] = details
-    body: dict[str, Any] = {
-        "startDate": row["start_date"],
-        "authenticationMethod": row["method"],
-        "authenticationMethodInfo": {
-            "category": row["method_category"],
-            "code": row["method_code"],
-            "displayName": row["method_name"],
-        },
-        "status": status,
-        "isTokenRedeemed": bool(row["redeemed"]),
-    }
-    if row["last_refresh"]:
-        body["lastTokenRefreshDate"] = row["last_refresh"]
-    if row["refresh_valid_until"]:
-        body["refreshTokenValidUntil"] = row["refresh_valid_until"]
-    if current is not None:
-        body["referenceNumber"] = row["reference"]
-        body["isCurrent"] = row["reference"] == current
-    return body
-
-
-def routes(emu: Emulator) -> list[BaseRoute]:
-
-    service = emu.auth
-
-    async def challenge(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        return JSONResponse(service.new_challenge(client_ip(request)))
-
-    async def ksef_token(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        body = await read_model(request, _TokenLogin)
-        return JSONResponse(service.login_with_token(body, request), status_code=202)
-
-    async def xades_signature(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in ("application/xml", "text/xml"):
-            return Response(status_code=415)
-        data = await read_body(request, XADES_MAX_SIZE)
-        return JSONResponse(service.login_with_xades(data, request), status_code=202)
-
-    def _row_for(request: Request, claims_ref: str) -> sqlite3.Row:
-        row = service.operation(claims_ref)
-        if row is None:
-            raise bad_request(
-                21304,
-                "Brak operacji uwierzytelniania.",
-                [f"Nie znaleziono operacji {claims_ref}."],
-                request=request,
-            )
-        return row
-
-    async def auth_status(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        claims = service.decode(request, "auth")
-        reference = request.path_params["referenceNumber"]
-        if reference != claims.reference:
-            row = service.operation(reference)
-            if row is None:
-                raise bad_request(
-                    21304,
-                    "Brak operacji uwierzytelniania.",
-                    [f"Nie znaleziono operacji {reference}."],
-                    request=request,
-                )
-            raise forbidden(
-                "insufficient-resource-access",
-                "Token nie dotyczy tej operacji uwierzytelniania.",
-                None,
-                request=request,
-            )
-        row = _row_for(request, reference)
-        if emu.clock.now() - parse_iso(row["start_date"]) > STATUS_RETENTION:
-            raise gone(
-                "Status operacji uwierzytelniania nie jest już dostępny (minęło 7 dni).", request=request
-            )
-        return JSONResponse(_operation_json(service, row))
-
-    async def redeem(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        claims = service.decode(request, "auth")
-        row = _row_for(request, claims.reference)
-        code, _ = service.status_of(row)
-        if row["redeemed"]:
-            raise bad_request(21301, "Brak autoryzacji.", ["Tokeny zostały już pobrane."], request=request)
-        if code != 200:
-            raise bad_request(
-                21301,
-                "Brak autoryzacji.",
-                [f"Status uwierzytelniania ({code}) nie pozwala na pobranie tokenów."],
-                request=request,
-            )
-        if row["subject_type"] == "Pesel" and emu.subjects.is_deceased(row["subject_value"]):
-            raise bad_request(
-                21308, "Próba wykorzystania metod autoryzacyjnych osoby zmarłej.", request=request
-            )
-        permissions, is_owner = service.current_permissions(row)
-        if row["ksef_token_ref"]:
-            record = emu.tokens.get(row["ksef_token_ref"])
-            if record is None or record.status != "Active":
-                raise bad_request(
-                    21301, "Brak autoryzacji.", ["Token KSeF został unieważniony."], request=request
-                )
-        # One-shot: mark first, so a concurrent second call cannot redeem too.
-        updated = emu.db.execute(
-            "UPDATE auth_operations SET redeemed = 1 WHERE reference = ? AND redeemed = 0",
-            (row["reference"],),
-        ).rowcount
-        if not updated:
-            raise bad_request(21301, "Brak autoryzacji.", ["Tokeny zostały już pobrane."], request=request)
-        access, access_until = service.access_token(row, permissions, is_owner)
-        refresh, refresh_until = service._issue("refresh", row["reference"], REFRESH_TOKEN_LIFETIME)
-        emu.db.execute(
-            "UPDATE auth_operations SET refresh_valid_until = ? WHERE reference = ?",
-            (iso(refresh_until), row["reference"]),
-        )
-        return JSONResponse(
-            {
-                "accessToken": {"token": access, "validUntil": iso(access_until)},
-                "refreshToken": {"token": refresh, "validUntil": iso(refresh_until)},
-            }
-        )
-
-    async def refresh(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        claims = service.decode(request, "refresh")
-        row = _row_for(request, claims.reference)
-        code, _ = service.status_of(row)
-        if code != 200:
-            raise bad_request(
-                21301, "Brak autoryzacji.", ["Sesja uwierzytelniania została unieważniona."], request=request
-            )
-        if row["ksef_token_ref"]:
-            record = emu.tokens.get(row["ksef_token_ref"])
-            if record is None or record.status != "Active":
-                raise bad_request(
-                    21301, "Brak autoryzacji.", ["Token KSeF został unieważniony."], request=request
-                )
-        permissions, is_owner = service.current_permissions(row)
-        access, access_until = service.access_token(row, permissions, is_owner)
-        emu.db.execute(
-            "UPDATE auth_operations SET last_refresh = ? WHERE reference = ?",
-            (iso(emu.clock.now()), row["reference"]),
-        )
-        return JSONResponse({"accessToken": {"token": access, "validUntil": iso(access_until)}})
-
-    async def list_sessions(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        try:
-            page_size = int(request.query_params.get("pageSize", "10"))
-        except ValueError:
-            page_size = -1
-        if not 10 <= page_size <= 100:
-            raise validation_error(["pageSize: wartość musi być z zakresu 10–100."], request=request)
-        continuation = request.headers.get("x-continuation-token")
-        offset = 0
-        if continuation:
-            try:
-                offset = int(json.loads(base64.b64decode(continuation, validate=True))["offset"])
-            except (ValueError, KeyError, TypeError, binascii.Error):
-                raise bad_request(
-                    21418, "Przekazany token kontynuacji ma nieprawidłowy format.", request=request
-                ) from None
-        rows = list(
-            emu.db.execute(
-                "SELECT * FROM auth_operations WHERE context_type = ? AND context_value = ? AND status_code = 200"
-                " ORDER BY start_date DESC, reference DESC",
-                (ctx.context_type, ctx.context_value),
-            )
-        )
-        now = emu.clock.now()
-        manage = ctx.has_any({"CredentialsManage"})
-        visible = [
-            r
-            for r in rows
-            if (
-                manage
-                or (r["subject_type"], r["subject_value"]) == (ctx.subject_type, ctx.subject_identifier)
-            )
-            and (not r["refresh_valid_until"] or parse_iso(r["refresh_valid_until"]) > now)
-        ]
-        page = visible[offset : offset + page_size]
-        more = len(visible) > offset + page_size
-        return JSONResponse(
-            {
-                "continuationToken": base64.b64encode(
-                    json.dumps({"offset": offset + page_size}).encode()
-                ).decode()
-                if more
-                else None,
-                "items": [_operation_json(service, r, current=ctx.auth_ref) for r in page],
-            }
-        )
-
-    async def revoke_current(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        service.revoke_session(ctx.auth_ref)
-        return Response(status_code=204)
-
-    async def revoke_other(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        reference = request.path_params["referenceNumber"]
-        row = service.operation(reference)
-        if row is None or row["context_value"] != ctx.context_value:
-            raise bad_request(
-                21304,
-                "Brak operacji uwierzytelniania.",
-                [f"Nie znaleziono sesji {reference}."],
-                request=request,
-            )
-        own = (row["subject_type"], row["subject_value"]) == (ctx.subject_type, ctx.subject_identifier)
-        if not own and not ctx.has_any({"CredentialsManage"}):
-            raise forbidden(
-                "missing-permissions",
-                "Brak wymaganych uprawnień do wykonania operacji w bieżącym kontekście.",
-                {
-                    "requiredAnyOfPermissions": ["CredentialsManage"],
-                    "presentPermissions": sorted(ctx.permissions),
-                },
-                request=request,
-            )
-        service.revoke_session(reference)
-        return Response(status_code=204)
-
-    return [
-        Route("/auth/challenge", challenge, methods=["POST"]),
-        Route("/auth/ksef-token", ksef_token, methods=["POST"]),
-        Route("/auth/xades-signature", xades_signature, methods=["POST"]),
-        Route("/auth/token/redeem", redeem, methods=["POST"]),
-        Route("/auth/token/refresh", refresh, methods=["POST"]),
-        Route("/auth/sessions", list_sessions, methods=["GET"]),
-        Route("/auth/sessions/current", revoke_current, methods=["DELETE"]),
-        Route("/auth/sessions/{referenceNumber}", revoke_other, methods=["DELETE"]),
-        Route("/auth/{referenceNumber}", auth_status, methods=["GET"]),
-    ]
-
-
-__all__ = ["AuthService", "EmulatorHTTPError", "routes"]
+__all__ = ["AuthService", "EmulatorHTTPError"]
