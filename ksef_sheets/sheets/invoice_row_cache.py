@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -85,29 +86,12 @@ def _still_there(archived: ArchivedInvoice) -> bool:
 
 def _key(archived: ArchivedInvoice) -> str:
     """What a row is built from besides the XML bytes: the metadata ``rows_from_metadata`` reads."""
-    return "\x1f".join(
-        str(part)
-        for part in (
-            archived.sha256,
-            archived.size,
-            archived.subject_type,
-            archived.invoice_number,
-            archived.issue_date,
-            archived.invoicing_date,
-            archived.acquisition_date,
-            archived.permanent_storage_date,
-            archived.seller_nip,
-            archived.seller_name,
-            archived.buyer_identifier,
-            archived.buyer_name,
-            archived.net_amount,
-            archived.vat_amount,
-            archived.gross_amount,
-            archived.currency,
-            archived.invoice_type,
-            archived.invoicing_mode,
-            archived.xml_path,
-        )
+    a = archived
+    return (
+        f"{a.sha256}\x1f{a.size}\x1f{a.subject_type}\x1f{a.invoice_number}\x1f{a.issue_date}\x1f"
+        f"{a.invoicing_date}\x1f{a.acquisition_date}\x1f{a.permanent_storage_date}\x1f{a.seller_nip}\x1f"
+        f"{a.seller_name}\x1f{a.buyer_identifier}\x1f{a.buyer_name}\x1f{a.net_amount}\x1f{a.vat_amount}\x1f"
+        f"{a.gross_amount}\x1f{a.currency}\x1f{a.invoice_type}\x1f{a.invoicing_mode}\x1f{a.xml_path}"
     )
 
 
@@ -151,33 +135,54 @@ def _encode(row: InvoiceRow) -> list[Any]:
 
 def _decode(values: list[Any]) -> InvoiceRow | None:
     """The row as it was kept, or None for anything unexpected (the invoice is then parsed again)."""
-    if len(values) != len(_FIELDS):
+    if len(values) != len(_DECODERS):
         return None
     try:
-        kwargs: dict[str, Any] = {}
-        for name, value in zip(_FIELDS, values, strict=True):
-            if value is None:
-                kwargs[name] = None
-            elif name == "register":
-                kwargs[name] = Register(value)
-            elif name in _DATES:
-                kwargs[name] = date.fromisoformat(value)
-            elif name == "accepted_at":
-                kwargs[name] = datetime.fromisoformat(value)
-            elif name in _AMOUNTS:
-                kwargs[name] = Decimal(value)
-            elif name in _BY_RATE:
-                kwargs[name] = {str(key): Decimal(amount) for key, amount in value.items()}
-            elif name == "xml_path":
-                kwargs[name] = Path(value)
-            elif name in ("split_payment", "offline"):
-                if not isinstance(value, bool):
-                    return None
-                kwargs[name] = value
-            elif isinstance(value, str):
-                kwargs[name] = value
-            else:
-                return None
-        return InvoiceRow(**kwargs)
+        args: list[Any] = [
+            None if value is None else decode(value) for decode, value in zip(_DECODERS, values, strict=True)
+        ]
+        return InvoiceRow(*args)
     except (ValueError, TypeError, AttributeError, InvalidOperation):
         return None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(value)
+    return value
+
+
+def _amount(value: Any) -> Decimal:
+    return Decimal(_text(value))
+
+
+def _by_rate(value: Any) -> dict[str, Decimal]:
+    return {_text(key): Decimal(_text(amount)) for key, amount in value.items()}
+
+
+def _decoder(name: str) -> Callable[[Any], Any]:
+    if name == "register":
+        return Register
+    if name in _DATES:
+        return lambda value: date.fromisoformat(_text(value))
+    if name == "accepted_at":
+        return lambda value: datetime.fromisoformat(_text(value))
+    if name in _AMOUNTS:
+        return _amount
+    if name in _BY_RATE:
+        return _by_rate
+    if name == "xml_path":
+        return lambda value: Path(_text(value))
+    if name in ("split_payment", "offline"):
+        return _flag
+    return _text
+
+
+# One converter per ``InvoiceRow`` field, in field order (JSON holds str, bool, dict or null).
+_DECODERS: tuple[Callable[[Any], Any], ...] = tuple(_decoder(name) for name in _FIELDS)

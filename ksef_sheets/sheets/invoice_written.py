@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ksef_sheets.errors import UserError
-from ksef_sheets.files import atomic_write_text
+from ksef_sheets.files import atomic_path
 from ksef_sheets.sheets.invoice_columns import (
     H_BOOKED,
     H_CLIENT_DECISION,
@@ -61,51 +61,54 @@ def remember_written(
     if carried_own_work:
         path.unlink(missing_ok=True)
         return
-    registers: dict[str, list[list[str | None]]] = {}
-    snapshots: dict[str, list[list[str | None]]] = {}
-    for register, sheet_rows in sheets:
-        rows = registers.setdefault(register.value, [])
-        snapshot = snapshots.setdefault(register.value, [])
-        for row in sheet_rows:
-            invoice = row.invoice
-            if invoice is None:
-                continue
-            staff = row.staff
-            booked = staff.booked_on.isoformat() if staff.booked_on else None
-            rows.append(
-                [
-                    _in_cell(invoice.ksef_number),
-                    _in_cell(staff.status),
-                    _in_cell(staff.comment),
-                    booked,
-                    _in_cell(staff.person),
-                    _in_cell(invoice.client_decision),
-                    _in_cell(invoice.client_remark),
-                ]
-            )
-            snapshot.append(
-                [
-                    clean_text(invoice.ksef_number),
-                    _in_snapshot(staff.status),
-                    _in_snapshot(staff.comment),
-                    booked,
-                    _in_snapshot(staff.person),
-                ]
-            )
+    # Streamed to the file row by row: a year of rows as lists would add ~16 MB to the write's peak.
     with contextlib.suppress(OSError, UserError):  # only a speed-up: without it the file is read
         stat = workbook.stat()
-        atomic_write_text(
-            path,
-            json.dumps(
-                {
-                    "format": WRITTEN_FORMAT,
-                    "file": [stat.st_mtime_ns, stat.st_size],
-                    "sheets": registers,
-                    "snapshot": snapshots,
-                },
-                ensure_ascii=False,
-            ),
-        )
+        with atomic_path(path, check_lock=False) as tmp, tmp.open("w", encoding="utf-8") as out:
+            out.write(f'{{"format": "{WRITTEN_FORMAT}", "file": [{stat.st_mtime_ns}, {stat.st_size}]')
+            for key, row_values in (("sheets", _cell_values), ("snapshot", _snapshot_values)):
+                out.write(f', "{key}": {{')
+                for i, (register, sheet_rows) in enumerate(sheets):
+                    out.write(
+                        ("" if i == 0 else ", ") + json.dumps(register.value, ensure_ascii=False) + ": ["
+                    )
+                    first = True
+                    for row in sheet_rows:
+                        if row.invoice is None:
+                            continue
+                        out.write(("" if first else ", ") + json.dumps(row_values(row), ensure_ascii=False))
+                        first = False
+                    out.write("]")
+                out.write("}")
+            out.write("}")
+
+
+def _cell_values(row: SheetRow) -> list[str | None]:
+    invoice = row.invoice
+    assert invoice is not None
+    staff = row.staff
+    return [
+        _in_cell(invoice.ksef_number),
+        _in_cell(staff.status),
+        _in_cell(staff.comment),
+        staff.booked_on.isoformat() if staff.booked_on else None,
+        _in_cell(staff.person),
+        _in_cell(invoice.client_decision),
+        _in_cell(invoice.client_remark),
+    ]
+
+
+def _snapshot_values(row: SheetRow) -> list[str | None]:
+    invoice = row.invoice
+    assert invoice is not None
+    staff = row.staff
+    return [
+        clean_text(invoice.ksef_number),
+        _in_snapshot(staff.status),
+        _in_snapshot(staff.comment),
+        staff.booked_on.isoformat() if staff.booked_on else None,
+        _in_snapshot(staff.person),
+    ]
 
 
 def read_work(workbook: Path) -> WorkbookWork:
