@@ -44,7 +44,9 @@ def test_kod_i_is_the_spec_format_with_the_sha256_of_the_file() -> None:
     expected_hash = _b64url(hashlib.sha256(XML).digest())
     assert url == f"https://qr-test.ksef.mf.gov.pl/invoice/1111111111/01-02-2026/{expected_hash}"
     # The same shape as the Ministry's worked example (43 Base64URL characters, no padding).
-    assert re.fullmatch(r"https://qr-test\.ksef\.mf\.gov\.pl/invoice/\d{10}/\d{2}-\d{2}-\d{4}/[A-Za-z0-9_-]{43}", url)
+    assert re.fullmatch(
+        r"https://qr-test\.ksef\.mf\.gov\.pl/invoice/\d{10}/\d{2}-\d{2}-\d{4}/[A-Za-z0-9_-]{43}", url
+    )
 
 
 @pytest.mark.parametrize(
