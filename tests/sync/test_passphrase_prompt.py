@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -99,7 +100,14 @@ def _type_passphrase_at_the_prompt(args: list[str]) -> tuple[int, str]:
         os.write(fd, (PASSPHRASE + "\r").encode())
         _read(fd, None, output)
     finally:
-        _, status = os.waitpid(pid, 0)
+        # A prompt that never came must not leave the child waiting on the terminal (and the test on it).
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            time.sleep(2)
+            done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
         os.close(fd)
     return os.waitstatus_to_exitcode(status), output.decode("utf-8", errors="replace")
 
