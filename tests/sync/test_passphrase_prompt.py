@@ -12,6 +12,7 @@ import select
 import signal
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -97,6 +98,10 @@ def _type_passphrase_at_the_prompt(args: list[str]) -> tuple[int, str]:
     output = bytearray()
     try:
         _read(fd, "Hasło do sejfu", output)
+        # getpass turns echo off with TCSAFLUSH, which drops anything typed before: type only then.
+        deadline = time.monotonic() + 30
+        while termios.tcgetattr(fd)[3] & termios.ECHO and time.monotonic() < deadline:
+            time.sleep(0.05)
         os.write(fd, (PASSPHRASE + "\r").encode())
         _read(fd, None, output)
     finally:
