@@ -128,6 +128,16 @@ def pln_buckets(invoice: InvoiceAmounts) -> dict[str, tuple[Decimal, Decimal]]:
     return out
 
 
+def period_side(entry: ArchivedInvoice) -> tuple[str, tuple[int, int]] | None:
+    """(side, (year, month)) an invoice belongs to in the VAT records: a sale by its issue date, a
+    purchase by the day KSeF delivered it (art. 106na ust. 3); None for other subjects or no date."""
+    side = SUBJECT_SIDES.get(entry.subject_type)
+    day = entry.issue_date if side == "sale" else accepted_on(entry.ksef_number)
+    if side is None or day is None:
+        return None
+    return side, (day.year, day.month)
+
+
 def _summary(entry: ArchivedInvoice, side: str, client_nip: str) -> KsefInvoice:
     counterparty = entry.buyer_identifier if side == "sale" else entry.seller_nip
     return KsefInvoice(
@@ -155,15 +165,8 @@ def ksef_invoices(archive: Archive, client_nip: str, jpk: JpkFile) -> list[KsefI
         if side is None:
             continue
         summary = _summary(entry, side, client_nip)
-        in_period = (
-            side == "sale"
-            and summary.issue_date is not None
-            and (summary.issue_date.year, summary.issue_date.month) == period
-        ) or (
-            side == "purchase"
-            and summary.accepted_on is not None
-            and (summary.accepted_on.year, summary.accepted_on.month) == period
-        )
+        placed = period_side(entry)
+        in_period = placed is not None and placed[1] == period
         marked = (side, (summary.number or "").replace(" ", "").casefold(), summary.issue_date) in documents
         if entry.ksef_number in named or in_period or marked:
             invoice = read_amounts(archive.read_entry_xml(entry), source=str(entry.xml_path))
@@ -285,10 +288,10 @@ def ksef_numbers_csv(
     with Archive.open(folder) as archive:
         entries: Iterable[ArchivedInvoice] = archive.list_invoices(nip)
         for entry in entries:
-            side = SUBJECT_SIDES.get(entry.subject_type)
-            day = entry.issue_date if side == "sale" else accepted_on(entry.ksef_number)
-            if side is None or day is None or (day.year, day.month) != (year, month):
+            placed = period_side(entry)
+            if placed is None or placed[1] != (year, month):
                 continue
+            side = placed[0]
             rows.append(
                 [
                     "sprzedaż" if side == "sale" else "zakup",
@@ -353,10 +356,10 @@ def evidence_from_archive(
     purchases: list[JpkRow] = []
     with Archive.open(folder) as archive:
         for entry in archive.list_invoices(nip):
-            side = SUBJECT_SIDES.get(entry.subject_type)
-            day = entry.issue_date if side == "sale" else accepted_on(entry.ksef_number)
-            if side is None or day is None or (day.year, day.month) != (year, month):
+            placed = period_side(entry)
+            if placed is None or placed[1] != (year, month):
                 continue
+            side = placed[0]
             buckets = pln_buckets(read_amounts(archive.read_entry_xml(entry), source=str(entry.xml_path)))
             amounts: dict[str, Decimal] = {}
             if side == "sale":
