@@ -45,14 +45,7 @@ def check(
         return
     for check_result in results:
         result = check_result.result
-        findings = count(len(result.findings), "ustalenie", "ustalenia", "ustaleń")
-        console.print(
-            f"{check_result.path}: {check_result.client_name} (NIP {result.nip}), okres {result.period} — "
-            f"{count(result.rows, 'wiersz', 'wiersze', 'wierszy')}, "
-            f"{count(result.matched, 'zgodny numer', 'zgodne numery', 'zgodnych numerów')} KSeF, {findings}.",
-            markup=False,
-            highlight=False,
-        )
+        console.print(check_result.summary(), markup=False, highlight=False)
         if not result.findings:
             continue
         table = Table(show_lines=False)

@@ -102,7 +102,7 @@ def mark_selection_booked(ctx: ActionContext) -> str:
     and in the archive (so the next refresh keeps them even if the workbook is not saved)."""
     from ksef_sheets.errors import UserError
     from ksef_sheets.sheets import H_BOOKED, H_PERSON, H_STATUS, STATUS_BOOKED
-    from ksef_sheets.sync import Archive, StaffDecision
+    from ksef_sheets.workflows import book_invoices
 
     select = getattr(ctx.panel, "selected_invoices", None)
     write = getattr(ctx.panel, "set_invoice_cells", None)
@@ -113,21 +113,49 @@ def mark_selection_booked(ctx: ActionContext) -> str:
         raise UserError("Zaznacz w skoroszycie faktur wiersze do zaksięgowania.")
     today = warsaw_time(datetime.now(UTC)).date()  # the date in Poland, not the server's
     person = getpass.getuser()
-    folder = _folder(ctx)
-    with Archive.open(folder) as archive:
-        decisions = []
-        known = archive.decisions_for(nip)
-        for number in numbers:
-            if archive.get_invoice(nip, number) is None:
-                continue
-            previous = known.get(number) or StaffDecision(number, nip)
-            previous.status, previous.booked_on, previous.person = STATUS_BOOKED, today, person
-            previous.updated_at = None
-            decisions.append(previous)
-        archive.save_decisions(decisions)
+    book_invoices(_folder(ctx), nip, numbers, person=person, on=today)
     changed = write({n: {H_STATUS: STATUS_BOOKED, H_BOOKED: today, H_PERSON: person} for n in numbers})
     booked = count(changed, "fakturę", "faktury", "faktur")
     return f"Zaksięgowano {booked} (data {format_date(today)}). Zapisz skoroszyt faktur."
+
+
+@action("Uzgodnij JPK z KSeF")
+def check_client_jpk(ctx: ActionContext) -> str:
+    """The selected client's JPK_V7 against its invoices in KSeF: the file named in the panel's
+    *Plik* field, or else the newest one in ``klienci/<NIP>/jpk/`` (of the *Miesiąc* when given)."""
+    from ksef_sheets.errors import UserError
+    from ksef_sheets.workflows import check_jpk, client_jpk_files, record_jpk_results
+
+    folder = _folder(ctx)
+    client = ctx.clients[0] if len(ctx.clients) == 1 else None
+    if ctx.decisions_file:
+        paths = [Path(ctx.decisions_file)]
+    elif client is None:
+        raise UserError(
+            "Zaznacz dokładnie jednego klienta (TAK w kolumnie „Zaznacz”) albo wpisz ścieżkę pliku JPK "
+            f"w polu „{pw.FILE_CAPTION}”."
+        )
+    else:
+        paths = client_jpk_files(folder, client, ctx.month or None)
+    ctx.progress("KSeF: uzgadnianie JPK z fakturami w KSeF…")
+    checks = check_jpk(folder, paths, client=client)
+    lines = [check.summary() for check in checks]
+    for check in checks:
+        for finding in check.result.findings[:_FINDINGS_SHOWN]:
+            lines.append(f"Wiersz {finding.row or '—'}: {finding.message}")
+        hidden = len(check.result.findings) - _FINDINGS_SHOWN
+        if hidden > 0:
+            lines.append(
+                f"… i {count(hidden, 'kolejne ustalenie', 'kolejne ustalenia', 'kolejnych ustaleń')}."
+            )
+        if check.result.findings:
+            workbook = folder.invoice_workbook(check.result.nip, int(check.result.period[:4]))
+            lines.append(f"Wszystkie ustalenia: arkusz „Uzgodnienie JPK” w {workbook}.")
+    lines += [f"Uwaga: {warning}" for warning in record_jpk_results(folder, checks)]
+    return "\n".join(lines)
+
+
+_FINDINGS_SHOWN = 5
 
 
 @action("Odśwież listę klientów w panelu")

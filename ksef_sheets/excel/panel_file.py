@@ -41,6 +41,8 @@ NAME_ACTION = "Akcja"
 NAME_DOCUMENT = "RodzajDokumentu"
 NAME_MONTH = "Miesiac"
 NAME_FILE = "PlikDecyzji"
+# One file field for the actions that read a file: the client's decisions, a JPK_V7.
+FILE_CAPTION = "Plik (decyzje klienta, JPK)"
 NAME_RESULT = "OstatniWynik"
 
 # Panels already built in offices import ``ksef_sheets.excel.main``: keep that name exported by
@@ -150,7 +152,7 @@ def _write_workbook(
                 choices.document_kinds[0] if choices.document_kinds else "",
             ),
             (7, "Miesiąc (RRRR-MM):", NAME_MONTH, ""),
-            (8, "Plik z decyzjami klienta:", NAME_FILE, ""),
+            (8, f"{FILE_CAPTION}:", NAME_FILE, ""),
             (10, "Ostatni wynik:", NAME_RESULT, ""),
         ]
         for row, caption, name, value in rows:

@@ -86,7 +86,7 @@ def run_panel(panel: PanelIO, *, action: str | None = None) -> str:
         if spec.needs_month and not ctx.month:
             raise UserError("Akcja wymaga miesiąca: wpisz go w polu „Miesiąc (RRRR-MM)”.")
         if spec.needs_file and not ctx.decisions_file:
-            raise UserError("Akcja wymaga pliku: wpisz ścieżkę w polu „Plik z decyzjami klienta”.")
+            raise UserError(f"Akcja wymaga pliku: wpisz ścieżkę w polu „{pw.FILE_CAPTION}”.")
         panel.status(f"KSeF: {label}…")
         try:
             result = spec.run(ctx)

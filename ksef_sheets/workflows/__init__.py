@@ -18,6 +18,7 @@ from ksef_sheets.workflows.audit import (
     audit_lines,
     write_audit_sheet,
 )
+from ksef_sheets.workflows.booking import book_invoices
 from ksef_sheets.workflows.certificates import (
     CertificateEnrolment,
     CertificateRevocation,
@@ -33,7 +34,14 @@ from ksef_sheets.workflows.invoice_pdf import (
     new_invoice_pdfs,
     render_invoice_pdfs,
 )
-from ksef_sheets.workflows.jpk import check_jpk, evidence_from_archive, ksef_numbers_csv, record_jpk_results
+from ksef_sheets.workflows.jpk import (
+    JpkCheck,
+    check_jpk,
+    client_jpk_files,
+    evidence_from_archive,
+    ksef_numbers_csv,
+    record_jpk_results,
+)
 from ksef_sheets.workflows.migrate import (
     GROUP_LABELS,
     ClientMigration,
@@ -46,6 +54,7 @@ from ksef_sheets.workflows.staff import StaffOperation, grant_staff, register_st
 __all__ = [
     "GROUP_LABELS",
     "AuditLine",
+    "JpkCheck",
     "CertificateEnrolment",
     "CertificateRevocation",
     "ClientMigration",
@@ -59,7 +68,9 @@ __all__ = [
     "audit_event",
     "audit_lines",
     "backup_office_archive",
+    "book_invoices",
     "check_jpk",
+    "client_jpk_files",
     "check_office_archive",
     "enrol_office_certificate",
     "evidence_from_archive",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +37,7 @@ from ksef_sheets.jpk import (
 from ksef_sheets.office.register import load_clients, update_jpk_results
 from ksef_sheets.sheets import JPK_SHEET, JpkSheetRow, write_jpk_sheet
 from ksef_sheets.sync import Archive, ArchivedInvoice
+from ksef_sheets.text import count
 
 SUBJECT_SIDES = {"Subject1": "sale", "Subject2": "purchase"}
 
@@ -50,6 +52,16 @@ class JpkCheck:
 
     def as_dict(self) -> dict[str, object]:
         return {"file": str(self.path), "name": self.client_name, **self.result.as_dict()}
+
+    def summary(self) -> str:
+        """One Polish line: the file, whose it is, the period and what was found (CLI and panel)."""
+        result = self.result
+        return (
+            f"{self.path}: {self.client_name} (NIP {result.nip}), okres {result.period} — "
+            f"{count(result.rows, 'wiersz', 'wiersze', 'wierszy')}, "
+            f"{count(result.matched, 'zgodny numer', 'zgodne numery', 'zgodnych numerów')} KSeF, "
+            f"{count(len(result.findings), 'ustalenie', 'ustalenia', 'ustaleń')}."
+        )
 
 
 def jpk_files(paths: Sequence[Path]) -> list[Path]:
@@ -66,6 +78,35 @@ def jpk_files(paths: Sequence[Path]) -> list[Path]:
         else:
             raise UserError(f"Plik {path} nie istnieje.")
     return files
+
+
+def client_jpk_files(folder: OfficeFolder, nip: str, month: str | None = None) -> list[Path]:
+    """The client's JPK file to check when staff name only the client (the Excel panel): the newest
+    ``*.xml`` in ``klienci/<NIP>/jpk/``, or with ``month`` (RRRR-MM) the newest whose name has it."""
+    wanted = normalize_nip(nip)
+    if not is_valid_nip(wanted):
+        raise UserError(f"„{nip}” nie jest poprawnym NIP-em klienta.")
+    if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month.strip()):
+        raise UserError(f"Miesiąc „{month}” — podaj go jako RRRR-MM, np. 2026-03.")
+    where = folder.client_dir(wanted) / "jpk"
+    try:
+        found = (
+            [p for p in where.iterdir() if p.suffix.lower() == ".xml" and p.is_file()]
+            if where.is_dir()
+            else []
+        )
+        newest_first = sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+    except OSError as exc:
+        raise UserError(f"Nie można odczytać folderu {where}: {os_reason(exc)}.") from None
+    if month is not None:
+        newest_first = [p for p in newest_first if month.strip() in p.name]
+    if not newest_first:
+        which = f"za {month.strip()} (z „{month.strip()}” w nazwie)" if month else "(*.xml)"
+        raise UserError(
+            f"W folderze {where} nie ma pliku JPK {which}. Zapisz tam plik JPK_V7 z programu księgowego "
+            "albo podaj ścieżkę do niego."
+        )
+    return newest_first[:1]
 
 
 def _read(path: Path) -> bytes:

@@ -240,3 +240,69 @@ def test_run_action_option_is_for_that_run_only_and_an_unknown_one_changes_nothi
     tables = _panel_tables(office)
     assert tables.get_named_value(pw.NAME_ACTION) == "Odśwież listę klientów w panelu"
     assert tables.read_table(pw.LOG_TABLE).rows[-1]["Akcja"] == "Odśwież listę klientów w panelu"
+
+
+def test_jpk_check_from_the_panel_for_the_selected_client(office: OfficeFolder) -> None:
+    import dataclasses
+    import os
+
+    from ksef_sheets.jpk import build_jpk
+    from ksef_sheets.workflows import evidence_from_archive
+
+    _, panel = open_panel(office, "Uzgodnij JPK z KSeF", **{pw.NAME_FILE: "", pw.NAME_MONTH: ""})
+    choose(panel, [])
+    result = excel.run_panel(panel)
+    assert result.startswith("Błąd: Zaznacz dokładnie jednego klienta"), result
+    choose(panel, [CLIENT.nip])
+    result = excel.run_panel(panel)
+    assert result.startswith("Błąd: W folderze") and "nie ma pliku JPK" in result, result
+
+    with Archive.open(office) as archive:
+        days = [d for i in archive.list_invoices(CLIENT.nip) for d in (i.issue_date, i.acquisition_date) if d]
+    year, month = next(
+        (y, m)
+        for y, m in sorted({(d.year, d.month) for d in days}, reverse=True)
+        if any(evidence_from_archive(office, CLIENT.nip, y, m))
+    )
+    sales, purchases = evidence_from_archive(office, CLIENT.nip, year, month)
+    jpk_dir = office.client_dir(CLIENT.nip) / "jpk"
+    jpk_dir.mkdir(parents=True, exist_ok=True)
+    period = f"{year:04d}-{month:02d}"
+    clean = jpk_dir / f"JPK_V7M-{period}.xml"
+    clean.write_bytes(
+        build_jpk(nip=CLIENT.nip, name=CLIENT.name, year=year, month=month, sales=sales, purchases=purchases)
+    )
+    result = excel.run_panel(panel)
+    assert f"okres {period}" in result and result.endswith("0 ustaleń."), result
+
+    # A newer file of the same month with one mistyped KSeF number: the panel takes the newest.
+    rows = sales or purchases
+    typo = rows[0].ksef_number[:-1] + ("0" if rows[0].ksef_number[-1] != "0" else "1")
+    broken = [dataclasses.replace(rows[0], ksef_number=typo), *rows[1:]]
+    wrong = jpk_dir / f"{period}-poprawiony.xml"
+    wrong.write_bytes(
+        build_jpk(
+            nip=CLIENT.nip,
+            name=CLIENT.name,
+            year=year,
+            month=month,
+            sales=broken if sales else [],
+            purchases=purchases if sales else broken,
+        )
+    )
+    stamp = clean.stat().st_mtime + 60
+    os.utime(wrong, (stamp, stamp))
+    panel.set_named_value(pw.NAME_MONTH, period)
+    result = excel.run_panel(panel)
+    assert result.startswith(f"{wrong}:") and "Wiersz 1:" in result and "Uzgodnienie JPK" in result, result
+    sheet = load_workbook(office.invoice_workbook(CLIENT.nip, year), read_only=True)["Uzgodnienie JPK"]
+    assert typo in {c.value for row in sheet.iter_rows() for c in row}
+
+    # The month with no file in the folder, then the file named in the panel's file field.
+    panel.set_named_value(pw.NAME_MONTH, f"{year - 1:04d}-{month:02d}")
+    assert "nie ma pliku JPK za" in excel.run_panel(panel)
+    panel.set_named_value(pw.NAME_FILE, str(clean))
+    result = excel.run_panel(panel)
+    assert result.startswith(f"{clean}:") and result.endswith("0 ustaleń."), result
+    panel.set_named_value(pw.NAME_FILE, str(jpk_dir / "brak.xml"))
+    assert excel.run_panel(panel) == f"Błąd: Plik {jpk_dir / 'brak.xml'} nie istnieje."
