@@ -122,6 +122,7 @@ from ksef_sheets.ksef.permissions import (
     read_office_access,
     read_permissions,
 )
+from ksef_sheets.ksef.permissions_report import PermissionLine, read_permission_lines
 from ksef_sheets.ksef.qr import (
     CERTIFICATE_LABEL,
     OFFLINE_LABEL,
@@ -174,6 +175,7 @@ __all__ = [
     "OnlineSession",
     "OperationResult",
     "Permission",
+    "PermissionLine",
     "PollPolicy",
     "QueryInvoicesMetadataResponse",
     "RateLimiter",
@@ -196,6 +198,7 @@ __all__ = [
     "qr_base_for",
     "query_certificates",
     "read_office_access",
+    "read_permission_lines",
     "read_permissions",
     "retrieve_certificates",
     "revoke_certificate",

@@ -1,7 +1,8 @@
 """Permissions of the office's clients as printable lines, for the demo and other summaries.
 
-A thin convenience over ``ksef_sheets.ksef.permissions`` that opens the office vault itself
-(passphrase from ``KSEF_SHEETS_PASSPHRASE`` or the OS keyring) and talks to ``base_url``.
+A thin convenience over ``ksef_sheets.ksef.permissions`` that talks to ``base_url``. The caller
+opens the office vault and passes its ``credential_for_client`` (the KSeF client knows nothing of
+the vault: the vault sits beside it and uses its credential types).
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ksef_sheets.config import OfficeFolder
 from ksef_sheets.identifiers import normalize_nip
 from ksef_sheets.ksef.client import KsefClient
-from ksef_sheets.ksef.permissions import ClientPermissions, permission_label
+from ksef_sheets.ksef.permissions import ClientPermissions, CredentialSource, permission_label
 from ksef_sheets.ksef.permissions import read_permissions as _read
 
 
@@ -40,15 +40,15 @@ def lines_for(result: ClientPermissions, office_nip: str | None) -> list[Permiss
     return lines
 
 
-async def read_permissions(
-    folder: OfficeFolder, nips: Sequence[str], *, base_url: str, passphrase: str | None = None
+async def read_permission_lines(
+    nips: Sequence[str],
+    *,
+    base_url: str,
+    credential_for_client: CredentialSource,
+    office_nip: str | None = None,
 ) -> list[PermissionLine]:
     """One line per permission per client (or one line with the client's problem)."""
-    from ksef_sheets.vault import Vault
-
-    office_nip = folder.load_config().office_nip if folder.exists() else None
-    vault = Vault.open(folder, passphrase, create=False)
     clients = [(normalize_nip(n), "") for n in nips]
     async with KsefClient(base_url) as client:
-        results = await _read(client, clients, vault.credential_for_client, office_nip=office_nip)
+        results = await _read(client, clients, credential_for_client, office_nip=office_nip)
     return [line for result in results for line in lines_for(result, office_nip)]

@@ -117,7 +117,7 @@ def test_permission_lines_for_the_demo(
     import asyncio
 
     from ksef_sheets.emulator import run_emulator as run
-    from ksef_sheets.ksef.permissions_report import read_permissions
+    from ksef_sheets.ksef import read_permission_lines
 
     folder, seed = office
     monkeypatch.setenv("KSEF_SHEETS_VAULT_BACKEND", "file")
@@ -127,8 +127,11 @@ def test_permission_lines_for_the_demo(
     vault.add_token(writer["nip"], writer["token"])
     with run(folder.emulator_dir) as running:
         lines = asyncio.run(
-            read_permissions(
-                folder, [writer["nip"], "5252248481"], base_url=running.base_url, passphrase=PASS
+            read_permission_lines(
+                [writer["nip"], "5252248481"],
+                base_url=running.base_url,
+                credential_for_client=Vault.open(folder, PASS, create=False).credential_for_client,
+                office_nip=folder.load_config().office_nip,
             )
         )
     texts = [str(line) for line in lines]
