@@ -20,6 +20,7 @@ __all__ = [
     "format_time",
     "plural",
     "warsaw_time",
+    "warsaw_today",
 ]
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -85,6 +86,12 @@ def warsaw_time(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo("UTC"))
     return moment.astimezone(WARSAW)
+
+
+def warsaw_today() -> date:
+    """Today's date in Poland: what "today" means for a deadline, a booking or an expiry, whatever the
+    server's time zone (between 23:00 and 01:00 UTC the two dates differ)."""
+    return datetime.now(WARSAW).date()
 
 
 def format_time(moment: datetime) -> str:

@@ -54,6 +54,7 @@ from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.ksef import TOKEN_END_DATE, CertificateCredential, TokenCredential
 from ksef_sheets.redaction import register_secret
+from ksef_sheets.text import format_date, warsaw_today
 
 PASSPHRASE_ENV = "KSEF_SHEETS_PASSPHRASE"  # noqa: S105 (the variable's name)
 BACKEND_ENV = "KSEF_SHEETS_VAULT_BACKEND"  # "file" forces the passphrase file, "keyring" the OS store
@@ -455,7 +456,7 @@ class Vault:
         return iter(self.list())
 
     def list(self, *, today: dt.date | None = None) -> list[VaultEntry]:
-        today = today or dt.date.today()
+        today = today or warsaw_today()
         default = self._data.get("default_certificate")
         result = []
         for reference, entry in sorted(self._entries().items()):
@@ -523,11 +524,11 @@ class Vault:
         entry = self._entries().get(reference)
         if entry is not None:
             expires = dt.date.fromisoformat(entry.get("expires") or TOKEN_END_DATE.isoformat())
-            if expires >= (today or dt.date.today()):
+            if expires >= (today or warsaw_today()):
                 return self.get(reference)
             if not has_default:
                 raise UserError(
-                    f"Token KSeF klienta {normalize_nip(nip)} wygasł {expires.isoformat()} — dodaj certyfikat biura: "
+                    f"Token KSeF klienta {normalize_nip(nip)} wygasł {format_date(expires)} — dodaj certyfikat biura: "
                     "ksef-sheets credentials add --name NAZWA --p12 PLIK --default."
                 )
         if has_default:

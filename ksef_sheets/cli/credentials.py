@@ -7,7 +7,6 @@ would show in the process list, and are never printed.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from ksef_sheets.errors import UserError
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.ksef import CertificateCredential, make_person_certificate, make_seal_certificate
 from ksef_sheets.redaction import register_secret
+from ksef_sheets.text import format_date, warsaw_today
 
 credentials_app = typer.Typer(
     help="Sejf poświadczeń KSeF: tokeny klientów i certyfikaty biura (nigdy nie są wyświetlane).",
@@ -157,7 +157,7 @@ def list_(json_output: JsonOption = False, directory: DirOption = None) -> None:
     if not folder.vault_file.exists():
         entries = []
     else:
-        entries = open_vault(folder, create=False).list(today=dt.date.today())
+        entries = open_vault(folder, create=False).list(today=warsaw_today())
     if json_output:
         print_json([e.to_json() for e in entries])
         return
@@ -177,7 +177,7 @@ def list_(json_output: JsonOption = False, directory: DirOption = None) -> None:
             entry.reference,
             _kind_label(entry.kind, entry.ksef_type),
             _subject(entry.subject, entry.subject_nip) if entry.kind == "certificate" else entry.subject,
-            entry.expires.isoformat() if entry.expires else "",
+            format_date(entry.expires) if entry.expires else "",
             ", ".join(notes),
         )
     console.print(table)
@@ -327,7 +327,7 @@ def certificates(
 
     folder = office_folder(directory)
     vault = open_vault(folder, create=False)
-    today = dt.date.today()
+    today = warsaw_today()
     known = list_ksef_certificates(folder, vault, person=person, login=login, today=today)
     if json_output:
         print_json([item.to_json(today) for item in known])

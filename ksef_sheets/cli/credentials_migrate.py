@@ -6,14 +6,13 @@ Registered on the ``credentials`` group of ``cli/credentials.py``; the use case 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 
 from ksef_sheets.cli._common import DirOption, JsonOption, console, office_folder, print_json
 from ksef_sheets.cli.credentials import credentials_app, open_vault
-from ksef_sheets.text import count
+from ksef_sheets.text import count, warsaw_today
 
 
 @credentials_app.command("migrate")
@@ -44,7 +43,7 @@ def migrate(
     vault = open_vault(folder, create=False)
     clients = [MigrationClient(c.nip, c.name, c.scenario) for c in select_clients(folder, config, None)]
     results = migrate_credentials(
-        folder, config, vault, clients, today=dt.date.today(), remove_tokens=remove_tokens
+        folder, config, vault, clients, today=warsaw_today(), remove_tokens=remove_tokens
     )
     needing = [r.nip for r in results if r.group == "needs_permission"]
     written: list[str] = []

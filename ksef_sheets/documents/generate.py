@@ -30,6 +30,7 @@ from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.files import atomic_write_bytes, atomic_write_text
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.office import REPRESENTATION_HEADER, SCENARIOS, Client
+from ksef_sheets.text import warsaw_today
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,7 @@ def generate_documents(
     chosen, unknown = select_clients(register, nips)
     for nip in unknown:
         report.problems.append(ClientProblem(nip, "", "klient", "nie ma takiego klienta w rejestrze"))
-    day = today or date.today()
+    day = today or warsaw_today()
 
     documents: dict[tuple[str, str], Path] = {}
     emails: list[tuple[Client, DocumentKind, dict[str, Any], list[str]]] = []

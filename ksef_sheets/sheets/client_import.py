@@ -63,6 +63,7 @@ from ksef_sheets.sheets.incoming_xlsx import XlsxLimits, check_incoming_xlsx, op
 from ksef_sheets.sheets.printing import DATE_FORMAT, MONEY_FORMAT
 from ksef_sheets.sheets.safe_text import clean_text
 from ksef_sheets.sync import Archive, StaffDecision
+from ksef_sheets.text import warsaw_today
 
 STATUS_ACCEPTED = "Zaakceptowana"
 STATUS_REJECTED = "Odrzucona"
@@ -411,7 +412,7 @@ def import_decisions(
     report = ImportReport(
         path, nip, period, kind, export_id, confirmed_whole=_confirmation(ws, header_row, path)
     )
-    day = today or date.today()
+    day = today or warsaw_today()
     seen: dict[str, int] = {}
     pending: list[tuple[int, str, str, str]] = []  # (row, ksef, decision, remark)
 

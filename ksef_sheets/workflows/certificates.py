@@ -37,6 +37,7 @@ from ksef_sheets.ksef import (
     query_certificates,
     revoke_certificate,
 )
+from ksef_sheets.text import warsaw_today
 from ksef_sheets.vault import Vault, certificate_reference
 
 Progress = Callable[[str], None]
@@ -211,7 +212,7 @@ def enrol_office_certificate(
     progress: Progress = _quiet,
 ) -> CertificateEnrolment:
     """Enrol a KSeF certificate for the office (or ``person``) and store it with its key in the vault."""
-    today = today or dt.date.today()
+    today = today or warsaw_today()
     reference = certificate_reference(name)
     if reference in vault:
         raise UserError(f"W sejfie jest już poświadczenie {reference} — wybierz inną nazwę (--name).")
@@ -299,7 +300,7 @@ def list_ksef_certificates(
     today: dt.date | None = None,
 ) -> list[KnownCertificate]:
     """The certificates KSeF holds for the subject that logs in, newest request first."""
-    today = today or dt.date.today()
+    today = today or warsaw_today()
     login_reference, credential = login_credential(vault, login=login, person=person, today=today)
     office_nip = folder.load_config().office_nip
 
@@ -343,7 +344,7 @@ def revoke_ksef_certificate(
     today: dt.date | None = None,
 ) -> CertificateRevocation:
     """Revoke a KSeF certificate (by serial number or by its vault name) and drop it from the vault."""
-    today = today or dt.date.today()
+    today = today or warsaw_today()
     chosen = next((r for r in REVOCATION_REASONS if r == reason), None)
     if chosen is None:
         raise UserError(f"Opcja --reason: „{reason}” — dozwolone {', '.join(REVOCATION_REASONS)}.")

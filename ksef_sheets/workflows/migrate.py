@@ -34,7 +34,7 @@ from ksef_sheets.ksef import (
     holds_nothing,
     read_office_access,
 )
-from ksef_sheets.text import count, format_date
+from ksef_sheets.text import count, format_date, warsaw_today
 from ksef_sheets.vault import Vault, token_reference
 from ksef_sheets.workflows._ksef import default_certificate_reference, office_base_url, record
 
@@ -190,7 +190,7 @@ def migrate_credentials(
     base_url: str | None = None,
 ) -> list[ClientMigration]:
     """Check every client (see the module docstring); optionally remove tokens no longer needed."""
-    today = today or dt.date.today()
+    today = today or warsaw_today()
     with contextlib.ExitStack() as stack:
         url = base_url or office_base_url(folder, config, stack)
 

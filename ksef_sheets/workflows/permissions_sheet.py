@@ -34,6 +34,7 @@ from ksef_sheets.sheets import (
     StaffMember,
     replace_generated_sheet,
 )
+from ksef_sheets.text import warsaw_today
 from ksef_sheets.vault import Vault, VaultEntry
 
 EXPIRY_DAYS = 30
@@ -267,7 +268,7 @@ def refresh_permissions_sheet(
     from ksef_sheets.office.register import load_clients
     from ksef_sheets.sheets import open_office_workbook, read_staff
 
-    today = today or dt.date.today()
+    today = today or warsaw_today()
     clients = load_clients(folder)
     staff = read_staff(
         open_office_workbook(folder.office_workbook, for_writing=False), source=str(folder.office_workbook)

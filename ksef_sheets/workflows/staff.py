@@ -32,6 +32,7 @@ from ksef_sheets.ksef import (
     revoke_permission,
 )
 from ksef_sheets.sheets import StaffMember, read_staff, staff_identifier
+from ksef_sheets.text import warsaw_today
 from ksef_sheets.vault import Vault
 from ksef_sheets.workflows._ksef import office_base_url, office_certificate, record
 
@@ -240,7 +241,7 @@ def grant_staff(
     base_url: str | None = None,
 ) -> tuple[StaffMember, list[StaffOperation]]:
     """Give the person the clients' permissions (indirect grants), one result per client."""
-    today = today or dt.date.today()
+    today = today or warsaw_today()
     if permission not in PERMISSION_SETS:
         raise UserError(f"Opcja --permission: „{permission}” — dozwolone read albo write.")
     member = find_person(folder, person)
@@ -292,7 +293,7 @@ def revoke_staff(
     CredentialsRead/Manage there): a grant the client gave the person itself is invisible to the
     office there, and only the client can remove it.
     """
-    today = today or dt.date.today()
+    today = today or warsaw_today()
     member = find_person(folder, person)
     certificate = office_certificate(vault, today)
     clients: list[tuple[str, list[Any]]] = []

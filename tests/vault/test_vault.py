@@ -279,7 +279,7 @@ def test_expired_token_falls_back_to_the_office_certificate(folder: OfficeFolder
         isinstance(fallback, CertificateCredential) and fallback.fingerprint_sha256 == seal.fingerprint_sha256
     )
     vault.remove("cert:biuro")
-    with pytest.raises(UserError, match=f"Token KSeF klienta {CLIENT} wygasł 2026-12-31"):
+    with pytest.raises(UserError, match=f"Token KSeF klienta {CLIENT} wygasł 31.12.2026"):
         vault.credential_for_client(CLIENT, today=after)
 
 
