@@ -3,9 +3,10 @@
 - ``ksef_sheets.sync.archive``: original XML files + the SQLite index (``ksef.sqlite``), the sync
   state (high-water mark per client per subject type), staff decisions and the audit log.
 - ``ksef_sheets.sync.planner``: which windows to export next, within KSeF's limits.
-- ``ksef_sheets.sync.fetch``: the fetch use case (``fetch_office``) the CLI and Excel call.
-- ``ksef_sheets.sync.runtime``: the run set-up (environment, clock, credentials, lock, log; it starts
-  the emulator in process).
+- ``ksef_sheets.sync.fetch``: the fetch for a list of clients (``fetch_office``); the use case
+  around it (choosing clients, the register, workbooks) is ``ksef_sheets.workflows.fetch``.
+- ``ksef_sheets.sync.runtime``: the run set-up shared by fetch and send (``office_run``: environment,
+  clock, credentials, lock, log, KSeF client; it starts the emulator in process).
 
 Other packages import what they need from ``ksef_sheets.sync`` itself — the names in ``__all__``
 below are its public face (``tests/foundation/test_layers.py`` refuses imports of its submodules from
@@ -40,9 +41,15 @@ if TYPE_CHECKING:
     from ksef_sheets.sync.rebuild import build_index, old_decisions, scan_archive
     from ksef_sheets.sync.report import ClientFetchResult, FetchReport
     from ksef_sheets.sync.runtime import (
+        FETCH_RUN,
+        SEND_RUN,
         CountingTransport,
         EmulatedClock,
+        OfficeRun,
+        RunKind,
         log_to_file,
+        no_credentials,
+        office_run,
         office_run_lock,
         problem_message,
         start_office_emulator,
@@ -74,7 +81,13 @@ _EXPORTS: dict[str, str] = {
     "FetchReport": "report",
     "CountingTransport": "runtime",
     "EmulatedClock": "runtime",
+    "FETCH_RUN": "runtime",
+    "OfficeRun": "runtime",
+    "RunKind": "runtime",
+    "SEND_RUN": "runtime",
     "log_to_file": "runtime",
+    "no_credentials": "runtime",
+    "office_run": "runtime",
     "office_run_lock": "runtime",
     "problem_message": "runtime",
     "start_office_emulator": "runtime",
@@ -82,6 +95,8 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "FETCH_RUN",
+    "SEND_RUN",
     "Archive",
     "ArchivedInvoice",
     "BackupResult",
@@ -90,7 +105,9 @@ __all__ = [
     "CountingTransport",
     "EmulatedClock",
     "FetchReport",
+    "OfficeRun",
     "RestoreResult",
+    "RunKind",
     "StaffDecision",
     "backup_archive",
     "build_index",
@@ -100,6 +117,8 @@ __all__ = [
     "install_index",
     "list_backups",
     "log_to_file",
+    "no_credentials",
+    "office_run",
     "office_run_lock",
     "old_decisions",
     "parse_ksef_datetime",

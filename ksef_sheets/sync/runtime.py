@@ -1,8 +1,10 @@
-"""What every office run against KSeF needs around it (fetch, send).
+"""What every office run against KSeF needs around it (fetch, send): ``office_run``.
 
 The in-process emulator on the office's state folder with its clock, a transport that counts
 requests per limit group, the vault's credentials, one run of a kind at a time per office (a file
-lock), the run's log file with secrets masked, and the Polish text of a problem.
+lock), the run's log file with secrets masked, the KSeF client for the run's length, and the Polish
+text of a problem. ``office_run`` puts them together once for every kind of run; the pieces stay
+public for the commands that need only one of them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
@@ -23,7 +26,7 @@ import httpx
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import restrict_file
-from ksef_sheets.ksef import group_for
+from ksef_sheets.ksef import Clock, KsefClient, RateLimiter, SystemClock, base_url_for, group_for
 from ksef_sheets.redaction import RedactingFilter, redact
 from ksef_sheets.text import warsaw_time
 
@@ -236,3 +239,138 @@ def vault_credentials(folder: OfficeFolder) -> CredentialSource:
 
     vault = Vault.open(folder, create=False)
     return vault.credential_for_client
+
+
+# --------------------------------------------------------------------------------------------
+# One run's set-up, shared by fetch and send
+
+
+@dataclass(frozen=True)
+class RunKind:
+    """What kind of run this is: its lock file, the sentence for a second one, its log file.
+
+    ``busy`` may name the office folder as ``{root}``.
+    """
+
+    lock_name: str
+    busy: str
+    log_name: str
+
+
+FETCH_RUN = RunKind(
+    ".pobieranie.lock",
+    "Pobieranie faktur dla biura {root} już trwa w innym oknie lub zadaniu; poczekaj, aż się zakończy.",
+    "pobieranie.log",
+)
+SEND_RUN = RunKind(
+    ".wysylka.lock",
+    "Wysyłka faktur dla biura {root} już trwa w innym oknie lub zadaniu; poczekaj, aż się zakończy.",
+    "wysylka.log",
+)
+
+
+@dataclass
+class OfficeRun:
+    """What a run has around it while ``office_run`` lasts.
+
+    ``ksef`` (and ``base_url``, ``limiter``) is None when the run was set up with ``connect=False``;
+    ``counter`` then counts nothing. ``now`` is the run's "now" (the emulator's time line when the
+    emulator is started here, else the given one or the wall clock, UTC).
+    """
+
+    config: OfficeConfig
+    clock: Clock
+    now: Callable[[], datetime]
+    credentials: CredentialSource
+    counter: CountingTransport
+    base_url: str | None = None
+    limiter: RateLimiter | None = None
+    ksef: KsefClient | None = None
+    # The run's own resources (archive, journal …) entered here close before the lock is released.
+    stack: contextlib.ExitStack | None = None
+
+
+def no_credentials(nip: str) -> Any:  # pragma: no cover - a run that does not connect never asks
+    raise UserError("Próba wysyłki nie loguje się do KSeF.")
+
+
+@contextlib.asynccontextmanager
+async def office_run(
+    folder: OfficeFolder,
+    config: OfficeConfig,
+    kind: RunKind,
+    *,
+    lock: bool = True,
+    connect: bool = True,
+    prepare: Callable[[], None] | None = None,
+    base_url: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    limiter: RateLimiter | None = None,
+    clock: Clock | None = None,
+    now: Callable[[], datetime] | None = None,
+    credentials: CredentialSource | None = None,
+    margin_follows_speed: bool = False,
+) -> AsyncIterator[OfficeRun]:
+    """The set-up of one office run against KSeF (fetch, send), torn down in reverse on exit.
+
+    In order: the run lock ``kind.lock_name`` (a second run of the kind gets ``kind.busy`` as a
+    ``UserError``) and the run's log ``logi/<kind.log_name>`` — both only when ``lock`` (a send's
+    dry run takes neither) —; ``prepare()`` (e.g. removing leftovers of interrupted writes, under
+    the lock); then, when ``connect``: the KSeF address (``base_url``, else the config's
+    environment — for ``emulator`` the emulator at ``emulator_url`` or one started in process on
+    the office's state folder, whose clock becomes the run's clock and "now"), the limiter, the
+    credential source (default: the office vault) and the ``KsefClient``, open until the exit.
+
+    The keyword arguments after ``prepare`` exist for tests, benchmarks and embedding: an httpx
+    ``transport`` (wrapped in the run's ``CountingTransport``), a shared ``limiter`` and ``clock``,
+    ``now`` for window planning, a ``credentials`` source. ``margin_follows_speed``: the limiter's
+    safety margin (0.05 s) is multiplied by the clock's speed — network jitter is stretched by a
+    sped-up emulator clock (fetch sets it; send keeps the plain margin). Without ``connect`` there
+    is no emulator, limiter or client, and the credential source (unless given) refuses to log in.
+    """
+    with contextlib.ExitStack() as stack:
+        if lock:
+            stack.enter_context(office_run_lock(folder, kind.lock_name, kind.busy.format(root=folder.root)))
+            stack.enter_context(log_to_file(folder, kind.log_name))
+        if prepare is not None:
+            prepare()
+        if not connect:
+            run_clock = clock or (limiter.clock if limiter else SystemClock())
+            yield OfficeRun(
+                config=config,
+                clock=run_clock,
+                now=now or _utc_now,
+                credentials=credentials or no_credentials,
+                counter=CountingTransport(transport),
+                stack=stack,
+            )
+            return
+        if base_url is None:
+            if config.environment == "emulator":
+                base_url, emulated = start_office_emulator(folder, config, stack)
+                now = now or emulated.now
+                clock = clock or EmulatedClock(emulated)
+            else:
+                base_url = base_url_for(config.environment)
+        clock = clock or (limiter.clock if limiter else SystemClock())
+        if limiter is None:
+            speed = max(1.0, getattr(clock, "speed", 1.0)) if margin_follows_speed else 1.0
+            limiter = RateLimiter(clock=clock, margin=0.05 * speed)
+        credential_for = credentials or vault_credentials(folder)
+        counter = CountingTransport(transport)
+        async with KsefClient(base_url, transport=counter, limiter=limiter, clock=clock) as ksef:
+            yield OfficeRun(
+                config=config,
+                clock=clock,
+                now=now or _utc_now,
+                credentials=credential_for,
+                counter=counter,
+                base_url=base_url,
+                limiter=limiter,
+                ksef=ksef,
+                stack=stack,
+            )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
