@@ -5,7 +5,7 @@
   acquisition = KSeF number, permanent storage). Sending (``sessions.py``) and seeding (``seed.py``)
   put invoices in; the query, download and export endpoints read them.
 - ``POST /invoices/query/metadata`` (§14): every filter of ``InvoiceQueryFilters``, paging, the
-  10,000-record cap with ``isTruncated``, the 3-month window, Warsaw time for dates without an
+  10,000-record cap with ``isTruncated``, the 100-day window, Warsaw time for dates without an
   offset, ``permanentStorageHwmDate``.
 - ``GET /invoices/ksef/{ksefNumber}`` (§13): the original bytes with ``x-ms-meta-hash``.
 
@@ -30,13 +30,14 @@ from ksef_sheets.emulator.errors import bad_request, validation_error
 from ksef_sheets.emulator.invoice_xml import InvoiceFacts, parse_invoice
 from ksef_sheets.emulator.wire import (
     WARSAW,
+    DateRange,
     QueryFilters,
     b64_sha256,
     iso_ms,
     parse_query_datetime,
     to_us,
     truncate_ms,
-    within_three_months,
+    within_query_span,
 )
 from ksef_sheets.identifiers import is_valid_ksef_number, make_ksef_number
 
@@ -349,37 +350,47 @@ class InvoiceStore:
         """``permanentStorageHwmDate``: everything stored up to it is complete and will not change."""
         return truncate_ms(self.emu.clock.now() - self.hwm_lag)
 
-    def plan(self, filters: QueryFilters, context_value: str, request: Request) -> QueryPlan:
-        """Validate the filter set (3-month window, HWM) and build its SQL; raises KSeF's 400s."""
-        now = self.emu.clock.now()
-        rng = filters.date_range
+    def _window(
+        self, rng: DateRange, now: datetime, request: Request
+    ) -> tuple[datetime, datetime, datetime | None]:
+        """``(start, end, permanentStorageHwmDate)`` of a query's ``dateRange``, checked.
+
+        The HWM reported for a ``PermanentStorage`` query is the window's upper bound when the window
+        lies wholly below the current HWM ("Dla okresów starszych, będzie to zgodne z warunkami
+        zapytania", openapi.json ``InvoicePackage.permanentStorageHwmDate``), else the current HWM.
+        """
         try:
             start = parse_query_datetime(rng.from_)
             end = parse_query_datetime(rng.to) if rng.to else now
         except ValueError as exc:
             raise validation_error([f"dateRange: nieprawidłowa data ({exc})."], request=request) from None
-        hwm = self.hwm() if rng.date_type == "PermanentStorage" else None
-        if rng.restrict_to_hwm:
-            current_hwm = self.hwm()
-            if start > current_hwm:
-                raise bad_request(
-                    21183,
-                    "Zakres filtrowania wykracza poza dostępny zakres danych.",
-                    [
-                        "Parametr dateRange.from jest późniejszy niż PermanentStorageHwmDate przy włączonym "
-                        "restrictToPermanentStorageHwmDate."
-                    ],
-                    request=request,
-                )
+        current_hwm = self.hwm()
+        if rng.restrict_to_hwm and start > current_hwm:
+            raise bad_request(
+                21183,
+                "Zakres filtrowania wykracza poza dostępny zakres danych.",
+                [
+                    "Parametr dateRange.from jest późniejszy niż PermanentStorageHwmDate przy włączonym "
+                    "restrictToPermanentStorageHwmDate."
+                ],
+                request=request,
+            )
         if end < start:
             raise validation_error(["dateRange: data 'to' jest wcześniejsza niż 'from'."], request=request)
-        if not within_three_months(start, end):
+        if not within_query_span(start, end):
             raise validation_error(
-                ["dateRange: zakres dat nie może przekraczać 3 miesięcy."],
-                request=request,
+                ["dateRange: zakres dat nie może przekraczać 100 dni (UTC)."], request=request
             )
         if rng.restrict_to_hwm:
             end = min(end, current_hwm)
+        hwm = min(truncate_ms(end), current_hwm) if rng.date_type == "PermanentStorage" else None
+        return start, end, hwm
+
+    def plan(self, filters: QueryFilters, context_value: str, request: Request) -> QueryPlan:
+        """Validate the filter set (100-day window, HWM) and build its SQL; raises KSeF's 400s."""
+        now = self.emu.clock.now()
+        rng = filters.date_range
+        start, end, hwm = self._window(rng, now, request)
         if filters.ksef_number is not None and not is_valid_ksef_number(filters.ksef_number):
             raise validation_error(["ksefNumber: nieprawidłowy numer KSeF."], request=request)
         where = ["i.storage_us <= ?"]

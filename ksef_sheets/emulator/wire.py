@@ -53,21 +53,14 @@ def parse_query_datetime(text: str) -> datetime:
     return value.replace(tzinfo=WARSAW) if value.tzinfo is None else value
 
 
-def add_months(moment: datetime, months: int) -> datetime:
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    days_in_month = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30]
-    days_in_month += [31, 31, 30, 31, 30, 31]
-    return moment.replace(year=year, month=month, day=min(moment.day, days_in_month[month - 1]))
+MAX_QUERY_SPAN = timedelta(days=100)
 
 
-def within_three_months(start: datetime, end: datetime) -> bool:
-    """Valid when the span is at most 3 months in UTC or in Warsaw time (CL 2.0.1)."""
-    for zone in (UTC, WARSAW):
-        a, b = start.astimezone(zone), end.astimezone(zone)
-        if b <= add_months(a, 3):
-            return True
-    return False
+def within_query_span(start: datetime, end: datetime) -> bool:
+    """Valid when ``end - start`` is at most 100 days, measured in UTC (openapi.json 2.9.0
+    ``InvoiceQueryFilters.dateRange``: "Maksymalny dozwolony okres wynosi 100 dni w strefie UTC");
+    the edge itself is allowed, one second more is not."""
+    return end.astimezone(UTC) - start.astimezone(UTC) <= MAX_QUERY_SPAN
 
 
 class _Body(BaseModel):

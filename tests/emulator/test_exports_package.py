@@ -194,6 +194,17 @@ def test_truncated_exports_continue_from_the_last_date(
     assert collected == everything  # adjacent windows, boundary duplicates removed: nothing lost
 
 
+def test_a_past_windows_package_hwm_is_its_upper_bound(client: httpx.Client) -> None:
+    """``InvoicePackage.permanentStorageHwmDate`` for a window wholly in the past is the window's
+    upper bound, so a client resuming from it continues with the next window, skipping nothing."""
+    end = (datetime.now(UTC) - timedelta(days=30)).replace(microsecond=456000)
+    body_filters = filters(days=90, to=end.isoformat(), restrictToPermanentStorageHwmDate=True)
+    sym = new_symmetric_key(client)
+    package = finished(client, start_export(client, body_filters, sym))["package"]
+    assert package["isTruncated"] is False
+    assert datetime.fromisoformat(package["permanentStorageHwmDate"]) == end
+
+
 def test_only_metadata_and_tar_gz(client: httpx.Client) -> None:
     sym = new_symmetric_key(client)
     status = finished(client, start_export(client, filters(), sym, onlyMetadata=True))

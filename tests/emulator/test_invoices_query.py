@@ -108,33 +108,60 @@ def test_page_size_bounds_and_sort_order_are_validated(client: httpx.Client) -> 
         assert exception_code(response) == 21405
 
 
-def test_three_month_window(client: httpx.Client) -> None:
-    ok = {
-        "subjectType": "Subject2",
-        "dateRange": {
-            "dateType": "Issue",
-            "from": "2026-02-01T00:00:00+01:00",
-            "to": "2026-05-01T00:00:00+02:00",
-        },
-    }
-    checked(client.post("/invoices/query/metadata", json=ok), 200)
-    too_long = {
-        "subjectType": "Subject2",
-        "dateRange": {
-            "dateType": "Issue",
-            "from": "2026-02-01T00:00:00+01:00",
-            "to": "2026-05-02T00:00:00+02:00",
-        },
-    }
-    response = checked(client.post("/invoices/query/metadata", json=too_long), 400)
-    assert exception_code(response) == 21405
-    assert "3 miesięcy" in response.json()["exception"]["exceptionDetailList"][0]["details"][0]
-    # Without "to" the window ends now: from 4 months ago is too long.
+def test_hundred_day_window_in_utc(client: httpx.Client) -> None:
+    """openapi.json 2.9.0 ``dateRange``: "Maksymalny dozwolony okres wynosi 100 dni w strefie UTC"."""
+    start = datetime(2026, 1, 31, 23, 0, tzinfo=UTC)
+
+    def body(end: datetime, offset: str = "+00:00") -> dict[str, Any]:
+        zone = WARSAW if offset != "+00:00" else UTC
+        return {
+            "subjectType": "Subject2",
+            "dateRange": {
+                "dateType": "Invoicing",
+                "from": start.astimezone(zone).isoformat(),
+                "to": end.astimezone(zone).isoformat(),
+            },
+        }
+
+    # 100 days exactly, also when written in Warsaw time across the March clock change: accepted.
+    checked(client.post("/invoices/query/metadata", json=body(start + timedelta(days=100))), 200)
+    checked(client.post("/invoices/query/metadata", json=body(start + timedelta(days=100), "+02:00")), 200)
+    # More than three calendar months (the old rule) but within 100 days: accepted.
+    checked(client.post("/invoices/query/metadata", json=body(datetime(2026, 5, 1, 23, 0, tzinfo=UTC))), 200)
+    too_long = checked(
+        client.post("/invoices/query/metadata", json=body(start + timedelta(days=100, seconds=1))), 400
+    )
+    assert exception_code(too_long) == 21405
+    details = too_long.json()["exception"]["exceptionDetailList"][0]["details"]
+    assert details == ["dateRange: zakres dat nie może przekraczać 100 dni (UTC)."]
+    # Without "to" the window ends now: from 101 days ago is too long.
     old = {
         "subjectType": "Subject2",
-        "dateRange": {"dateType": "Invoicing", "from": (datetime.now(UTC) - timedelta(days=125)).isoformat()},
+        "dateRange": {"dateType": "Invoicing", "from": (datetime.now(UTC) - timedelta(days=101)).isoformat()},
     }
     assert exception_code(checked(client.post("/invoices/query/metadata", json=old), 400)) == 21405
+
+
+def test_a_past_windows_hwm_is_its_upper_bound(client: httpx.Client) -> None:
+    """``permanentStorageHwmDate``: "Dla okresów starszych, będzie to zgodne z warunkami zapytania";
+    for the newest period (``to`` omitted or beyond the HWM) it is the current HWM."""
+    end = (datetime.now(UTC) - timedelta(days=20)).replace(microsecond=123000)
+    past = {
+        "subjectType": "Subject2",
+        "dateRange": {
+            "dateType": "PermanentStorage",
+            "from": (end - timedelta(days=60)).isoformat(),
+            "to": end.isoformat(),
+        },
+    }
+    assert datetime.fromisoformat(query(client, past, size=10)["permanentStorageHwmDate"]) == end
+    restricted = {**past, "dateRange": {**past["dateRange"], "restrictToPermanentStorageHwmDate": True}}
+    assert datetime.fromisoformat(query(client, restricted, size=10)["permanentStorageHwmDate"]) == end
+    before = datetime.now(UTC)
+    open_ended = {**past, "dateRange": {"dateType": "PermanentStorage", "from": past["dateRange"]["from"]}}
+    hwm = datetime.fromisoformat(query(client, open_ended, size=10)["permanentStorageHwmDate"])
+    assert end + timedelta(days=19) < hwm <= datetime.now(UTC)
+    assert hwm >= before - timedelta(seconds=2)  # the current HWM trails the clock by the store's lag
 
 
 def test_window_edges_are_inclusive_and_dates_without_offset_are_warsaw_time(client: httpx.Client) -> None:

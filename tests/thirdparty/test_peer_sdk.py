@@ -8,7 +8,7 @@ Everything below goes through the library's public API the way its README and ``
 reads the emulator's own state (``running.emulator``) only to know what the right answer is, and
 moves its clock instead of sleeping.
 
-1. KSeF-token login for a seeded client, an incremental export (``PermanentStorage`` windows of 60
+1. KSeF-token login for a seeded client, an incremental export (``PermanentStorage`` windows of 100
    days with ``restrictToPermanentStorageHwmDate``, continuation points from the library's
    ``get_effective_start_date``/``update_continuation_point``), packages downloaded, checked against
    their ``x-ms-meta-hash``, decrypted and unpacked by ``ExportWorkflow``:
@@ -25,10 +25,10 @@ moves its clock instead of sleeping.
 Calls the library does not cover: none of the above (0.20.0 has a method for every certificate
 endpoint of openapi.json, including ``PUT /testdata/certificates/{serialNumber}``, not used here).
 
-Two things the emulator does differently from openapi.json 2.9.0 (reported, not fixed here — both
-live in ``emulator/invoices.py``), which this test works around: a window of up to 100 days is refused
-when longer than 3 months, and a past window's ``permanentStorageHwmDate`` is the current HWM instead
-of the window's end (see ``_windows`` and ``_fetch``).
+This test found two differences from openapi.json 2.9.0, since fixed in ``emulator/invoices.py``: a
+window of up to 100 days (UTC) was refused when longer than 3 months, and a past window's
+``permanentStorageHwmDate`` was the current HWM instead of the window's end. The windows below are the
+full 100 days, and one continuation point is carried from window to window, as the library intends.
 
 The library (with its ``xml`` extra for XAdES: ``lxml`` + ``xmlsec``) is in the ``dev`` extra; in CI
 (``CI`` set) a missing library fails collection, elsewhere the module is skipped.
@@ -241,11 +241,10 @@ def _export(client: KsefClient, access: str, sym_cert: str, date_from: str, date
 
 
 def _windows(start: datetime, end: datetime) -> list[tuple[str, str]]:
-    """Windows a client has to cut: openapi.json 2.9.0 allows 100 days (UTC) per export, the
-    emulator still refuses more than 3 calendar months (PROTOCOL.md, CL 2.0.1) — 60 days pass both."""
+    """Windows a client has to cut: openapi.json 2.9.0 allows 100 days (UTC) per export."""
     windows = []
     while start < end:
-        stop = min(start + timedelta(days=60), end)
+        stop = min(start + timedelta(days=100), end)
         windows.append((_iso(start), _iso(stop)))
         start = stop
     return windows
@@ -258,18 +257,12 @@ def _fetch(
     points: dict[str, str | None],
     windows: list[tuple[str, str]],
 ) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Incremental fetch over ``windows`` (docs/services/hwm.md): within a window, resume a truncated
-    package from its continuation point; ``points`` ends as the last window's, for the next run.
-
-    Each window starts with its own continuation point: the emulator answers a past window's
-    ``permanentStorageHwmDate`` with the current HWM, where openapi.json says that for older periods
-    it equals the query's upper bound — a shared point would skip every later window.
-    """
+    """Incremental fetch over ``windows`` (docs/services/hwm.md): resume from the continuation point,
+    which a past window's ``permanentStorageHwmDate`` (its upper bound) carries to the next window;
+    ``points`` ends as the last window's, for the next run."""
     xml: dict[str, str] = {}
     metadata: list[dict[str, Any]] = []
-    for index, (window_from, window_to) in enumerate(windows):
-        if index:
-            points.pop(SUBJECT, None)
+    for window_from, window_to in windows:
         while True:
             date_from = get_effective_start_date(points, SUBJECT, window_from)
             if date_from >= window_to:
