@@ -36,7 +36,7 @@ from ksef_sheets.fa3.sales import (
     SalesLine,
 )
 
-__all__ = ["Party", "generate_invoice", "generate_mix", "generate_sales_invoice"]
+__all__ = ["SAMPLE_BANK_ACCOUNTS", "Party", "generate_invoice", "generate_mix", "generate_sales_invoice"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,15 @@ _BANKS = (
     "ING Bank Śląski S.A.",
     "Santander Bank Polska S.A.",
 )
+# Fictional NRB numbers with valid check digits, for a seller whose ``Party`` brings no account
+# (a caller with real or demo accounts puts them on the party: ``Party(bank_account=...)``).
+SAMPLE_BANK_ACCOUNTS: tuple[str, ...] = (
+    "73102010260940909620737689",
+    "18114020045829101226066407",
+    "47105010092855692187665772",
+    "39124060037070115660532917",
+    "31109010148874472003245415",
+)
 _CITIES = ("Warszawa", "Kraków", "Poznań", "Wrocław", "Gdańsk", "Łódź", "Lublin")
 
 
@@ -139,9 +148,7 @@ def _lines_from(rng: random.Random, items: Sequence[_Item], count: int) -> list[
 def _seller_account(rng: random.Random, seller: Party) -> str:
     if seller.bank_account:
         return seller.bank_account
-    from ksef_sheets.demo_data import DEMO_BANK_ACCOUNTS
-
-    return DEMO_BANK_ACCOUNTS[int(seller.nip or "0") % len(DEMO_BANK_ACCOUNTS)]
+    return SAMPLE_BANK_ACCOUNTS[int(seller.nip or "0") % len(SAMPLE_BANK_ACCOUNTS)]
 
 
 def _with_address(rng: random.Random, party: Party) -> Party:

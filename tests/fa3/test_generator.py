@@ -159,3 +159,22 @@ def test_simplified_and_correction_of_a_settlement() -> None:
         generate_invoice(rng, seller=seller, buyer=buyer, issue_date=START, number="U/2", currency="USD")
     )
     assert usd.exchange_rate is not None and Decimal("3.5") < usd.exchange_rate < Decimal("4.1")
+
+
+def test_seller_account_comes_from_the_party_or_the_generators_own_samples() -> None:
+    from ksef_sheets.fa3.generator import SAMPLE_BANK_ACCOUNTS
+
+    seller, buyer = CLIENTS[0], CLIENTS[1]
+    own = "61109010140000071219812874"
+    xml = generate_invoice(
+        random.Random(2),
+        seller=seller.model_copy(update={"bank_account": own}),
+        buyer=buyer,
+        issue_date=START,
+        number="B/1",
+    )
+    assert parse_invoice(xml).payment.accounts[0].number == own
+    fallback = parse_invoice(
+        generate_invoice(random.Random(2), seller=seller, buyer=buyer, issue_date=START, number="B/2")
+    )
+    assert fallback.payment.accounts[0].number == SAMPLE_BANK_ACCOUNTS[int(seller.nip or "0") % 5]
