@@ -1,52 +1,22 @@
-"""The credential vault: KSeF tokens per client and certificates (+ keys) per office person.
+"""The credential records kept in the vault: KSeF tokens per client, certificates (+ keys) per person.
 
-Everything lives in one encrypted file in the office folder (``OfficeFolder.vault_file``,
-``sejf.bin``): AES-256-GCM over a JSON document. The 256-bit key comes either
-
-* from the OS credential store (Windows Credential Manager, macOS Keychain) when a usable,
-  non-fail/non-null/non-plaintext ``keyring`` backend exists — a random key kept there under the
-  office's vault id, so staff need no passphrase; or
-* from a passphrase via scrypt (``KSEF_SHEETS_PASSPHRASE`` or a hidden prompt in the CLI).
-
-The header (magic with the format version, key source, salt/parameters, a key check value) is
-authenticated as AAD. A key check value lets a wrong passphrase be told apart from a damaged file.
-Writes are atomic and happen only after the existing file was read and decrypted, so a mistake
-never overwrites it.
-
-Format versions: ``KSEFVLT1`` (scrypt N=2^15, r=8, p=1) and ``KSEFVLT2`` (N=2^17, r=8, p=1, the
-current OWASP guidance). Both open; a version-1 vault (or any vault whose scrypt cost is below the
-current one) is re-keyed — new salt, current parameters, version 2 — on its next write.
-
-Certificates are stored with their private keys: a PKCS#12 file, the ``.crt`` + ``.key`` pair the
-Ministry's web application gives out (``import_certificate_files``), or a KSeF certificate enrolled
-by ``credentials enrol`` (``add_certificate(..., ksef_serial=, ksef_type=)``; its key was generated
-locally and never left the process before landing here).
-
-Each credential has a reference string the office register stores instead of the secret:
-``token:<NIP>`` or ``cert:<name>``. Every secret read from the vault is registered with
+``Vault`` opens and saves the encrypted file (format and keys: ``fileformat.py``) and keeps one JSON
+document of entries. Each credential has a reference string the office register stores instead of
+the secret: ``token:<NIP>`` or ``cert:<name>``. Every secret read from the vault is registered with
 ``ksef_sheets.redaction.register_secret``; secrets never appear in ``repr``, messages or logs.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import datetime as dt
-import hashlib
-import hmac
-import json
 import os
 import re
-import secrets
-import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError, os_reason
@@ -55,16 +25,24 @@ from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.ksef import TOKEN_END_DATE, CertificateCredential, TokenCredential
 from ksef_sheets.redaction import register_secret
 from ksef_sheets.text import format_date, warsaw_today
+from ksef_sheets.vault.fileformat import (
+    FORMAT_VERSION,
+    KIND_KEYRING,
+    KIND_SCRYPT,
+    MAGIC,
+    header_is_current,
+    key_from_keyring,
+    key_from_passphrase,
+    keyring_header,
+    restrict_permissions,
+    scrypt_header,
+    seal,
+    split_blob,
+    unseal,
+    usable_keyring,
+)
 
 PASSPHRASE_ENV = "KSEF_SHEETS_PASSPHRASE"  # noqa: S105 (the variable's name)
-BACKEND_ENV = "KSEF_SHEETS_VAULT_BACKEND"  # "file" forces the passphrase file, "keyring" the OS store
-KEYRING_SERVICE = "ksef-sheets"
-MAGIC = b"KSEFVLT2"  # format version 2: scrypt N=2^17
-LEGACY_MAGICS = (b"KSEFVLT1",)  # version 1: scrypt N=2^15; opened, re-keyed on the next write
-FORMAT_VERSION = 2
-KIND_SCRYPT = 1
-KIND_KEYRING = 2
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 MIN_PASSPHRASE = 8
 EXPIRY_WARNING_DAYS = 30
 
@@ -123,33 +101,6 @@ def certificate_reference(name: str) -> str:
     return f"cert:{name}"
 
 
-def usable_keyring() -> Any | None:
-    """The OS keyring backend if one really stores secrets (not fail/null/plaintext), else None."""
-    choice = os.environ.get(BACKEND_ENV, "").strip().lower()
-    if choice == "file":
-        return None
-    try:
-        import keyring
-        from keyring.backends import chainer, fail, null
-
-        backend = keyring.get_keyring()
-    except Exception:  # any import/config problem means: no OS keyring
-        return None
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        return None
-    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
-        return None
-    module = type(backend).__module__
-    if module.startswith("keyrings.alt") or "plaintext" in type(backend).__name__.lower():
-        return None
-    try:
-        if float(backend.priority) < 1:
-            return None
-    except Exception:
-        return None
-    return backend
-
-
 class Vault:
     """An opened vault. Use ``Vault.open(folder, passphrase=None)``; changes are saved at once."""
 
@@ -197,19 +148,18 @@ class Vault:
             blob = path.read_bytes()
         except OSError as exc:
             raise UserError(f"Nie można odczytać sejfu {path}: {os_reason(exc)}.") from exc
-        header, nonce, ciphertext = _split(blob, path)
+        header, nonce, ciphertext = split_blob(blob, path)
         kind = header[len(MAGIC)]
         if kind == KIND_KEYRING:
-            key = _key_from_keyring(header, path)
+            key = key_from_keyring(header, path)
         else:
             if not passphrase:
                 raise UserError(
                     f"Sejf {path} jest chroniony hasłem — podaj je (zmienna {PASSPHRASE_ENV} albo pytanie o hasło)."
                 )
-            key = _key_from_passphrase(header, passphrase, path)
+            key = key_from_passphrase(header, passphrase, path)
         try:
-            plain = AESGCM(key).decrypt(nonce, ciphertext, header)
-            data = json.loads(plain.decode("utf-8"))
+            data = unseal(key, header, nonce, ciphertext)
             if not isinstance(data, dict) or not isinstance(data.get("entries"), dict):
                 raise ValueError("bad vault document")
         except (InvalidTag, ValueError, UnicodeDecodeError) as exc:
@@ -231,7 +181,7 @@ class Vault:
         except OSError:
             return True
         try:
-            header, _, _ = _split(blob, path)
+            header, _, _ = split_blob(blob, path)
         except UserError:
             return True
         return header[len(MAGIC)] != KIND_KEYRING
@@ -240,15 +190,7 @@ class Vault:
     def _new(cls, path: Path, passphrase: str | None) -> Vault:
         backend = usable_keyring()
         if backend is not None and not passphrase:
-            vault_id = secrets.token_hex(16)
-            key = secrets.token_bytes(32)
-            try:
-                backend.set_password(KEYRING_SERVICE, vault_id, base64.b64encode(key).decode())
-            except Exception as exc:
-                raise UserError(
-                    f"Nie można zapisać klucza sejfu w magazynie poświadczeń systemu ({type(exc).__name__})."
-                ) from exc
-            header = MAGIC + bytes([KIND_KEYRING]) + vault_id.encode("ascii")
+            key, header = keyring_header(backend)
         else:
             if not passphrase:
                 raise UserError(
@@ -257,7 +199,7 @@ class Vault:
                 )
             if len(passphrase) < MIN_PASSPHRASE:
                 raise UserError(f"Hasło do sejfu musi mieć co najmniej {MIN_PASSPHRASE} znaków.")
-            key, header = _scrypt_header(passphrase)
+            key, header = scrypt_header(passphrase)
         return cls(path, key, header, {"version": 1, "default_certificate": None, "entries": {}}, passphrase)
 
     @property
@@ -271,12 +213,7 @@ class Vault:
     @property
     def needs_rekey(self) -> bool:
         """An older format or a scrypt cost below the current one (re-keyed on the next write)."""
-        if not self._header.startswith(MAGIC):
-            return True
-        if self._header[len(MAGIC)] != KIND_SCRYPT:
-            return False
-        n, r, p = struct.unpack(">IHH", self._header[len(MAGIC) + 1 : len(MAGIC) + 9])
-        return (n, r, p) != (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        return not header_is_current(self._header)
 
     # --- writing ----------------------------------------------------------------------------------
 
@@ -285,13 +222,13 @@ class Vault:
         if not self.path.exists():
             return
         try:
-            header, nonce, ciphertext = _split(self.path.read_bytes(), self.path)
+            header, nonce, ciphertext = split_blob(self.path.read_bytes(), self.path)
             if header != self._header:
                 raise UserError(
                     f"Sejf {self.path} został w międzyczasie założony od nowa albo przeszyfrowany przez "
                     "inny program (np. przejście na nowy format) — otwórz go ponownie."
                 )
-            data = json.loads(AESGCM(self._key).decrypt(nonce, ciphertext, header).decode("utf-8"))
+            data = unseal(self._key, header, nonce, ciphertext)
         except (OSError, InvalidTag, ValueError, UnicodeDecodeError) as exc:
             raise UserError(
                 f"Plik sejfu {self.path} jest uszkodzony — odtwórz go z kopii zapasowej."
@@ -306,18 +243,13 @@ class Vault:
             return
         if not self._passphrase:  # pragma: no cover - a scrypt vault is always opened with one
             raise UserError(f"Do zapisu sejfu {self.path} potrzebne jest hasło.")
-        self._key, self._header = _scrypt_header(self._passphrase)
+        self._key, self._header = scrypt_header(self._passphrase)
 
     def _save(self) -> None:
         if self.needs_rekey:
             self._rekey()
-        nonce = secrets.token_bytes(12)
-        plain = json.dumps(self._data, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        ciphertext = AESGCM(self._key).encrypt(nonce, plain, self._header)
-        blob = self._header + nonce + ciphertext
-        atomic_write_bytes(self.path, struct.pack(">H", len(self._header)) + blob)
-        with contextlib.suppress(OSError):  # Windows ACLs: the office folder's permissions apply
-            os.chmod(self.path, 0o600)
+        atomic_write_bytes(self.path, seal(self._key, self._header, self._data))
+        restrict_permissions(self.path)
 
     def add_token(self, nip: str, token: str, *, now: dt.datetime | None = None) -> str:
         """Store a client's KSeF token; returns its reference ``token:<NIP>``."""
@@ -544,80 +476,3 @@ class Vault:
             return self.credential_for_client(nip, today=today).reference
         except UserError:
             return None
-
-
-# --- file format ---------------------------------------------------------------------------------
-
-
-def _split(blob: bytes, path: Path) -> tuple[bytes, bytes, bytes]:
-    damaged = UserError(f"Plik sejfu {path} jest uszkodzony albo nie jest sejfem ksef-sheets.")
-    if len(blob) < 2:
-        raise damaged
-    (header_len,) = struct.unpack(">H", blob[:2])
-    header = blob[2 : 2 + header_len]
-    rest = blob[2 + header_len :]
-    if (
-        len(header) != header_len
-        or not header.startswith((MAGIC, *LEGACY_MAGICS))
-        or len(header) <= len(MAGIC)
-        or len(rest) < 12 + 16
-    ):
-        raise damaged
-    if header[len(MAGIC)] not in (KIND_SCRYPT, KIND_KEYRING):
-        raise damaged
-    return header, rest[:12], rest[12:]
-
-
-def _scrypt_header(passphrase: str) -> tuple[bytes, bytes]:
-    """A fresh salt and the current cost: (encryption key, version-2 header)."""
-    salt = secrets.token_bytes(16)
-    key, check = _derive(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    header = MAGIC + bytes([KIND_SCRYPT]) + struct.pack(">IHH", SCRYPT_N, SCRYPT_R, SCRYPT_P) + salt + check
-    return key, header
-
-
-def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> tuple[bytes, bytes]:
-    material = Scrypt(salt=salt, length=64, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
-    return material[:32], hashlib.sha256(material[32:]).digest()
-
-
-def _key_from_passphrase(header: bytes, passphrase: str, path: Path) -> bytes:
-    body = header[len(MAGIC) + 1 :]
-    if len(body) != 8 + 16 + 32:
-        raise UserError(f"Plik sejfu {path} jest uszkodzony albo nie jest sejfem ksef-sheets.")
-    n, r, p = struct.unpack(">IHH", body[:8])
-    if not (2**10 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 16):
-        raise UserError(f"Plik sejfu {path} jest uszkodzony albo nie jest sejfem ksef-sheets.")
-    salt, check = body[8:24], body[24:56]
-    key, computed = _derive(passphrase, salt, n, r, p)
-    if not hmac.compare_digest(check, computed):
-        raise UserError(f"Złe hasło do sejfu {path}.")
-    return key
-
-
-def _key_from_keyring(header: bytes, path: Path) -> bytes:
-    vault_id = header[len(MAGIC) + 1 :].decode("ascii", "replace")
-    backend = usable_keyring()
-    if backend is None:
-        raise UserError(
-            f"Klucz sejfu {path} jest w magazynie poświadczeń innego komputera lub konta Windows — "
-            "otwórz sejf na tamtym komputerze albo dodaj poświadczenia od nowa."
-        )
-    try:
-        stored = backend.get_password(KEYRING_SERVICE, vault_id)
-    except Exception as exc:
-        raise UserError(
-            f"Nie można odczytać klucza sejfu z magazynu poświadczeń systemu ({type(exc).__name__})."
-        ) from exc
-    if not stored:
-        raise UserError(
-            f"W magazynie poświadczeń tego komputera nie ma klucza sejfu {path} — "
-            "sejf założono na innym komputerze lub koncie."
-        )
-    try:
-        key = base64.b64decode(stored, validate=True)
-    except ValueError as exc:
-        raise UserError("Klucz sejfu w magazynie poświadczeń systemu jest uszkodzony.") from exc
-    if len(key) != 32:
-        raise UserError("Klucz sejfu w magazynie poświadczeń systemu jest uszkodzony.")
-    return key
