@@ -68,3 +68,23 @@ def test_ksef_number_round_trip_and_single_char_corruption(
 def test_crc8_reference_value() -> None:
     # CRC-8/SMBUS check value for "123456789"
     assert crc8(b"123456789") == 0xF4
+
+
+def _crc8_bitwise(data: bytes) -> int:
+    """The polynomial division bit by bit, as PROTOCOL.md §12 states it: the table must agree."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
+
+
+def test_crc8_table_matches_bitwise_on_every_byte() -> None:
+    assert [crc8(bytes([b])) for b in range(256)] == [_crc8_bitwise(bytes([b])) for b in range(256)]
+    assert crc8(b"") == 0
+
+
+@given(st.binary(max_size=64))
+def test_crc8_table_matches_bitwise(data: bytes) -> None:
+    assert crc8(data) == _crc8_bitwise(data)
