@@ -3,6 +3,7 @@
 ``InvoiceRow`` is the workbook's view of one archived invoice (FA(3) content plus KSeF metadata);
 it knows nothing about Excel. ``StaffFields`` are the four columns a person edits. ``CellValue`` is
 whatever a person typed into a column or row the toolkit does not own, kept as read.
+``RegisterSheet`` is what goes into one register sheet, ``WorkbookHeader`` whose workbook it is.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ksef_sheets.sheets.invoice_columns import STATUS_NEW, Register
+from ksef_sheets.sheets.invoice_columns import INVOICE_COLUMNS, KNOWN_HEADERS, STATUS_NEW, Register
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,29 @@ class SheetRow:
     staff: StaffFields
     # Values of columns staff added, by header; for a person's own row also the toolkit's columns.
     extra: dict[str, CellValue] = field(default_factory=dict)
+
+
+@dataclass
+class RegisterSheet:
+    """What goes into one register sheet: invoice rows, staff's own rows and staff's own columns."""
+
+    register: Register
+    rows: list[SheetRow] = field(default_factory=list)
+    loose_rows: list[dict[str, CellValue]] = field(default_factory=list)
+    extra_headers: list[str] = field(default_factory=list)
+
+    @property
+    def headers(self) -> list[str]:
+        return [column.header for column in INVOICE_COLUMNS] + [
+            h for h in self.extra_headers if h not in KNOWN_HEADERS
+        ]
+
+
+@dataclass(frozen=True)
+class WorkbookHeader:
+    client_nip: str
+    client_name: str
+    year: int
+    generated_at: datetime
+    # What the workbook was built from (see ``invoice_fingerprint``); None for a one-off write.
+    fingerprint: str | None = None
