@@ -16,7 +16,7 @@ Each phase runs in its own process, so its peak memory (max RSS) is its own. Mea
 - ``read-back``: ``read_workbook_work`` (staff columns, own columns and rows, snapshot) against
   openpyxl ``read_only`` iterating the same file's values and doing nothing else (no bar; shown).
 - ``refresh``: a workbook of 20,000 archived invoices, then 200 new invoices arrive (one night's
-  fetch), then ``refresh_invoice_workbooks`` — read-back, FA(3) of every archived invoice, merge, write —
+  fetch), then ``refresh_invoice_workbooks`` — read-back, FA(3) of the new invoices, merge, write —
   against **writing the same rows alone**: ``write_invoice_workbook`` of the very sheets that
   refresh wrote (same rows, staff fields, summary), in the same process. Bar: >= 0.8 x.
 - ``no change``: the same refresh when nothing arrived (the workbook is left alone), shown.
@@ -356,8 +356,8 @@ def main() -> None:
     )
     refresh_ratio = f["alone_seconds"] / f["seconds"]
     print(
-        f"refresh    : {m + k} rows, {k} of them new: {f['seconds']:.2f} s (read-back, FA(3) of every archived "
-        f"invoice, merge, write; max RSS {f['max_rss_mb']:.0f} MB)  | writing the same rows alone {f['alone_seconds']:.2f} s"
+        f"refresh    : {m + k} rows, {k} of them new: {f['seconds']:.2f} s (read-back, FA(3) of the new "
+        f"invoices, merge, write; max RSS {f['max_rss_mb']:.0f} MB)  | writing the same rows alone {f['alone_seconds']:.2f} s"
         f"  | ratio {refresh_ratio:.2f} (bar >= 0.80: {bar(refresh_ratio >= 0.8)})"
     )
     print(
