@@ -1,7 +1,12 @@
 """The office's invoice archive and the incremental fetch for many clients.
 
-- ``ksef_sheets.sync.archive``: original XML files + the SQLite index (``ksef.sqlite``), the sync
-  state (high-water mark per client per subject type), staff decisions and the audit log.
+- ``ksef_sheets.sync.archive``: ``Archive``, one object over the SQLite index (``ksef.sqlite``) made
+  of four stores, a module each: ``invoice_store`` (original XML files + index rows),
+  ``checkpoints`` (the sync state: high-water mark per client per subject type), ``decisions``
+  (staff decisions) and ``audit_log``; ``archive_index`` opens the index, ``archive_values`` holds
+  the vocabulary and conversions, ``archive_files`` writes invoice files durably.
+- ``ksef_sheets.sync.integrity`` / ``rebuild`` / ``backup``: ``archive check``, ``rebuild``,
+  ``backup`` and ``restore``.
 - ``ksef_sheets.sync.planner``: which windows to export next, within KSeF's limits.
 - ``ksef_sheets.sync.fetch``: the fetch for a list of clients (``fetch_office``); the use case
   around it (choosing clients, the register, workbooks) is ``ksef_sheets.workflows.fetch``.
@@ -10,23 +15,20 @@
 
 Other packages import what they need from ``ksef_sheets.sync`` itself — the names in ``__all__``
 below are its public face (``tests/foundation/test_layers.py`` refuses imports of its submodules from
-outside). The names are loaded from their modules on first use (``__getattr__``), so taking
+outside). The names are loaded from their modules on first use (``ksef_sheets.lazy``), so taking
 ``Archive`` does not load the fetch, and importing the package closes no import loop.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ksef_sheets.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from ksef_sheets.sync.archive import (
-        Archive,
-        ArchivedInvoice,
-        StaffDecision,
-        damaged_index_error,
-        parse_ksef_datetime,
-    )
+    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.sync.archive_index import damaged_index_error
+    from ksef_sheets.sync.archive_values import parse_ksef_datetime
     from ksef_sheets.sync.backup import (
         BackupResult,
         RestoreResult,
@@ -36,8 +38,10 @@ if TYPE_CHECKING:
         restore_archive,
         verify_copy,
     )
-    from ksef_sheets.sync.fetch import fetch_office, select_clients
+    from ksef_sheets.sync.decisions import StaffDecision
+    from ksef_sheets.sync.fetch import fetch_office
     from ksef_sheets.sync.integrity import CheckReport, check_archive
+    from ksef_sheets.sync.invoice_store import ArchivedInvoice
     from ksef_sheets.sync.rebuild import build_index, old_decisions, scan_archive
     from ksef_sheets.sync.report import ClientFetchResult, FetchReport
     from ksef_sheets.sync.runtime import (
@@ -59,10 +63,10 @@ if TYPE_CHECKING:
 # name -> the module that defines it (loaded on first use, see the docstring)
 _EXPORTS: dict[str, str] = {
     "Archive": "archive",
-    "ArchivedInvoice": "archive",
-    "StaffDecision": "archive",
-    "damaged_index_error": "archive",
-    "parse_ksef_datetime": "archive",
+    "ArchivedInvoice": "invoice_store",
+    "StaffDecision": "decisions",
+    "damaged_index_error": "archive_index",
+    "parse_ksef_datetime": "archive_values",
     "BackupResult": "backup",
     "RestoreResult": "backup",
     "backup_archive": "backup",
@@ -71,7 +75,6 @@ _EXPORTS: dict[str, str] = {
     "restore_archive": "backup",
     "verify_copy": "backup",
     "fetch_office": "fetch",
-    "select_clients": "fetch",
     "CheckReport": "integrity",
     "check_archive": "integrity",
     "build_index": "rebuild",
@@ -125,22 +128,10 @@ __all__ = [
     "problem_message",
     "restore_archive",
     "scan_archive",
-    "select_clients",
     "start_office_emulator",
     "vault_credentials",
     "verify_copy",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from its module on first use (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), __all__)

@@ -24,7 +24,7 @@ from pathlib import Path
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.files import restrict_file
-from ksef_sheets.sync.archive import (
+from ksef_sheets.sync.archive_index import (
     ARCHIVE_FORMAT,
     damaged_index_error,
     integrity_problem,

@@ -17,7 +17,8 @@ from typing import Any
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.files import file_mode, is_interrupted_write
 from ksef_sheets.identifiers import is_valid_ksef_number, is_valid_nip
-from ksef_sheets.sync.archive import ARCHIVE_FORMAT, _path_in, integrity_problem, rebuild_hint, sha256_b64
+from ksef_sheets.sync.archive_index import ARCHIVE_FORMAT, integrity_problem, rebuild_hint
+from ksef_sheets.sync.archive_values import _path_in, sha256_b64
 from ksef_sheets.text import count
 
 

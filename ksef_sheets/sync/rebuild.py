@@ -30,18 +30,10 @@ from lxml import etree
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.identifiers import is_valid_ksef_number, is_valid_nip
-from ksef_sheets.sync.archive import (
-    _INSERT_INVOICE,
-    METADATA_LOG,
-    SUBJECT_TYPES,
-    IncomingInvoice,
-    StaffDecision,
-    _index_row,
-    _utc_text,
-    create_schema,
-    parse_ksef_datetime,
-    sha256_b64,
-)
+from ksef_sheets.sync.archive_index import create_schema
+from ksef_sheets.sync.archive_values import SUBJECT_TYPES, _utc_text, parse_ksef_datetime, sha256_b64
+from ksef_sheets.sync.decisions import StaffDecision
+from ksef_sheets.sync.invoice_store import _INSERT_INVOICE, METADATA_LOG, IncomingInvoice, _index_row
 from ksef_sheets.text import WARSAW
 
 
@@ -384,7 +376,7 @@ def build_index(
 
 def old_decisions(old: Path | None) -> dict[tuple[str, str], StaffDecision]:
     """(NIP, number) → decision from an old index, as far as it can be read."""
-    from ksef_sheets.sync.archive import _date, _dt
+    from ksef_sheets.sync.archive_values import _date, _dt
 
     found: dict[tuple[str, str], StaffDecision] = {}
     if old is None or not old.is_file() or old.stat().st_size == 0:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from ksef_sheets.sync.archive import SUBJECT_TYPE_NAMES
+from ksef_sheets.sync.archive_values import SUBJECT_TYPE_NAMES
 
 
 @dataclass

@@ -189,7 +189,7 @@ def test_checkpoint_commits_with_its_batch_and_never_goes_back(folder: OfficeFol
 def test_failed_batch_leaves_no_rows_and_no_checkpoint(
     folder: OfficeFolder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ksef_sheets.sync.archive as module
+    import ksef_sheets.sync.invoice_store as module
 
     def broken_flush(paths: list[Path]) -> None:
         raise OSError("dysk pełny")
@@ -218,7 +218,7 @@ def test_killed_writer_never_leaves_an_index_row_without_its_file(folder: Office
         from datetime import date
         from ksef_sheets.config import OfficeFolder
         from ksef_sheets.identifiers import make_ksef_number
-        import ksef_sheets.sync.archive as module
+        import ksef_sheets.sync.invoice_store as module
         from ksef_sheets.sync.archive import Archive, IncomingInvoice
         real_flush = module._flush_to_disk
         def flush_then_die(paths):
