@@ -27,12 +27,13 @@ from pathlib import Path
 from lxml import etree
 
 from ksef_sheets.config import OfficeFolder
+from ksef_sheets.demo_data import demo_office_data
 from ksef_sheets.fa3 import Party, generate_invoice, parse_invoice
 from ksef_sheets.identifiers import make_ksef_number
 from ksef_sheets.jpk import build_jpk, read_jpk
 from ksef_sheets.jpk.schema import V7M_NS, jpk_schema
-from ksef_sheets.office.register import init_office
 from ksef_sheets.sync.archive import Archive, IncomingInvoice, sha256_b64
+from ksef_sheets.workflows import init_office
 from ksef_sheets.workflows.jpk import check_jpk, evidence_from_archive
 
 CLIENT = Party(name="Nowak IT Consulting Jan Nowak", nip="5210537039", address1="ul. Prosta 1, Warszawa")
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = OfficeFolder(Path(tmp) / "biuro")
-        init_office(folder, demo=True)
+        init_office(folder, demo=demo_office_data())
         started = time.perf_counter()
         fill_archive(folder, args.rows)
         sales, purchases = evidence_from_archive(folder, CLIENT.nip or "", 2026, 3)

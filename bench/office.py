@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.identifiers import nip_check_digit
-from ksef_sheets.office.register import FetchResult, import_clients, init_office, update_fetch_results
+from ksef_sheets.workflows import FetchResult, import_clients, init_office, update_fetch_results
 
 TODAY = date(2026, 11, 28)
 

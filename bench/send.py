@@ -36,15 +36,16 @@ sys.path.insert(0, str(ROOT))
 from openpyxl import load_workbook  # noqa: E402
 
 from ksef_sheets.config import OfficeFolder  # noqa: E402
+from ksef_sheets.demo_data import demo_office_data  # noqa: E402
 from ksef_sheets.emulator import run_emulator  # noqa: E402
 from ksef_sheets.fa3 import SalesInvoice, build_invoice_xml  # noqa: E402
 from ksef_sheets.ksef import KsefClient  # noqa: E402
-from ksef_sheets.office.register import init_office  # noqa: E402
 from ksef_sheets.send import entry_workbook as E  # noqa: E402
 from ksef_sheets.send import send_office  # noqa: E402
 from ksef_sheets.sheets.tables import OpenpyxlTables  # noqa: E402
 from ksef_sheets.sync.runtime import CountingTransport  # noqa: E402
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault  # noqa: E402
+from ksef_sheets.workflows import init_office  # noqa: E402
 
 SELLER = "6762966431"  # scenario 3 in the demo register and the seed
 BUYERS = ("5210537039", "7798676685")
@@ -138,7 +139,7 @@ def main() -> None:
     ):
         assert running.seed_info is not None
         folder = OfficeFolder(Path(tmp) / "biuro")
-        init_office(folder, demo=True)
+        init_office(folder, demo=demo_office_data())
         Vault.open(folder, os.environ[PASSPHRASE_ENV]).add_token(
             SELLER, running.seed_info.client(SELLER)["token"]
         )

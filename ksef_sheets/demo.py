@@ -112,9 +112,10 @@ def _prepare_folder(folder: OfficeFolder, *, fresh: bool) -> None:
 
 
 def _init(folder: OfficeFolder) -> list[str]:
-    from ksef_sheets.office.register import init_office
+    from ksef_sheets.demo_data import demo_office_data
+    from ksef_sheets.workflows import init_office
 
-    report = init_office(folder, demo=True)
+    report = init_office(folder, demo=demo_office_data())
     config = folder.load_config()
     extra = config.model_extra or {}
     if extra.get("emulator_seed") != DEMO_SEED or config.environment != "emulator":
@@ -422,8 +423,7 @@ def _documents(folder: OfficeFolder, *, pdf: bool | None) -> list[str]:
 
 
 def _export_round_trip(folder: OfficeFolder) -> list[str]:
-    from ksef_sheets.office.register import load_clients
-    from ksef_sheets.sheets import export_client_list
+    from ksef_sheets.sheets import export_client_list, load_clients
     from ksef_sheets.sync import Archive
 
     client = next((c for c in load_clients(folder) if c.scenario == 2), None)
@@ -541,7 +541,7 @@ def _jpk(folder: OfficeFolder) -> list[str]:
     sales, purchases = evidence_from_archive(folder, nip, year, month)
     target = folder.client_dir(nip) / "jpk"
     target.mkdir(parents=True, exist_ok=True)
-    from ksef_sheets.office.register import load_clients
+    from ksef_sheets.sheets import load_clients
 
     name = next((c.name for c in load_clients(folder) if c.nip == nip), nip)
     clean = target / f"JPK_V7M-{year:04d}-{month:02d}.xml"

@@ -1,6 +1,6 @@
 """The ten fictional clients of DOMAIN.md §8.1 and the demo office.
 
-Shared by ``init --demo`` (the register rows: ``demo_office()``), the emulator's seeding (the same NIPs exist in KSeF) and
+Shared by ``init --demo`` (the register rows: ``demo_office_data()``), the emulator's seeding (the same NIPs exist in KSeF) and
 the tests, so that a demo office can fetch its clients' invoices from the emulator.
 The NIPs are checksum-valid but may coincide with real taxpayers: never send them to production.
 """
@@ -505,6 +505,6 @@ def demo_clients() -> list[Client]:
     return clients
 
 
-def demo_office() -> DemoOffice:
+def demo_office_data() -> DemoOffice:
     """The demo office with its register rows, for ``init --demo`` (``workflows.init_office``)."""
     return DemoOffice(DEMO_OFFICE_NIP, DEMO_OFFICE_NAME, demo_clients())

@@ -40,19 +40,17 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.demo_data import DEMO_CLIENTS
+from ksef_sheets.demo_data import DEMO_CLIENTS, demo_clients, demo_office_data
 from ksef_sheets.excel import PANEL_NAME, PanelChoices, actions, build_panel, document_kinds
 from ksef_sheets.fa3.generator import generate_invoice
 from ksef_sheets.fa3.sales import Party, SalesLine
 from ksef_sheets.files import atomic_path
 from ksef_sheets.identifiers import make_ksef_number
-from ksef_sheets.office.convert import client_to_row
-from ksef_sheets.office.demo import demo_clients
-from ksef_sheets.office.importer import IMPORT_OWNED
-from ksef_sheets.office.register import init_office
+from ksef_sheets.office import IMPORT_OWNED, client_to_row
 from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
 from ksef_sheets.sheets.office_workbook import refresh_workbook
 from ksef_sheets.sync.archive import Archive, IncomingInvoice, sha256_b64
+from ksef_sheets.workflows import init_office
 
 PROJECT = Path(__file__).resolve().parents[1]
 WORKBOOKS_DIR = PROJECT / "workbooks"
@@ -203,7 +201,7 @@ def build_sample_office(root: Path) -> OfficeFolder:
     """A demo office (register of fictional clients) with the sample client's invoices archived and
     its invoice workbook written — by ``init`` and the archive + refresh that ``fetch`` runs."""
     folder = OfficeFolder.resolve(root)
-    init_office(folder, demo=True, today=BUILD_DAY)
+    init_office(folder, demo=demo_office_data(), today=BUILD_DAY)
     by_subject: dict[str, list[IncomingInvoice]] = {}
     for subject, xml, meta in sample_invoices():
         by_subject.setdefault(subject, []).append(IncomingInvoice(meta["ksefNumber"], xml, meta))

@@ -94,7 +94,7 @@ def _archived(folder: OfficeFolder, client: list[str] | None) -> dict[str, set[s
 
 def _office_clients(folder: OfficeFolder) -> list[str]:
     if folder.office_workbook.exists():
-        from ksef_sheets.office.register import load_clients
+        from ksef_sheets.sheets import load_clients
 
         return [c.nip for c in load_clients(folder)]
     return list(folder.load_config().clients)

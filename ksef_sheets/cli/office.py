@@ -9,8 +9,16 @@ import typer
 
 from ksef_sheets.cli import app
 from ksef_sheets.cli._common import ClientOption, DirOption, JsonOption, office_folder, print_json
-from ksef_sheets.office import register
-from ksef_sheets.office.importer import ImportReport
+from ksef_sheets.demo_data import demo_office_data
+from ksef_sheets.office import ImportReport
+from ksef_sheets.sheets import load_clients
+from ksef_sheets.workflows import (
+    check_clients,
+    import_clients,
+    import_readiness,
+    init_office,
+    write_questionnaires,
+)
 
 clients_app = typer.Typer(
     help="Rejestr klientów w biuro.xlsx: import listy, sprawdzenie, ankiety gotowości.", no_args_is_help=True
@@ -34,7 +42,9 @@ def init(
 ) -> None:
     """Utwórz folder biura (ksef-sheets.toml, biuro.xlsx) albo odśwież istniejący bez utraty danych."""
     folder = office_folder(directory)
-    report = register.init_office(folder, office_nip=office_nip, office_name=office_name, demo=demo)
+    report = init_office(
+        folder, office_nip=office_nip, office_name=office_name, demo=demo_office_data() if demo else None
+    )
     if as_json:
         print_json(
             {
@@ -74,7 +84,7 @@ def clients_import(file: FileArgument, directory: DirOption = None, as_json: Jso
     """Wczytaj listę klientów do rejestru; błędne wiersze są wypisane i pominięte (kod wyjścia 1)."""
     folder = office_folder(directory)
     folder.load_config()
-    report = register.import_clients(folder, file)
+    report = import_clients(folder, file)
     _print_import(report, as_json, f"Import {file.name}")
 
 
@@ -83,7 +93,7 @@ def clients_readiness(file: FileArgument, directory: DirOption = None, as_json: 
     """Wczytaj odpowiedzi z ankiety gotowości (wypełniony ankieta-ksef.xlsx albo tabela z NIP i odpowiedziami)."""
     folder = office_folder(directory)
     folder.load_config()
-    report = register.import_readiness(folder, file)
+    report = import_readiness(folder, file)
     _print_import(report, as_json, f"Ankiety z {file.name}")
 
 
@@ -91,7 +101,7 @@ def clients_readiness(file: FileArgument, directory: DirOption = None, as_json: 
 def clients_check(directory: DirOption = None, as_json: JsonOption = False) -> None:
     """Sprawdź rejestr po zmianach; problemy i następne kroki trafiają do biuro.xlsx."""
     folder = office_folder(directory)
-    report = register.check_clients(folder)
+    report = check_clients(folder)
     if as_json:
         print_json(
             {
@@ -116,7 +126,7 @@ def clients_check(directory: DirOption = None, as_json: JsonOption = False) -> N
 def clients_questionnaire(clients: ClientOption = None, directory: DirOption = None) -> None:
     """Przygotuj ankietę gotowości (ankieta-ksef.xlsx) w folderze dokumentów klienta."""
     folder = office_folder(directory)
-    written = register.write_questionnaires(folder, clients or None)
+    written = write_questionnaires(folder, clients or None)
     for path in written:
         typer.echo(str(path))
     typer.echo(f"Ankiet: {len(written)}.")
@@ -126,7 +136,7 @@ def clients_questionnaire(clients: ClientOption = None, directory: DirOption = N
 def clients_list(directory: DirOption = None, as_json: JsonOption = False) -> None:
     """Pokaż klientów z rejestru: NIP, nazwę, scenariusz, następny krok."""
     folder = office_folder(directory)
-    clients = register.load_clients(folder)
+    clients = load_clients(folder)
     if as_json:
         print_json(
             [

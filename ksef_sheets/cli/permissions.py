@@ -97,7 +97,7 @@ def _update_register(folder: OfficeFolder, results: list[ClientPermissions]) -> 
     answered = {r.nip: r.access for r in results if r.access is not None}
     if not answered or not folder.office_workbook.exists():
         return None
-    from ksef_sheets.office.register import update_permissions
+    from ksef_sheets.workflows import update_permissions
 
     try:
         update_permissions(folder, answered)

@@ -282,7 +282,7 @@ def select_clients(clients: Sequence[Client], nips: Sequence[str] | None) -> tup
 
 def load_register(folder: OfficeFolder) -> list[Client]:
     """The office register (``biuro.xlsx``, table Klienci), read by the office part."""
-    from ksef_sheets.office.register import load_clients  # the office part owns the register
+    from ksef_sheets.sheets import load_clients
 
     loaded: Any = load_clients(folder)
     return list(getattr(loaded, "clients", loaded))

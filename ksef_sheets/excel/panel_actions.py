@@ -41,7 +41,7 @@ def fetch_invoices(ctx: ActionContext) -> str:
 
 @action("Sprawdź rejestr klientów")
 def check_register(ctx: ActionContext) -> str:
-    from ksef_sheets.office.register import check_clients
+    from ksef_sheets.workflows import check_clients
 
     report = check_clients(_folder(ctx))
     return (
@@ -160,7 +160,7 @@ _FINDINGS_SHOWN = 5
 
 @action("Odśwież listę klientów w panelu")
 def refresh_client_list(ctx: ActionContext) -> str:
-    from ksef_sheets.office.register import load_clients
+    from ksef_sheets.sheets import load_clients
 
     clients = load_clients(_folder(ctx))
     previous = {

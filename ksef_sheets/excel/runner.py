@@ -143,7 +143,7 @@ def build_office_panel(folder: OfficeFolder, *, interpreter: str | None = None) 
     folder.load_config()  # a clear message when the folder is not an office yet
     clients: list[pw.PanelClient] = []
     if folder.office_workbook.exists():
-        from ksef_sheets.office.register import load_clients
+        from ksef_sheets.sheets import load_clients
 
         clients = [pw.PanelClient(c.nip, c.name) for c in load_clients(folder)]
     choices = pw.PanelChoices(actions=list(actions()), document_kinds=document_kinds())

@@ -1,9 +1,11 @@
-"""The office's domain: the client register, scenarios, readiness, deadlines, checklist content.
+"""The office's domain model and rules: the client register row, scenarios, readiness, deadlines,
+checklist content, and the rules of importing a client list. No workbook is read or written here
+(``ksef_sheets.sheets`` does that) and no use case lives here (``ksef_sheets.workflows``).
 
-Other parts use ``Client`` (one register row), ``ksef_sheets.office.scenarios`` (who does what, which
-permissions each scenario needs) and ``ksef_sheets.office.register`` (``load_clients``,
-``update_fetch_results``, ``FetchResult``). Every deadline uses the business-day calendar
-(``ksef_sheets.office.calendar``: ``is_business_day``, ``next_business_day``, ``add_business_days``,
+Other parts use ``Client`` (one register row; the one client record type), the scenarios (who does
+what, which permissions each scenario needs), the importer's rules (``table_from_grid``,
+``validate_rows``, ``merge_into_register``) and the checklist content. Every deadline uses the
+business-day calendar (``is_business_day``, ``next_business_day``, ``add_business_days``,
 ``move_to_business_day``, ``holidays``) and ``offline_deadline`` for offline invoices.
 """
 
@@ -14,6 +16,13 @@ from ksef_sheets.office.calendar import (
     is_business_day,
     move_to_business_day,
     next_business_day,
+)
+from ksef_sheets.office.content import (
+    CHECKLIST,
+    FAQ,
+    PLAN_STEPS,
+    SECURITY_PROCEDURES,
+    replace_superseded,
 )
 from ksef_sheets.office.convert import client_from_row, client_to_row, text_of
 from ksef_sheets.office.deadlines import (
@@ -30,13 +39,29 @@ from ksef_sheets.office.deadlines import (
     obligation_date,
     offline_deadline,
 )
+from ksef_sheets.office.importer import (
+    IMPORT_OWNED,
+    READINESS_HEADERS,
+    ImportReport,
+    RowError,
+    SourceTable,
+    canonical_header,
+    merge_into_register,
+    table_from_grid,
+    validate_rows,
+)
 from ksef_sheets.office.model import (
+    ANNEX_NONE,
+    ANNEX_SENT,
     ANNEX_SIGNED,
+    AUTH_NONE,
     AUTH_SENT,
     AUTH_SIGNED,
     CHANNEL_HEADER,
     COLUMN_BY_FIELD,
+    DOCUMENT_CHANNELS,
     LEGACY_HEADERS,
+    NO,
     PERM_DELEGATE_HEADER,
     PERM_READ_HEADER,
     PERM_WRITE_HEADER,
@@ -45,7 +70,11 @@ from ksef_sheets.office.model import (
     REGISTER_COLUMNS,
     REGISTER_HEADERS,
     REPRESENTATION_HEADER,
+    SIZE_MICRO,
+    SIZE_STANDARD,
+    YES,
     Client,
+    DemoOffice,
 )
 from ksef_sheets.office.readiness import NO_ANSWERS, NOT_READY, PARTLY, QUESTIONS, READY, readiness
 from ksef_sheets.office.rules import (
@@ -67,14 +96,22 @@ from ksef_sheets.office.scenarios import (
 )
 
 __all__ = [
+    "ANNEX_NONE",
+    "ANNEX_SENT",
     "ANNEX_SIGNED",
+    "AUTH_NONE",
     "AUTH_SENT",
     "AUTH_SIGNED",
     "CHANNEL_HEADER",
+    "CHECKLIST",
     "COLUMN_BY_FIELD",
+    "DOCUMENT_CHANNELS",
     "FAILURE",
+    "FAQ",
+    "IMPORT_OWNED",
     "KSEF_DEADLINES",
     "LEGACY_HEADERS",
+    "NO",
     "NOT_READY",
     "NO_ANSWERS",
     "OFFLINE24",
@@ -90,17 +127,28 @@ __all__ = [
     "PERM_READ_HEADER",
     "PERM_WRITE",
     "PERM_WRITE_HEADER",
+    "PLAN_STEPS",
     "QUESTIONS",
+    "READINESS_HEADERS",
     "READY",
     "REGISTER_COLUMNS",
     "REGISTER_HEADERS",
     "REPRESENTATION_HEADER",
     "SCENARIOS",
+    "SECURITY_PROCEDURES",
+    "SIZE_MICRO",
+    "SIZE_STANDARD",
     "TOTAL_FAILURE",
     "UNAVAILABILITY",
+    "YES",
     "Client",
+    "DemoOffice",
+    "ImportReport",
+    "RowError",
     "Scenario",
+    "SourceTable",
     "add_business_days",
+    "canonical_header",
     "client_deadlines",
     "client_from_row",
     "client_problems",
@@ -110,6 +158,7 @@ __all__ = [
     "is_business_day",
     "jpk_deadline",
     "looks_like_secret",
+    "merge_into_register",
     "missing_permissions",
     "move_to_business_day",
     "next_business_day",
@@ -118,8 +167,11 @@ __all__ = [
     "offline_deadline",
     "permissions_status",
     "readiness",
+    "replace_superseded",
     "required_permissions",
     "scenario",
+    "table_from_grid",
     "text_of",
+    "validate_rows",
     "zaw_fa_default",
 ]

@@ -1,4 +1,7 @@
-"""Bringing a client list (CSV or XLSX, as offices keep them) into the register.
+"""Bringing a client list (CSV or XLSX, as offices keep them) into the register: the rules.
+
+The file itself is read by ``ksef_sheets.sheets`` (``read_client_list``); here rows come in (a grid
+of cell values) and typed register rows, merged registers and per-row problems come out.
 
 Headers are matched flexibly ("NIP", "Nip klienta", "Nazwa firmy", "Adres e-mail" …). Each bad row
 (NIP checksum, duplicate, missing e-mail, unknown scenario, unreadable value) is reported with its
@@ -8,8 +11,6 @@ but only in the master-data columns the file brings; what staff typed stays.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -23,12 +24,6 @@ from ksef_sheets.office.convert import CellProblem, cell_value, parse_cell, text
 from ksef_sheets.office.model import CHANNEL_HEADER, COLUMN_BY_HEADER, REGISTER_COLUMNS, REPRESENTATION_HEADER
 from ksef_sheets.office.readiness import QUESTIONS
 from ksef_sheets.office.rules import is_valid_email, looks_like_secret
-from ksef_sheets.sheets import XlsxLimits, check_incoming_xlsx, open_workbook, read_rows
-
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_XLSX_UNPACKED = 100 * 1024 * 1024
-MAX_ROWS = 50_000
-MAX_COLUMNS = 200
 
 # Canonical register header → what offices call it in their own lists (compared normalised).
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -170,108 +165,12 @@ class ImportReport:
         }
 
 
-# -- reading files --------------------------------------------------------------------------------
+# -- rows to a table --------------------------------------------------------------------------------
 
 
-def read_source(path: Path) -> SourceTable:
-    """Read a CSV or XLSX client list; a file that cannot be read raises one Polish ``UserError``."""
-    if not path.exists():
-        raise UserError(f"Nie ma pliku {path}.")
-    if not path.is_file():
-        raise UserError(f"{path} nie jest plikiem.")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UserError(f"Plik {path} jest za duży ({size // (1024 * 1024)} MB); limit to 20 MB.")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        grid = _read_xlsx(path)
-    elif suffix in (".csv", ".txt"):
-        grid = _read_csv(path)
-    elif suffix == ".xls":
-        raise UserError(f"Plik {path} jest w starym formacie .xls. Zapisz go w Excelu jako .xlsx lub CSV.")
-    else:
-        raise UserError(
-            f"Plik {path}: nieobsługiwany format „{suffix or 'bez rozszerzenia'}” — podaj CSV albo XLSX."
-        )
-    return _to_table(path, grid)
-
-
-def _decode(data: bytes, path: Path) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # Excel "CSV" saved on a Polish Windows is Windows-1250.
-        return data.decode("cp1250")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"Plik {path} ma nieznane kodowanie znaków — zapisz go jako CSV UTF-8.") from exc
-
-
-def _sniff_delimiter(text: str) -> str:
-    """The delimiter under which a header row with a NIP column appears (a title line may precede it)."""
-    head = "\n".join(text.splitlines()[:10])
-    for delimiter in (";", ",", "\t"):
-        try:
-            rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))
-        except csv.Error:
-            continue
-        if any(canonical_header(v) == "NIP" for row in rows if len(row) > 1 for v in row):
-            return delimiter
-    return max((";", ",", "\t"), key=head.count)
-
-
-def _read_csv(path: Path) -> list[list[Any]]:
-    text = _decode(path.read_bytes(), path)
-    if "\x00" in text:
-        raise UserError(f"Plik {path} nie jest plikiem tekstowym CSV.")
-    delimiter = _sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    grid: list[list[Any]] = []
-    try:
-        for row in reader:
-            grid.append(list(row))
-            if len(grid) > MAX_ROWS:
-                raise UserError(f"Plik {path} ma więcej niż {MAX_ROWS} wierszy.")
-    except csv.Error as exc:
-        raise UserError(f"Plik {path}, wiersz {reader.line_num}: niepoprawny CSV ({exc}).") from exc
-    return grid
-
-
-# Bounds of a client list from outside (sheets.incoming_xlsx): size, unpacked size, every part's
-# compression ratio, DOCTYPE/ENTITY in any encoding, rows and columns.
-XLSX_LIMITS = XlsxLimits(MAX_FILE_BYTES, MAX_XLSX_UNPACKED, 100, MAX_ROWS, MAX_COLUMNS)
-
-
-def check_xlsx(path: Path) -> None:
-    """Refuse an .xlsx that is not a plain workbook: oversized, a zip bomb, or XML with a DTD/entities.
-
-    openpyxl parses with the standard library (no defusedxml here), so entity tricks are stopped
-    before it sees the file; an OOXML part never legitimately carries a DOCTYPE, in any encoding.
-    """
-    check_incoming_xlsx(path, XLSX_LIMITS)
-
-
-def _read_xlsx(path: Path) -> list[list[Any]]:
-    wb = open_workbook(path, XLSX_LIMITS, data_only=True)
-    try:
-        # The sheet whose first rows hold a NIP header; else the first sheet.
-        chosen = wb.worksheets[0]
-        for ws in wb.worksheets:
-            head = list(read_rows(path, ws, XLSX_LIMITS, max_row=10))
-            if any(canonical_header(v) == "NIP" for row in head for v in row):
-                chosen = ws
-                break
-        return [list(values) for values in read_rows(path, chosen, XLSX_LIMITS)]
-    except IndexError as exc:  # a workbook without any sheet
-        raise UserError(f"Plik {path} nie zawiera żadnego arkusza.") from exc
-    finally:
-        wb.close()
-
-
-def _to_table(path: Path, grid: list[list[Any]]) -> SourceTable:
+def table_from_grid(path: Path, grid: list[list[Any]]) -> SourceTable:
+    """The rows under the header row that names a NIP column (within the first ten rows), keyed by
+    register header; headers nothing matches are listed as ignored."""
     header_index = None
     for i, row in enumerate(grid[:10]):
         if any(canonical_header(v) == "NIP" for v in row):

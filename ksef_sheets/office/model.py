@@ -6,6 +6,7 @@ the importer and ``load_clients`` agree on one mapping between Polish headers an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -104,6 +105,16 @@ class Client:
     notes: str = ""
     # Where the row is in the sheet (None for clients not read from a workbook).
     row: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DemoOffice:
+    """A training office: its NIP, name and register rows. The data is the demo's
+    (``ksef_sheets.demo_data.demo_office_data()``); the caller passes it to the set-up use case."""
+
+    nip: str
+    name: str
+    clients: Sequence[Client]
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,7 @@ def select_send_clients(
     listed: list[SendClient] = []
     has_register = folder.office_workbook.exists()
     if has_register:
-        from ksef_sheets.office.register import load_clients
+        from ksef_sheets.sheets import load_clients
 
         listed = [
             SendClient(

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         parse_month,
     )
     from ksef_sheets.sheets.client_import import import_decisions
+    from ksef_sheets.sheets.client_list import read_client_list
     from ksef_sheets.sheets.incoming_xlsx import XlsxLimits, check_incoming_xlsx, open_workbook, read_rows
     from ksef_sheets.sheets.invoice_columns import (
         H_BOOKED,
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
         save_office_workbook,
     )
     from ksef_sheets.sheets.printing import DATE_FORMAT, DATETIME_FORMAT, POLISH
+    from ksef_sheets.sheets.questionnaire import QUESTIONNAIRE_CHANNEL_NAME, read_answers, write_questionnaire
+    from ksef_sheets.sheets.register_reader import load_clients
     from ksef_sheets.sheets.safe_text import clean_text, looks_like_formula, set_text
     from ksef_sheets.sheets.tables import Link, OpenpyxlTables, TableData, TableIO, row_is_empty
 
@@ -65,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     "export_client_list": "client_export",
     "parse_month": "client_export",
     "import_decisions": "client_import",
+    "read_client_list": "client_list",
     "XlsxLimits": "incoming_xlsx",
     "check_incoming_xlsx": "incoming_xlsx",
     "open_workbook": "incoming_xlsx",
@@ -101,6 +105,10 @@ _EXPORTS: dict[str, str] = {
     "DATETIME_FORMAT": "printing",
     "DATE_FORMAT": "printing",
     "POLISH": "printing",
+    "QUESTIONNAIRE_CHANNEL_NAME": "questionnaire",
+    "read_answers": "questionnaire",
+    "write_questionnaire": "questionnaire",
+    "load_clients": "register_reader",
     "clean_text": "safe_text",
     "looks_like_formula": "safe_text",
     "set_text": "safe_text",
@@ -129,6 +137,7 @@ __all__ = [
     "MISMATCH_UNKNOWN",
     "PERMISSIONS_SPEC",
     "POLISH",
+    "QUESTIONNAIRE_CHANNEL_NAME",
     "STATUS_BOOKED",
     "ExportKind",
     "JpkSheetRow",
@@ -144,11 +153,14 @@ __all__ = [
     "collect_rows",
     "export_client_list",
     "import_decisions",
+    "load_clients",
     "looks_like_formula",
     "open_office_workbook",
     "open_workbook",
     "parse_month",
     "put_staff_member",
+    "read_answers",
+    "read_client_list",
     "read_register",
     "read_rows",
     "read_staff",
@@ -162,6 +174,7 @@ __all__ = [
     "set_text",
     "staff_identifier",
     "write_jpk_sheet",
+    "write_questionnaire",
 ]
 
 

@@ -492,7 +492,7 @@ def _known_clients(folder: OfficeFolder, problems: list[str]) -> dict[str, Clien
     A register that cannot be read does not stop the refresh: its problem is reported and the
     workbooks are written with the first status "Nowa" until it is fixed.
     """
-    from ksef_sheets.office.register import load_clients  # the register reads workbooks too
+    from ksef_sheets.sheets.register_reader import load_clients
 
     clients: dict[str, ClientInfo] = {}
     if folder.office_workbook.exists():

@@ -9,11 +9,14 @@ from typing import Any
 from ksef_sheets.office import (
     AUTH_SENT,
     AUTH_SIGNED,
+    CHECKLIST,
+    FAQ,
     NO_ANSWERS,
+    PLAN_STEPS,
     QUESTIONS,
     SCENARIOS,
+    SECURITY_PROCEDURES,
     Client,
-    content,
     readiness,
 )
 from ksef_sheets.sheets.office_specs import (
@@ -73,7 +76,7 @@ _DEMO_OWNERS = {"1.": "Anna Kowalska", "2.": "Marek Wójcik", "3.": "Ewa Lis"}
 
 def checklist_rows(start: date, today: date, demo: bool) -> list[dict[str, Any]]:
     rows = []
-    for item in content.CHECKLIST:
+    for item in CHECKLIST:
         due = start + timedelta(days=item.days)
         status = STATUS_TODO
         owner = "właściciel biura" if item.number.startswith(("4.", "5.")) else ""
@@ -116,7 +119,7 @@ def _plan_done(step: int, c: Client) -> bool:
 def plan_rows(clients: Sequence[Client], start: date) -> tuple[list[dict[str, Any]], set[tuple[str, str]]]:
     rows: list[dict[str, Any]] = []
     done: set[tuple[str, str]] = set()
-    for step in content.PLAN_STEPS:
+    for step in PLAN_STEPS:
         label = f"{step.number}. {step.title}"
         due = start + timedelta(days=step.days)
         if not step.per_client:
@@ -193,7 +196,7 @@ def team_rows(clients: Sequence[Client]) -> tuple[list[dict[str, Any]], list[tup
             }
         )
         computed_keys.append(("Harmonogram", f"Pobieranie: {schedule}"))
-    for p in content.SECURITY_PROCEDURES:
+    for p in SECURITY_PROCEDURES:
         rows.append(
             {
                 "Obszar": p.area,
@@ -214,7 +217,7 @@ def faq_rows() -> list[dict[str, Any]]:
             "Pytanie klienta": f.question,
             "Odpowiedź biura (do wklejenia w e-mail)": f.answer,
         }
-        for f in content.FAQ
+        for f in FAQ
     ]
 
 

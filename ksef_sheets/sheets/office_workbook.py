@@ -35,10 +35,10 @@ from ksef_sheets.office import (
     obligation_date,
     permissions_status,
     readiness,
+    replace_superseded,
     text_of,
     zaw_fa_default,
 )
-from ksef_sheets.office import content as office_content
 from ksef_sheets.redaction import redact
 from ksef_sheets.sheets.office_access import ensure_staff_sheet
 from ksef_sheets.sheets.office_layout import (
@@ -142,7 +142,7 @@ def save_office_workbook(wb: Workbook, path: Path) -> None:
 
 def _superseded(rows: list[dict[str, Any]], table: str, key: tuple[str, ...], column: str) -> None:
     """Seeded texts an earlier version got wrong are updated while staff have not edited them."""
-    office_content.replace_superseded(rows, table, key, column)
+    replace_superseded(rows, table, key, column)
 
 
 def read_register(tables: OpenpyxlTables) -> tuple[list[dict[str, Any]], list[int]]:

@@ -522,7 +522,7 @@ def select_clients(
 ) -> list[OfficeClient]:
     """The office's clients to fetch: the register when ``biuro.xlsx`` exists, else the config list."""
     if folder.office_workbook.exists():
-        from ksef_sheets.office.register import load_clients
+        from ksef_sheets.sheets import load_clients
 
         listed = [
             OfficeClient(
@@ -562,7 +562,7 @@ def select_clients(
 def _update_register(folder: OfficeFolder, report: FetchReport) -> None:
     if not folder.office_workbook.exists():
         return
-    from ksef_sheets.office.register import FetchResult, update_fetch_results
+    from ksef_sheets.workflows import FetchResult, update_fetch_results
 
     results = {
         c.nip: FetchResult(

@@ -49,6 +49,19 @@ from ksef_sheets.workflows.migrate import (
     migrate_credentials,
 )
 from ksef_sheets.workflows.permissions_sheet import refresh_permissions_sheet, update_permissions_sheet
+from ksef_sheets.workflows.register import (
+    CheckReport,
+    FetchResult,
+    InitReport,
+    check_clients,
+    import_clients,
+    import_readiness,
+    init_office,
+    update_fetch_results,
+    update_jpk_results,
+    update_permissions,
+    write_questionnaires,
+)
 from ksef_sheets.workflows.staff import StaffOperation, grant_staff, register_staff_member, revoke_staff
 
 __all__ = [
@@ -56,7 +69,10 @@ __all__ = [
     "AuditLine",
     "CertificateEnrolment",
     "CertificateRevocation",
+    "CheckReport",
     "ClientMigration",
+    "FetchResult",
+    "InitReport",
     "JpkCheck",
     "KnownCertificate",
     "MigrationClient",
@@ -69,12 +85,16 @@ __all__ = [
     "audit_lines",
     "backup_office_archive",
     "book_invoices",
+    "check_clients",
     "check_jpk",
     "check_office_archive",
     "client_jpk_files",
     "enrol_office_certificate",
     "evidence_from_archive",
     "grant_staff",
+    "import_clients",
+    "import_readiness",
+    "init_office",
     "ksef_numbers_csv",
     "list_ksef_certificates",
     "migrate_credentials",
@@ -88,6 +108,10 @@ __all__ = [
     "restore_office_archive",
     "revoke_ksef_certificate",
     "revoke_staff",
+    "update_fetch_results",
+    "update_jpk_results",
+    "update_permissions",
     "update_permissions_sheet",
     "write_audit_sheet",
+    "write_questionnaires",
 ]

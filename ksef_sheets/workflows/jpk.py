@@ -34,10 +34,10 @@ from ksef_sheets.jpk import (
     read_jpk,
     reconcile,
 )
-from ksef_sheets.office.register import load_clients, update_jpk_results
-from ksef_sheets.sheets import JPK_SHEET, JpkSheetRow, write_jpk_sheet
+from ksef_sheets.sheets import JPK_SHEET, JpkSheetRow, load_clients, write_jpk_sheet
 from ksef_sheets.sync import Archive, ArchivedInvoice
 from ksef_sheets.text import count
+from ksef_sheets.workflows.register import update_jpk_results
 
 SUBJECT_SIDES = {"Subject1": "sale", "Subject2": "purchase"}
 

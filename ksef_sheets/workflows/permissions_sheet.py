@@ -265,8 +265,7 @@ def refresh_permissions_sheet(
     where ``problem`` says why the staff grants could not be read (the sheet is written anyway)."""
     import asyncio
 
-    from ksef_sheets.office.register import load_clients
-    from ksef_sheets.sheets import open_office_workbook, read_staff
+    from ksef_sheets.sheets import load_clients, open_office_workbook, read_staff
 
     today = today or warsaw_today()
     clients = load_clients(folder)

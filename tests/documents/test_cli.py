@@ -9,13 +9,14 @@ import pytest
 
 from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.office.register import init_office
+from ksef_sheets.demo_data import demo_office_data
+from ksef_sheets.workflows import init_office
 
 
 @pytest.fixture
 def demo_office(tmp_path: Path) -> OfficeFolder:
     folder = OfficeFolder(tmp_path / "biuro")
-    init_office(folder, demo=True)
+    init_office(folder, demo=demo_office_data())
     return folder
 
 

@@ -23,7 +23,7 @@ from ksef_sheets.documents import generate_documents, resolve_kinds
 from ksef_sheets.documents.context import client_context, office_data, representatives
 from ksef_sheets.office import content
 from ksef_sheets.office.model import CHANNEL_HEADER, REPRESENTATION_HEADER, Client
-from ksef_sheets.office.questionnaire import CHANNEL_NAME, read_answers, write_questionnaire
+from ksef_sheets.sheets import QUESTIONNAIRE_CHANNEL_NAME, read_answers, write_questionnaire
 from tests.documents.conftest import make_client
 
 TODAY = date(2026, 3, 2)
@@ -379,7 +379,7 @@ def test_questionnaire_asks_how_documents_reach_the_office(office: OfficeFolder,
     assert any("do biura: Biuro Rachunkowe Bilans Sp. z o.o." in t for t in texts)
     assert not any(t.startswith(("Wybierz", "Wpisz")) for t in texts)
     # The client picks an answer; it comes back into the register's survey column.
-    destination = wb.defined_names[CHANNEL_NAME].attr_text.split("!")[1].replace("$", "")
+    destination = wb.defined_names[QUESTIONNAIRE_CHANNEL_NAME].attr_text.split("!")[1].replace("$", "")
     ws[destination] = "papier; e-mail (PDF)"
     wb.save(path)
     source = read_answers(path)
@@ -413,10 +413,13 @@ def _table_headers(path: Path, name: str) -> list[object]:
 
 
 def test_faq_and_procedures_in_the_office_workbook(tmp_path: Path) -> None:
-    from ksef_sheets.office.register import init_office
+    from ksef_sheets.demo_data import demo_office_data
+    from ksef_sheets.workflows import init_office
 
     folder = OfficeFolder.resolve(tmp_path / "biuro")
-    init_office(folder, office_nip="5275260184", office_name="Biuro Testowe", demo=True, today=TODAY)
+    init_office(
+        folder, office_nip="5275260184", office_name="Biuro Testowe", demo=demo_office_data(), today=TODAY
+    )
     faq = _table(folder.office_workbook, "Pytania")
     answers = {str(row["Temat"]): str(row["Odpowiedź biura (do wklejenia w e-mail)"]) for row in faq}
     assert len(answers) == len(content.FAQ)
@@ -465,7 +468,7 @@ def test_faq_and_procedures_in_the_office_workbook(tmp_path: Path) -> None:
 
 
 def test_an_older_workbook_gets_the_corrected_seeds_but_keeps_staff_edits(tmp_path: Path) -> None:
-    from ksef_sheets.office.register import check_clients, init_office
+    from ksef_sheets.workflows import check_clients, init_office
 
     folder = OfficeFolder.resolve(tmp_path / "biuro")
     init_office(folder, office_nip="5275260184", office_name="Biuro Testowe", today=TODAY)

@@ -16,16 +16,16 @@ from openpyxl import load_workbook
 
 from ksef_sheets import excel
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.demo_data import DEMO_CLIENTS
+from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data
 from ksef_sheets.emulator import run_emulator
 from ksef_sheets.excel import XlwingsPanel, build_office_panel
 from ksef_sheets.excel import panel_file as pw
-from ksef_sheets.office.register import init_office
 from ksef_sheets.sheets.invoice_columns import STATUS_BOOKED
 from ksef_sheets.sheets.tables import OpenpyxlTables
 from ksef_sheets.sync.archive import Archive
 from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
+from ksef_sheets.workflows import init_office
 from tests.excel.fake_xlwings import FakeApp, FakeBook
 
 CLIENT = DEMO_CLIENTS[0]  # Nowak IT, scenario 2: purchases fetched
@@ -37,7 +37,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfficeFolder]:
     mp.setenv(PASSPHRASE_ENV, "hasło-panelu-testowego")
     root = tmp_path_factory.mktemp("panel") / "biuro"
     folder = OfficeFolder.resolve(root)
-    init_office(folder, demo=True)
+    init_office(folder, demo=demo_office_data())
     config = folder.load_config()
     with run_emulator(root / config.emulator_state, seed=11, clients=2) as running:
         assert running.seed_info is not None

@@ -11,15 +11,16 @@ from openpyxl import load_workbook
 
 from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.office.register import init_office
+from ksef_sheets.demo_data import demo_office_data
 from ksef_sheets.sync.archive import Archive
+from ksef_sheets.workflows import init_office
 from tests.exports.conftest import CLIENT2, SUPPLIERS, party, store
 
 
 @pytest.fixture
 def demo_office(tmp_path: Path) -> OfficeFolder:
     folder = OfficeFolder(tmp_path / "biuro")
-    init_office(folder, demo=True)
+    init_office(folder, demo=demo_office_data())
     with Archive.open(folder) as archive:
         for i in range(3):
             store(

@@ -24,13 +24,13 @@ import pytest
 
 from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.demo_data import DEMO_CLIENTS
+from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data
 from ksef_sheets.emulator import run_emulator
-from ksef_sheets.office.register import init_office
 from ksef_sheets.sheets.client_export import export_client_list
 from ksef_sheets.sync.archive import Archive
 from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
+from ksef_sheets.workflows import init_office
 
 PASSPHRASE = "hasło-biura-tylko-do-odczytu"
 CLIENT = DEMO_CLIENTS[0]
@@ -45,7 +45,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, s
     mp.setenv(PASSPHRASE_ENV, PASSPHRASE)
     root = tmp_path_factory.mktemp("tylko-odczyt") / "biuro"
     folder = OfficeFolder.resolve(root)
-    init_office(folder, demo=True)
+    init_office(folder, demo=demo_office_data())
     config = folder.load_config()
     with run_emulator(root / config.emulator_state, seed=11, clients=1) as running:
         assert running.seed_info is not None

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from ksef_sheets.config import OfficeFolder
+from ksef_sheets.demo_data import demo_office_data
 from ksef_sheets.fa3 import Party, generate_invoice, parse_invoice
 from ksef_sheets.identifiers import make_ksef_number
-from ksef_sheets.office.register import init_office
 from ksef_sheets.sync.archive import Archive, IncomingInvoice, sha256_b64
+from ksef_sheets.workflows import init_office
 
 CLIENT = Party(name="Nowak IT Consulting Jan Nowak", nip="5210537039", address1="ul. Prosta 1, Warszawa")
 PARTNERS = [
@@ -77,7 +78,7 @@ def store(
 @pytest.fixture
 def office(tmp_path: Path) -> OfficeFolder:
     folder = OfficeFolder(tmp_path / "biuro")
-    init_office(folder, demo=True)
+    init_office(folder, demo=demo_office_data())
     return folder
 
 

@@ -19,7 +19,7 @@ from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.identifiers import make_ksef_number
 from ksef_sheets.jpk import JpkRow, build_jpk, read_jpk
-from ksef_sheets.office.register import load_clients
+from ksef_sheets.sheets import load_clients
 from ksef_sheets.workflows.jpk import check_jpk, evidence_from_archive, ksef_numbers_csv
 from tests.jpk.conftest import CLIENT, Stored
 

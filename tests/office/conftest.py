@@ -16,7 +16,8 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.table import TableColumn
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.office.register import init_office
+from ksef_sheets.demo_data import demo_office_data
+from ksef_sheets.workflows import init_office
 
 TODAY = date(2026, 11, 28)
 
@@ -24,7 +25,7 @@ TODAY = date(2026, 11, 28)
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo") / "biuro"
-    init_office(OfficeFolder.resolve(root), demo=True, today=TODAY)
+    init_office(OfficeFolder.resolve(root), demo=demo_office_data(), today=TODAY)
     return root
 
 

@@ -9,7 +9,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from ksef_sheets.errors import UserError
-from ksef_sheets.office.register import import_clients, import_readiness, load_clients, write_questionnaires
+from ksef_sheets.sheets import load_clients
+from ksef_sheets.workflows import import_clients, import_readiness, write_questionnaires
 from tests.office.conftest import TODAY, edit_as_staff, header_col, table_rows
 
 MESSY = """Lista klientów biura — stan na listopad

@@ -224,7 +224,7 @@ def test_merge_keys_ignore_number_representation() -> None:
 def test_fetch_time_shown_in_polish_wall_clock() -> None:
     from datetime import UTC
 
-    from ksef_sheets.office.register import _office_time
+    from ksef_sheets.workflows.register import _office_time
 
     assert _office_time(datetime(2026, 11, 28, 5, 0, 7, 123, tzinfo=UTC)) == datetime(2026, 11, 28, 6, 0, 7)
     assert _office_time(datetime(2026, 7, 1, 5, 0, tzinfo=UTC)) == datetime(2026, 7, 1, 7, 0)

@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
 from ksef_sheets.office.model import LEGACY_HEADERS
-from ksef_sheets.office.register import check_clients, load_clients
+from ksef_sheets.sheets import load_clients
+from ksef_sheets.workflows import check_clients
 
 from .conftest import TODAY, edit_as_staff, table_rows
 

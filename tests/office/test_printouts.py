@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from ksef_sheets.office.register import load_clients
+from ksef_sheets.sheets import load_clients
 from ksef_sheets.sheets.office_specs import CLIENTS_SPEC, SHEET_CLIENTS
 from tests.sheets.printouts import LOCALES, assert_reads_well, render
 
@@ -40,7 +40,7 @@ def test_register_rows_have_even_heights(demo_office: Any) -> None:
 
 
 def test_refresh_gives_an_older_workbooks_amounts_the_polish_format(demo_office: Any) -> None:
-    from ksef_sheets.office.register import check_clients
+    from ksef_sheets.workflows import check_clients
     from tests.office.conftest import TODAY
 
     path = demo_office.office_workbook

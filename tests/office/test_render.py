@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ksef_sheets.office.register import FetchResult, check_clients, update_fetch_results
+from ksef_sheets.workflows import FetchResult, check_clients, update_fetch_results
 from tests.office.conftest import TODAY, render_pdf_text
 
 pytestmark = pytest.mark.libreoffice
@@ -72,7 +72,8 @@ def test_workbook_after_operations_still_renders(soffice: str, demo_office: Any,
 
 
 def test_workbook_saved_by_libreoffice_keeps_working(soffice: str, demo_office: Any, tmp_path: Path) -> None:
-    from ksef_sheets.office.register import import_clients, load_clients
+    from ksef_sheets.sheets import load_clients
+    from ksef_sheets.workflows import import_clients
     from tests.office.conftest import resave_in_libreoffice
 
     before = [

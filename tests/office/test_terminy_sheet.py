@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ksef_sheets.office.register import check_clients
+from ksef_sheets.workflows import check_clients
 from tests.office.conftest import table_rows
 
 

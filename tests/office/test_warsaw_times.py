@@ -16,11 +16,11 @@ import pytest
 from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.demo_data import DEMO_CLIENTS
+from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data
 from ksef_sheets.emulator import run_emulator
-from ksef_sheets.office.register import init_office
 from ksef_sheets.text import warsaw_time
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
+from ksef_sheets.workflows import init_office
 
 from .conftest import table_rows
 
@@ -38,7 +38,7 @@ def test_fetch_on_a_utc_machine_writes_warsaw_times_in_both_sheets(
 ) -> None:
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
     folder = OfficeFolder.resolve(tmp_path / "biuro")
-    init_office(folder, demo=True)
+    init_office(folder, demo=demo_office_data())
     config = folder.load_config()
     with run_emulator(folder.root / config.emulator_state, seed=11, clients=1) as running:
         assert running.seed_info is not None

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from ksef_sheets.demo_data import DEMO_CLIENTS, DEMO_OFFICE_NIP
+from ksef_sheets.demo_data import DEMO_CLIENTS, DEMO_OFFICE_NIP, demo_office_data
 from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.files import excel_lock_file
-from ksef_sheets.office.register import (
+from ksef_sheets.sheets import load_clients
+from ksef_sheets.workflows import (
     FetchResult,
     check_clients,
     import_clients,
     init_office,
-    load_clients,
     update_fetch_results,
 )
 from tests.office.conftest import TODAY, add_staff_column, edit_as_staff, header_col, table_rows
@@ -157,7 +157,7 @@ def test_staff_work_survives_init_import_check_and_fetch(demo_office: Any, tmp_p
         "Pytania",
     )
 
-    init_office(demo_office, demo=True, today=TODAY)
+    init_office(demo_office, demo=demo_office_data(), today=TODAY)
     _assert_staff_work_kept(path)
 
     csv = tmp_path / "lista.csv"
@@ -283,10 +283,10 @@ def test_init_is_idempotent_and_demo_adds_only_missing_clients(empty_office: Any
     init_office(empty_office, today=TODAY)
     first = table_rows(path, "Klienci")[1]
     assert first == []
-    init_office(empty_office, demo=True, today=TODAY)
+    init_office(empty_office, demo=demo_office_data(), today=TODAY)
     demo_rows = table_rows(path, "Klienci")[1]
     assert len(demo_rows) == 10
-    init_office(empty_office, demo=True, today=TODAY)
+    init_office(empty_office, demo=demo_office_data(), today=TODAY)
     assert table_rows(path, "Klienci")[1] == demo_rows
     tables = ("Scenariusze", "Gotowosc", "Checklista", "Plan", "Procedury", "Pytania")
     before = {table: table_rows(path, table)[1] for table in tables}

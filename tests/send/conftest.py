@@ -16,11 +16,12 @@ import pytest
 from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeFolder
+from ksef_sheets.demo_data import demo_office_data
 from ksef_sheets.emulator import RunningEmulator, SeedInfo, run_emulator
-from ksef_sheets.office.register import init_office
 from ksef_sheets.send import entry_workbook as E
 from ksef_sheets.sheets.tables import OpenpyxlTables
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
+from ksef_sheets.workflows import init_office
 
 PASSPHRASE = "hasło-testowe-sejfu"
 SELLER = "6762966431"  # Studio Urody "Malwa": scenario 3 in the demo register and the seed
@@ -66,7 +67,7 @@ def office(tmp_path: Path, send_seed: SeededState, monkeypatch: pytest.MonkeyPat
     """A demo office (register with scenario-3 clients) whose vault holds the seeded clients' tokens."""
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
     folder = OfficeFolder(tmp_path / "biuro")
-    init_office(folder, demo=True)
+    init_office(folder, demo=demo_office_data())
     vault = Vault.open(folder, PASSPHRASE)
     for client in send_seed.info.clients:
         vault.add_token(client["nip"], client["token"])

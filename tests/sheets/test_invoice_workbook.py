@@ -149,10 +149,11 @@ def test_bad_nip_is_reported_not_raised(office: OfficeFolder) -> None:
 
 
 def test_scenario_and_name_come_from_the_office_register(tmp_path: Path) -> None:
-    from ksef_sheets.office.register import init_office
+    from ksef_sheets.demo_data import demo_office_data
+    from ksef_sheets.workflows import init_office
 
     office = OfficeFolder.resolve(tmp_path / "biuro")
-    init_office(office, demo=True, today=date(2026, 11, 28))
+    init_office(office, demo=demo_office_data(), today=date(2026, 11, 28))
     with Archive.open(office) as archive:
         numbers = archive_invoices(
             archive, [purchase("FV/1", date(2026, 3, 2)), sale("S/1", date(2026, 3, 3))]

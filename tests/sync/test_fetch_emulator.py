@@ -237,13 +237,14 @@ def test_first_run_start_date_and_unknown_client(
 def test_register_drives_the_fetch_and_gets_its_results(
     tmp_path: Path, fresh_emulator: Any, seeded_state: SeededState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ksef_sheets.demo_data import DEMO_CLIENTS
+    from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data
     from ksef_sheets.files import excel_lock_file
-    from ksef_sheets.office.register import init_office, load_clients
+    from ksef_sheets.sheets import load_clients
+    from ksef_sheets.workflows import init_office
 
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
     folder = OfficeFolder(tmp_path / "biuro")
-    init_office(folder, demo=True)
+    init_office(folder, demo=demo_office_data())
     vault = Vault.open(folder, PASSPHRASE)
     for client in seeded_state.clients:
         vault.add_token(client.nip, client.token)

@@ -21,8 +21,7 @@ from openpyxl import Workbook
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
 from ksef_sheets.errors import UserError
-from ksef_sheets.office import importer
-from ksef_sheets.sheets import client_import
+from ksef_sheets.sheets import client_import, client_list, read_client_list
 from ksef_sheets.sheets.client_export import CONTROL_SHEET
 from ksef_sheets.sheets.incoming_xlsx import XlsxLimits, check_incoming_xlsx
 
@@ -151,7 +150,7 @@ def test_clients_import_refuses_hostile_workbooks_with_one_sentence(kind: str, t
     path = tmp_path / f"{kind}.xlsx"
     path.write_bytes(build())
     with pytest.raises(UserError) as caught:
-        importer.read_source(path)
+        read_client_list(path)
     _assert_one_sentence(caught.value, path, expected)
 
 
@@ -165,11 +164,11 @@ def test_rows_are_capped_while_streaming(
     with pytest.raises(UserError, match="więcej niż 100 wierszy") as caught:
         client_import.import_decisions(office, path)
     assert str(path) in str(caught.value)
-    monkeypatch.setattr(importer, "XLSX_LIMITS", XlsxLimits(30_000_000, 100_000_000, 100, 100, 100))
+    monkeypatch.setattr(client_list, "XLSX_LIMITS", XlsxLimits(30_000_000, 100_000_000, 100, 100, 100))
     with pytest.raises(UserError, match="więcej niż 100 wierszy"):
-        importer.read_source(path)
+        read_client_list(path)
     path.write_bytes(_base(rows=50))
-    assert len(importer.read_source(path).rows) == 50
+    assert len(read_client_list(path).rows) == 50
 
 
 def test_total_unpacked_size_is_capped(tmp_path: Path) -> None:

@@ -24,9 +24,10 @@ from ksef_sheets.emulator import Emulator
 from ksef_sheets.identifiers import nip_check_digit
 from ksef_sheets.ksef import make_seal_certificate
 from ksef_sheets.office.model import COLUMN_BY_FIELD
-from ksef_sheets.office.register import import_clients, init_office, load_clients
 from ksef_sheets.office.scenarios import PERMISSION_NAMES, required_permissions
+from ksef_sheets.sheets import load_clients
 from ksef_sheets.vault import Vault
+from ksef_sheets.workflows import import_clients, init_office
 
 OFFICE_NIP = "5275260184"
 OFFICE_NAME = "Biuro Testowe Uprawnień"

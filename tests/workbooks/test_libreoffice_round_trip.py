@@ -27,13 +27,13 @@ from openpyxl import load_workbook
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.excel import FilePanel, build_office_panel, run_panel_file
 from ksef_sheets.excel import panel_file as pw
-from ksef_sheets.office.importer import read_source
-from ksef_sheets.office.register import import_clients, load_clients
 from ksef_sheets.send import entry_workbook as entry
+from ksef_sheets.sheets import load_clients, read_client_list
 from ksef_sheets.sheets.client_export import export_client_list
 from ksef_sheets.sheets.client_import import import_decisions
 from ksef_sheets.sheets.invoice_readback import read_workbook_work
 from ksef_sheets.sheets.tables import OpenpyxlTables
+from ksef_sheets.workflows import import_clients
 from ksef_sheets.workflows.staff import register_staff_member
 from tests.workbooks.build import build_script
 from tests.workbooks.content import differences, workbook_content
@@ -297,7 +297,7 @@ def test_register_reads_the_same(files: dict[str, tuple[Path, Path]], tmp_path: 
 
 def test_client_template_reads_the_same(files: dict[str, tuple[Path, Path]]) -> None:
     original, resaved = files["client template"]
-    before, after = read_source(original), read_source(resaved)
+    before, after = read_client_list(original), read_client_list(resaved)
     assert after.rows == before.rows and after.ignored_headers == before.ignored_headers
 
 

@@ -13,9 +13,10 @@ import pytest
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.excel import panel_file as pw
 from ksef_sheets.excel import run_panel_file
-from ksef_sheets.office.register import import_clients, init_office, load_clients
+from ksef_sheets.sheets import load_clients
 from ksef_sheets.sheets.invoice_columns import Register
 from ksef_sheets.sheets.invoice_readback import read_workbook_work
+from ksef_sheets.workflows import import_clients, init_office
 from tests.workbooks.build import WORKBOOKS, build_script
 from tests.workbooks.content import differences, workbook_content
 

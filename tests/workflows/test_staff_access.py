@@ -30,7 +30,6 @@ from ksef_sheets.emulator import run_emulator
 from ksef_sheets.ksef import KsefClient, KsefError, make_person_certificate, make_seal_certificate
 from ksef_sheets.office.convert import client_to_row
 from ksef_sheets.office.model import REGISTER_HEADERS, Client
-from ksef_sheets.office.register import init_office
 from ksef_sheets.sheets.office_access import (
     MISMATCH_EXPIRING,
     MISMATCH_LEAVER,
@@ -42,6 +41,7 @@ from ksef_sheets.sheets.office_access import (
 from ksef_sheets.sheets.office_workbook import open_office_workbook, save_office_workbook
 from ksef_sheets.sheets.tables import OpenpyxlTables
 from ksef_sheets.vault import Vault
+from ksef_sheets.workflows import init_office
 
 PASS = "haslo-do-sejfu-biura"
 A, B, C, D = "5210537039", "6762966431", "7798676685", "8948836028"

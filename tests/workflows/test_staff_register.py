@@ -13,12 +13,11 @@ from ksef_sheets.config import OfficeFolder
 from ksef_sheets.ksef import make_seal_certificate
 from ksef_sheets.office.convert import client_to_row
 from ksef_sheets.office.model import REGISTER_HEADERS, Client
-from ksef_sheets.office.register import init_office
 from ksef_sheets.sheets.office_access import STAFF_SPEC, read_staff, staff_identifier
 from ksef_sheets.sheets.office_workbook import open_office_workbook, save_office_workbook
 from ksef_sheets.sheets.tables import OpenpyxlTables
 from ksef_sheets.vault import Vault
-from ksef_sheets.workflows import register_staff_member
+from ksef_sheets.workflows import init_office, register_staff_member
 
 PASS = "haslo-do-sejfu-biura"
 OFFICE = "5275260184"

@@ -2,7 +2,8 @@
 
 ``write_questionnaire`` puts ``ankieta-ksef.xlsx`` into the client's folder (to attach to the
 education e-mail). ``read_answers`` reads either such a filled questionnaire or any table with a NIP
-column and answer columns (e.g. an online form's export) as rows for the importer.
+column and answer columns (e.g. an online form's export) as rows for the importer
+(``ksef_sheets.office.validate_rows``).
 """
 
 from __future__ import annotations
@@ -19,17 +20,24 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from ksef_sheets.config import OfficeConfig
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path
-from ksef_sheets.office.convert import text_of
-from ksef_sheets.office.importer import SourceTable, canonical_header, check_xlsx, read_source
-from ksef_sheets.office.model import CHANNEL_HEADER, DOCUMENT_CHANNELS, Client
-from ksef_sheets.office.readiness import QUESTIONS
-from ksef_sheets.sheets import OpenpyxlTables, set_text
+from ksef_sheets.office import (
+    CHANNEL_HEADER,
+    DOCUMENT_CHANNELS,
+    QUESTIONS,
+    Client,
+    SourceTable,
+    canonical_header,
+    text_of,
+)
+from ksef_sheets.sheets.client_list import check_xlsx, read_client_list
+from ksef_sheets.sheets.safe_text import set_text
+from ksef_sheets.sheets.tables import OpenpyxlTables
 
 TABLE = "Ankieta"
 NIP_NAME = "AnkietaNIP"
 ANSWER = "Odpowiedź (tak/nie)"
 # Step-1 survey: how documents reach the office today (a choice or free text, outside the yes/no table).
-CHANNEL_NAME = "AnkietaDokumenty"
+QUESTIONNAIRE_CHANNEL_NAME = "AnkietaDokumenty"
 CHANNEL_QUESTION = "Jak dziś przekazują Państwo dokumenty do biura?"
 
 
@@ -82,7 +90,7 @@ def write_questionnaire(path: Path, client: Client, office: OfficeConfig) -> Pat
         ws.cell(row=channel_row, column=3),
         "Prosimy wybrać z listy albo wpisać własnymi słowami (kilka sposobów prosimy rozdzielić średnikiem).",
     )
-    tables.define_name(CHANNEL_NAME, ws.title, f"B{channel_row}")
+    tables.define_name(QUESTIONNAIRE_CHANNEL_NAME, ws.title, f"B{channel_row}")
     channels = DataValidation(
         type="list",
         formula1='"' + ",".join(DOCUMENT_CHANNELS) + '"',
@@ -121,7 +129,7 @@ def read_answers(path: Path) -> SourceTable:
         tables = OpenpyxlTables(wb, source=str(path))
         if TABLE in tables.table_names():
             return _from_questionnaire(path, tables)
-    return read_source(path)
+    return read_client_list(path)
 
 
 def _from_questionnaire(path: Path, tables: OpenpyxlTables) -> SourceTable:
@@ -134,8 +142,10 @@ def _from_questionnaire(path: Path, tables: OpenpyxlTables) -> SourceTable:
         target = canonical_header(row.get("Pytanie"))
         if target is not None and target != "NIP":
             record[target] = row.get(ANSWER)
-    if CHANNEL_NAME in tables.workbook.defined_names:  # questionnaires sent before 2026-12 lack it
-        channel = text_of(tables.get_named_value(CHANNEL_NAME))
+    if (
+        QUESTIONNAIRE_CHANNEL_NAME in tables.workbook.defined_names
+    ):  # questionnaires sent before 2026-12 lack it
+        channel = text_of(tables.get_named_value(QUESTIONNAIRE_CHANNEL_NAME))
         if channel:
             record[CHANNEL_HEADER] = channel
     row_number = data.row_numbers[0] if data.row_numbers else 1

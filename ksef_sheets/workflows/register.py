@@ -1,17 +1,22 @@
-"""The client register in ``biuro.xlsx`` as other parts use it.
+"""The office's register (``biuro.xlsx``): setting up the office, importing clients, checking them,
+and writing back what fetch, permissions and JPK found.
 
-- ``load_clients(folder)``: the clients of the office (rows with an unusable NIP are reported in the
-  log and skipped; every other problem is attached to the client, never raised);
+The register is read by ``ksef_sheets.sheets.load_clients``; the rules applied to it are
+``ksef_sheets.office``'s. The use cases here:
+
+- ``init_office(...)``: create or refresh the office folder and workbook (the demo office's data is
+  passed in by the caller as an ``office.DemoOffice``);
+- ``import_clients`` / ``import_readiness``: a client list or questionnaire answers into the register;
+- ``write_questionnaires``: the readiness questionnaire into each client's documents folder;
 - ``update_fetch_results(folder, results, permissions=...)``: the fetch part reports per NIP; only
   the fetch columns, the permission columns KSeF answered for (``update_permissions``) and the
   computed next step / dashboard change, everything else staff typed stays;
-- ``check_clients(folder)``: re-validate after staff edits and write problems and next steps;
-- ``init_office(...)``: create or refresh the office folder and workbook.
+- ``update_jpk_results``: the last JPK reconciliation per client;
+- ``check_clients(folder)``: re-validate after staff edits and write problems and next steps.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -24,30 +29,29 @@ from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import clean_interrupted_writes, ensure_writable
 from ksef_sheets.identifiers import is_valid_nip, nip_problem, normalize_nip
-from ksef_sheets.office.convert import client_from_row, client_to_row
-from ksef_sheets.office.demo import demo_clients
-from ksef_sheets.office.importer import (
+from ksef_sheets.office import (
+    COLUMN_BY_FIELD,
     IMPORT_OWNED,
+    NO,
     READINESS_HEADERS,
+    YES,
+    DemoOffice,
     ImportReport,
+    client_to_row,
     merge_into_register,
-    read_source,
     validate_rows,
 )
-from ksef_sheets.office.model import COLUMN_BY_FIELD, NO, YES, Client
-from ksef_sheets.office.questionnaire import read_answers, write_questionnaire
-from ksef_sheets.office.rules import client_problems
 from ksef_sheets.sheets import (
-    OpenpyxlTables,
     RefreshResult,
+    load_clients,
     open_office_workbook,
-    read_register,
+    read_answers,
+    read_client_list,
     refresh_workbook,
     save_office_workbook,
+    write_questionnaire,
 )
-from ksef_sheets.text import warsaw_time
-
-log = logging.getLogger(__name__)
+from ksef_sheets.text import count, format_date, warsaw_time
 
 
 @dataclass(frozen=True)
@@ -79,32 +83,6 @@ class InitReport:
 def _today() -> date:
     """Today in Poland (a server on UTC is a day behind for an hour or two after midnight)."""
     return warsaw_time(datetime.now(UTC)).date()
-
-
-def load_clients(folder: OfficeFolder) -> list[Client]:
-    """Clients from table ``Klienci`` of ``biuro.xlsx``, read by column name, in register order."""
-    wb = open_office_workbook(folder.office_workbook, for_writing=False)
-    rows, numbers = read_register(OpenpyxlTables(wb, source=str(folder.office_workbook)))
-    clients: list[Client] = []
-    seen: set[str] = set()
-    for row, number in zip(rows, numbers, strict=True):
-        client, problems = client_from_row(row, number)
-        issue = nip_problem(client.nip)
-        if issue:
-            log.warning("biuro.xlsx, arkusz Klienci, wiersz %s: %s Wiersz pominięto.", number, issue)
-            continue
-        if client.nip in seen:
-            log.warning(
-                "biuro.xlsx, arkusz Klienci, wiersz %s: NIP %s powtarza się. Wiersz pominięto.",
-                number,
-                client.nip,
-            )
-            continue
-        seen.add(client.nip)
-        found = problems + [p for p in client_problems(client) if p not in problems]
-        client.problems = "; ".join(found)
-        clients.append(client)
-    return clients
 
 
 def _refresh_and_save(
@@ -211,8 +189,6 @@ def update_jpk_results(
 
     Raises ``FileLockedError`` when ``biuro.xlsx`` is open in Excel (nothing is written then).
     """
-    from ksef_sheets.text import count, format_date
-
     ensure_writable(folder.office_workbook)
     wanted = {normalize_nip(nip): result for nip, result in results.items()}
     day = format_date(today or _today())
@@ -242,7 +218,7 @@ def check_clients(folder: OfficeFolder, *, today: date | None = None) -> CheckRe
 
 def import_clients(folder: OfficeFolder, path: Path, *, today: date | None = None) -> ImportReport:
     """Import a client list (CSV/XLSX) into the register; bad rows are reported, good ones imported."""
-    source = read_source(path)
+    source = read_client_list(path)
     good, errors = validate_rows(source)
     report = ImportReport(errors=errors, ignored_headers=source.ignored_headers)
     return _apply(folder, good, report, today=today, owned=IMPORT_OWNED, allow_new=True)
@@ -317,24 +293,22 @@ def init_office(
     *,
     office_nip: str | None = None,
     office_name: str | None = None,
-    demo: bool = False,
+    demo: DemoOffice | None = None,
     today: date | None = None,
 ) -> InitReport:
     """Create the office folder (config + workbook), or refresh an existing one keeping staff edits.
 
     On an existing office the register and every staff column are kept; sheets are brought up to
-    date and missing ones recreated. ``--demo`` on an existing office adds the demo clients that
-    are not in the register yet.
+    date and missing ones recreated. ``demo`` (``--demo``) on an existing office adds the demo
+    clients that are not in the register yet.
     """
     # A workbook write a kill interrupted leaves a hidden temp file (.biuro.xlsx.….tmp.xlsx).
     clean_interrupted_writes(folder.root)
     created = not folder.exists()
     config_changed = created
     if created:
-        from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
-
-        nip = office_nip or (DEMO_OFFICE_NIP if demo else None)
-        name = office_name or (DEMO_OFFICE_NAME if demo else None)
+        nip = office_nip or (demo.nip if demo else None)
+        name = office_name or (demo.name if demo else None)
         if not nip or not name:
             raise UserError(
                 "Podaj NIP i nazwę biura: ksef-sheets init --office-nip NIP --office-name NAZWA "
@@ -360,8 +334,8 @@ def init_office(
     else:
         wb = Workbook()
     change = None
-    if demo:
-        demo_rows = [client_to_row(c) for c in demo_clients()]
+    if demo is not None:
+        demo_rows = [client_to_row(c) for c in demo.clients]
 
         def change(rows: list[dict[str, Any]], _numbers: list[int]) -> list[dict[str, Any]]:
             present = {normalize_nip(str(r.get("NIP") or "")) for r in rows}
@@ -372,7 +346,7 @@ def init_office(
         config,
         folder=folder,
         today=today or _today(),
-        demo=demo and not folder.office_workbook.exists(),
+        demo=demo is not None and not folder.office_workbook.exists(),
         extra_register_rows=change,
     )
     # Config last but one, workbook last: a failure above leaves no half-made office behind.
