@@ -44,9 +44,9 @@ from ksef_sheets.emulator.seed import random_nip, seed  # noqa: E402
 from ksef_sheets.fa3 import Party, generate_mix, parse_invoice  # noqa: E402
 from ksef_sheets.ksef import KsefClient, TokenCredential  # noqa: E402
 from ksef_sheets.ksef.package import open_zip_package  # noqa: E402
-from ksef_sheets.sync.fetch import fetch_office  # noqa: E402
 from ksef_sheets.sync.planner import next_window  # noqa: E402
 from ksef_sheets.sync.runtime import EmulatedClock  # noqa: E402
+from ksef_sheets.workflows import fetch_invoices  # noqa: E402
 
 FETCH_FROM = "2026-01-15"
 
@@ -82,7 +82,7 @@ def child(folder_path: str, base_url: str, idle: bool) -> None:
     report = None
     if not idle:
         report = asyncio.run(
-            fetch_office(folder, base_url=base_url, credentials=tokens_of(folder), update_register=False)
+            fetch_invoices(folder, base_url=base_url, credentials=tokens_of(folder), update_register=False)
         )
     elapsed = time.perf_counter() - started
     print(
@@ -232,7 +232,7 @@ def office_day(workdir: Path, clients: int, speed: float, rounds: int) -> None:
         def sync() -> tuple[float, Any]:
             begin = emu.clock.now()
             report = asyncio.run(
-                fetch_office(
+                fetch_invoices(
                     folder,
                     base_url=running.base_url,
                     credentials=credentials,

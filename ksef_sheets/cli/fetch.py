@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import date, datetime
 from typing import Annotated
@@ -22,10 +21,9 @@ from ksef_sheets.cli._common import (
     show_progress,
     vault_credentials,
 )
-from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
-from ksef_sheets.sheets import refresh_after_fetch
-from ksef_sheets.sync import ClientFetchResult, FetchReport, fetch_office, parse_ksef_datetime
+from ksef_sheets.sync import ClientFetchResult, FetchReport, parse_ksef_datetime
+from ksef_sheets.workflows import office_fetch
 
 FromOption = Annotated[
     str | None,
@@ -54,12 +52,12 @@ def fetch(
     start = _parse_from(since)
     folder.load_config()  # a missing office is said before the passphrase is asked for
     credentials = vault_credentials(folder)  # asked for before the progress display starts
-    before = _archived(folder, client) if pdf else None
     progress = _RichProgress() if show_progress() and not json_output else None
     try:
         with progress or contextlib.nullcontext():
-            report = asyncio.run(
-                fetch_office(folder, clients=client, since=start, progress=progress, credentials=credentials)
+            # The use case: fetch, the register's columns, the PDFs asked for, the invoice workbooks.
+            fetched = office_fetch(
+                folder, clients=client, since=start, progress=progress, credentials=credentials, pdf=pdf
             )
     except KeyboardInterrupt:
         err_console.print(
@@ -68,36 +66,18 @@ def fetch(
             markup=False,
         )
         raise typer.Exit(130) from None
+    report = fetched.report
     _print(report, json_output)
-    if before is not None:
-        from ksef_sheets.workflows import new_invoice_pdfs
-
-        written = new_invoice_pdfs(folder, before)
+    if fetched.pdfs is not None:
         (err_console if json_output else console).print(
-            f"Zapisano PDF nowych faktur: {len(written)} (klienci/<NIP>/pdf/).", markup=False, highlight=False
+            f"Zapisano PDF nowych faktur: {len(fetched.pdfs)} (klienci/<NIP>/pdf/).",
+            markup=False,
+            highlight=False,
         )
-    for line in refresh_after_fetch(folder, client):  # per-client invoice workbooks (sheets/invoice_refresh)
+    for line in fetched.refresh_lines():  # per-client invoice workbooks
         (err_console if json_output else console).print(line, markup=False, highlight=False)
     if report.problems:
         raise typer.Exit(1)
-
-
-def _archived(folder: OfficeFolder, client: list[str] | None) -> dict[str, set[str]]:
-    from ksef_sheets.identifiers import normalize_nip
-    from ksef_sheets.workflows import archived_numbers
-
-    nips = (
-        [normalize_nip(n) for n in client] if client else [normalize_nip(n) for n in _office_clients(folder)]
-    )
-    return archived_numbers(folder, nips)
-
-
-def _office_clients(folder: OfficeFolder) -> list[str]:
-    if folder.office_workbook.exists():
-        from ksef_sheets.sheets import load_clients
-
-        return [c.nip for c in load_clients(folder)]
-    return list(folder.load_config().clients)
 
 
 def _parse_from(text: str | None) -> date | datetime | None:

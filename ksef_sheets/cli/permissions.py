@@ -43,8 +43,7 @@ def permissions(
 
     Uprawnienia biura z odpowiedzi KSeF trafiają też do kolumn uprawnień w rejestrze klientów.
     """
-    from ksef_sheets.sync import select_clients
-    from ksef_sheets.workflows import update_permissions_sheet
+    from ksef_sheets.workflows import select_clients, update_permissions_sheet
 
     folder = office_folder(directory)
     config = folder.load_config()

@@ -57,8 +57,7 @@ def grant(
 ) -> None:
     """Nadaj pracownikowi uprawnienia pośrednie w kontekstach klientów (biuro musi je mieć z prawem przekazywania)."""
 
-    from ksef_sheets.sync import select_clients
-    from ksef_sheets.workflows import grant_staff
+    from ksef_sheets.workflows import grant_staff, select_clients
 
     if bool(client) == all_clients:
         raise UserError("Podaj klientów: --client NIP (można wiele razy) albo --all.")
@@ -81,8 +80,7 @@ def grant(
 def revoke(person: PersonOption, json_output: JsonOption = False, directory: DirOption = None) -> None:
     """Odbierz pracownikowi wszystkie uprawnienia we wszystkich kontekstach klientów (np. gdy odchodzi)."""
 
-    from ksef_sheets.sync import select_clients
-    from ksef_sheets.workflows import revoke_staff
+    from ksef_sheets.workflows import revoke_staff, select_clients
 
     folder = office_folder(directory)
     config = folder.load_config()

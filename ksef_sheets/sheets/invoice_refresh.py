@@ -18,8 +18,8 @@ new invoices are archived. For every client and every year with invoices it:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.files import atomic_write_text, clean_interrupted_writes, is_open_elsewhere
 from ksef_sheets.identifiers import is_valid_nip, normalize_nip
+from ksef_sheets.office import Client
 from ksef_sheets.sheets.invoice_columns import STATUS_CLIENT_CHECK, STATUS_NEW, Register
 from ksef_sheets.sheets.invoice_fingerprint import inputs_fingerprint, is_unchanged
 from ksef_sheets.sheets.invoice_readback import SheetWork, StaffRead, WorkbookWork
@@ -36,7 +37,8 @@ from ksef_sheets.sheets.invoice_rows import CellValue, InvoiceRow, SheetRow, Sta
 from ksef_sheets.sheets.invoice_source import local_time
 from ksef_sheets.sheets.invoice_workbook import RegisterSheet, WorkbookHeader, write_invoice_workbook
 from ksef_sheets.sheets.invoice_written import read_work
-from ksef_sheets.sync.archive import Archive, ArchivedInvoice, StaffDecision
+from ksef_sheets.sheets.register_reader import load_clients
+from ksef_sheets.sync import Archive, ArchivedInvoice, StaffDecision
 from ksef_sheets.text import warsaw_time
 
 
@@ -111,28 +113,26 @@ def first_status(scenario: int | None, register: Register) -> str:
     return STATUS_NEW
 
 
-@dataclass(frozen=True)
-class ClientInfo:
-    nip: str
-    name: str = ""
-    scenario: int | None = None
-
-
 def refresh_invoice_workbooks(
-    folder: OfficeFolder, nips: list[str] | None = None, *, force: bool = False
+    folder: OfficeFolder,
+    nips: list[str] | None = None,
+    *,
+    clients: Sequence[Client] | None = None,
+    force: bool = False,
 ) -> RefreshReport:
     """Rebuild the invoice workbooks of the given clients (default: every client with invoices).
 
-    A workbook whose inputs did not change and that nobody saved since it was written is left as it
-    is (``unchanged``), unless ``force``.
+    ``clients``: the office's client records (names and scenarios, e.g. the register the fetch
+    read); without them the register is read here. A workbook whose inputs did not change and that
+    nobody saved since it was written is left as it is (``unchanged``), unless ``force``.
     """
     report = RefreshReport()
-    clients = _known_clients(folder, report.problems)
+    clients_by_nip = _known_clients(folder, report.problems, clients)
     # Temp files of a workbook write that a kill interrupted (a 0-byte .faktury-RRRR.xlsx.….tmp.xlsx).
     clean_interrupted_writes(folder.root, *_client_dirs(folder))
     with Archive.open(folder) as archive:
         if nips is None:
-            chosen = sorted({nip for nip, _ in archive.count_invoices()} | set(clients))
+            chosen = sorted({nip for nip, _ in archive.count_invoices()} | set(clients_by_nip))
         else:
             chosen = []
             for raw in nips:
@@ -143,7 +143,7 @@ def refresh_invoice_workbooks(
                 if nip not in chosen:
                     chosen.append(nip)
         for nip in chosen:
-            info = clients.get(nip, ClientInfo(nip))
+            info = clients_by_nip.get(nip) or Client(nip=nip)
             try:
                 report.workbooks += refresh_client(folder, archive, info, force=force)
             except UserError as exc:
@@ -158,13 +158,15 @@ def _client_dirs(folder: OfficeFolder) -> list[Path]:
         return []
 
 
-def refresh_after_fetch(folder: OfficeFolder, nips: list[str] | None = None) -> list[str]:
-    """Refresh the workbooks after ``ksef-sheets fetch`` and say what happened, in Polish lines.
+def refresh_after_fetch(
+    folder: OfficeFolder, nips: list[str] | None = None, *, clients: Sequence[Client] | None = None
+) -> list[str]:
+    """Refresh the workbooks after a fetch and say what happened, in Polish lines.
 
     Never raises for the office's problems: the fetch has already succeeded and its report stands.
     """
     try:
-        report = refresh_invoice_workbooks(folder, nips)
+        report = refresh_invoice_workbooks(folder, nips, clients=clients)
     except UserError as exc:
         return [f"Skoroszyty faktur nie zostały odświeżone: {exc}"]
     return report.summary_lines()
@@ -173,7 +175,7 @@ def refresh_after_fetch(folder: OfficeFolder, nips: list[str] | None = None) -> 
 def refresh_client(
     folder: OfficeFolder,
     archive: Archive,
-    client: ClientInfo,
+    client: Client,
     *,
     now: datetime | None = None,
     force: bool = False,
@@ -200,7 +202,7 @@ def _year_of(archived: ArchivedInvoice) -> int:
 def _refresh_year(
     folder: OfficeFolder,
     archive: Archive,
-    client: ClientInfo,
+    client: Client,
     year: int,
     invoices: list[ArchivedInvoice],
     now: datetime | None,
@@ -358,7 +360,7 @@ def _locked_message(path: Path, saved: int) -> str:
 
 
 def merge_sheets(
-    client: ClientInfo,
+    client: Client,
     rows: Iterable[InvoiceRow],
     decisions: Mapping[str, StaffDecision],
     work: WorkbookWork | None,
@@ -481,30 +483,33 @@ def _decision(nip: str, number: str, staff: StaffFields, previous: StaffDecision
 
 
 def _with_client_decision(invoice: InvoiceRow, decision: StaffDecision) -> InvoiceRow:
-    from dataclasses import replace
-
     return replace(invoice, client_decision=decision.client_decision, client_remark=decision.client_remark)
 
 
-def _known_clients(folder: OfficeFolder, problems: list[str]) -> dict[str, ClientInfo]:
-    """Names and scenarios from the office register (when it exists), else NIPs from the config.
+def _known_clients(
+    folder: OfficeFolder, problems: list[str], given: Sequence[Client] | None = None
+) -> dict[str, Client]:
+    """Names and scenarios from the client records given, else the office register (when it
+    exists), else NIPs from the config.
 
     A register that cannot be read does not stop the refresh: its problem is reported and the
     workbooks are written with the first status "Nowa" until it is fixed.
     """
-    from ksef_sheets.sheets.register_reader import load_clients
-
-    clients: dict[str, ClientInfo] = {}
-    if folder.office_workbook.exists():
+    clients: dict[str, Client] = {}
+    if given is not None:
+        for client in given:
+            nip = normalize_nip(client.nip)
+            clients.setdefault(nip, client if client.nip == nip else replace(client, nip=nip))
+    elif folder.office_workbook.exists():
         try:
             for client in load_clients(folder):
                 nip = normalize_nip(client.nip)
-                clients[nip] = ClientInfo(nip, client.name or "", client.scenario)
+                clients[nip] = client if client.nip == nip else replace(client, nip=nip)
         except UserError as exc:
             problems.append(
                 f"Rejestr klientów nie został odczytany ({exc}); przyjęto status początkowy „Nowa”."
             )
-    if not clients and folder.exists():
+    if not clients and given is None and folder.exists():
         try:
             configured = folder.load_config().clients
         except UserError as exc:
@@ -512,12 +517,11 @@ def _known_clients(folder: OfficeFolder, problems: list[str]) -> dict[str, Clien
             configured = []
         for raw in configured:
             nip = normalize_nip(raw)
-            clients.setdefault(nip, ClientInfo(nip))
+            clients.setdefault(nip, Client(nip=nip))
     return {nip: info for nip, info in clients.items() if is_valid_nip(nip)}
 
 
 __all__ = [
-    "ClientInfo",
     "RefreshReport",
     "SheetWork",
     "WorkbookRefresh",

@@ -1,7 +1,8 @@
-"""The fetch use case: every new invoice of every client, exactly once, within KSeF's limits.
+"""The fetch: every new invoice of every client, exactly once, within KSeF's limits.
 
-``fetch_office(folder, clients=None, since=None, progress=None)`` is what ``ksef-sheets fetch`` and
-Excel call. For each client whose scenario needs it (``planner.subject_types_for``) it logs in in
+``fetch_office(folder, clients, since=None, progress=None)`` is what the fetch use case
+(``ksef_sheets.workflows.fetch``, called by ``ksef-sheets fetch``, Excel and the demo) runs with the
+register's client records. For each client whose scenario needs it (``planner.subject_types_for``) it logs in in
 the client's context with the credential from the vault and, per subject type, walks the
 incremental recipe of PROTOCOL §15.1 (``planner``): exports by permanent-storage date from the
 checkpoint, ``restrictToPermanentStorageHwmDate``, continuing from ``lastPermanentStorageDate`` when
@@ -19,10 +20,8 @@ the report and never stops the others.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,8 @@ from typing import Any
 import httpx
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.errors import FileLockedError, UserError
+from ksef_sheets.errors import UserError
 from ksef_sheets.files import clean_interrupted_writes
-from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.ksef import (
     Clock,
     ExportResult,
@@ -43,14 +41,15 @@ from ksef_sheets.ksef import (
     KsefUnavailableError,
     OfficeAccess,
     RateLimiter,
-    SystemClock,
-    base_url_for,
     holds_nothing,
     permission_label,
     read_office_access,
 )
-from ksef_sheets.sync.archive import SUBJECT_TYPE_NAMES, Archive, IncomingInvoice
+from ksef_sheets.office import Client
+from ksef_sheets.sync.archive import Archive
+from ksef_sheets.sync.archive_values import SUBJECT_TYPE_NAMES
 from ksef_sheets.sync.backup import backup_archive
+from ksef_sheets.sync.invoice_store import IncomingInvoice
 from ksef_sheets.sync.planner import (
     METADATA_PAGE_SIZE,
     Step,
@@ -61,16 +60,7 @@ from ksef_sheets.sync.planner import (
     subject_types_for,
 )
 from ksef_sheets.sync.report import ClientFetchResult, FetchProgress, FetchReport, SubjectResult
-from ksef_sheets.sync.runtime import (
-    CountingTransport,
-    CredentialSource,
-    EmulatedClock,
-    log_to_file,
-    office_run_lock,
-    problem_message,
-    start_office_emulator,
-    vault_credentials,
-)
+from ksef_sheets.sync.runtime import FETCH_RUN, CredentialSource, office_run, problem_message
 
 log = logging.getLogger("ksef_sheets.sync")
 INVOICE_READ = "InvoiceRead"
@@ -86,24 +76,14 @@ DOWNLOAD_MAX_WAIT = 10.0
 _FROM_AFTER_HWM = {21183, 420}
 
 
-@dataclass(frozen=True)
-class OfficeClient:
-    """A client to fetch for, from the register (or the config's list when there is no workbook)."""
-
-    nip: str
-    name: str = ""
-    scenario: int | None = None
-    has_invoice_read: bool = False
-
-
 # --------------------------------------------------------------------------------------------
 # Entry point
 
 
 async def fetch_office(
     folder: OfficeFolder,
+    clients: Sequence[Client],
     *,
-    clients: Sequence[str] | None = None,
     since: date | datetime | None = None,
     progress: FetchProgress | None = None,
     base_url: str | None = None,
@@ -113,73 +93,67 @@ async def fetch_office(
     now: Callable[[], datetime] | None = None,
     credentials: CredentialSource | None = None,
     concurrency: int | None = None,
-    update_register: bool = True,
     max_limit_wait: float = 300.0,
     backup: bool = True,
 ) -> FetchReport:
-    """Fetch new invoices of the office's clients into the archive; returns the report.
+    """Fetch new invoices of these clients (register rows, NIPs valid) into the archive; the report.
 
-    ``clients`` limits the run to these NIPs. ``since`` is where a client's first fetch starts
-    (default: the config's ``fetch_from``). The keyword arguments after ``progress`` exist for
-    tests, benchmarks and embedding: a KSeF base URL (default: the config's environment — for
-    ``emulator`` the in-process emulator on the office's state folder), an httpx transport, a
-    shared limiter and clock, "now" for window planning, and a credential source
-    (default: the office vault). When a client's hourly export budget would make it wait longer
-    than ``max_limit_wait`` seconds, its fetch stops there (committed so far) and the report says
-    when the next run can continue.
+    The use case (``ksef_sheets.workflows.fetch``) chooses the clients and writes the results back
+    to the register. ``since`` is where a client's first fetch starts (default: the config's
+    ``fetch_from``). The keyword arguments after ``progress`` exist for tests, benchmarks and
+    embedding and go to the run's set-up (``runtime.office_run``): a KSeF base URL (default: the
+    config's environment — for ``emulator`` the in-process emulator on the office's state folder),
+    an httpx transport, a shared limiter and clock, "now" for window planning, and a credential
+    source (default: the office vault). When a client's hourly export budget would make it wait
+    longer than ``max_limit_wait`` seconds, its fetch stops there (committed so far) and the report
+    says when the next run can continue.
     """
     config = folder.load_config()
-    office_clients = select_clients(folder, config, clients)
     start_date = _since(since, config)
     report = FetchReport(started_at=datetime.now(UTC), environment=config.environment)
-    if not folder.office_workbook.exists():
-        report.warnings += [
-            f"NIP „{nip}” z listy „clients” w {folder.config_path.name} jest nieprawidłowy — pominięto."
-            for nip in config.clients
-            if nip_problem(nip)
-        ]
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(
-            office_run_lock(
-                folder,
-                ".pobieranie.lock",
-                f"Pobieranie faktur dla biura {folder.root} już trwa w innym oknie lub zadaniu; "
-                "poczekaj, aż się zakończy.",
-            )
-        )
-        stack.enter_context(log_to_file(folder, "pobieranie.log"))
+
+    def prepare() -> None:
         # Leftovers of writes a kill interrupted (workbooks, archive files) go before anything new.
         clean_interrupted_writes(folder.root, *_client_dirs(folder))
         clean_interrupted_writes(folder.archive_dir, recursive=True)
-        if base_url is None:
-            if config.environment == "emulator":
-                base_url, emulated = start_office_emulator(folder, config, stack)
-                now = now or emulated.now
-                clock = clock or EmulatedClock(emulated)
-            else:
-                base_url = base_url_for(config.environment)
-        now_fn: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
-        clock = clock or (limiter.clock if limiter else SystemClock())
-        # The limiter's safety margin covers network jitter, which a sped-up emulator clock
-        # stretches by its speed.
-        limiter = limiter or RateLimiter(clock=clock, margin=0.05 * max(1.0, getattr(clock, "speed", 1.0)))
-        credential_for = credentials or vault_credentials(folder)
-        archive = stack.enter_context(Archive.open(folder))
-        counter = CountingTransport(transport)
-        async with KsefClient(base_url, transport=counter, limiter=limiter, clock=clock) as ksef:
-            semaphore = asyncio.Semaphore(max(1, concurrency or config.fetch_concurrency))
-            runs = [
-                _ClientRun(
-                    client, archive, ksef, credential_for, start_date, now_fn, clock, progress, max_limit_wait
-                )
-                for client in office_clients
-            ]
 
-            async def bounded(run: _ClientRun) -> ClientFetchResult:
-                async with semaphore:
-                    return await run.run()
+    async with office_run(
+        folder,
+        config,
+        FETCH_RUN,
+        prepare=prepare,
+        base_url=base_url,
+        transport=transport,
+        limiter=limiter,
+        clock=clock,
+        now=now,
+        credentials=credentials,
+        margin_follows_speed=True,
+    ) as run:
+        assert run.ksef is not None and run.stack is not None  # connected: a run that fetches
+        archive = run.stack.enter_context(Archive.open(folder))
+        semaphore = asyncio.Semaphore(max(1, concurrency or config.fetch_concurrency))
+        runs = [
+            _ClientRun(
+                client,
+                archive,
+                run.ksef,
+                run.credentials,
+                start_date,
+                run.now,
+                run.clock,
+                progress,
+                max_limit_wait,
+            )
+            for client in clients
+        ]
 
-            report.clients = list(await asyncio.gather(*(bounded(r) for r in runs)))
+        async def bounded(one: _ClientRun) -> ClientFetchResult:
+            async with semaphore:
+                return await one.run()
+
+        report.clients = list(await asyncio.gather(*(bounded(r) for r in runs)))
+        counter = run.counter
         report.requests = counter.total
         report.rate_limited = counter.statuses.get(429, 0)
         report.requests_by_group = dict(counter.groups)
@@ -191,8 +165,6 @@ async def fetch_office(
             except UserError as exc:
                 report.warnings.append(f"Nie zrobiono kopii bazy archiwum: {exc}")
     report.finished_at = datetime.now(UTC)
-    if update_register:
-        _update_register(folder, report)
     return report
 
 
@@ -203,7 +175,7 @@ async def fetch_office(
 class _ClientRun:
     def __init__(
         self,
-        client: OfficeClient,
+        client: Client,
         archive: Archive,
         ksef: KsefClient,
         credential_for: CredentialSource,
@@ -290,7 +262,7 @@ class _ClientRun:
     def _plan(self, access: OfficeAccess | None) -> tuple[str, ...]:
         """The subject types to fetch by scenario and KSeF's answer; a skip or a problem otherwise."""
         client, result = self.client, self.result
-        has_read = access.invoice_read if access is not None else client.has_invoice_read
+        has_read = access.invoice_read if access is not None else client.perm_invoice_read
         subjects = subject_types_for(client.scenario, has_invoice_read=has_read)
         if not subjects:
             result.skipped = (
@@ -514,74 +486,7 @@ def _subject_pl(subject: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Clients, credentials, register
-
-
-def select_clients(
-    folder: OfficeFolder, config: OfficeConfig, only: Sequence[str] | None = None
-) -> list[OfficeClient]:
-    """The office's clients to fetch: the register when ``biuro.xlsx`` exists, else the config list."""
-    if folder.office_workbook.exists():
-        from ksef_sheets.sheets import load_clients
-
-        listed = [
-            OfficeClient(
-                nip=normalize_nip(c.nip),
-                name=c.name,
-                scenario=c.scenario,
-                has_invoice_read=bool(c.perm_invoice_read),
-            )
-            for c in load_clients(folder)
-        ]
-    else:
-        listed = [OfficeClient(nip=normalize_nip(n)) for n in config.clients]
-    valid = [c for c in listed if nip_problem(c.nip) is None]
-    if only:
-        wanted: list[OfficeClient] = []
-        for raw in only:
-            problem = nip_problem(raw)
-            if problem:
-                raise UserError(f"Opcja --client: {problem}")
-            nip = normalize_nip(raw)
-            if any(c.nip == nip for c in wanted):
-                continue
-            found = next((c for c in valid if c.nip == nip), None)
-            if found is None:
-                where = folder.office_workbook if folder.office_workbook.exists() else folder.config_path
-                raise UserError(f"Klienta o NIP {nip} nie ma na liście klientów biura ({where}).")
-            wanted.append(found)
-        return wanted
-    if not valid:
-        raise UserError(
-            f"Biuro w {folder.root} nie ma klientów do pobrania: dodaj ich do rejestru ({folder.office_workbook.name}) "
-            f"albo do listy „clients” w {folder.config_path.name}."
-        )
-    return valid
-
-
-def _update_register(folder: OfficeFolder, report: FetchReport) -> None:
-    if not folder.office_workbook.exists():
-        return
-    from ksef_sheets.workflows import FetchResult, update_fetch_results
-
-    results = {
-        c.nip: FetchResult(
-            last_fetch=c.finished_at or report.finished_at or datetime.now(UTC),
-            new_invoices=c.new,
-            to_verify=c.to_verify or 0,
-            problem=c.problem_text() or None,
-        )
-        for c in report.clients
-        if not c.skipped
-    }
-    # KSeF's answer on the office's permissions, for every client it was asked about (skipped too).
-    access = {c.nip: c.access for c in report.clients if c.access is not None}
-    try:
-        update_fetch_results(folder, results, permissions=access)
-    except FileLockedError as exc:
-        report.warnings.append(f"{exc} Rejestr klientów nie został uzupełniony; archiwum jest aktualne.")
-    except UserError as exc:
-        report.warnings.append(f"Nie uzupełniono rejestru klientów: {exc}")
+# The run
 
 
 def _client_dirs(folder: OfficeFolder) -> list[Path]:

@@ -23,9 +23,8 @@ from ksef_sheets.excel import panel_file as pw
 from ksef_sheets.sheets.invoice_columns import STATUS_BOOKED
 from ksef_sheets.sheets.tables import OpenpyxlTables
 from ksef_sheets.sync.archive import Archive
-from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
-from ksef_sheets.workflows import init_office
+from ksef_sheets.workflows import fetch_invoices, init_office
 from tests.excel.fake_xlwings import FakeApp, FakeBook
 
 CLIENT = DEMO_CLIENTS[0]  # Nowak IT, scenario 2: purchases fetched
@@ -45,7 +44,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfficeFolder]:
         for client in running.seed_info.clients:
             vault.add_token(client["nip"], client["token"])
         asyncio.run(
-            fetch_office(folder, clients=[CLIENT.nip], base_url=running.base_url, since=date(2026, 2, 1))
+            fetch_invoices(folder, clients=[CLIENT.nip], base_url=running.base_url, since=date(2026, 2, 1))
         )
     build_office_panel(folder)
     yield folder

@@ -9,6 +9,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeFolder
+from ksef_sheets.office import Client
 from ksef_sheets.sheets.invoice_columns import (
     H_BOOKED,
     H_GROSS,
@@ -22,7 +23,6 @@ from ksef_sheets.sheets.invoice_columns import (
     Register,
 )
 from ksef_sheets.sheets.invoice_refresh import (
-    ClientInfo,
     first_status,
     refresh_client,
     refresh_invoice_workbooks,
@@ -98,7 +98,7 @@ def test_first_status_follows_the_scenario(office: OfficeFolder, archive: Archiv
     assert first_status(2, Register.PURCHASES) == STATUS_CLIENT_CHECK
     assert first_status(2, Register.SALES) == STATUS_NEW
     assert first_status(3, Register.PURCHASES) == STATUS_NEW
-    refresh_client(office, archive, ClientInfo(CLIENT_NIP, "Nowak IT", 2))
+    refresh_client(office, archive, Client(CLIENT_NIP, "Nowak IT", scenario=2))
     path = office.invoice_workbook(CLIENT_NIP, 2026)
     assert {r[H_STATUS] for r in sheet_rows(path, "Zakupy")} == {STATUS_CLIENT_CHECK}
     assert {r[H_STATUS] for r in sheet_rows(path, "Sprzedaż")} == {STATUS_NEW}

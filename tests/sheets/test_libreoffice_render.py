@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.sheets.invoice_refresh import ClientInfo, refresh_client
+from ksef_sheets.office import Client
+from ksef_sheets.sheets.invoice_refresh import refresh_client
 from ksef_sheets.sync.archive import Archive
 from tests.sheets.factory import CLIENT_NIP, archive_invoices, purchase, sale
 
@@ -55,7 +56,9 @@ def test_rendered_pages_show_pln_amounts_and_no_errors(
             ),
         ],
     )
-    (result,) = refresh_client(office, archive, ClientInfo(CLIENT_NIP, "Nowak IT Consulting Jan Nowak", 2))
+    (result,) = refresh_client(
+        office, archive, Client(CLIENT_NIP, "Nowak IT Consulting Jan Nowak", scenario=2)
+    )
     assert result.written
     out = tmp_path / "pdf"
     subprocess.run(

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.sheets.invoice_refresh import ClientInfo, refresh_client
+from ksef_sheets.office import Client
+from ksef_sheets.sheets.invoice_refresh import refresh_client
 from ksef_sheets.sync.archive import Archive
 from tests.sheets.factory import CLIENT_NIP, archive_invoices, purchase
 from tests.sheets.printouts import LOCALES, assert_reads_well, render
@@ -43,7 +44,9 @@ def workbook(office: OfficeFolder, archive: Archive) -> Path:
         for i in range(130)
     ]
     archive_invoices(archive, invoices)
-    (result,) = refresh_client(office, archive, ClientInfo(CLIENT_NIP, "Nowak IT Consulting Jan Nowak", 2))
+    (result,) = refresh_client(
+        office, archive, Client(CLIENT_NIP, "Nowak IT Consulting Jan Nowak", scenario=2)
+    )
     assert result.written
     return result.path
 

@@ -26,15 +26,15 @@ from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
 from ksef_sheets.emulator import Emulator, RunningEmulator, run_emulator
 from ksef_sheets.emulator import seed as seeding
 from ksef_sheets.errors import UserError
-from ksef_sheets.sheets.client_export import export_client_list
 from ksef_sheets.sheets.invoice_columns import H_BOOKED, H_COMMENT, H_KSEF, H_PERSON, H_STATUS
 from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
 from ksef_sheets.sync.archive import Archive
-from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
 from ksef_sheets.workflows import (
     backup_office_archive,
     check_office_archive,
+    export_client_list,
+    fetch_invoices,
     rebuild_office_archive,
     restore_office_archive,
 )
@@ -54,7 +54,7 @@ class CleanOffice:
 
 
 def _fetch(folder: OfficeFolder, running: RunningEmulator) -> Any:
-    report = asyncio.run(fetch_office(folder, base_url=running.base_url, update_register=False))
+    report = asyncio.run(fetch_invoices(folder, base_url=running.base_url, update_register=False))
     refresh = refresh_invoice_workbooks(folder)
     return report, refresh
 

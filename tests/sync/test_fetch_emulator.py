@@ -19,16 +19,16 @@ from ksef_sheets.emulator.limits import RateLimit
 from ksef_sheets.emulator.seed import random_nip
 from ksef_sheets.fa3 import Party, generate_mix
 from ksef_sheets.sync.archive import Archive
-from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.sync.planner import add_months
 from ksef_sheets.sync.report import FetchReport
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
+from ksef_sheets.workflows import fetch_invoices
 
 from .conftest import PASSPHRASE, SeededState, archive_invoices, assert_archive_matches, emulator_invoices
 
 
 def fetch(folder: OfficeFolder, running: RunningEmulator, **options: Any) -> FetchReport:
-    return asyncio.run(fetch_office(folder, base_url=running.base_url, **options))
+    return asyncio.run(fetch_invoices(folder, base_url=running.base_url, **options))
 
 
 def state_of(running: RunningEmulator) -> Path:

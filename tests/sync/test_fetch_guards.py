@@ -31,9 +31,9 @@ from ksef_sheets.emulator import seed as seeding
 from ksef_sheets.ksef.crypto import sha256_b64
 from ksef_sheets.ksef.limits import CallbackClock
 from ksef_sheets.sync.archive import Archive
-from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.sync.report import FetchReport
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
+from ksef_sheets.workflows import fetch_invoices
 
 from .conftest import archive_invoices, emulator_invoices
 
@@ -112,7 +112,7 @@ def fetch(folder: OfficeFolder, running: RunningEmulator, storage: HostileStorag
     emu = running.emulator
     clock = CallbackClock(now=emu.clock.timestamp, advance=lambda s: emu.clock.advance(timedelta(seconds=s)))
     return asyncio.run(
-        fetch_office(
+        fetch_invoices(
             folder,
             base_url=running.base_url,
             transport=storage,
