@@ -61,16 +61,8 @@ from ksef_sheets.ksef.certificates import (
     retrieve_certificates,
     revoke_certificate,
 )
-from ksef_sheets.ksef.client import (
-    BatchSession,
-    ExportHandle,
-    ExportResult,
-    KsefClient,
-    KsefSession,
-    OnlineSession,
-    PollPolicy,
-    RetryPolicy,
-)
+from ksef_sheets.ksef.client import KsefClient
+from ksef_sheets.ksef.connection import PollPolicy, RetryPolicy
 from ksef_sheets.ksef.credentials import (
     TOKEN_END_DATE,
     CertificateCredential,
@@ -90,6 +82,7 @@ from ksef_sheets.ksef.errors import (
     KsefRateLimitError,
     KsefUnavailableError,
 )
+from ksef_sheets.ksef.exports import ExportHandle, ExportResult
 from ksef_sheets.ksef.grants import OperationResult, grant_indirect, revoke_permission, wait_for_operation
 from ksef_sheets.ksef.limits import (
     PRODUCTION_LIMITS,
@@ -132,6 +125,8 @@ from ksef_sheets.ksef.qr import (
     qr_base_for,
     verify_signature,
 )
+from ksef_sheets.ksef.sending import BatchSession, OnlineSession
+from ksef_sheets.ksef.session import KsefSession
 
 __all__ = [
     "BASE_URLS",

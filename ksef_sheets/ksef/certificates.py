@@ -30,8 +30,8 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from ksef_sheets.errors import UserError, os_reason
 from ksef_sheets.ksef import errors as E
-from ksef_sheets.ksef.client import KsefSession
 from ksef_sheets.ksef.credentials import CertificateCredential, PrivateKey
+from ksef_sheets.ksef.session import KsefSession
 from ksef_sheets.redaction import register_secret
 
 CertificateType = Literal["Authentication", "Offline"]

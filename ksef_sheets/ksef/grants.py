@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ksef_sheets.ksef import errors as E
-from ksef_sheets.ksef.client import KsefSession
+from ksef_sheets.ksef.session import KsefSession
 
 # What KSeF's operation codes mean, in the office's words (PROTOCOL.md §6).
 OPERATION_TEXT = {

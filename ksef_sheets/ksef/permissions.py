@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ksef_sheets.errors import UserError
-from ksef_sheets.ksef.client import KsefClient, KsefSession
+from ksef_sheets.ksef.client import KsefClient
 from ksef_sheets.ksef.credentials import CertificateCredential, TokenCredential
 from ksef_sheets.ksef.errors import KsefError, KsefPermissionError
 from ksef_sheets.ksef.models import Permission
+from ksef_sheets.ksef.session import KsefSession
 
 CredentialSource = Callable[[str], TokenCredential | CertificateCredential]
 

@@ -11,9 +11,9 @@ from datetime import date
 import pytest
 
 from ksef_sheets.identifiers import make_ksef_number
-from ksef_sheets.ksef.client import ExportHandle, open_export
 from ksef_sheets.ksef.crypto import SymmetricKey, sha256_b64
 from ksef_sheets.ksef.errors import KsefPackageError
+from ksef_sheets.ksef.exports import ExportHandle, open_export
 from ksef_sheets.ksef.models import InvoicePackage
 from ksef_sheets.ksef.package import PackageLimits
 from ksef_sheets.sync.archive import IncomingInvoice
