@@ -233,11 +233,16 @@ def _workbooks(folder: OfficeFolder) -> list[str]:
 
 
 def _permissions(folder: OfficeFolder, base_url: str, nip: str) -> list[str]:
-    try:
-        from ksef_sheets.ksef.permissions_report import read_permissions
-    except ImportError:
-        return ["(odczyt uprawnień: polecenie ksef-sheets permissions)"]
-    rows = asyncio.run(read_permissions(folder, [nip], base_url=base_url))
+    from ksef_sheets.ksef import read_permission_lines
+    from ksef_sheets.vault import Vault
+
+    office_nip = folder.load_config().office_nip if folder.exists() else None
+    vault = Vault.open(folder, None, create=False)
+    rows = asyncio.run(
+        read_permission_lines(
+            [nip], base_url=base_url, credential_for_client=vault.credential_for_client, office_nip=office_nip
+        )
+    )
     return [str(r) for r in rows][:6]
 
 
