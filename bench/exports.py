@@ -30,9 +30,9 @@ from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.fa3 import Party, generate_invoice, parse_invoice
 from ksef_sheets.identifiers import make_ksef_number
 from ksef_sheets.office.model import Client
-from ksef_sheets.sheets.client_export import HEADERS, LIST_SHEET, export_client_list
-from ksef_sheets.sheets.client_import import import_decisions
+from ksef_sheets.sheets.export_format import HEADERS, LIST_SHEET
 from ksef_sheets.sync.archive import Archive, IncomingInvoice, sha256_b64
+from ksef_sheets.workflows import export_client_list, import_decisions
 
 CLIENT = Client(nip="5210537039", name="Nowak IT Consulting Jan Nowak", scenario=2, email="jan@example.pl")
 SELLERS = [

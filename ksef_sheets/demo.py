@@ -402,9 +402,10 @@ def _validate_archive(folder: OfficeFolder) -> list[str]:
 
 
 def _documents(folder: OfficeFolder, *, pdf: bool | None) -> list[str]:
-    from ksef_sheets.documents import PDF_INSTALL_HINT, find_soffice, generate_documents, resolve_kinds
+    from ksef_sheets.documents import PDF_INSTALL_HINT, find_soffice, resolve_kinds
+    from ksef_sheets.workflows import generate_client_documents
 
-    report = generate_documents(folder, resolve_kinds(["wszystkie"]))
+    report = generate_client_documents(folder, resolve_kinds(["wszystkie"]))
     made = count(len(report.generated), "plik", "pliki", "plików")
     lines = [
         f"Dokumenty i e-maile dla klientów: {made} (aneksy, upoważnienia, pisma, umowy powierzenia, "
@@ -416,7 +417,9 @@ def _documents(folder: OfficeFolder, *, pdf: bool | None) -> list[str]:
     elif pdf is not False:
         first = next((g for g in report.generated if g.kind == "aneks"), None)
         if first is not None:
-            pdf_report = generate_documents(folder, resolve_kinds(["aneks"]), nips=[first.nip], pdf=True)
+            pdf_report = generate_client_documents(
+                folder, resolve_kinds(["aneks"]), nips=[first.nip], pdf=True
+            )
             lines += [f"PDF (LibreOffice): {p}" for p in pdf_report.pdf]
     if report.problems:
         # A reminder for a client with nothing outstanding is skipped, not an error of the demo.
@@ -428,8 +431,9 @@ def _documents(folder: OfficeFolder, *, pdf: bool | None) -> list[str]:
 
 
 def _export_round_trip(folder: OfficeFolder) -> list[str]:
-    from ksef_sheets.sheets import export_client_list, load_clients
+    from ksef_sheets.sheets import load_clients
     from ksef_sheets.sync import Archive
+    from ksef_sheets.workflows import export_client_list
 
     client = next((c for c in load_clients(folder) if c.scenario == 2), None)
     if client is None:
@@ -440,7 +444,7 @@ def _export_round_trip(folder: OfficeFolder) -> list[str]:
     if not months:
         return [f"Klient {client.nip} nie ma jeszcze faktur zakupu."]
     month = months[-1]
-    result = export_client_list(folder, client.nip, month)
+    result = export_client_list(folder, client.nip, month, client=client)
     lines = [
         f"Zestawienie dla {client.name} za {month}: {count(result.rows, 'faktura', 'faktury', 'faktur')}",
         f"  {result.xlsx}",
@@ -455,7 +459,7 @@ def _export_round_trip(folder: OfficeFolder) -> list[str]:
 def _client_answers(folder: OfficeFolder, export_path: Path) -> list[str]:
     """Answer the export as a client would in Excel (accept all but one), then read the answer back."""
     try:
-        from ksef_sheets.sheets import import_decisions
+        from ksef_sheets.workflows import import_decisions
     except ImportError:
         return []
     from openpyxl import load_workbook

@@ -48,9 +48,10 @@ def migrate(
     needing = [r.nip for r in results if r.group == "needs_permission"]
     written: list[str] = []
     if letters and needing:
-        from ksef_sheets.documents import generate_documents, resolve_kinds
+        from ksef_sheets.documents import resolve_kinds
+        from ksef_sheets.workflows import generate_client_documents
 
-        report = generate_documents(
+        report = generate_client_documents(
             folder, resolve_kinds(["upowaznienie", "email-uprawnienia"]), nips=needing
         )
         written = [str(g.path) for g in report.generated]

@@ -16,8 +16,9 @@ from ksef_sheets.cli._common import (
     print_json,
     show_progress,
 )
-from ksef_sheets.documents import GROUPS, KINDS, generate_documents, resolve_kinds
+from ksef_sheets.documents import GROUPS, KINDS, resolve_kinds
 from ksef_sheets.text import count
+from ksef_sheets.workflows import generate_client_documents
 
 _KIND_HELP = (
     "Rodzaj dokumentu: "
@@ -50,9 +51,9 @@ def documents(
             def tick(nip: str) -> None:
                 bar.update(task, description=f"Tworzenie dokumentów… klient {nip}")
 
-            report = generate_documents(folder, chosen, nips=client, pdf=pdf, progress=tick)
+            report = generate_client_documents(folder, chosen, nips=client, pdf=pdf, progress=tick)
     else:
-        report = generate_documents(folder, chosen, nips=client, pdf=pdf)
+        report = generate_client_documents(folder, chosen, nips=client, pdf=pdf)
     if as_json:
         print_json(report.as_json())
     else:

@@ -10,7 +10,8 @@ import typer
 from ksef_sheets.cli import app
 from ksef_sheets.cli._common import DirOption, JsonOption, office_folder, print_json
 from ksef_sheets.errors import UserError
-from ksef_sheets.sheets import EXPORT_KINDS, ExportKind, export_client_list, import_decisions
+from ksef_sheets.sheets import EXPORT_KINDS, ExportKind
+from ksef_sheets.workflows import export_client_list, import_decisions
 
 
 @app.command("export")

@@ -1,7 +1,8 @@
 """Word documents and e-mails for clients: annexes, authorisations, letters (docxtpl, PDF via LibreOffice).
 
 Public API:
-- ``generate_documents(folder, kinds, *, clients=None, nips=None, pdf=False, today=None) -> DocumentsReport``
+- ``generate_documents(folder, kinds, *, clients, nips=None, pdf=False, today=None) -> DocumentsReport``
+  (the register's ``Client`` records come from the caller: ``workflows.generate_client_documents``)
 - ``resolve_kinds(names) -> list[DocumentKind]`` (kind or group names: aneks, upowaznienie, pismo,
   email-informacja, email-ankieta, email-uprawnienia, email-aneks, email-przypomnienie, dokumenty,
   emaile, wszystkie)
@@ -21,7 +22,6 @@ from ksef_sheets.documents.generate import (
     DocumentsReport,
     GeneratedDocument,
     generate_documents,
-    load_register,
     resolve_kinds,
 )
 from ksef_sheets.documents.invoice_pdf import QrCode, amount_in_words, invoice_pdf
@@ -53,7 +53,6 @@ __all__ = [
     "find_soffice",
     "generate_documents",
     "invoice_pdf",
-    "load_register",
     "office_data",
     "render_text",
     "resolve_kinds",

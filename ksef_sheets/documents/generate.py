@@ -280,19 +280,11 @@ def select_clients(clients: Sequence[Client], nips: Sequence[str] | None) -> tup
     return chosen, unknown
 
 
-def load_register(folder: OfficeFolder) -> list[Client]:
-    """The office register (``biuro.xlsx``, table Klienci), read by the office part."""
-    from ksef_sheets.sheets import load_clients
-
-    loaded: Any = load_clients(folder)
-    return list(getattr(loaded, "clients", loaded))
-
-
 def generate_documents(
     folder: OfficeFolder,
     kinds: Sequence[DocumentKind],
     *,
-    clients: Sequence[Client] | None = None,
+    clients: Sequence[Client],
     nips: Sequence[str] | None = None,
     pdf: bool = False,
     today: date | None = None,
@@ -300,14 +292,15 @@ def generate_documents(
 ) -> DocumentsReport:
     """Render ``kinds`` for the chosen clients into their ``dokumenty/`` folders.
 
-    ``clients`` defaults to the register; ``nips`` narrows it. Template and configuration errors
+    ``clients`` are the register's records (read by the use case, ``workflows.documents``);
+    ``nips`` narrows them. Template and configuration errors
     raise ``UserError`` (they would fail every client); a client's missing data is reported in the
     result and that client is skipped for that document.
     """
     config = folder.load_config()
     office = office_data(config, config_name=str(folder.config_path))
     report = DocumentsReport(warnings=list(office.warnings))
-    register = list(clients) if clients is not None else load_register(folder)
+    register = list(clients)
     if not register:
         raise UserError(
             f"Rejestr klientów w {folder.office_workbook} jest pusty; dodaj klientów (ksef-sheets clients import)."

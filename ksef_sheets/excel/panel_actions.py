@@ -52,12 +52,15 @@ def check_register(ctx: ActionContext) -> str:
 
 @action("Generuj dokumenty")
 def documents(ctx: ActionContext) -> str:
-    from ksef_sheets.documents import generate_documents, resolve_kinds
+    from ksef_sheets.documents import resolve_kinds
     from ksef_sheets.errors import UserError
+    from ksef_sheets.workflows import generate_client_documents
 
     if not ctx.document_kind:
         raise UserError("Wybierz rodzaj dokumentu w polu „Rodzaj dokumentu”.")
-    report = generate_documents(_folder(ctx), resolve_kinds([ctx.document_kind]), nips=ctx.clients or None)
+    report = generate_client_documents(
+        _folder(ctx), resolve_kinds([ctx.document_kind]), nips=ctx.clients or None
+    )
     text = f"Wygenerowano {count(len(report.generated), 'dokument', 'dokumenty', 'dokumentów')}."
     if report.problems:
         text += " Pominięto: " + " ".join(p.sentence() for p in report.problems)
@@ -67,7 +70,7 @@ def documents(ctx: ActionContext) -> str:
 @action("Eksport faktur dla klienta", needs_month=True)
 def export_for_client(ctx: ActionContext) -> str:
     from ksef_sheets.errors import UserError
-    from ksef_sheets.sheets import export_client_list
+    from ksef_sheets.workflows import export_client_list
 
     if len(ctx.clients) != 1:
         raise UserError("Zaznacz dokładnie jednego klienta (TAK w kolumnie „Zaznacz”).")
@@ -79,7 +82,7 @@ def export_for_client(ctx: ActionContext) -> str:
 
 @action("Import decyzji klienta", needs_file=True)
 def import_client_decisions(ctx: ActionContext) -> str:
-    from ksef_sheets.sheets import import_decisions
+    from ksef_sheets.workflows import import_decisions
 
     report = import_decisions(_folder(ctx), Path(ctx.decisions_file))
     return "\n".join(report.summary_lines())

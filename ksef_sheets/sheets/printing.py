@@ -16,8 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ksef_sheets.text import format_number
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
 
 __all__ = [
     "DATETIME_FORMAT",
@@ -27,6 +31,7 @@ __all__ = [
     "POLISH",
     "SUMMARY_PLN_FORMAT",
     "amount_width",
+    "print_a4_landscape",
     "text_width",
 ]
 
@@ -66,3 +71,17 @@ def text_width(texts: Iterable[str | None], *, minimum: float = 6.0, maximum: fl
     """The width for a text column: its longest line, within ``minimum``..``maximum``."""
     longest = max((len(line) for text in texts if text for line in str(text).splitlines()), default=0)
     return max(minimum, min(maximum, longest + 2.0))
+
+
+def print_a4_landscape(ws: Worksheet, *, repeat: int | None = None) -> None:
+    """A4 landscape, one page wide (as long as it takes), page numbers in the footer.
+
+    ``repeat`` is the 0-based row of a table's headers, printed again at the top of every page.
+    """
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&CStrona &P z &N")
+    if repeat is not None:
+        ws.repeat_rows(repeat)

@@ -27,6 +27,15 @@ from ksef_sheets.workflows.certificates import (
     list_ksef_certificates,
     revoke_ksef_certificate,
 )
+from ksef_sheets.workflows.client_decisions import (
+    ImportReport,
+    RowOutcome,
+    import_decisions,
+    ready_to_book,
+    write_follow_up_list,
+)
+from ksef_sheets.workflows.client_export import ExportResult, export_client_list
+from ksef_sheets.workflows.documents import generate_client_documents
 from ksef_sheets.workflows.invoice_pdf import (
     RenderedInvoice,
     archived_numbers,
@@ -71,13 +80,16 @@ __all__ = [
     "CertificateRevocation",
     "CheckReport",
     "ClientMigration",
+    "ExportResult",
     "FetchResult",
+    "ImportReport",
     "InitReport",
     "JpkCheck",
     "KnownCertificate",
     "MigrationClient",
     "RebuildReport",
     "RenderedInvoice",
+    "RowOutcome",
     "StaffOperation",
     "archived_numbers",
     "audit_credential_change",
@@ -91,8 +103,11 @@ __all__ = [
     "client_jpk_files",
     "enrol_office_certificate",
     "evidence_from_archive",
+    "export_client_list",
+    "generate_client_documents",
     "grant_staff",
     "import_clients",
+    "import_decisions",
     "import_readiness",
     "init_office",
     "ksef_numbers_csv",
@@ -100,6 +115,7 @@ __all__ = [
     "migrate_credentials",
     "month_invoice_pdfs",
     "new_invoice_pdfs",
+    "ready_to_book",
     "rebuild_office_archive",
     "record_jpk_results",
     "refresh_permissions_sheet",
@@ -113,5 +129,6 @@ __all__ = [
     "update_permissions",
     "update_permissions_sheet",
     "write_audit_sheet",
+    "write_follow_up_list",
     "write_questionnaires",
 ]

@@ -113,7 +113,8 @@ def month_invoice_pdfs(
     folder: OfficeFolder, client_nip: str, month: str, kind: str, out_dir: Path
 ) -> list[Path]:
     """``export --invoice-pdfs``: a PDF of every invoice of the client's monthly list, into ``out_dir``."""
-    from ksef_sheets.sheets import collect_rows, parse_month
+    from ksef_sheets.sheets import parse_month
+    from ksef_sheets.workflows.client_export import collect_rows
 
     year, number = parse_month(month)
     with Archive.open(folder) as archive:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import ksef_sheets.documents as documents
+import ksef_sheets.workflows as workflows
 from ksef_sheets import demo
 from ksef_sheets.config import OfficeFolder
 
@@ -15,7 +16,7 @@ def _documents_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, soffice: st
     folder = OfficeFolder(tmp_path / "biuro-demo")
     demo._init(folder)
     monkeypatch.setattr(documents, "find_soffice", lambda: soffice)
-    monkeypatch.setattr(documents, "generate_documents", _no_pdf(documents.generate_documents))
+    monkeypatch.setattr(workflows, "generate_client_documents", _no_pdf(workflows.generate_client_documents))
     return demo._documents(folder, pdf=None)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.sheets.client_export import export_client_list
+from ksef_sheets.workflows import export_client_list
 from tests.exports.conftest import CLIENT2, Stored
 from tests.sheets.printouts import ISO_DATE, LOCALES, assert_reads_well, read_pdf, render, type_size
 

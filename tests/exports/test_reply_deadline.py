@@ -9,7 +9,8 @@ from email import policy
 from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.sheets.client_export import INSTRUCTION_SHEET, LIST_SHEET, export_client_list
+from ksef_sheets.sheets.export_format import INSTRUCTION_SHEET, LIST_SHEET
+from ksef_sheets.workflows import export_client_list
 
 from .conftest import CLIENT2, Stored
 

@@ -16,10 +16,10 @@ from openpyxl import load_workbook
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.documents import convert_to_pdf
 from ksef_sheets.errors import UserError
-from ksef_sheets.sheets import client_import as ci
-from ksef_sheets.sheets.client_export import CONTROL_SHEET, LIST_SHEET, export_client_list
-from ksef_sheets.sheets.client_import import import_decisions
+from ksef_sheets.sheets.export_format import CONTROL_SHEET, LIST_SHEET
 from ksef_sheets.sync.archive import Archive, StaffDecision
+from ksef_sheets.workflows import client_decisions as ci
+from ksef_sheets.workflows import export_client_list, import_decisions
 from tests.exports.conftest import CLIENT2, CLIENT3, Stored
 
 TODAY = date(2026, 4, 7)

@@ -26,11 +26,10 @@ from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data
 from ksef_sheets.emulator import run_emulator
-from ksef_sheets.sheets.client_export import export_client_list
 from ksef_sheets.sync.archive import Archive
 from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
-from ksef_sheets.workflows import init_office
+from ksef_sheets.workflows import export_client_list, init_office
 
 PASSPHRASE = "hasło-biura-tylko-do-odczytu"
 CLIENT = DEMO_CLIENTS[0]

@@ -4,7 +4,7 @@ The hostile files are built here: a part that compresses far beyond a workbook's
 zip bomb — below 1 MB, which the old check skipped), a sheet with more rows than the reader takes,
 a DOCTYPE in a UTF-16 part (with and without a byte-order mark), in UTF-32, and past the first
 4,096 bytes of a part, and a sheet whose XML is broken. Both readers — ``import-decisions``
-(``sheets.client_import``) and ``clients import`` (``office.importer``) — answer each with one
+(``workflows.client_decisions``, reading with ``sheets.client_import``) and ``clients import`` (``office.importer``) — answer each with one
 Polish sentence naming the file.
 """
 
@@ -22,8 +22,9 @@ from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
 from ksef_sheets.errors import UserError
 from ksef_sheets.sheets import client_import, client_list, read_client_list
-from ksef_sheets.sheets.client_export import CONTROL_SHEET
+from ksef_sheets.sheets.export_format import CONTROL_SHEET
 from ksef_sheets.sheets.incoming_xlsx import XlsxLimits, check_incoming_xlsx
+from ksef_sheets.workflows import import_decisions
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -140,7 +141,7 @@ def test_import_decisions_refuses_hostile_workbooks_with_one_sentence(
     path = tmp_path / f"{kind}.xlsx"
     path.write_bytes(build())
     with pytest.raises(UserError) as caught:
-        client_import.import_decisions(office, path)
+        import_decisions(office, path)
     _assert_one_sentence(caught.value, path, expected)
 
 
@@ -162,7 +163,7 @@ def test_rows_are_capped_while_streaming(
     path.write_bytes(_base(rows=150))
     monkeypatch.setattr(client_import, "LIMITS", XlsxLimits(30_000_000, 100_000_000, 100, 100, 100))
     with pytest.raises(UserError, match="więcej niż 100 wierszy") as caught:
-        client_import.import_decisions(office, path)
+        import_decisions(office, path)
     assert str(path) in str(caught.value)
     monkeypatch.setattr(client_list, "XLSX_LIMITS", XlsxLimits(30_000_000, 100_000_000, 100, 100, 100))
     with pytest.raises(UserError, match="więcej niż 100 wierszy"):

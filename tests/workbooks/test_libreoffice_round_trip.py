@@ -29,11 +29,9 @@ from ksef_sheets.excel import FilePanel, build_office_panel, run_panel_file
 from ksef_sheets.excel import panel_file as pw
 from ksef_sheets.send import entry_workbook as entry
 from ksef_sheets.sheets import load_clients, read_client_list
-from ksef_sheets.sheets.client_export import export_client_list
-from ksef_sheets.sheets.client_import import import_decisions
 from ksef_sheets.sheets.invoice_readback import read_workbook_work
 from ksef_sheets.sheets.tables import OpenpyxlTables
-from ksef_sheets.workflows import import_clients
+from ksef_sheets.workflows import export_client_list, import_clients, import_decisions
 from ksef_sheets.workflows.staff import register_staff_member
 from tests.workbooks.build import build_script
 from tests.workbooks.content import differences, workbook_content
