@@ -40,12 +40,11 @@ from ksef_sheets.demo_data import demo_office_data  # noqa: E402
 from ksef_sheets.emulator import run_emulator  # noqa: E402
 from ksef_sheets.fa3 import SalesInvoice, build_invoice_xml  # noqa: E402
 from ksef_sheets.ksef import KsefClient  # noqa: E402
-from ksef_sheets.send import entry_workbook as E  # noqa: E402
-from ksef_sheets.send import send_office  # noqa: E402
+from ksef_sheets.sheets import send_entry as E  # noqa: E402
 from ksef_sheets.sheets.tables import OpenpyxlTables  # noqa: E402
 from ksef_sheets.sync.runtime import CountingTransport  # noqa: E402
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault  # noqa: E402
-from ksef_sheets.workflows import init_office  # noqa: E402
+from ksef_sheets.workflows import init_office, send_office  # noqa: E402
 
 SELLER = "6762966431"  # scenario 3 in the demo register and the seed
 BUYERS = ("5210537039", "7798676685")

@@ -272,10 +272,10 @@ def _send(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
     """Staff type two sales invoices of a scenario-3 client into its entry workbook; the office sends them."""
     from openpyxl import load_workbook
 
+    from ksef_sheets import send as entry
     from ksef_sheets.demo_data import DEMO_CLIENTS
-    from ksef_sheets.send import entry_workbook as entry
-    from ksef_sheets.send import prepare_entry_workbooks, send_office
     from ksef_sheets.sheets import OpenpyxlTables
+    from ksef_sheets.workflows import prepare_entry_workbooks, send_office
 
     seller = next(c for c in DEMO_CLIENTS if c.scenario == 3 and c.nip == "8527053079")
     buyer = next(c for c in DEMO_CLIENTS if c.nip == "7735432306")
@@ -339,9 +339,9 @@ def _send_offline(folder: OfficeFolder, base_url: str, nip: str) -> tuple[list[s
     the next send delivers it with offlineMode true."""
     from openpyxl import load_workbook
 
-    from ksef_sheets.send import entry_workbook as entry
-    from ksef_sheets.send import send_office
+    from ksef_sheets import send as entry
     from ksef_sheets.sheets import OpenpyxlTables
+    from ksef_sheets.workflows import send_office
 
     path = entry.entry_path(folder, nip)
     today = warsaw_time(datetime.now(UTC)).date()

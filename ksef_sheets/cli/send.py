@@ -19,7 +19,7 @@ from ksef_sheets.cli._common import (
     print_json,
     vault_credentials,
 )
-from ksef_sheets.send import prepare_entry_workbooks, send_office
+from ksef_sheets.workflows import prepare_entry_workbooks, send_office
 
 DryRunOption = Annotated[
     bool,

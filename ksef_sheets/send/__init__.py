@@ -1,31 +1,165 @@
-"""Sending sales invoices for clients (scenario 3): the ``ksef-sheets send`` use case.
+"""Sending sales invoices for clients (scenario 3): the library under ``ksef-sheets send``.
 
-Public API (keep stable)::
+The use case (choosing clients, the run's set-up, the entry workbook, PDFs, refreshing workbooks) is
+``ksef_sheets.workflows.send_office``; this package is what it uses:
 
-    from ksef_sheets.send import send_office, prepare_entry_workbooks, SendReport
-
-    report = await send_office(folder, clients=None, dry_run=False)   # SendReport
-    report.problems            # True → exit code 1 (a rejection, a bad invoice, a client's failure)
-    report.to_json(), report.summary_lines()
-    prepare_entry_workbooks(folder, clients=None) -> list[Path]      # klienci/<NIP>/sprzedaz-do-wyslania.xlsx
-
-Where pending invoices come from: the entry workbook (``entry_workbook``, table ``DoWyslania``) and
-FA(3) files dropped into ``klienci/<NIP>/do-wyslania/`` (``drop_folder``). Idempotency: the sending
-journal (``journal``, table ``send_journal`` in ``ksef.sqlite``). UPOs: ``<KSeF number>.upo.xml``
-next to the archived invoice.
+- ``ClientSender`` (``client_send``, ``client_outcomes``): one client's prepared invoices into KSeF
+  exactly once — the sending journal (``journal``, table ``send_journal`` in ``ksef.sqlite``), one
+  online session, the archive, UPOs (``<KSeF number>.upo.xml`` next to the archived invoice);
+- where pending invoices come from: the entry workbook's rows (``entry_rows``, vocabulary in
+  ``entry_columns``; the workbook itself is ``ksef_sheets.sheets``') and FA(3) files dropped into
+  ``klienci/<NIP>/do-wyslania/`` (``drop_folder``);
+- invoices issued outside KSeF (``offline``, ``issuing``) and issue dates before the sending day
+  (``issue_date``); the values of a run (``model``: ``SendReport`` …).
 """
 
 from __future__ import annotations
 
-from ksef_sheets.send.model import ClientSendResult, InvoiceOutcome, PendingInvoice, SendReport
-from ksef_sheets.send.service import prepare_entry_workbooks, select_send_clients, send_office
+from ksef_sheets.send.client_outcomes import UPO_SUFFIX, AcceptedHook, CredentialSource, archive_metadata
+from ksef_sheets.send.client_send import ClientSender
+from ksef_sheets.send.drop_folder import drop_dir, invoices_from_files
+from ksef_sheets.send.entry_columns import (
+    ENTRY_FILE,
+    H_ACCEPTED,
+    H_ACCOUNT,
+    H_BUYER_ADDRESS,
+    H_BUYER_NAME,
+    H_BUYER_NIP,
+    H_COUNTRY,
+    H_CURRENCY,
+    H_DUE,
+    H_EXCHANGE,
+    H_EXEMPTION,
+    H_ISSUED,
+    H_ITEM,
+    H_KSEF,
+    H_MESSAGE,
+    H_METHOD,
+    H_NOTES,
+    H_NUMBER,
+    H_PRICE,
+    H_QUANTITY,
+    H_RATE,
+    H_SOLD,
+    H_SPLIT,
+    H_STATUS,
+    H_UNIT,
+    H_UPO,
+    NAME_ACCOUNT,
+    NAME_ADDRESS,
+    NAME_SELLER,
+    NO,
+    PAYMENT_METHODS,
+    PENDING_STATUSES,
+    RATE_CHOICES,
+    REQUIRED_HEADERS,
+    STATUS_ERROR,
+    STATUS_PENDING,
+    STATUS_REJECTED,
+    STATUS_SENT,
+    STATUSES,
+    TABLE,
+    YES,
+    EntrySheet,
+    EntryTable,
+    entry_path,
+    pending_rows,
+    row_range,
+    text_of,
+)
+from ksef_sheets.send.entry_rows import invoices_from_sheet
+from ksef_sheets.send.issue_date import IssueDateWarning, issue_date_warnings, sending_day
+from ksef_sheets.send.issuing import OfflineIssuing
+from ksef_sheets.send.journal import JournalEntry, SendJournal
+from ksef_sheets.send.model import ClientSendResult, InvoiceOutcome, PendingInvoice, SendReport, invoice_hash
+from ksef_sheets.send.offline import (
+    KOD_I_CAPTION,
+    NO_SIGNER,
+    OFFLINE_DIR,
+    OfflineInvoice,
+    OfflineRegister,
+    PdfRenderer,
+    SignerSource,
+    current_deadline,
+    deadline_warnings,
+    vault_offline_signer,
+)
 
 __all__ = [
+    "ENTRY_FILE",
+    "H_ACCEPTED",
+    "H_ACCOUNT",
+    "H_BUYER_ADDRESS",
+    "H_BUYER_NAME",
+    "H_BUYER_NIP",
+    "H_COUNTRY",
+    "H_CURRENCY",
+    "H_DUE",
+    "H_EXCHANGE",
+    "H_EXEMPTION",
+    "H_ISSUED",
+    "H_ITEM",
+    "H_KSEF",
+    "H_MESSAGE",
+    "H_METHOD",
+    "H_NOTES",
+    "H_NUMBER",
+    "H_PRICE",
+    "H_QUANTITY",
+    "H_RATE",
+    "H_SOLD",
+    "H_SPLIT",
+    "H_STATUS",
+    "H_UNIT",
+    "H_UPO",
+    "KOD_I_CAPTION",
+    "NAME_ACCOUNT",
+    "NAME_ADDRESS",
+    "NAME_SELLER",
+    "NO",
+    "NO_SIGNER",
+    "OFFLINE_DIR",
+    "PAYMENT_METHODS",
+    "PENDING_STATUSES",
+    "RATE_CHOICES",
+    "REQUIRED_HEADERS",
+    "STATUSES",
+    "STATUS_ERROR",
+    "STATUS_PENDING",
+    "STATUS_REJECTED",
+    "STATUS_SENT",
+    "TABLE",
+    "UPO_SUFFIX",
+    "YES",
+    "AcceptedHook",
     "ClientSendResult",
+    "ClientSender",
+    "CredentialSource",
+    "EntrySheet",
+    "EntryTable",
     "InvoiceOutcome",
+    "IssueDateWarning",
+    "JournalEntry",
+    "OfflineInvoice",
+    "OfflineIssuing",
+    "OfflineRegister",
+    "PdfRenderer",
     "PendingInvoice",
+    "SendJournal",
     "SendReport",
-    "prepare_entry_workbooks",
-    "select_send_clients",
-    "send_office",
+    "SignerSource",
+    "archive_metadata",
+    "current_deadline",
+    "deadline_warnings",
+    "drop_dir",
+    "entry_path",
+    "invoice_hash",
+    "invoices_from_files",
+    "invoices_from_sheet",
+    "issue_date_warnings",
+    "pending_rows",
+    "row_range",
+    "sending_day",
+    "text_of",
+    "vault_offline_signer",
 ]

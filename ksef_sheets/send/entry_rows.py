@@ -18,7 +18,7 @@ from typing import Any
 from ksef_sheets.errors import UserError
 from ksef_sheets.fa3 import EU_COUNTRY_CODES, RATE_CODES, SalesInvoice, build_invoice_xml, parse_invoice
 from ksef_sheets.identifiers import nip_problem, normalize_nip
-from ksef_sheets.send import entry_workbook as E
+from ksef_sheets.send import entry_columns as E
 from ksef_sheets.send.model import PendingInvoice
 
 # EU member states whose buyers are identified by a VAT-EU number (a Polish buyer has a NIP).

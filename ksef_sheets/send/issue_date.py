@@ -13,14 +13,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ksef_sheets.office import OFFLINE24, format_day, offline_deadline
-from ksef_sheets.send.model import PendingInvoice
 from ksef_sheets.text import format_date, warsaw_time
 
 # Fines for offline invoices sent late (art. 106ni) apply from this day (DOMAIN.md §1.1).
 PENALTIES_START = date(2027, 1, 1)
+
+
+class DatedInvoice(Protocol):
+    """What a warning needs of an invoice (``model.PendingInvoice`` has it; the model imports this module)."""
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def issue_date(self) -> date | None: ...
 
 
 @dataclass(frozen=True)
@@ -69,7 +81,7 @@ def sending_day(now: datetime | None = None) -> date:
     return warsaw_time(now or datetime.now(UTC)).date()
 
 
-def issue_date_warnings(items: Sequence[PendingInvoice], day: date) -> list[IssueDateWarning]:
+def issue_date_warnings(items: Sequence[DatedInvoice], day: date) -> list[IssueDateWarning]:
     """A warning for each invoice about to be sent on ``day`` whose issue date is earlier."""
     found: list[IssueDateWarning] = []
     for item in items:

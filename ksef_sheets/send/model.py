@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ksef_sheets.send.entry_workbook import STATUS_ERROR, STATUS_PENDING, STATUS_REJECTED, STATUS_SENT
+from ksef_sheets.send.entry_columns import STATUS_ERROR, STATUS_PENDING, STATUS_REJECTED, STATUS_SENT
 from ksef_sheets.text import format_date
 
 if TYPE_CHECKING:

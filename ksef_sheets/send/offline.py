@@ -26,9 +26,8 @@ from types import TracebackType
 from typing import Any
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.documents import QrCode, invoice_pdf
 from ksef_sheets.errors import UserError, os_reason
-from ksef_sheets.fa3 import parse_invoice
+from ksef_sheets.fa3 import Invoice, parse_invoice
 from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.ksef import CERTIFICATE_LABEL, OFFLINE_LABEL, OfflineSigner, kod_i_url, kod_ii_url
 from ksef_sheets.office import FAILURE, OFFLINE24, OFFLINE_KIND_LABELS, TOTAL_FAILURE, offline_deadline
@@ -43,6 +42,9 @@ NO_SIGNER = (
 )
 
 SignerSource = Callable[[], OfflineSigner | None]
+# The buyer's PDF of an invoice: (invoice, KSeF number or None, QR codes as (link, label, caption)).
+# The caller renders it (``ksef_sheets.documents``); this library only says which codes it carries.
+PdfRenderer = Callable[[Invoice, str | None, Sequence[tuple[str, str, str]]], bytes]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS send_offline (
@@ -321,10 +323,11 @@ def issue_offline(
     signer: OfflineSigner,
     qr_base: str,
     now: datetime,
+    render_pdf: PdfRenderer,
     mode: str | None = None,
     corrects_hash: str | None = None,
 ) -> OfflineInvoice:
-    """KOD I, KOD II, the buyer's PDF; the caller records the result in the register."""
+    """KOD I, KOD II, the buyer's PDF (``render_pdf``); the caller records the result in the register."""
     invoice = parse_invoice(xml, source=source)
     if invoice.issue_date is None or not invoice.seller.nip:
         raise UserError(f"Faktura {number} ({source}) nie ma daty wystawienia albo NIP sprzedawcy.")
@@ -339,13 +342,10 @@ def issue_offline(
     kod_ii = kod_ii_url(
         xml, seller_nip=seller, context_type="Nip", context_value=client_nip, signer=signer, qr_base=qr_base
     )
-    pdf = invoice_pdf(
+    pdf = render_pdf(
         invoice,
-        ksef_number=None,
-        qr_codes=[
-            QrCode(kod_i, OFFLINE_LABEL, KOD_I_CAPTION),
-            QrCode(kod_ii, CERTIFICATE_LABEL, KOD_II_CAPTION),
-        ],
+        None,
+        [(kod_i, OFFLINE_LABEL, KOD_I_CAPTION), (kod_ii, CERTIFICATE_LABEL, KOD_II_CAPTION)],
     )
     target = folder.client_dir(client_nip) / OFFLINE_DIR / f"{_safe_name(number)}.pdf"
     try:

@@ -73,6 +73,13 @@ if TYPE_CHECKING:
     from ksef_sheets.sheets.questionnaire import QUESTIONNAIRE_CHANNEL_NAME, read_answers, write_questionnaire
     from ksef_sheets.sheets.register_reader import load_clients
     from ksef_sheets.sheets.safe_text import clean_text, looks_like_formula, set_text
+    from ksef_sheets.sheets.send_entry import (
+        EntryOfflineRow,
+        EntryRowUpdate,
+        create_entry_workbook,
+        read_entry_workbook,
+        write_entry_back,
+    )
     from ksef_sheets.sheets.tables import Link, OpenpyxlTables, TableData, TableIO, row_is_empty
 
 # name -> the module that defines it (loaded on first use, see the docstring)
@@ -142,6 +149,11 @@ _EXPORTS: dict[str, str] = {
     "clean_text": "safe_text",
     "looks_like_formula": "safe_text",
     "set_text": "safe_text",
+    "EntryOfflineRow": "send_entry",
+    "EntryRowUpdate": "send_entry",
+    "create_entry_workbook": "send_entry",
+    "read_entry_workbook": "send_entry",
+    "write_entry_back": "send_entry",
     "Link": "tables",
     "OpenpyxlTables": "tables",
     "TableData": "tables",
@@ -176,6 +188,8 @@ __all__ = [
     "SIDE_SALE",
     "STATUS_BOOKED",
     "ClientReply",
+    "EntryOfflineRow",
+    "EntryRowUpdate",
     "ExportHeader",
     "ExportKind",
     "ExportRow",
@@ -189,6 +203,7 @@ __all__ = [
     "XlsxLimits",
     "check_incoming_xlsx",
     "clean_text",
+    "create_entry_workbook",
     "decision_of",
     "describe_changes",
     "export_base_name",
@@ -202,6 +217,7 @@ __all__ = [
     "put_staff_member",
     "read_answers",
     "read_client_list",
+    "read_entry_workbook",
     "read_register",
     "read_rows",
     "read_staff",
@@ -215,6 +231,7 @@ __all__ = [
     "set_text",
     "sign_export",
     "staff_identifier",
+    "write_entry_back",
     "write_export_workbook",
     "write_follow_up_workbook",
     "write_jpk_sheet",

@@ -71,6 +71,7 @@ from ksef_sheets.workflows.register import (
     update_permissions,
     write_questionnaires,
 )
+from ksef_sheets.workflows.send import prepare_entry_workbooks, select_send_clients, send_office
 from ksef_sheets.workflows.staff import StaffOperation, grant_staff, register_staff_member, revoke_staff
 
 __all__ = [
@@ -115,6 +116,7 @@ __all__ = [
     "migrate_credentials",
     "month_invoice_pdfs",
     "new_invoice_pdfs",
+    "prepare_entry_workbooks",
     "ready_to_book",
     "rebuild_office_archive",
     "record_jpk_results",
@@ -124,6 +126,8 @@ __all__ = [
     "restore_office_archive",
     "revoke_ksef_certificate",
     "revoke_staff",
+    "select_send_clients",
+    "send_office",
     "update_fetch_results",
     "update_jpk_results",
     "update_permissions",

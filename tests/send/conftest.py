@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.demo_data import demo_office_data
 from ksef_sheets.emulator import RunningEmulator, SeedInfo, run_emulator
-from ksef_sheets.send import entry_workbook as E
+from ksef_sheets.sheets import send_entry as E
 from ksef_sheets.sheets.tables import OpenpyxlTables
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
 from ksef_sheets.workflows import init_office

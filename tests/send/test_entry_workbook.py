@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.fa3 import parse_invoice, validate_invoice
 from ksef_sheets.files import excel_lock_file
-from ksef_sheets.send import entry_workbook as E
 from ksef_sheets.send.entry_rows import invoices_from_sheet, parse_rate
+from ksef_sheets.sheets import send_entry as E
 from ksef_sheets.sheets.tables import OpenpyxlTables
 
 from .conftest import BUYER, SELLER, line, today

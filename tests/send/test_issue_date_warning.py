@@ -19,11 +19,12 @@ from typing import Any
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.emulator import RunningEmulator
 from ksef_sheets.office import next_business_day
-from ksef_sheets.send import SendReport, send_office
-from ksef_sheets.send import entry_workbook as E
+from ksef_sheets.send import SendReport
 from ksef_sheets.send.issue_date import IssueDateWarning, issue_date_warnings
 from ksef_sheets.send.model import PendingInvoice
+from ksef_sheets.sheets import send_entry as E
 from ksef_sheets.text import WARSAW, format_date
+from ksef_sheets.workflows import send_office
 
 from .conftest import SELLER, SeededState, fill_entry, line, today
 

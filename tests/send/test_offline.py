@@ -22,10 +22,11 @@ from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.emulator import RunningEmulator
 from ksef_sheets.ksef import CertificateCredential
-from ksef_sheets.send import SendReport, send_office
-from ksef_sheets.send import entry_workbook as E
+from ksef_sheets.send import SendReport
 from ksef_sheets.send.offline import NO_SIGNER, OFFLINE_DIR, OfflineInvoice, current_deadline
+from ksef_sheets.sheets import send_entry as E
 from ksef_sheets.vault import Vault
+from ksef_sheets.workflows import send_office
 from tests.emulator.conftest import make_key
 from tests.emulator.test_certificates import enrol, retrieve, seal_login
 

@@ -14,8 +14,7 @@ import pytest
 
 from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.send import send_office
-from ksef_sheets.workflows import archived_numbers, new_invoice_pdfs
+from ksef_sheets.workflows import archived_numbers, new_invoice_pdfs, send_office
 
 from .conftest import SELLER, fill_entry, line, today
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ksef_sheets.send import entry_workbook as E
+from ksef_sheets.sheets import send_entry as E
 from ksef_sheets.sheets.tables import OpenpyxlTables
 from tests.sheets.printouts import ISO_DATE, LOCALES, assert_reads_well, render, type_size
 

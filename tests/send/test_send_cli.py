@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.send import entry_workbook as E
+from ksef_sheets.sheets import send_entry as E
 
 from .conftest import BUYER, SELLER, SeededState, fill_entry, line, read_entry
 

@@ -18,11 +18,12 @@ from ksef_sheets.fa3 import SalesInvoice, build_invoice_xml, parse_invoice
 from ksef_sheets.files import excel_lock_file
 from ksef_sheets.identifiers import is_valid_ksef_number
 from ksef_sheets.ksef import KsefClient, OnlineSession
-from ksef_sheets.send import SendReport, send_office
-from ksef_sheets.send import entry_workbook as E
+from ksef_sheets.send import SendReport
 from ksef_sheets.send.drop_folder import drop_dir
 from ksef_sheets.send.journal import SendJournal
+from ksef_sheets.sheets import send_entry as E
 from ksef_sheets.sync.archive import Archive
+from ksef_sheets.workflows import send_office
 
 from .conftest import (
     BUYER,

@@ -27,8 +27,8 @@ from openpyxl import load_workbook
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.excel import FilePanel, build_office_panel, run_panel_file
 from ksef_sheets.excel import panel_file as pw
-from ksef_sheets.send import entry_workbook as entry
 from ksef_sheets.sheets import load_clients, read_client_list
+from ksef_sheets.sheets import send_entry as entry
 from ksef_sheets.sheets.invoice_readback import read_workbook_work
 from ksef_sheets.sheets.tables import OpenpyxlTables
 from ksef_sheets.workflows import export_client_list, import_clients, import_decisions

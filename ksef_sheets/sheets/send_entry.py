@@ -6,6 +6,9 @@ toolkit reads the table by header name through ``ksef_sheets.sheets.tables`` and
 own columns (status, KSeF number, acceptance date, UPO link, message) of the rows it sent; every
 other column, row, format and staff formula stays as it was. The file is replaced atomically, and a
 workbook open in Excel gives the Polish ``FileLockedError`` instead of a damaged file.
+
+The names of the file, table, columns and statuses are the sending library's vocabulary
+(``ksef_sheets.send``, ``entry_columns``); they are imported here so this module offers them too.
 """
 
 from __future__ import annotations
@@ -29,68 +32,131 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, ensure_writable
-from ksef_sheets.sheets import DATE_FORMAT, DATETIME_FORMAT, POLISH, Link, OpenpyxlTables, TableData, set_text
+from ksef_sheets.send import (
+    ENTRY_FILE,
+    H_ACCEPTED,
+    H_ACCOUNT,
+    H_BUYER_ADDRESS,
+    H_BUYER_NAME,
+    H_BUYER_NIP,
+    H_COUNTRY,
+    H_CURRENCY,
+    H_DUE,
+    H_EXCHANGE,
+    H_EXEMPTION,
+    H_ISSUED,
+    H_ITEM,
+    H_KSEF,
+    H_MESSAGE,
+    H_METHOD,
+    H_NOTES,
+    H_NUMBER,
+    H_PRICE,
+    H_QUANTITY,
+    H_RATE,
+    H_SOLD,
+    H_SPLIT,
+    H_STATUS,
+    H_UNIT,
+    H_UPO,
+    NAME_ACCOUNT,
+    NAME_ADDRESS,
+    NAME_SELLER,
+    NO,
+    PAYMENT_METHODS,
+    PENDING_STATUSES,
+    RATE_CHOICES,
+    REQUIRED_HEADERS,
+    STATUS_ERROR,
+    STATUS_PENDING,
+    STATUS_REJECTED,
+    STATUS_SENT,
+    STATUSES,
+    TABLE,
+    YES,
+    EntrySheet,
+    entry_path,
+    pending_rows,
+    row_range,
+    text_of,
+)
+from ksef_sheets.sheets.printing import DATE_FORMAT, DATETIME_FORMAT, POLISH
+from ksef_sheets.sheets.safe_text import set_text
+from ksef_sheets.sheets.tables import Link, OpenpyxlTables, TableData
 
-ENTRY_FILE = "sprzedaz-do-wyslania.xlsx"
+# The vocabulary from ksef_sheets.send is offered here too: one name space for the entry workbook.
+__all__ = [
+    "COLUMNS",
+    "ENTRY_FILE",
+    "HEADERS",
+    "HEADER_ROW",
+    "HELP_SHEET",
+    "H_ACCEPTED",
+    "H_ACCOUNT",
+    "H_BUYER_ADDRESS",
+    "H_BUYER_NAME",
+    "H_BUYER_NIP",
+    "H_COUNTRY",
+    "H_CURRENCY",
+    "H_DUE",
+    "H_EXCHANGE",
+    "H_EXEMPTION",
+    "H_ISSUED",
+    "H_ITEM",
+    "H_KSEF",
+    "H_MESSAGE",
+    "H_METHOD",
+    "H_NOTES",
+    "H_NUMBER",
+    "H_PRICE",
+    "H_QUANTITY",
+    "H_RATE",
+    "H_SOLD",
+    "H_SPLIT",
+    "H_STATUS",
+    "H_UNIT",
+    "H_UPO",
+    "NAME_ACCOUNT",
+    "NAME_ADDRESS",
+    "NAME_SELLER",
+    "NO",
+    "OFFLINE_HEADERS",
+    "OFFLINE_SHEET",
+    "PAYMENT_METHODS",
+    "PENDING_STATUSES",
+    "RATE_CHOICES",
+    "REQUIRED_HEADERS",
+    "SHEET",
+    "STATUSES",
+    "STATUS_ERROR",
+    "STATUS_PENDING",
+    "STATUS_REJECTED",
+    "STATUS_SENT",
+    "TABLE",
+    "TOOLKIT_HEADERS",
+    "YES",
+    "EntryColumn",
+    "EntryOfflineRow",
+    "EntryRowUpdate",
+    "EntrySheet",
+    "OfflineRow",
+    "RowUpdate",
+    "create_entry_workbook",
+    "entry_path",
+    "pending_rows",
+    "read_entry_workbook",
+    "row_range",
+    "text_of",
+    "write_back",
+    "write_entry_back",
+]
+
 SHEET = "Sprzedaż do wysłania"
 HELP_SHEET = "Instrukcja"
-TABLE = "DoWyslania"
-NAME_SELLER = "SprzedawcaNazwa"
-NAME_ADDRESS = "SprzedawcaAdres"
-NAME_ACCOUNT = "SprzedawcaRachunek"
 HEADER_ROW = 7
 WARSAW = ZoneInfo("Europe/Warsaw")
-
-# Staff columns.
-H_NUMBER = "Numer faktury"
-H_ISSUED = "Data wystawienia"
-H_SOLD = "Data sprzedaży"
-H_BUYER_NIP = "Nabywca NIP"
-H_BUYER_NAME = "Nabywca nazwa"
-H_BUYER_ADDRESS = "Nabywca adres"
-H_COUNTRY = "Kraj"
-H_ITEM = "Opis towaru/usługi"
-H_QUANTITY = "Ilość"
-H_UNIT = "J.m."
-H_PRICE = "Cena netto"
-H_RATE = "Stawka VAT"
-H_CURRENCY = "Waluta"
-H_EXCHANGE = "Kurs waluty"
-H_DUE = "Termin płatności"
-H_METHOD = "Forma płatności"
-H_ACCOUNT = "Rachunek"
-H_SPLIT = "MPP"
-H_EXEMPTION = "Podstawa zwolnienia"
-H_NOTES = "Uwagi"
-# Columns the toolkit fills.
-H_STATUS = "Status wysyłki"
-H_KSEF = "Numer KSeF"
-H_ACCEPTED = "Data przyjęcia"
-H_UPO = "UPO"
-H_MESSAGE = "Komunikat"
-
-STATUS_PENDING = "Do wysłania"
-STATUS_SENT = "Wysłana"
-STATUS_REJECTED = "Odrzucona"
-STATUS_ERROR = "Błąd"
-STATUSES = (STATUS_PENDING, STATUS_SENT, STATUS_REJECTED, STATUS_ERROR)
-# Rows in these states (or with no status) are picked up by the next ``ksef-sheets send``.
-PENDING_STATUSES = ("", STATUS_PENDING, STATUS_ERROR)
-
-RATE_CHOICES = ("23", "8", "5", "0 KR", "0 WDT", "0 EX", "zw", "np I", "np II", "oo")
-PAYMENT_METHODS = {
-    "gotówka": 1,
-    "karta": 2,
-    "bon": 3,
-    "czek": 4,
-    "kredyt": 5,
-    "przelew": 6,
-    "mobilna": 7,
-}
-YES, NO = "Tak", "Nie"
 
 
 @dataclass(frozen=True)
@@ -132,17 +198,12 @@ COLUMNS: tuple[EntryColumn, ...] = (
 )
 HEADERS = tuple(c.header for c in COLUMNS)
 TOOLKIT_HEADERS = tuple(c.header for c in COLUMNS if c.toolkit)
-REQUIRED_HEADERS = (H_NUMBER, H_ISSUED, H_ITEM, H_PRICE, H_RATE)
 
 _HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 _TOOLKIT_FILL = PatternFill("solid", fgColor="7F7F7F")
 _GREEN = PatternFill("solid", fgColor="C6EFCE")
 _RED = PatternFill("solid", fgColor="FFC7CE")
 _YELLOW = PatternFill("solid", fgColor="FFEB9C")
-
-
-def entry_path(folder: OfficeFolder, nip: str) -> Path:
-    return folder.client_dir(nip) / ENTRY_FILE
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,17 +322,6 @@ def create_entry_workbook(
 
 # --------------------------------------------------------------------------------------------
 # Reading
-
-
-@dataclass
-class EntrySheet:
-    """What the entry workbook holds: the table's rows (values as Excel computed them) and the seller."""
-
-    path: Path
-    table: TableData
-    seller_name: str
-    seller_address: str
-    seller_account: str
 
 
 def _load(path: Path, *, data_only: bool) -> Workbook:
@@ -418,9 +468,9 @@ def write_back(
     rows: list[dict[str, Any]] = []
     for row in table.rows:
         out = dict(row)
-        number = _text(row.get(H_NUMBER))
+        number = text_of(row.get(H_NUMBER))
         update = updates.get(number)
-        if update is not None and _text(row.get(H_STATUS)) in PENDING_STATUSES:
+        if update is not None and text_of(row.get(H_STATUS)) in PENDING_STATUSES:
             out[H_STATUS] = update.status
             out[H_KSEF] = update.ksef_number
             out[H_ACCEPTED] = _local(update.accepted_at)
@@ -455,26 +505,7 @@ def _upo_link(workbook: Path, upo: Path | None) -> Link | None:
     return Link("UPO", target.replace(os.sep, "/"))
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
-
-
-def pending_rows(sheet: EntrySheet) -> list[tuple[int, dict[str, Any]]]:
-    """(sheet row, values) of rows waiting to be sent, in sheet order."""
-    out = []
-    for number, row in zip(sheet.table.row_numbers, sheet.table.rows, strict=True):
-        if _text(row.get(H_STATUS)) in PENDING_STATUSES:
-            out.append((number, row))
-    return out
-
-
-def row_range(rows: Sequence[int]) -> str:
-    """„wiersz 8” or „wiersze 8–10” (or a list when rows are apart)."""
-    ordered = sorted(set(rows))
-    if len(ordered) == 1:
-        return f"wiersz {ordered[0]}"
-    if ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"wiersze {ordered[0]}–{ordered[-1]}"
-    return "wiersze " + ", ".join(str(r) for r in ordered)
+# The names ksef_sheets.sheets offers them under (beside the office's other workbooks).
+EntryRowUpdate = RowUpdate
+EntryOfflineRow = OfflineRow
+write_entry_back = write_back
