@@ -14,6 +14,7 @@ rejected, printable A4 landscape like every list the toolkit writes.
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -372,6 +373,8 @@ FOLLOW_UP_HEADERS = (
     "Komentarz biura",
 )
 
+_WRAPPED = frozenset({"Sprzedawca", "Uwagi klienta", "Komentarz biura"})
+
 
 def write_follow_up_workbook(path: Path, rows: Sequence[tuple[Any, ...]]) -> None:
     """The follow-up list (one row per rejected invoice, in ``FOLLOW_UP_HEADERS`` order), atomically."""
@@ -381,9 +384,26 @@ def write_follow_up_workbook(path: Path, rows: Sequence[tuple[Any, ...]]) -> Non
         )
         ws = workbook.add_worksheet(FOLLOW_UP_SHEET)
         # Polish dates and separators on any machine (sheets.printing).
-        f_date = workbook.add_format({"num_format": DATE_FORMAT})
-        f_money = workbook.add_format({"num_format": MONEY_FORMAT})
+        f_date = workbook.add_format({"num_format": DATE_FORMAT, "valign": "top"})
+        f_money = workbook.add_format({"num_format": MONEY_FORMAT, "valign": "top"})
+        f_text = workbook.add_format({"valign": "top"})
+        # Names, remarks and comments wrap within their column, so the list fits one page wide in
+        # a size a person reads; a header wraps between its words.
+        f_wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+        f_head = workbook.add_format({"bold": True, "text_wrap": True, "valign": "bottom"})
+        widths = (12, 38, 16, 11, 13, 24, 12, 7, 30, 11, 13, 24)
         for r, row in enumerate(rows, start=1):
+            # A row as tall as its longest wrapped text (no program measures it on opening).
+            lines = max(
+                (
+                    math.ceil(len(str(value)) / (widths[c] - 2))
+                    for c, value in enumerate(row)
+                    if FOLLOW_UP_HEADERS[c] in _WRAPPED and value
+                ),
+                default=1,
+            )
+            if lines > 1:
+                ws.set_row(r, 15 * lines)
             for c, value in enumerate(row):
                 if isinstance(value, date):
                     ws.write_datetime(r, c, datetime(value.year, value.month, value.day), f_date)
@@ -392,16 +412,21 @@ def write_follow_up_workbook(path: Path, rows: Sequence[tuple[Any, ...]]) -> Non
                 elif value is None:
                     ws.write_blank(r, c, None)
                 else:
-                    ws.write_string(r, c, clean_text(str(value)))
+                    fmt = f_wrap if FOLLOW_UP_HEADERS[c] in _WRAPPED else f_text
+                    ws.write_string(r, c, clean_text(str(value)), fmt)
         ws.add_table(
             0,
             0,
             max(len(rows), 1),
             len(FOLLOW_UP_HEADERS) - 1,
-            {"name": "DoWyjasnienia", "columns": [{"header": h} for h in FOLLOW_UP_HEADERS]},
+            {
+                "name": "DoWyjasnienia",
+                "columns": [{"header": h, "header_format": f_head} for h in FOLLOW_UP_HEADERS],
+            },
         )
-        for c, width in enumerate((12, 38, 18, 12, 13, 30, 12, 7, 40, 12, 13, 30)):
+        for c, width in enumerate(widths):
             ws.set_column(c, c, width)
+        ws.set_row(0, 30)  # two-word headers on two lines
         ws.freeze_panes(1, 2)
         # On paper like the other lists: A4 landscape, one page wide, the headers on every page.
         print_a4_landscape(ws, repeat=0)

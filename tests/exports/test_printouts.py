@@ -1,16 +1,20 @@
-"""The client export on paper — the workbook the client prints and the office's PDF summary — in
-Polish formats and a readable size, also on a machine whose locale is English."""
+"""The client export on paper — the workbook the client prints and the office's PDF summary — and the
+office's follow-up list of rejected invoices (``do-wyjasnienia.xlsx``), in Polish formats and a
+readable size, also on a machine whose locale is English."""
 
 from __future__ import annotations
 
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.workflows import export_client_list
+from ksef_sheets.sync import Archive, StaffDecision
+from ksef_sheets.workflows import export_client_list, write_follow_up_list
 from tests.exports.conftest import CLIENT2, Stored
 from tests.sheets.printouts import ISO_DATE, LOCALES, assert_reads_well, read_pdf, render, type_size
 
@@ -50,4 +54,47 @@ def test_export_workbook_and_pdf_print_in_polish(
         for header in ("Numer faktury", "Sprzedawca", "Brutto", "Decyzja", "Uwagi"):
             assert header in first, header
         # Normal print size, not shrunk to fit 17 columns on the page (11 pt at 100 %).
+        assert type_size(printout, 1) >= 6.5, type_size(printout, 1)
+
+
+def test_follow_up_list_prints_on_a4_landscape_one_page_wide_in_polish(
+    office: OfficeFolder, purchases: list[Stored], soffice: str, tmp_path: Path
+) -> None:
+    """``do-wyjasnienia.xlsx`` (invoices clients rejected) on paper like the other lists."""
+    rejected = purchases[:3]
+    with Archive.open(office) as archive:
+        archive.save_decisions(
+            StaffDecision(
+                ksef_number=stored.ksef_number,
+                client_nip=CLIENT2.nip,
+                status="Odrzucona",
+                comment="Zapytać dostawcę o korektę" if i == 0 else None,
+                client_decision="Odrzucam",
+                client_remark="Nie zamawialiśmy tego towaru — proszę wyjaśnić z dostawcą" if i else None,
+                client_decided_on=date(2026, 4, 7),
+            )
+            for i, stored in enumerate(rejected)
+        )
+    path, count = write_follow_up_list(office)
+    assert count == len(rejected)
+
+    setup = load_workbook(path)["Do wyjaśnienia"]
+    assert setup.page_setup.orientation == "landscape"
+    assert setup.page_setup.paperSize == 9  # A4
+    assert setup.sheet_properties.pageSetUpPr.fitToPage
+    # One page wide (1 is the default, so the file may leave it out), as many pages long as it takes.
+    assert (setup.page_setup.fitToWidth or 1, setup.page_setup.fitToHeight) == (1, 0)
+    assert setup.print_title_rows == "$1:$1"  # the headers on every page
+
+    for locale in LOCALES:
+        printout = render(soffice, [path], tmp_path / locale, locale)[path]
+        assert_reads_well(printout, pages=(1, 1), amounts=len(rejected))
+        page = printout.page(1)
+        assert not ISO_DATE.search(page), f"ISO dates on the follow-up list ({locale})"
+        assert "07.04.2026" in page
+        for header in ("NIP klienta", "Numer KSeF", "Brutto", "Uwagi klienta", "Komentarz biura"):
+            assert header in page, header
+        for stored in rejected:
+            assert stored.ksef_number in page
+        # Every column on the page, at a size a person reads (not shrunk to a footnote).
         assert type_size(printout, 1) >= 6.5, type_size(printout, 1)
