@@ -24,6 +24,7 @@ from ksef_sheets.ksef.models import (
     InvoiceExportStatusResponse,
     InvoiceMetadata,
     InvoicePackage,
+    InvoicePackagePart,
     InvoiceQueryFilters,
 )
 from ksef_sheets.ksef.package import METADATA_NAME, PackageLimits, open_zip_package
@@ -132,8 +133,9 @@ class ExportCalls(SessionBase):
         return parse_model(response, InvoiceExportStatusResponse, "status eksportu")
 
     async def wait_for_export(self, handle: ExportHandle) -> InvoiceExportStatusResponse:
+        """Poll until the package is ready (200); the cadence is ``PollPolicy.export_delays``."""
         waited = 0.0
-        delay = self.client.poll.first
+        delays = self.client.poll.export_delays()
         while True:
             status = await self.export_status(handle.reference_number)
             code = status.status.code
@@ -160,9 +162,9 @@ class ExportCalls(SessionBase):
                     f"Eksport {handle.reference_number} trwa zbyt długo — sprawdź później.",
                     context_nip=self.context_nip,
                 )
+            delay = next(delays)
             await self.client.clock.sleep(delay)
             waited += delay
-            delay = min(self.client.poll.maximum, delay * self.client.poll.factor)
 
     async def download_export(
         self, handle: ExportHandle, status: InvoiceExportStatusResponse, *, in_thread: bool = False
@@ -187,25 +189,44 @@ class ExportCalls(SessionBase):
             )
         for part in package.parts:
             register_storage_link(part.url)
-        encrypted: list[bytes] = []
-        for part in sorted(package.parts, key=lambda p: p.ordinal_number):
-            response = await self.client.request(
-                part.method or "GET",
-                part.url,
-                limited=False,
-                accept="application/octet-stream",
-                operation=f"pobranie części {part.ordinal_number} paczki {label}",
-                context_nip=self.context_nip,
-                max_bytes=min(MAX_RESPONSE_BYTES, part.encrypted_part_size),
-            )
-            header_hash = response.headers.get("x-ms-meta-hash")
-            if header_hash and header_hash != part.encrypted_part_hash:
-                raise bad_part_hash(part.ordinal_number, label, self.context_nip)
-            encrypted.append(response.content)
+        parts = sorted(package.parts, key=lambda p: p.ordinal_number)
         limits = self.client.package_limits
-        if in_thread:
-            return await asyncio.to_thread(open_export, handle, package, encrypted, limits, self.context_nip)
-        return open_export(handle, package, encrypted, limits, self.context_nip)
+        if not in_thread:
+            encrypted = [await self._download_part(part, label) for part in parts]
+            return open_export(handle, package, encrypted, limits, self.context_nip)
+        # Each part is checked and decrypted in a worker thread while the next one downloads.
+        decrypting: list[asyncio.Future[bytes]] = []
+        try:
+            for part in parts:
+                data = await self._download_part(part, label)
+                decrypting.append(
+                    asyncio.ensure_future(
+                        asyncio.to_thread(decrypt_part, handle, part, data, self.context_nip)
+                    )
+                )
+                del data
+            plain = [await task for task in decrypting]
+        finally:
+            for task in decrypting:
+                task.cancel()
+            await asyncio.gather(*decrypting, return_exceptions=True)  # none left unretrieved
+        return await asyncio.to_thread(open_parts, handle, package, plain, limits, self.context_nip)
+
+    async def _download_part(self, part: InvoicePackagePart, label: str) -> bytes:
+        """One encrypted part, refused beyond its declared size or with a storage hash unlike KSeF's."""
+        response = await self.client.request(
+            part.method or "GET",
+            part.url,
+            limited=False,
+            accept="application/octet-stream",
+            operation=f"pobranie części {part.ordinal_number} paczki {label}",
+            context_nip=self.context_nip,
+            max_bytes=min(MAX_RESPONSE_BYTES, part.encrypted_part_size),
+        )
+        header_hash = response.headers.get("x-ms-meta-hash")
+        if header_hash and header_hash != part.encrypted_part_hash:
+            raise bad_part_hash(part.ordinal_number, label, self.context_nip)
+        return response.content
 
     async def export_invoices(
         self,
@@ -231,26 +252,47 @@ def open_export(
     Every part's hash is checked before and after decryption, the ZIP is opened by the hardened
     reader, ``_metadata.json`` must match the model and every invoice its hash there.
     """
-    label = handle.reference_number
     plain_parts: list[bytes] = []
     for index, part in enumerate(sorted(package.parts, key=lambda p: p.ordinal_number)):
         data, encrypted[index] = encrypted[index], b""  # each encrypted part freed once decrypted
-        if sha256_b64(data) != part.encrypted_part_hash:
-            raise bad_part_hash(part.ordinal_number, label, context_nip)
-        try:
-            plain = handle.key.decrypt(data)
-        except ValueError as exc:
-            raise E.KsefPackageError(
-                f"Nie można odszyfrować części {part.ordinal_number} paczki {label}.", context_nip=context_nip
-            ) from exc
-        if sha256_b64(plain) != part.part_hash:
-            raise E.KsefPackageError(
-                f"Część {part.ordinal_number} paczki {label} po odszyfrowaniu ma inny skrót niż podany przez KSeF.",
-                context_nip=context_nip,
-            )
-        plain_parts.append(plain)
-    entries = open_zip_package(b"".join(plain_parts), label=label, limits=limits)
-    del plain_parts
+        plain_parts.append(decrypt_part(handle, part, data, context_nip))
+    return open_parts(handle, package, plain_parts, limits, context_nip)
+
+
+def decrypt_part(
+    handle: ExportHandle, part: InvoicePackagePart, data: bytes, context_nip: str | None
+) -> bytes:
+    """One part's hash checked before and after decryption (CPU only)."""
+    label = handle.reference_number
+    if sha256_b64(data) != part.encrypted_part_hash:
+        raise bad_part_hash(part.ordinal_number, label, context_nip)
+    try:
+        plain = handle.key.decrypt(data)
+    except ValueError as exc:
+        raise E.KsefPackageError(
+            f"Nie można odszyfrować części {part.ordinal_number} paczki {label}.", context_nip=context_nip
+        ) from exc
+    if sha256_b64(plain) != part.part_hash:
+        raise E.KsefPackageError(
+            f"Część {part.ordinal_number} paczki {label} po odszyfrowaniu ma inny skrót niż podany przez KSeF.",
+            context_nip=context_nip,
+        )
+    return plain
+
+
+def open_parts(
+    handle: ExportHandle,
+    package: InvoicePackage,
+    plain_parts: list[bytes],
+    limits: PackageLimits,
+    context_nip: str | None,
+) -> ExportResult:
+    """Join and unzip the decrypted parts (``plain_parts`` is emptied) and check the metadata."""
+    label = handle.reference_number
+    joined = b"".join(plain_parts)
+    plain_parts.clear()
+    entries = open_zip_package(joined, label=label, limits=limits)
+    del joined
     metadata: list[InvoiceMetadata] = []
     items: list[dict[str, Any]] = []
     raw_meta = entries.get(METADATA_NAME)
