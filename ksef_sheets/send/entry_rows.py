@@ -219,22 +219,7 @@ def invoice_from_rows(
 ) -> SalesInvoice:
     """One ``SalesInvoice`` from the rows of one invoice number; ``CellProblem``/``UserError`` on bad input."""
     first_no, _first = rows[0]
-    head: dict[str, Any] = {}
-    for header in INVOICE_LEVEL:
-        origin_row = None
-        for row_no, row in rows:
-            value = row.get(header)
-            if _blank(value):
-                continue
-            if origin_row is None:
-                head[header], origin_row = value, row_no
-            elif text(value) != text(head[header]) and value != head[header]:
-                raise CellProblem(
-                    row_no,
-                    header,
-                    f"wartość „{text(value)}” różni się od wiersza {origin_row} tej samej faktury {number}",
-                )
-    origin = {h: next((r for r, row in rows if not _blank(row.get(h))), first_no) for h in INVOICE_LEVEL}
+    head, origin = _invoice_head(number, rows)
 
     def head_value(header: str, parse: Any) -> Any:
         return _cell(origin[header], head, header, parse)
@@ -243,59 +228,10 @@ def invoice_from_rows(
     if issue is None:
         raise CellProblem(first_no, E.H_ISSUED, "brak daty wystawienia")
     sold = head_value(E.H_SOLD, parse_date)
-    currency = (head_value(E.H_CURRENCY, text) or "PLN").upper()
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise CellProblem(
-            origin[E.H_CURRENCY], E.H_CURRENCY, f"„{currency}” nie jest kodem waluty (np. PLN, EUR)"
-        )
-    exchange = head_value(E.H_EXCHANGE, parse_decimal)
-    if currency != "PLN" and exchange is None:
-        raise CellProblem(
-            origin[E.H_EXCHANGE], E.H_EXCHANGE, f"faktura w walucie {currency} wymaga kursu waluty (NBP)"
-        )
-    if exchange is not None and exchange <= 0:
-        raise CellProblem(origin[E.H_EXCHANGE], E.H_EXCHANGE, "kurs musi być większy od zera")
-
+    currency, exchange = _currency(head_value, origin)
     buyer = _buyer(head, origin)
-    due = head_value(E.H_DUE, parse_date)
-    method = head_value(E.H_METHOD, parse_method)
-    account = head_value(E.H_ACCOUNT, text) or None
-    if account is None and method == 6 and seller_account:
-        account = seller_account
-    if account is not None:
-        account = re.sub(r"[\s\-]", "", account)
-        if not 10 <= len(account) <= 34:
-            raise CellProblem(origin[E.H_ACCOUNT], E.H_ACCOUNT, "numer rachunku musi mieć od 10 do 34 znaków")
-    payment = None
-    if due or method or account:
-        payment = {"due_date": due, "method": method, "bank_account": account}
-
-    lines = []
-    for row_no, row in rows:
-        item = text(row.get(E.H_ITEM))
-        if not item:
-            raise CellProblem(row_no, E.H_ITEM, "brak opisu towaru lub usługi")
-        price = _cell(row_no, row, E.H_PRICE, parse_decimal)
-        if price is None:
-            raise CellProblem(row_no, E.H_PRICE, "brak ceny netto")
-        quantity = _cell(row_no, row, E.H_QUANTITY, parse_decimal)
-        if quantity is not None and quantity <= 0:
-            raise CellProblem(row_no, E.H_QUANTITY, "ilość musi być większa od zera")
-        rate = _cell(row_no, row, E.H_RATE, parse_rate)
-        if rate is None:
-            raise CellProblem(row_no, E.H_RATE, "brak stawki VAT")
-        if len(item) > 512:
-            raise CellProblem(row_no, E.H_ITEM, "opis jest dłuższy niż 512 znaków")
-        lines.append(
-            {
-                "name": item,
-                "quantity": quantity if quantity is not None else Decimal(1),
-                "unit": text(row.get(E.H_UNIT)) or None,
-                "unit_price": price,
-                "rate": rate,
-            }
-        )
-
+    payment = _payment(head_value, origin, seller_account)
+    lines = [_line(row_no, row) for row_no, row in rows]
     data: dict[str, Any] = {
         "number": number,
         "issue_date": issue,
@@ -321,6 +257,85 @@ def invoice_from_rows(
     if not data["seller"]["bank_account"] or len(str(data["seller"]["bank_account"])) < 10:
         data["seller"]["bank_account"] = None
     return SalesInvoice.from_data(data, source=number)
+
+
+def _invoice_head(
+    number: str, rows: Sequence[tuple[int, dict[str, Any]]]
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """The invoice-level values (from whichever row has them; rows must agree) and their rows."""
+    first_no, _first = rows[0]
+    head: dict[str, Any] = {}
+    for header in INVOICE_LEVEL:
+        origin_row = None
+        for row_no, row in rows:
+            value = row.get(header)
+            if _blank(value):
+                continue
+            if origin_row is None:
+                head[header], origin_row = value, row_no
+            elif text(value) != text(head[header]) and value != head[header]:
+                raise CellProblem(
+                    row_no,
+                    header,
+                    f"wartość „{text(value)}” różni się od wiersza {origin_row} tej samej faktury {number}",
+                )
+    origin = {h: next((r for r, row in rows if not _blank(row.get(h))), first_no) for h in INVOICE_LEVEL}
+    return head, origin
+
+
+def _currency(head_value: Any, origin: dict[str, int]) -> tuple[str, Decimal | None]:
+    currency = (head_value(E.H_CURRENCY, text) or "PLN").upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise CellProblem(
+            origin[E.H_CURRENCY], E.H_CURRENCY, f"„{currency}” nie jest kodem waluty (np. PLN, EUR)"
+        )
+    exchange = head_value(E.H_EXCHANGE, parse_decimal)
+    if currency != "PLN" and exchange is None:
+        raise CellProblem(
+            origin[E.H_EXCHANGE], E.H_EXCHANGE, f"faktura w walucie {currency} wymaga kursu waluty (NBP)"
+        )
+    if exchange is not None and exchange <= 0:
+        raise CellProblem(origin[E.H_EXCHANGE], E.H_EXCHANGE, "kurs musi być większy od zera")
+    return currency, exchange
+
+
+def _payment(head_value: Any, origin: dict[str, int], seller_account: str) -> dict[str, Any] | None:
+    due = head_value(E.H_DUE, parse_date)
+    method = head_value(E.H_METHOD, parse_method)
+    account = head_value(E.H_ACCOUNT, text) or None
+    if account is None and method == 6 and seller_account:
+        account = seller_account
+    if account is not None:
+        account = re.sub(r"[\s\-]", "", account)
+        if not 10 <= len(account) <= 34:
+            raise CellProblem(origin[E.H_ACCOUNT], E.H_ACCOUNT, "numer rachunku musi mieć od 10 do 34 znaków")
+    if due or method or account:
+        return {"due_date": due, "method": method, "bank_account": account}
+    return None
+
+
+def _line(row_no: int, row: dict[str, Any]) -> dict[str, Any]:
+    item = text(row.get(E.H_ITEM))
+    if not item:
+        raise CellProblem(row_no, E.H_ITEM, "brak opisu towaru lub usługi")
+    price = _cell(row_no, row, E.H_PRICE, parse_decimal)
+    if price is None:
+        raise CellProblem(row_no, E.H_PRICE, "brak ceny netto")
+    quantity = _cell(row_no, row, E.H_QUANTITY, parse_decimal)
+    if quantity is not None and quantity <= 0:
+        raise CellProblem(row_no, E.H_QUANTITY, "ilość musi być większa od zera")
+    rate = _cell(row_no, row, E.H_RATE, parse_rate)
+    if rate is None:
+        raise CellProblem(row_no, E.H_RATE, "brak stawki VAT")
+    if len(item) > 512:
+        raise CellProblem(row_no, E.H_ITEM, "opis jest dłuższy niż 512 znaków")
+    return {
+        "name": item,
+        "quantity": quantity if quantity is not None else Decimal(1),
+        "unit": text(row.get(E.H_UNIT)) or None,
+        "unit_price": price,
+        "rate": rate,
+    }
 
 
 def _buyer(head: dict[str, Any], origin: dict[str, int]) -> dict[str, Any] | None:

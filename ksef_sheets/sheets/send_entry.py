@@ -31,6 +31,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, ensure_writable
@@ -223,6 +224,17 @@ def create_entry_workbook(
     ws["A1"] = "Faktury sprzedaży do wysłania do KSeF"
     ws["A1"].font = Font(bold=True, size=14)
     set_text(ws["A2"], f"Klient: {client_name} (NIP {client_nip})".replace("  ", " "))
+    _seller_cells(wb, ws, client_name, address, account)
+    _table(ws)
+    _paper(ws)
+    _dropdowns(ws)
+    _help_sheet(wb)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+
+
+def _seller_cells(wb: Workbook, ws: Worksheet, client_name: str, address: str, account: str) -> None:
+    """The seller's three named cells above the table."""
     labels = (
         ("A3", "Sprzedawca (nazwa)", "C3", client_name, NAME_SELLER),
         ("A4", "Adres sprzedawcy", "C4", address, NAME_ADDRESS),
@@ -236,6 +248,9 @@ def create_entry_workbook(
         ws.merge_cells(f"{value_cell}:{value_cell.replace('C', 'H')}")
         wb.defined_names[name] = DefinedName(name, attr_text=f"'{SHEET}'!${value_cell[0]}${value_cell[1:]}")
 
+
+def _table(ws: Worksheet) -> None:
+    """The header row, column widths and formats, and the Excel Table ``DoWyslania``."""
     last_col = get_column_letter(len(COLUMNS))
     for index, column in enumerate(COLUMNS, 1):
         cell = ws.cell(row=HEADER_ROW, column=index)
@@ -256,6 +271,9 @@ def create_entry_workbook(
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = f"B{HEADER_ROW + 1}"
+
+
+def _paper(ws: Worksheet) -> None:
     # On paper: A4 landscape, three pages across (of some 25 columns) at a readable size, the
     # header row and the invoice number repeated on every page.
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -266,7 +284,10 @@ def create_entry_workbook(
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.print_title_cols = "A:A"
 
+
+def _dropdowns(ws: Worksheet) -> None:
     # Dropdowns and formats for a generous body, so rows staff add keep them.
+    last_col = get_column_letter(len(COLUMNS))
     body_last = HEADER_ROW + 2000
     for index, column in enumerate(COLUMNS, 1):
         letter = get_column_letter(index)
@@ -289,6 +310,9 @@ def create_entry_workbook(
             area, FormulaRule(formula=[f'${status}{HEADER_ROW + 1}="{text}"'], fill=fill, stopIfTrue=False)
         )
 
+
+def _help_sheet(wb: Workbook) -> None:
+    """The sheet "Instrukcja": how to fill the table, and each column's note."""
     help_ws = wb.create_sheet(HELP_SHEET)
     help_ws.column_dimensions["A"].width = 28
     help_ws.column_dimensions["B"].width = 90
@@ -316,8 +340,6 @@ def create_entry_workbook(
     help_ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     help_ws.page_setup.fitToWidth = 1
     help_ws.page_setup.fitToHeight = 0
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
 
 
 # --------------------------------------------------------------------------------------------
