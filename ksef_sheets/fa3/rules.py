@@ -95,7 +95,7 @@ _NIP_PLACES = (
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
 
 
-def _nip_checksum_wrong(value: str) -> bool:
+def nip_checksum_wrong(value: str) -> bool:
     """``identifiers.nip_check_digit`` for ten digits, without a generator (it runs per party)."""
     total = sum(map(mul, map(int, value[:9]), _NIP_WEIGHTS)) % 11
     return total == 10 or total != int(value[9])
@@ -107,7 +107,7 @@ def _nips(root: Node) -> Iterator[Problem]:
             for ids in party.all("DaneIdentyfikacyjne"):
                 for el in ids.elements("NIP"):
                     value = strip_text(el.text)
-                    if value and len(value) == 10 and value.isdigit() and _nip_checksum_wrong(value):
+                    if value and len(value) == 10 and value.isdigit() and nip_checksum_wrong(value):
                         yield _problem(
                             "NIP_CHECKSUM", "error", f"NIP {who} {value} ma błędną cyfrę kontrolną.", el
                         )
@@ -124,7 +124,7 @@ def _rows_per_bucket(fa: _Fa) -> dict[str, int]:
 
 _CENT = Decimal("0.01")
 _TWO_CENTS = Decimal("0.02")
-_OSS_MAX = Decimal("0.27")
+OSS_MAX = Decimal("0.27")
 
 
 def _vat_rates(fa: _Fa) -> Iterator[Problem]:
@@ -137,7 +137,7 @@ def _vat_rates(fa: _Fa) -> Iterator[Problem]:
         if net is None or vat is None:
             continue
         if not bucket.rates:  # OSS: the rate of the consumer's country, at most 27% in the EU
-            if abs(vat) > abs(net) * _OSS_MAX + _CENT:
+            if abs(vat) > abs(net) * OSS_MAX + _CENT:
                 yield _problem(
                     "VAT_RATE_MISMATCH",
                     "warning",
@@ -229,18 +229,18 @@ def _lines(fa: _Fa) -> Iterator[Problem]:
             )
 
 
-_date_pattern = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _payment_dates(fa: _Fa) -> Iterator[Problem]:
     issued = fa.texts.get("P_1")
-    if not issued or len(issued) != 10 or _date_pattern.fullmatch(issued) is None:
+    if not issued or len(issued) != 10 or DATE_PATTERN.fullmatch(issued) is None:
         return
     if "Platnosc" not in fa.texts:
         return
     for el in _findall(fa.node, "Platnosc/TerminPlatnosci/Termin"):
         due = strip_text(el.text)
-        if due and due < issued and _date_pattern.fullmatch(due):
+        if due and due < issued and DATE_PATTERN.fullmatch(due):
             yield _problem(
                 "PAYMENT_DUE_BEFORE_ISSUE",
                 "error",
@@ -286,28 +286,38 @@ def _bank_accounts(fa: _Fa) -> Iterator[Problem]:
                     yield from _bank_account(el)
 
 
+def account_fault(value: str) -> str | None:
+    """What is wrong with a bank account number: ``"nrb"`` (a Polish NRB with wrong check digits),
+    ``"iban"`` (an IBAN with wrong check digits), ``"digits"`` (digits, but not 26) or ``None``."""
+    cleaned = _BANK_SPACES.sub("", value).upper()
+    if _POLISH_NRB.fullmatch(cleaned) is not None:
+        return None if _mod97_ok(cleaned if cleaned.startswith("PL") else "PL" + cleaned) else "nrb"
+    if _IBAN.fullmatch(cleaned):
+        return None if _mod97_ok(cleaned) else "iban"
+    return "digits" if _DIGITS.fullmatch(cleaned) else None
+
+
 def _bank_account(el: etree._Element) -> Iterator[Problem]:
     value = strip_text(el.text)
     if not value:
         return
-    cleaned = _BANK_SPACES.sub("", value).upper()
-    polish = _POLISH_NRB.fullmatch(cleaned) is not None
-    if polish:
-        if not _mod97_ok(cleaned if cleaned.startswith("PL") else "PL" + cleaned):
-            yield _problem(
-                "BANK_ACCOUNT_CHECKSUM",
-                "error",
-                f"Numer rachunku {value} ma błędne cyfry kontrolne (NRB, kontrola modulo 97).",
-                el,
-            )
-    elif _IBAN.fullmatch(cleaned) and not _mod97_ok(cleaned):
+    fault = account_fault(value)
+    if fault == "nrb":
+        yield _problem(
+            "BANK_ACCOUNT_CHECKSUM",
+            "error",
+            f"Numer rachunku {value} ma błędne cyfry kontrolne (NRB, kontrola modulo 97).",
+            el,
+        )
+    elif fault == "iban":
         yield _problem(
             "BANK_ACCOUNT_CHECKSUM",
             "warning",
             f"Numer rachunku {value} wygląda na IBAN, ale ma błędne cyfry kontrolne.",
             el,
         )
-    elif _DIGITS.fullmatch(cleaned):
+    elif fault == "digits":
+        cleaned = _BANK_SPACES.sub("", value).upper()
         yield _problem(
             "BANK_ACCOUNT_FORMAT",
             "warning",

@@ -7,6 +7,7 @@ from lxml import etree
 from ksef_sheets.errors import UserError
 from ksef_sheets.fa3.model import Invoice
 from ksef_sheets.fa3.problems import Problem, ValidationReport
+from ksef_sheets.fa3.quick_rules import surely_clean
 from ksef_sheets.fa3.reader import read_invoice
 from ksef_sheets.fa3.rules import check_rules
 from ksef_sheets.fa3.safe_xml import parse_xml, require_invoice_root
@@ -16,8 +17,12 @@ from ksef_sheets.fa3.tree import Node
 
 def validate_parsed(tree: etree._ElementTree, source: str, node: Node | None = None) -> ValidationReport:
     report = ValidationReport(source)
-    report.problems.extend(validate_tree(tree))
-    report.problems.extend(check_rules(node if node is not None else Node(tree.getroot())))
+    schema_problems = validate_tree(tree)
+    report.problems.extend(schema_problems)
+    # A document the schema accepts usually breaks no rule either, and that is quick to see; the
+    # rules themselves (and their messages) run when it is not certain.
+    if schema_problems or not surely_clean(tree.getroot()):
+        report.problems.extend(check_rules(node if node is not None else Node(tree.getroot())))
     return report
 
 
