@@ -24,7 +24,14 @@ Prints invoices per second (wall), HTTP requests, client CPU seconds per 1,000 i
 RSS of each, and our ratios to each peer (invoices/s: ours / peer; CPU: ours / peer). Single runs
 on a shared machine: read the ratios, not the absolute figures.
 
-Run: ``.venv/bin/python bench/peer_fetch.py [--clients 1] [--per-client 2000] [--skip-meta]``
+Then an **office hour under production limits** (``--hour-clients 50``, ``--hour-per-client 100``,
+the emulator's clock sped up ``--speed 30``×): every client's first fetch by ``ksef-sheets fetch``
+and by the straightforward peer loop (client after client, both directions, each window exported,
+a call answered 429 repeated after its ``Retry-After``); prints the emulated minutes until every
+client is current and the 429s on each side (goal: ours 0 × 429 and within the hour).
+
+Run: ``.venv/bin/python bench/peer_fetch.py [--clients 1] [--per-client 2000] [--skip-meta]
+[--hour-clients 50] [--speed 30]``
 """
 
 from __future__ import annotations
@@ -143,47 +150,81 @@ def _count_requests(client: Any, counter: list[int], *, is_async: bool) -> None:
     client._http._client.event_hooks["request"].append(hook)
 
 
+class _Pace:
+    """How a sequential peer script waits and what it does with HTTP 429, on the emulator's time line.
+
+    Limits off: the calls as the README writes them, polling every 2 s. Under production limits
+    (``speed`` > 1, the emulator's clock sped up) the straightforward loop an office would write:
+    every call that gets 429 is repeated after its ``Retry-After``; sleeps are emulated seconds.
+    """
+
+    def __init__(self, speed: float = 1.0, *, retry_429: bool = False) -> None:
+        self.speed = speed
+        self.retry_429 = retry_429
+        self.limited = 0
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds / self.speed)
+
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from ksef_client.exceptions import KsefRateLimitError
+
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except KsefRateLimitError as exc:
+                if not self.retry_429:
+                    raise
+                self.limited += 1
+                self.sleep(max(1, exc.retry_after or 1))
+
+
 def peer_sequential(
-    base_url: str, clients: list[dict[str, str]], windows: list[list[str]]
+    base_url: str, clients: list[dict[str, str]], windows: list[list[str]], pace: _Pace | None = None
 ) -> tuple[int, int]:
     from ksef_client import KsefClient
     from ksef_client import models as m
     from ksef_client.services import AuthCoordinator, ExportWorkflow, build_encryption_data
 
+    pace = pace or _Pace()
+    call = pace.call
     invoices = 0
     requests = [0]
     with KsefClient(_peer_options(base_url)) as client:
         _count_requests(client, requests, is_async=False)
         for entry in clients:
-            token_cert = client.security.get_public_key_certificate_pem(
-                m.PublicKeyCertificateUsage.KSEFTOKENENCRYPTION
+            token_cert = call(
+                client.security.get_public_key_certificate_pem,
+                m.PublicKeyCertificateUsage.KSEFTOKENENCRYPTION,
             )
-            sym_cert = client.security.get_public_key_certificate_pem(
-                m.PublicKeyCertificateUsage.SYMMETRICKEYENCRYPTION
+            sym_cert = call(
+                client.security.get_public_key_certificate_pem,
+                m.PublicKeyCertificateUsage.SYMMETRICKEYENCRYPTION,
             )
-            access_token = (
-                AuthCoordinator(client.auth)
-                .authenticate_with_ksef_token(
-                    token=entry["token"],
-                    public_certificate=token_cert,
-                    context_identifier_type="nip",
-                    context_identifier_value=entry["nip"],
-                    max_attempts=90,
-                    poll_interval_seconds=2.0,
-                )
-                .access_token
-            )
+            access_token = call(
+                AuthCoordinator(client.auth).authenticate_with_ksef_token,
+                token=entry["token"],
+                public_certificate=token_cert,
+                context_identifier_type="nip",
+                context_identifier_value=entry["nip"],
+                max_attempts=90,
+                poll_interval_seconds=2.0 / pace.speed,
+            ).access_token
             for subject, (date_from, date_to) in ((s, w) for s in SUBJECTS for w in windows):
                 start_from = date_from
                 while True:
                     encryption = build_encryption_data(sym_cert)
-                    start = client.invoices.export_invoices(
-                        _export_request(subject, start_from, date_to, encryption), access_token=access_token
+                    start = call(
+                        client.invoices.export_invoices,
+                        _export_request(subject, start_from, date_to, encryption),
+                        access_token=access_token,
                     )
                     package = None
                     for _ in range(120):
-                        status = client.invoices.get_export_status(
-                            start.reference_number, access_token=access_token
+                        status = call(
+                            client.invoices.get_export_status,
+                            start.reference_number,
+                            access_token=access_token,
                         )
                         code = int(status.status.code)
                         if code == 200:
@@ -191,10 +232,10 @@ def peer_sequential(
                             break
                         if code not in {100, 150}:
                             raise RuntimeError(status.to_dict())
-                        time.sleep(2)
+                        pace.sleep(2)
                     assert package is not None
                     export = ExportWorkflow(client.invoices, client.http_client)
-                    result = export.download_and_process_package(package, encryption)
+                    result = call(export.download_and_process_package, package, encryption)
                     invoices += len(result.invoice_xml_files)
                     if not package.is_truncated or not package.last_permanent_storage_date:
                         break
@@ -314,21 +355,24 @@ def peer_metadata_get(
 # Ours: the fetch the CLI runs, against the same emulator through emulator_url
 
 
-def ours(office_root: str, clients: list[dict[str, str]], concurrency: int | None = None) -> tuple[int, int]:
+def ours(
+    office_root: str, clients: list[dict[str, str]], concurrency: int | None = None
+) -> tuple[int, int, int]:
     from ksef_sheets.ksef import TokenCredential
-    from ksef_sheets.sync.fetch import fetch_office
+    from ksef_sheets.office import Client
+    from ksef_sheets.sync import fetch_office
 
     tokens = {c["nip"]: c["token"] for c in clients}
     report = asyncio.run(
         fetch_office(
             OfficeFolder(Path(office_root)),
+            [Client(nip=c["nip"]) for c in clients],
             credentials=lambda nip: TokenCredential(nip, tokens[nip]),
-            update_register=False,
             concurrency=concurrency,
         )
     )
     assert not report.problems, report.problems
-    return report.new, report.requests
+    return report.new, report.requests, report.rate_limited
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,16 +384,21 @@ def child(mode: str, spec_path: str) -> None:
     resolve_emulator_host()  # every contender alike: ours follows the same links
     cpu0 = cpu_seconds()
     started = time.perf_counter()
+    limited = 0
     if mode == "peer-seq":
         n, requests = peer_sequential(spec["base_url"], spec["clients"], spec["windows"])
+    elif mode == "peer-hour":
+        pace = _Pace(spec["speed"], retry_429=True)
+        n, requests = peer_sequential(spec["base_url"], spec["clients"], spec["windows"], pace)
+        limited = pace.limited
     elif mode == "peer-async":
         n, requests = asyncio.run(peer_concurrent(spec["base_url"], spec["clients"], spec["windows"]))
     elif mode == "peer-meta":
         n, requests = peer_metadata_get(spec["base_url"], spec["clients"], spec["windows"])
-    elif mode == "ours":
-        n, requests = ours(spec["office"], spec["clients"])
+    elif mode in ("ours", "ours-hour"):
+        n, requests, limited = ours(spec["office"], spec["clients"])
     elif mode == "ours-wide":
-        n, requests = ours(spec["office_wide"], spec["clients"], concurrency=len(spec["clients"]))
+        n, requests, limited = ours(spec["office_wide"], spec["clients"], concurrency=len(spec["clients"]))
     else:
         raise SystemExit(f"unknown mode {mode}")
     seconds = time.perf_counter() - started
@@ -361,6 +410,7 @@ def child(mode: str, spec_path: str) -> None:
                 "requests": requests,
                 "cpu": cpu_seconds() - cpu0,
                 "rss_mib": peak_rss_kib() / 1024,
+                "http_429": limited,
             }
         )
     )
@@ -399,12 +449,26 @@ def office_folder(root: Path, base_url: str, clients: list[dict[str, str]]) -> P
     return root
 
 
+def peer_windows(now: datetime) -> list[list[str]]:
+    """Three-month windows (KSeF's limit for one query) from FETCH_FROM to now, as a peer script
+    has to cut them; the office's fetch plans its own from the same fetch_from."""
+    start = datetime.combine(date.fromisoformat(FETCH_FROM), datetime.min.time(), WARSAW).astimezone(UTC)
+    windows: list[list[str]] = []
+    while start < now:
+        end = min(start + timedelta(days=WINDOW_DAYS), now)
+        windows.append([_iso(start), _iso(end)])
+        start = end
+    return windows
+
+
 LABELS = {
     "peer-seq": "peer: eksport, po kolei (README)",
     "peer-async": "peer: eksport, asyncio (klienci i kierunki naraz)",
     "peer-meta": "peer: metadane + GET każdej faktury",
     "ours": "ksef-sheets fetch (fetch_office)",
     "ours-wide": "ksef-sheets fetch, wszyscy klienci naraz",
+    "ours-hour": "ksef-sheets fetch (limity produkcyjne)",
+    "peer-hour": "peer: prosta pętla po klientach, ponawia po 429",
 }
 
 
@@ -422,15 +486,7 @@ def scenario(workdir: Path, clients: int, per_client: int, modes: list[str]) -> 
     port = free_port()
     public_url = f"http://{EMULATOR_HOST}:{port}/v2"
     with run_emulator(state, limits="off", port=port, public_url=public_url) as running:
-        now = running.emulator.clock.now()
-        # Three-month windows (KSeF's limit for one query) from FETCH_FROM to now, as a peer script
-        # has to cut them; the office's fetch plans its own from the same fetch_from.
-        start = datetime.combine(date.fromisoformat(FETCH_FROM), datetime.min.time(), WARSAW).astimezone(UTC)
-        windows: list[list[str]] = []
-        while start < now:
-            end = min(start + timedelta(days=WINDOW_DAYS), now)
-            windows.append([_iso(start), _iso(end)])
-            start = end
+        windows = peer_windows(running.emulator.clock.now())
         spec: dict[str, Any] = {
             "base_url": running.base_url,
             "clients": entries,
@@ -483,12 +539,63 @@ def scenario(workdir: Path, clients: int, per_client: int, modes: list[str]) -> 
             )
 
 
+def office_hour(workdir: Path, clients: int, per_client: int, speed: float) -> None:
+    """Every client's invoices fetched for the first time under the production limits, the
+    emulator's clock sped up: emulated minutes until every client is current, and the 429s."""
+    state = workdir / f"emulator-hour-{clients}"
+    emu = Emulator(state)
+    info = seed(emu, seed=13, clients=clients, invoices_per_client=per_client)
+    emu.close()
+    entries = [{"nip": c.nip, "token": c.token} for c in info.clients]
+    print(
+        f"\n== godzina biura: {clients} klientów × ~{per_client} faktur, limity produkcyjne, "
+        f"zegar emulatora ×{speed:g}"
+    )
+    port = free_port()
+    public_url = f"http://{EMULATOR_HOST}:{port}/v2"
+    results: dict[str, dict[str, Any]] = {}
+    with run_emulator(state, limits="prod", port=port, public_url=public_url) as running:
+        clock = running.emulator.clock
+        clock.set_speed(speed)
+        for mode in ("ours-hour", "peer-hour"):
+            # Every limit window (the longest is an hour) closes before the next contender starts.
+            clock.advance(timedelta(hours=2))
+            spec = {
+                "base_url": running.base_url,
+                "clients": entries,
+                "windows": peer_windows(clock.now()),
+                "speed": speed,
+                "office": str(office_folder(workdir / f"biuro-godzina-{mode}", running.base_url, entries)),
+            }
+            begin = clock.now()
+            r = results[mode] = run_child(mode, spec, workdir)
+            minutes = (clock.now() - begin).total_seconds() / 60
+            r["minutes"] = minutes
+            print(
+                f"{LABELS[mode]:50s} {r['invoices']:6d} faktur  {minutes:6.1f} min emulatora  "
+                f"{r['requests']:6d} żądań  HTTP 429: {r['http_429']}  "
+                f"{'w godzinę' if minutes <= 60 else 'PO GODZINIE'}"
+            )
+    mine, peer = results["ours-hour"], results["peer-hour"]
+    met = mine["http_429"] == 0 and mine["minutes"] <= 60
+    print(
+        f"  czas do aktualności wszystkich klientów: nasz / peer {mine['minutes'] / peer['minutes']:.2f}×; "
+        f"cel (zadanie 20): 0 × 429 i w godzinę — {'spełniony' if met else 'NIESPEŁNIONY'} "
+        f"(peer: {peer['http_429']} × 429, {'w godzinę' if peer['minutes'] <= 60 else 'po godzinie'})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, nargs="*", default=[1, 20])
     parser.add_argument("--per-client", type=int, default=2000)
     parser.add_argument("--skip-meta", action="store_true", help="no metadata + GET route")
     parser.add_argument("--meta-max-clients", type=int, default=1, help="metadata + GET only up to this")
+    parser.add_argument(
+        "--hour-clients", type=int, default=50, help="office hour under prod limits (0: skip)"
+    )
+    parser.add_argument("--hour-per-client", type=int, default=100)
+    parser.add_argument("--speed", type=float, default=30.0, help="emulator clock speed in the office hour")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "SPEC"))
     args = parser.parse_args(argv)
     if args.child:
@@ -508,6 +615,8 @@ def main(argv: list[str] | None = None) -> int:
             if not args.skip_meta and clients <= args.meta_max_clients:
                 modes.append("peer-meta")
             scenario(Path(tmp), clients, args.per_client, modes)
+        if args.hour_clients:
+            office_hour(Path(tmp), args.hour_clients, args.hour_per_client, args.speed)
     return 0
 
 
