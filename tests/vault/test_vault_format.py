@@ -39,7 +39,7 @@ def folder(tmp_path: Path) -> OfficeFolder:
 
 
 def write_version_1_vault(path: Path, passphrase: str, document: dict[str, object]) -> None:
-    """The file layout and parameters of format version 1, written independently of vault.py."""
+    """The file layout and parameters of format version 1, written independently of vault/fileformat.py."""
     n, r, p = 2**15, 8, 1
     salt = secrets.token_bytes(16)
     material = Scrypt(salt=salt, length=64, n=n, r=r, p=p).derive(passphrase.encode())
