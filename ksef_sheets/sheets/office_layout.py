@@ -30,8 +30,12 @@ SPAN_ROWS = 5000
 
 FMT_DATE = "dd.mm.yyyy"
 FMT_DATETIME = "dd.mm.yyyy hh:mm"
-# Polish separators on any machine (see sheets.printing): "1 234,50 zł", not "1,234.50 zł".
-FMT_PLN = POLISH + '#,##0.00 "zł"'
+# Polish separators on any machine (see sheets.printing): "1 234,50 zł", not "1,234.50 zł". The space
+# goes inside the quotes: LibreOffice re-saves a bare space before "zł" as a thousands separator
+# ('#,##0.00,"zł"'), which shows the amount divided by 1000.
+FMT_PLN = POLISH + '#,##0.00" zł"'
+# What older versions wrote, and what LibreOffice made of it when it re-saved a register.
+_OLD_PLN_FORMATS = ('#,##0.00 "zł"', '#,##0.00,"zł"')
 FMT_INT = "0"
 FMT_PERCENT = '0" %"'
 FMT_TEXT = "@"
@@ -318,13 +322,17 @@ def fit_columns(ws: Worksheet, ref: str) -> None:
 
 
 def polish_number_formats(ws: Worksheet, ref: str) -> None:
-    """Give amounts written by an older version (``#,##0.00 "zł"``) the Polish locale tag, so a
-    refreshed workbook prints "1 234,50 zł" on any machine, like a new one."""
+    """Bring amounts written by an older version up to date, so a refreshed workbook prints
+    "1 234,50 zł" on any machine and after LibreOffice saved it, like a new one: the Polish locale
+    tag, and ``FMT_PLN`` for the old zloty format (``#,##0.00 "zł"``) and for what LibreOffice
+    re-saved it as (``#,##0.00,"zł"``, shown divided by 1000)."""
     min_col, min_row, max_col, max_row = range_boundaries(ref)
     for row in ws.iter_rows(min_row=min_row + 1, max_row=max_row, min_col=min_col, max_col=max_col):
         for cell in row:
             fmt = cell.number_format or ""
-            if fmt.startswith("#,##0"):
+            if fmt.removeprefix(POLISH) in _OLD_PLN_FORMATS:
+                cell.number_format = FMT_PLN
+            elif fmt.startswith("#,##0"):
                 cell.number_format = POLISH + fmt
 
 

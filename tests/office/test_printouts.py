@@ -60,4 +60,38 @@ def test_refresh_gives_an_older_workbooks_amounts_the_polish_format(demo_office:
         for cell in row
         if "0.00" in cell.number_format
     }
-    assert formats == {'[$-415]#,##0.00 "zł"'}
+    assert formats == {'[$-415]#,##0.00" zł"'}
+
+
+@pytest.mark.parametrize(
+    "old",
+    [
+        '#,##0.00 "zł"',  # written before the locale tag, with a bare space before "zł"
+        '[$-415]#,##0.00 "zł"',  # written before the space moved inside the quotes
+        '[$-415]#,##0.00,"zł"',  # what LibreOffice re-saved that as: shown divided by 1000
+    ],
+)
+def test_refresh_repairs_zloty_formats_of_an_older_or_libreoffice_saved_register(
+    demo_office: Any, old: str
+) -> None:
+    from ksef_sheets.workflows import check_clients
+    from tests.office.conftest import TODAY
+
+    path = demo_office.office_workbook
+    wb = load_workbook(path)
+    changed = 0
+    for row in wb[SHEET_CLIENTS].iter_rows(min_row=5):
+        for cell in row:
+            if "zł" in cell.number_format:
+                cell.number_format = old
+                changed += 1
+    assert changed >= 10
+    wb.save(path)
+    check_clients(demo_office, today=TODAY)
+    formats = {
+        cell.number_format
+        for row in load_workbook(path)[SHEET_CLIENTS].iter_rows(min_row=5)
+        for cell in row
+        if "0.00" in cell.number_format
+    }
+    assert formats == {'[$-415]#,##0.00" zł"'}

@@ -161,8 +161,8 @@ def files(tmp_path_factory: pytest.TempPathFactory, soffice: str) -> dict[str, t
 # - veryHidden sheets come back "hidden"; table styles and cell styles are not compared.
 # Found and fixed on our side: an amount format with a bare space before a quoted literal
 # ('#,##0.00 "zł"') is written back as '#,##0.00,"zł"', which Excel and LibreOffice then show
-# divided by a thousand (12 345,67 zł -> 12,35zł); the formats in sheets/printing.py now quote
-# the space ('#,##0.00" zł"'). The office workbook's FMT_PLN (sheets/office_layout.py) still has it.
+# divided by a thousand (12 345,67 zł -> 12,35zł); the formats in sheets/printing.py and the office
+# workbook's FMT_PLN (sheets/office_layout.py) now quote the space ('#,##0.00" zł"').
 
 _QUOTED_SHEET = re.compile(r"'([A-Za-z_][A-Za-z0-9_.]*)'!")
 _VALIDATION_KEPT_BELOW = 1000
@@ -224,21 +224,26 @@ def test_workbook_content_survives_libreoffice(files: dict[str, tuple[Path, Path
     original, resaved = files[kind]
     before, after = _comparable(workbook_content(original)), _comparable(workbook_content(resaved))
     diff = differences(before, after)
-    if kind == "office":  # FMT_PLN in sheets/office_layout.py: asserted by the xfail test below
-        diff = [d for d in diff if ",zł" not in d]
     assert not diff, f"{original.name}: {len(diff)} differences, first: {diff[:8]}"
     for name, sheet in before.items():
         if name.startswith("sheet ") and sheet["tables"]:
             assert after[name]["tables"] == sheet["tables"]  # every table, same range and columns
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FMT_PLN in sheets/office_layout.py ('#,##0.00 \"zł\"') comes back from LibreOffice as "
-    "'#,##0.00,\"zł\"' (shown divided by 1000); '#,##0.00\" zł\"' survives",
-)
 def test_office_amounts_in_zloty_survive_libreoffice(files: dict[str, tuple[Path, Path]]) -> None:
+    """FMT_PLN keeps its space inside the quotes, so LibreOffice does not turn it into a thousands
+    separator (the amounts would show divided by 1000)."""
     original, resaved = files["office"]
+    for path in (original, resaved):
+        formats = {
+            c.number_format
+            for ws in load_workbook(path).worksheets
+            for row in ws.iter_rows()
+            for c in row
+            if c.value is not None and "zł" in c.number_format
+        }
+        assert formats, path.name
+        assert not any(",zł" in f.replace('"', "") for f in formats), (path.name, formats)
     before, after = _comparable(workbook_content(original)), _comparable(workbook_content(resaved))
     assert differences(before, after) == []
 
