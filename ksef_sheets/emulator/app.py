@@ -17,18 +17,16 @@ from starlette.routing import BaseRoute, Mount
 
 from ksef_sheets.emulator import (
     auth_routes,
-    certificates,
-    exports,
-    faults,
+    certificate_routes,
+    export_routes,
     invoice_routes,
-    keys,
-    limits,
+    limit_routes,
     permission_routes,
+    platform_routes,
     session_routes,
-    testdata,
-    tokens,
-    upo,
-    verification,
+    testdata_routes,
+    token_routes,
+    verification_routes,
 )
 from ksef_sheets.emulator.body_limits import JsonBodyGuard
 from ksef_sheets.emulator.core import Emulator
@@ -39,18 +37,16 @@ log = logging.getLogger(__name__)
 
 BASE_PATH = "/v2"
 ROUTE_MODULES = (
-    keys,
+    platform_routes,
     auth_routes,
-    tokens,
+    token_routes,
     permission_routes,
-    testdata,
-    limits,
-    faults,
-    certificates,
+    testdata_routes,
+    limit_routes,
+    certificate_routes,
     invoice_routes,
     session_routes,
-    exports,
-    upo,
+    export_routes,
 )
 
 
@@ -98,7 +94,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def create_app(emu: Emulator) -> Starlette:
     app = Starlette(
         # The QR verification pages live at the root, as on KSeF's QR host (not under /v2).
-        routes=[Mount(BASE_PATH, routes=collect_routes(emu)), *verification.routes(emu)],
+        routes=[Mount(BASE_PATH, routes=collect_routes(emu)), *verification_routes.routes(emu)],
         middleware=[
             Middleware(JsonBodyGuard),
             Middleware(FaultMiddleware, faults=emu.faults, base_path=BASE_PATH),

@@ -21,13 +21,14 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jwt
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 
 from ksef_sheets.emulator.access import AccessContext
+from ksef_sheets.emulator.certificates import CertificateService
 from ksef_sheets.emulator.errors import (
     EmulatorHTTPError,
     bad_request,
@@ -35,14 +36,16 @@ from ksef_sheets.emulator.errors import (
     unauthorized,
     validation_error,
 )
-from ksef_sheets.emulator.keys import TOKEN_USAGE
+from ksef_sheets.emulator.keys import TOKEN_USAGE, EmulatorKeys
 from ksef_sheets.emulator.limits import client_ip
+from ksef_sheets.emulator.permissions import Permissions
+from ksef_sheets.emulator.request import bearer_token
+from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.state import iso, parse_iso
+from ksef_sheets.emulator.testdata import Subjects
+from ksef_sheets.emulator.tokens import Tokens
 from ksef_sheets.emulator.xades import CertificateIdentity, XadesError, identify, verify_auth_request
 from ksef_sheets.identifiers import is_valid_nip
-
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
 
 CHALLENGE_LIFETIME = timedelta(minutes=10)
 AUTH_TOKEN_LIFETIME = timedelta(minutes=45)
@@ -126,9 +129,24 @@ def ip_allowed(ip: str, policy: dict[str, list[str]] | None) -> bool:
 
 
 class AuthService:
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-        self.db = emu.db
+    def __init__(
+        self,
+        rt: Runtime,
+        *,
+        keys: EmulatorKeys,
+        subjects: Subjects,
+        permissions: Permissions,
+        tokens: Tokens,
+        certificates: CertificateService,
+    ) -> None:
+        self.runtime = rt
+        self.clock = rt.clock
+        self.db = rt.db
+        self.keys = keys
+        self.subjects = subjects
+        self.permissions = permissions
+        self.tokens = tokens
+        self.certificates = certificates
         self.processing_delay = timedelta(0)
         init_schema(self.db)
 
@@ -136,7 +154,7 @@ class AuthService:
     def _issue(
         self, kind: str, reference: str, lifetime: timedelta, extra: dict[str, Any] | None = None
     ) -> tuple[str, datetime]:
-        now = self.emu.clock.now()
+        now = self.clock.now()
         until = now + lifetime
         payload: dict[str, Any] = {
             "iss": ISSUER,
@@ -148,18 +166,15 @@ class AuthService:
             "jti": _b64url(secrets.token_bytes(12)),
         }
         payload.update(extra or {})
-        return jwt.encode(payload, self.emu.keys.jwt_secret, algorithm="HS256"), until
+        return jwt.encode(payload, self.keys.jwt_secret, algorithm="HS256"), until
 
     def decode(self, request: Request, kind: str) -> Claims:
         """The bearer JWT of ``kind``; 401 when missing, forged, of another kind or expired."""
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise unauthorized("Wymagane jest uwierzytelnienie.", request=request)
+        token = bearer_token(request)
         try:
             payload = jwt.decode(
-                token.strip(),
-                self.emu.keys.jwt_secret,
+                token,
+                self.keys.jwt_secret,
                 algorithms=["HS256"],
                 audience=ISSUER,
                 issuer=ISSUER,
@@ -169,7 +184,7 @@ class AuthService:
             raise unauthorized("Nieprawidłowy token dostępu.", request=request) from None
         if payload.get("typ") != kind:
             raise unauthorized("Nieprawidłowy rodzaj tokena dla tej operacji.", request=request)
-        if int(payload["exp"]) <= self.emu.clock.timestamp():
+        if int(payload["exp"]) <= self.clock.timestamp():
             raise unauthorized("Token wygasł.", request=request)
         return Claims(kind, str(payload["ref"]), payload)
 
@@ -207,8 +222,8 @@ class AuthService:
 
     # --- challenges ------------------------------------------------------------------------------
     def new_challenge(self, ip: str) -> dict[str, Any]:
-        now = self.emu.clock.now()
-        challenge = self.emu.new_reference("CR")
+        now = self.clock.now()
+        challenge = self.runtime.new_reference("CR")
         timestamp_ms = int(now.timestamp() * 1000)
         # Challenges are worthless after 10 minutes; keep the table small.
         self.db.execute("DELETE FROM auth_challenges WHERE created < ?", (iso(now - timedelta(days=1)),))
@@ -226,7 +241,7 @@ class AuthService:
             problem = "Nieznane wyzwanie autoryzacyjne."
         elif row["used"]:
             problem = "Wyzwanie autoryzacyjne zostało już wykorzystane."
-        elif self.emu.clock.now() - parse_iso(row["created"]) > CHALLENGE_LIFETIME:
+        elif self.clock.now() - parse_iso(row["created"]) > CHALLENGE_LIFETIME:
             problem = "Wyzwanie autoryzacyjne wygasło."
         if problem:
             raise bad_request(21111, "Nieprawidłowe wyzwanie autoryzacyjne.", [problem], request=request)
@@ -251,8 +266,8 @@ class AuthService:
         allowed_ips: dict[str, list[str]] | None,
         ip: str,
     ) -> dict[str, Any]:
-        now = self.emu.clock.now()
-        reference = self.emu.new_reference("AU")
+        now = self.clock.now()
+        reference = self.runtime.new_reference("AU")
         self.db.execute(
             "INSERT INTO auth_operations(reference, context_type, context_value, subject_type, subject_value,"
             " method, method_category, method_code, method_name, status_code, status_details, start_date,"
@@ -289,7 +304,7 @@ class AuthService:
         return row
 
     def status_of(self, row: sqlite3.Row) -> tuple[int, list[str] | None]:
-        if self.emu.clock.now() < parse_iso(row["ready_at"]):
+        if self.clock.now() < parse_iso(row["ready_at"]):
             return 100, None
         details = json.loads(row["status_details"]) if row["status_details"] else None
         return int(row["status_code"]), details
@@ -298,22 +313,22 @@ class AuthService:
         self, context_type: str, context_value: str, subject_type: str, subject_value: str
     ) -> tuple[int, list[str] | None, frozenset[str]]:
         """Status for a subject logging into a context: 480 blocked, 470 deceased, 415 no permissions, 200."""
-        if self.emu.subjects.is_blocked(context_type, context_value):
+        if self.subjects.is_blocked(context_type, context_value):
             return 480, [BLOCKED_DETAIL], frozenset()
-        if subject_type == "Pesel" and self.emu.subjects.is_deceased(subject_value):
+        if subject_type == "Pesel" and self.subjects.is_deceased(subject_value):
             return 470, ["Próba wykorzystania metod autoryzacyjnych osoby zmarłej"], frozenset()
-        effective = self.emu.permissions.effective(context_type, context_value, subject_type, subject_value)
+        effective = self.permissions.effective(context_type, context_value, subject_type, subject_value)
         if not effective.permissions:
             return 415, ["Brak przypisanych uprawnień"], frozenset()
         return 200, None, effective.permissions
 
     def current_permissions(self, row: sqlite3.Row) -> tuple[frozenset[str], bool]:
-        effective = self.emu.permissions.effective(
+        effective = self.permissions.effective(
             row["context_type"], row["context_value"], row["subject_type"], row["subject_value"]
         )
         permissions = effective.permissions
         if row["ksef_token_ref"]:
-            record = self.emu.tokens.get(row["ksef_token_ref"])
+            record = self.tokens.get(row["ksef_token_ref"])
             permissions = permissions & frozenset(record.permissions) if record else frozenset()
         return permissions, effective.is_owner
 
@@ -348,9 +363,7 @@ class AuthService:
     def login_with_token(self, body: _TokenLogin, request: Request) -> dict[str, Any]:
         ctx_type, ctx_value = body.contextIdentifier.type, body.contextIdentifier.value
         _check_context(ctx_type, ctx_value, request)
-        if body.publicKeyId is not None and not self.emu.keys.knows_public_key_id(
-            body.publicKeyId, TOKEN_USAGE
-        ):
+        if body.publicKeyId is not None and not self.keys.knows_public_key_id(body.publicKeyId, TOKEN_USAGE):
             raise bad_request(
                 21470,
                 "Nieznany lub wycofany identyfikator klucza publicznego.",
@@ -364,7 +377,7 @@ class AuthService:
         timestamp_ms = self.use_challenge(body.challenge, request)
         status, details, token_ref = self._token_outcome(ciphertext, timestamp_ms, ctx_type, ctx_value)
         subject_type = subject_value = None
-        record = self.emu.tokens.get(token_ref) if token_ref else None
+        record = self.tokens.get(token_ref) if token_ref else None
         if record is not None:
             subject_type, subject_value = record.author_type, record.author_value
             if status == 200:
@@ -372,7 +385,7 @@ class AuthService:
                 if status == 200 and not (held & frozenset(record.permissions)):
                     status, details = 415, ["Brak przypisanych uprawnień"]
             if status == 200:
-                self.emu.tokens.touch(record.reference)
+                self.tokens.touch(record.reference)
         policy = (
             body.authorizationPolicy.allowedIps.model_dump()
             if body.authorizationPolicy and body.authorizationPolicy.allowedIps
@@ -398,7 +411,7 @@ class AuthService:
         self, ciphertext: bytes, timestamp_ms: int, ctx_type: str, ctx_value: str
     ) -> tuple[int, list[str] | None, str | None]:
         try:
-            plaintext = self.emu.keys.decrypt(TOKEN_USAGE, ciphertext)
+            plaintext = self.keys.decrypt(TOKEN_USAGE, ciphertext)
         except ValueError:
             return 450, ["Nieprawidłowe szyfrowanie tokena"], None
         try:
@@ -408,7 +421,7 @@ class AuthService:
         token, sep, stamp = text.rpartition("|")
         if not sep or not stamp.isdigit():
             return 450, ["Nieprawidłowe kodowanie tokena"], None
-        record = self.emu.tokens.find(token)
+        record = self.tokens.find(token)
         if record is None:
             return 450, ["Nieprawidłowy token"], None
         if int(stamp) != timestamp_ms:
@@ -427,7 +440,7 @@ class AuthService:
         except XadesError as exc:
             raise bad_request(exc.code, exc.description, exc.details, request=request) from None
         # A KSeF certificate (issued by the emulator's CA) names the subject it was enrolled for.
-        ksef_certificate = self.emu.certificates.login_identity(parsed.certificate)
+        ksef_certificate = self.certificates.login_identity(parsed.certificate)
         if ksef_certificate is not None:
             identity = CertificateIdentity(
                 ksef_certificate.subject_type,
@@ -453,7 +466,7 @@ class AuthService:
                 request=request,
             )
         self.use_challenge(parsed.challenge, request)
-        now = self.emu.clock.now()
+        now = self.clock.now()
         cert = parsed.certificate
         status: int
         details: list[str] | None
@@ -486,7 +499,7 @@ class AuthService:
             allowed_ips=parsed.allowed_ips,
             ip=client_ip(request),
         )
-        self.emu.certificates.note_login(started["referenceNumber"], cert)
+        self.certificates.note_login(started["referenceNumber"], cert)
         return started
 
     # -- what the routes change --------------------------------------------------------------------
@@ -505,7 +518,7 @@ class AuthService:
     def note_refresh(self, reference: str) -> None:
         self.db.execute(
             "UPDATE auth_operations SET last_refresh = ? WHERE reference = ?",
-            (iso(self.emu.clock.now()), reference),
+            (iso(self.clock.now()), reference),
         )
 
     def succeeded_operations(self, context_type: str, context_value: str) -> list[sqlite3.Row]:

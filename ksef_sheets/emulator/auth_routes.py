@@ -188,8 +188,7 @@ class AuthRoutes:
 
     async def list_sessions(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other")
         try:
             page_size = int(request.query_params.get("pageSize", "10"))
         except ValueError:
@@ -232,15 +231,13 @@ class AuthRoutes:
 
     async def revoke_current(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other")
         service.revoke_session(ctx.auth_ref)
         return Response(status_code=204)
 
     async def revoke_other(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other")
         reference = request.path_params["referenceNumber"]
         row = service.operation(reference)
         if row is None or row["context_value"] != ctx.context_value:

@@ -20,69 +20,42 @@ Rules the emulator keeps, as KSeF does:
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
-import hashlib
 import json
-import re
 import secrets
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID, ObjectIdentifier, SignatureAlgorithmOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
+from ksef_sheets.emulator.certificate_authority import (
+    DATA_FIELDS,
+    CertificateAuthority,
+    attribute_text,
+    check_csr_subject,
+    public_key_sha256,
+    read_csr,
+)
 from ksef_sheets.emulator.errors import bad_request, gone, validation_error
-from ksef_sheets.emulator.keys import write_private
-from ksef_sheets.emulator.request import read_model
+from ksef_sheets.emulator.keys import EmulatorKeys
+from ksef_sheets.emulator.limits import ContextLimits
+from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.state import iso, parse_iso
 
 if TYPE_CHECKING:
     from ksef_sheets.emulator.access import AccessContext
-    from ksef_sheets.emulator.core import Emulator
 
-CERTIFICATE_LIFETIME = dt.timedelta(days=730)
 ENROLLMENT_RETENTION = dt.timedelta(days=30)
 CERTIFICATE_TYPES = ("Authentication", "Offline")
 STATUSES = ("Active", "Blocked", "Revoked", "Expired")
 REVOCATION_REASONS = ("Unspecified", "Superseded", "KeyCompromise")
 SERIAL_PATTERN = r"^[0-9A-F]{16}$"
-
-ORGANIZATION_IDENTIFIER = ObjectIdentifier("2.5.4.97")
-UNIQUE_IDENTIFIER = NameOID.X500_UNIQUE_IDENTIFIER
-# Enrolment-data field → the DN attribute it must be copied into.
-DATA_FIELDS: tuple[tuple[str, ObjectIdentifier], ...] = (
-    ("commonName", NameOID.COMMON_NAME),
-    ("countryName", NameOID.COUNTRY_NAME),
-    ("givenName", NameOID.GIVEN_NAME),
-    ("surname", NameOID.SURNAME),
-    ("serialNumber", NameOID.SERIAL_NUMBER),
-    ("uniqueIdentifier", UNIQUE_IDENTIFIER),
-    ("organizationName", NameOID.ORGANIZATION_NAME),
-    ("organizationIdentifier", ORGANIZATION_IDENTIFIER),
-)
-_CSR_SIGNATURES = {
-    SignatureAlgorithmOID.RSA_WITH_SHA1,
-    SignatureAlgorithmOID.RSA_WITH_SHA256,
-    SignatureAlgorithmOID.RSA_WITH_SHA384,
-    SignatureAlgorithmOID.RSA_WITH_SHA512,
-    SignatureAlgorithmOID.RSASSA_PSS,
-    SignatureAlgorithmOID.ECDSA_WITH_SHA1,
-    SignatureAlgorithmOID.ECDSA_WITH_SHA256,
-    SignatureAlgorithmOID.ECDSA_WITH_SHA384,
-    SignatureAlgorithmOID.ECDSA_WITH_SHA512,
-}
-_CSR_HASHES = (hashes.SHA1, hashes.SHA256, hashes.SHA384, hashes.SHA512)
 
 ENROLLMENT_STATUS_TEXT = {
     100: "Wniosek przyjęty do realizacji",
@@ -119,10 +92,6 @@ def init_schema(db: sqlite3.Connection) -> None:
     )
 
 
-def _attribute_text(value: str | bytes) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
 @dataclass(frozen=True)
 class LoginIdentity:
     """Who a KSeF certificate names at login, and whether it may log in (status 200 or 460)."""
@@ -133,118 +102,23 @@ class LoginIdentity:
     details: list[str] | None
 
 
-class CertificateAuthority:
-    """The emulator's CA: an EC P-256 key and a self-signed CA certificate in ``state_dir/keys``."""
-
-    def __init__(self, folder: Path) -> None:
-        key_path = folder / "ksef-certificates-ca.key.pem"
-        cert_path = folder / "ksef-certificates-ca.cert.pem"
-        if key_path.exists() and cert_path.exists():
-            key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-            if not isinstance(key, ec.EllipticCurvePrivateKey):
-                raise ValueError(f"{key_path}: not an EC key")
-            self.key = key
-            self.certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
-            return
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "KSeF emulator (ksef-sheets)"),
-                x509.NameAttribute(NameOID.COMMON_NAME, "KSeF emulator — certyfikaty KSeF"),
-            ]
-        )
-        start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-        self.certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(start + dt.timedelta(days=3650 * 3))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
-            .sign(self.key, hashes.SHA256())
-        )
-        write_private(
-            key_path,
-            self.key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            ),
-        )
-        cert_path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
-
-    def issued(self, cert: x509.Certificate) -> bool:
-        """Whether ``cert`` carries this CA's signature."""
-        if cert.issuer != self.certificate.subject:
-            return False
-        try:
-            cert.verify_directly_issued_by(self.certificate)
-        except (ValueError, TypeError, InvalidSignature):
-            return False
-        return True
-
-    def issue(
-        self, csr: x509.CertificateSigningRequest, serial: int, start: dt.datetime, certificate_type: str
-    ) -> x509.Certificate:
-        public_key = csr.public_key()
-        if not isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-            raise ValueError("unsupported key")
-        offline = certificate_type == "Offline"
-        return (
-            x509.CertificateBuilder()
-            .subject_name(csr.subject)
-            .issuer_name(self.certificate.subject)
-            .public_key(public_key)
-            .serial_number(serial)
-            .not_valid_before(start)
-            .not_valid_after(start + CERTIFICATE_LIFETIME)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=offline,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False
-            )
-            .sign(self.key, hashes.SHA256())
-        )
-
-
-def _public_key_sha256(public_key: Any) -> str:
-    spki = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(spki).hexdigest()
-
-
 class CertificateService:
-    """State and rules of KSeF certificates; the routes below only parse and answer."""
+    """State and rules of KSeF certificates; the routes (``certificate_routes``) only parse and answer."""
 
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-        self.db = emu.db
+    def __init__(self, rt: Runtime, keys: EmulatorKeys, context_limits: ContextLimits) -> None:
+        self.runtime = rt
+        self.clock = rt.clock
+        self.db = rt.db
+        self.context_limits = context_limits
         self.processing_delay = dt.timedelta(0)
         init_schema(self.db)
-        self.ca = CertificateAuthority(emu.keys.folder)
+        self.ca = CertificateAuthority(keys.folder)
 
     # --- login side ------------------------------------------------------------------------------
     def note_login(self, auth_ref: str, cert: x509.Certificate) -> None:
         """Remember the subject attributes of the certificate a XAdES login used (enrolment data)."""
         attributes = {
-            field: _attribute_text(values[0].value)
+            field: attribute_text(values[0].value)
             for field, oid in DATA_FIELDS
             if (values := cert.subject.get_attributes_for_oid(oid))
         }
@@ -265,20 +139,20 @@ class CertificateService:
         subject = (row["subject_type"], row["subject_value"])
         if status in ("Revoked", "Blocked"):
             return LoginIdentity(*subject, 460, ["Certyfikat unieważniony"])
-        if status == "Expired" or self.emu.clock.now() < parse_iso(row["valid_from"]):
+        if status == "Expired" or self.clock.now() < parse_iso(row["valid_from"]):
             return LoginIdentity(*subject, 460, ["Nieważny certyfikat"])
         if row["certificate_type"] != "Authentication":
             return LoginIdentity(*subject, 460, ["Certyfikat typu Offline nie służy do uwierzytelnienia"])
         self.db.execute(
             "UPDATE ksef_certificates SET last_use_date = ? WHERE serial = ?",
-            (iso(self.emu.clock.now()), serial),
+            (iso(self.clock.now()), serial),
         )
         return LoginIdentity(*subject, 200, None)
 
     # --- limits ----------------------------------------------------------------------------------
     def limits(self, ctx: AccessContext) -> tuple[tuple[int, int], tuple[int, int]]:
         """((enrolment limit, remaining), (certificate limit, remaining)) for the caller's subject."""
-        effective = self.emu.context_limits.for_subject(ctx.subject_identifier, ctx.subject_type)
+        effective = self.context_limits.for_subject(ctx.subject_identifier, ctx.subject_type)
         max_enrollments = int(effective["enrollment"]["maxEnrollments"])
         max_certificates = int(effective["certificate"]["maxCertificates"])
         used_enrollments = self.db.execute(
@@ -333,8 +207,8 @@ class CertificateService:
                 request=request,
             )
         data = self.enrollment_data(ctx, request)
-        csr = _read_csr(csr_b64, request)
-        _check_csr_subject(csr, data, request)
+        csr = read_csr(csr_b64, request)
+        check_csr_subject(csr, data, request)
         (_, enrollments_left), (_, certificates_left) = self.limits(ctx)
         if enrollments_left <= 0:
             raise bad_request(
@@ -344,40 +218,9 @@ class CertificateService:
             raise bad_request(
                 25007, "Osiągnięto limit dopuszczalnej liczby posiadanych certyfikatów.", request=request
             )
-        now = self.emu.clock.now()
-        reference = self.emu.new_reference("EH")
-        key_sha = _public_key_sha256(csr.public_key())
-        taken = self.db.execute(
-            "SELECT 1 FROM ksef_certificates WHERE public_key_sha256 = ?"
-            " AND NOT (subject_type = ? AND subject_value = ?)",
-            (key_sha, ctx.subject_type, ctx.subject_identifier),
-        ).fetchone()
-        status, details, serial = 200, None, None
-        if taken:
-            status, details = 400, ["Klucz publiczny został już certyfikowany przez inny podmiot."]
-        else:
-            serial = self._new_serial()
-            start = valid_from.astimezone(dt.UTC) if valid_from else now
-            cert = self.ca.issue(csr, int(serial, 16), start, certificate_type)
-            common = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-            self.db.execute(
-                "INSERT INTO ksef_certificates(serial, name, certificate_type, common_name, subject_type,"
-                " subject_value, der, public_key_sha256, valid_from, valid_to, request_date)"
-                " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    serial,
-                    name,
-                    certificate_type,
-                    _attribute_text(common[0].value) if common else ctx.subject_identifier,
-                    ctx.subject_type,
-                    ctx.subject_identifier,
-                    cert.public_bytes(serialization.Encoding.DER),
-                    key_sha,
-                    iso(cert.not_valid_before_utc),
-                    iso(cert.not_valid_after_utc),
-                    iso(now),
-                ),
-            )
+        now = self.clock.now()
+        reference = self.runtime.new_reference("EH")
+        status, details, serial = self._issue(ctx, csr, name, certificate_type, valid_from or now, now)
         self.db.execute(
             "INSERT INTO certificate_enrollments(reference, subject_type, subject_value, name,"
             " certificate_type, request_date, ready_at, status_code, status_details, serial)"
@@ -397,6 +240,50 @@ class CertificateService:
         )
         return {"referenceNumber": reference, "timestamp": iso(now)}
 
+    def _issue(
+        self,
+        ctx: AccessContext,
+        csr: x509.CertificateSigningRequest,
+        name: str,
+        certificate_type: str,
+        valid_from: dt.datetime,
+        now: dt.datetime,
+    ) -> tuple[int, list[str] | None, str | None]:
+        """(enrolment status, details, serial): 400 when another subject certified the key already."""
+        key_sha = public_key_sha256(csr.public_key())
+        taken = self.db.execute(
+            "SELECT 1 FROM ksef_certificates WHERE public_key_sha256 = ?"
+            " AND NOT (subject_type = ? AND subject_value = ?)",
+            (key_sha, ctx.subject_type, ctx.subject_identifier),
+        ).fetchone()
+        status, details, serial = 200, None, None
+        if taken:
+            status, details = 400, ["Klucz publiczny został już certyfikowany przez inny podmiot."]
+        else:
+            serial = self._new_serial()
+            start = valid_from.astimezone(dt.UTC)
+            cert = self.ca.issue(csr, int(serial, 16), start, certificate_type)
+            common = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            self.db.execute(
+                "INSERT INTO ksef_certificates(serial, name, certificate_type, common_name, subject_type,"
+                " subject_value, der, public_key_sha256, valid_from, valid_to, request_date)"
+                " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    serial,
+                    name,
+                    certificate_type,
+                    attribute_text(common[0].value) if common else ctx.subject_identifier,
+                    ctx.subject_type,
+                    ctx.subject_identifier,
+                    cert.public_bytes(serialization.Encoding.DER),
+                    key_sha,
+                    iso(cert.not_valid_before_utc),
+                    iso(cert.not_valid_after_utc),
+                    iso(now),
+                ),
+            )
+        return status, details, serial
+
     def enrollment_status(self, ctx: AccessContext, reference: str, request: Request) -> dict[str, Any]:
         row = self.db.execute(
             "SELECT * FROM certificate_enrollments WHERE reference = ? AND subject_type = ? AND subject_value = ?",
@@ -408,7 +295,7 @@ class CertificateService:
                 "Wniosek certyfikacyjny o podanym numerze referencyjnym nie istnieje.",
                 request=request,
             )
-        now = self.emu.clock.now()
+        now = self.clock.now()
         if now - parse_iso(row["request_date"]) > ENROLLMENT_RETENTION:
             raise gone("Operacja wygasła i nie jest już dostępna.", request=request)
         code = 100 if now < parse_iso(row["ready_at"]) else int(row["status_code"])
@@ -447,7 +334,7 @@ class CertificateService:
     def _status(self, row: sqlite3.Row) -> str:
         if row["revoked_at"]:
             return "Revoked"
-        if self.emu.clock.now() > parse_iso(row["valid_to"]):
+        if self.clock.now() > parse_iso(row["valid_to"]):
             return "Expired"
         return "Active"
 
@@ -467,7 +354,7 @@ class CertificateService:
         return result
 
     def query(
-        self, ctx: AccessContext, filters: _QueryFilters, page_offset: int, page_size: int
+        self, ctx: AccessContext, filters: CertificateFilters, page_offset: int, page_size: int
     ) -> dict[str, Any]:
         items = []
         for row in self._rows_of(ctx):
@@ -511,7 +398,7 @@ class CertificateService:
             )
         self.db.execute(
             "UPDATE ksef_certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ?",
-            (iso(self.emu.clock.now()), reason or "Unspecified", serial),
+            (iso(self.clock.now()), reason or "Unspecified", serial),
         )
 
     def update_valid_to(
@@ -522,7 +409,7 @@ class CertificateService:
         if row is None:
             raise bad_request(25008, NOT_FOUND_25008, request=request)
         valid_to = _aware(valid_to)
-        if valid_to > self.emu.clock.now():
+        if valid_to > self.clock.now():
             raise validation_error(
                 ["validTo: nowa data ważności nie może być późniejsza niż obecna."], request=request
             )
@@ -533,199 +420,12 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _read_csr(csr_b64: str, request: Request) -> x509.CertificateSigningRequest:
-    bad_format = bad_request(25004, "Niepoprawny format CSR lub niepoprawny podpis CSR.", request=request)
-    try:
-        csr = x509.load_der_x509_csr(base64.b64decode(csr_b64, validate=True))
-    except (binascii.Error, ValueError):
-        raise bad_format from None
-    if csr.signature_algorithm_oid not in _CSR_SIGNATURES or not isinstance(
-        csr.signature_hash_algorithm, _CSR_HASHES
-    ):
-        raise bad_request(25011, "Nieprawidłowy algorytm podpisu CSR.", request=request)
-    try:
-        valid = csr.is_signature_valid
-    except (ValueError, TypeError):
-        valid = False
-    if not valid:
-        raise bad_format
-    key = csr.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        ok = key.key_size == 2048
-    elif isinstance(key, ec.EllipticCurvePublicKey):
-        ok = isinstance(key.curve, ec.SECP256R1)
-    else:
-        ok = False
-    if not ok:
-        raise bad_request(25010, "Nieprawidłowy typ lub długość klucza.", request=request)
-    return csr
+class CertificateFilters(BaseModel):
+    """The body of ``POST /certificates/query``."""
 
-
-def _check_csr_subject(csr: x509.CertificateSigningRequest, data: dict[str, str], request: Request) -> None:
-    """The CSR's DN must hold exactly the enrolment data's attributes, values unchanged."""
-    expected = {oid.dotted_string: data[field] for field, oid in DATA_FIELDS if data.get(field)}
-    actual: dict[str, str] = {}
-    for attribute in csr.subject:
-        dotted = attribute.oid.dotted_string
-        if dotted in actual:
-            actual[dotted] = "\x00duplicate"
-        else:
-            actual[dotted] = _attribute_text(attribute.value)
-    if actual != expected:
-        differing = sorted(
-            field
-            for field, oid in DATA_FIELDS
-            if expected.get(oid.dotted_string) != actual.get(oid.dotted_string)
-        )
-        extra = sorted(set(actual) - {oid.dotted_string for _, oid in DATA_FIELDS})
-        details = [f"Pole {f} różni się od danych do wniosku." for f in differing]
-        details += [f"Nieoczekiwany atrybut {oid}." for oid in extra]
-        raise bad_request(
-            25003,
-            "Dane w CSR nie zgadzają się z danymi w użytym wektorze uwierzytelniającym.",
-            details,
-            request=request,
-        )
-
-
-# --- request bodies ------------------------------------------------------------------------------
-class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
-
-
-class _Enroll(_Model):
-    certificateName: str = Field(
-        min_length=5, max_length=100, pattern=r"^[a-zA-Z0-9_\- ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]+$"
-    )
-    certificateType: Literal["Authentication", "Offline"]
-    csr: str = Field(min_length=1)
-    validFrom: dt.datetime | None = None
-
-
-class _Retrieve(_Model):
-    certificateSerialNumbers: list[str] = Field(min_length=1, max_length=10)
-
-
-class _QueryFilters(_Model):
     certificateSerialNumber: str | None = Field(default=None, pattern=SERIAL_PATTERN)
     name: str | None = None
     type: Literal["Authentication", "Offline"] | None = None
     status: Literal["Active", "Blocked", "Revoked", "Expired"] | None = None
     expiresAfter: dt.datetime | None = None
-
-
-class _Revoke(_Model):
-    revocationReason: Literal["Unspecified", "Superseded", "KeyCompromise"] | None = None
-
-
-class _UpdateCertificate(_Model):
-    validTo: dt.datetime
-
-
-def _serial(request: Request, name: str) -> str:
-    value = str(request.path_params[name])
-    if not re.fullmatch(SERIAL_PATTERN, value):
-        raise validation_error(
-            [f"{name}: wymagane 16 znaków szesnastkowych (wielkie litery)."], request=request
-        )
-    return value
-
-
-def _page(request: Request) -> tuple[int, int]:
-    params = request.query_params
-    try:
-        size = int(params.get("pageSize", "10"))
-        offset = int(params.get("pageOffset", "0"))
-    except ValueError:
-        raise validation_error(["pageSize/pageOffset: wymagana liczba całkowita."], request=request) from None
-    if not 10 <= size <= 50 or offset < 0:
-        raise validation_error(["pageSize: 10–50, pageOffset: ≥ 0."], request=request)
-    return offset, size
-
-
-def routes(emu: Emulator) -> list[BaseRoute]:
-    service = emu.certificates
-
-    async def limits(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        (enrollment_limit, enrollments_left), (certificate_limit, certificates_left) = service.limits(ctx)
-        return JSONResponse(
-            {
-                "canRequest": ctx.auth_method == "XadesSignature"
-                and enrollments_left > 0
-                and certificates_left > 0,
-                "enrollment": {"limit": enrollment_limit, "remaining": enrollments_left},
-                "certificate": {"limit": certificate_limit, "remaining": certificates_left},
-            }
-        )
-
-    async def enrollment_data(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        return JSONResponse(service.enrollment_data(ctx, request))
-
-    async def enroll(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        body = await read_model(request, _Enroll)
-        answer = service.enroll(
-            ctx,
-            request,
-            name=body.certificateName,
-            certificate_type=body.certificateType,
-            csr_b64=body.csr,
-            valid_from=body.validFrom,
-        )
-        return JSONResponse(answer, status_code=202)
-
-    async def enrollment_status(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        return JSONResponse(service.enrollment_status(ctx, str(request.path_params["ref"]), request))
-
-    async def retrieve(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        body = await read_model(request, _Retrieve)
-        bad = [s for s in body.certificateSerialNumbers if not re.fullmatch(SERIAL_PATTERN, s)]
-        if bad:
-            raise validation_error(
-                [f"certificateSerialNumbers: niepoprawny numer seryjny '{s[:20]}'." for s in bad],
-                request=request,
-            )
-        return JSONResponse({"certificates": service.retrieve(ctx, body.certificateSerialNumbers)})
-
-    async def query(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        offset, size = _page(request)
-        filters = await read_model(request, _QueryFilters)
-        return JSONResponse(service.query(ctx, filters, offset, size))
-
-    async def revoke(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        serial = _serial(request, "serial")
-        body = await read_model(request, _Revoke)
-        service.revoke(ctx, serial, body.revocationReason, request)
-        return Response(status_code=204)
-
-    async def update_test_certificate(request: Request) -> Response:
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
-        serial = _serial(request, "serial")
-        body = await read_model(request, _UpdateCertificate)
-        service.update_valid_to(ctx, serial, body.validTo, request)
-        return Response(status_code=200)
-
-    return [
-        Route("/certificates/limits", limits, methods=["GET"]),
-        Route("/certificates/enrollments/data", enrollment_data, methods=["GET"]),
-        Route("/certificates/enrollments", enroll, methods=["POST"]),
-        Route("/certificates/enrollments/{ref}", enrollment_status, methods=["GET"]),
-        Route("/certificates/retrieve", retrieve, methods=["POST"]),
-        Route("/certificates/query", query, methods=["POST"]),
-        Route("/certificates/{serial}/revoke", revoke, methods=["POST"]),
-        Route("/testdata/certificates/{serial}", update_test_certificate, methods=["PUT"]),
-    ]

@@ -33,15 +33,19 @@
 - ``emu.invoices`` — ``InvoiceStore``; ``emu.sessions`` — ``SessionService`` (sending);
   ``emu.exports`` — ``ExportService`` (``POST /invoices/exports``).
 
-Every service is built here, in this order (later ones use earlier ones); each creates its tables.
-The service modules import this module for typing only. Route modules expose
-``routes(emu) -> list[BaseRoute]``; ``app.create_app`` collects them. Request helpers
-(``read_body``, ``read_json``, ``read_model``) live in ``request.py``.
+- ``emu.links`` — ``StorageLinks``: signed storage links (UPO, export parts, batch uploads).
+- ``emu.verification`` — ``VerificationService`` (the KOD I / KOD II pages).
+
+Every service is built here, in one place and in this order: each gets the ``Runtime`` (state
+folder, database, clock, references; ``runtime.py``) and the services it uses as constructor
+arguments, and creates its tables. No service module imports this one; only the route modules
+(``*_routes.py``, each exposing ``routes(emu) -> list[BaseRoute]``, collected by
+``app.create_app``), the runner and the seed see ``Emulator``. Request helpers (``read_body``,
+``read_json``, ``read_model``, ``read_strict``, ``page_params``, ``query_int``) live in ``request.py``.
 """
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
@@ -58,11 +62,14 @@ from ksef_sheets.emulator.faults import Faults
 from ksef_sheets.emulator.invoices import InvoiceStore
 from ksef_sheets.emulator.keys import EmulatorKeys
 from ksef_sheets.emulator.limits import ContextLimits, RateLimiter
+from ksef_sheets.emulator.links import StorageLinks
 from ksef_sheets.emulator.permissions import Permissions
+from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.sessions import SessionService
 from ksef_sheets.emulator.state import open_database
 from ksef_sheets.emulator.testdata import Subjects
 from ksef_sheets.emulator.tokens import Tokens
+from ksef_sheets.emulator.verification import VerificationService
 
 __all__ = ["AccessContext", "Emulator"]
 
@@ -81,29 +88,47 @@ class Emulator:
         self.clock = clock or EmulatorClock()
         self.db: sqlite3.Connection = open_database(self.state_dir)
         self.public_url = public_url or "http://127.0.0.1:0/v2"
+        rt = self.runtime = Runtime(self.state_dir, self.db, self.clock)
         self.keys = EmulatorKeys(self.state_dir)
+        self.links = StorageLinks(self.clock, self.public_url, self.keys.jwt_secret)
         self.limits = RateLimiter(self.clock, limits, self.db)
         self.context_limits = ContextLimits(self.db)
         self.faults = Faults()
-        self.subjects = Subjects(self)
-        self.permissions = Permissions(self)
-        self.tokens = Tokens(self)
-        self.auth = AuthService(self)
-        self.certificates = CertificateService(self)
-        self.invoices = InvoiceStore(self)
-        self.sessions = SessionService(self)
-        self.exports = ExportService(self)
+        self.subjects = Subjects(rt)
+        self.permissions = Permissions(rt, self.subjects)
+        self.tokens = Tokens(rt, self.permissions)
+        self.certificates = CertificateService(rt, self.keys, self.context_limits)
+        self.auth = AuthService(
+            rt,
+            keys=self.keys,
+            subjects=self.subjects,
+            permissions=self.permissions,
+            tokens=self.tokens,
+            certificates=self.certificates,
+        )
+        self.invoices = InvoiceStore(rt)
+        self.sessions = SessionService(
+            rt, invoices=self.invoices, links=self.links, context_limits=self.context_limits
+        )
+        self.exports = ExportService(
+            rt, invoices=self.invoices, keys=self.keys, links=self.links, faults=self.faults
+        )
+        self.verification = VerificationService(rt, self.permissions)
 
     def new_reference(self, kind: str) -> str:
         """A 36-character reference ``YYYYMMDD-TT-XXXXXXXXXX-XXXXXXXXXX-XX`` (PROTOCOL.md §2)."""
-        if len(kind) != 2 or not kind.isalpha():
-            raise ValueError("reference kind must be two letters, e.g. 'SO'")
-        hex_part = secrets.token_hex(11).upper()
-        return f"{self.clock.now():%Y%m%d}-{kind.upper()}-{hex_part[:10]}-{hex_part[10:20]}-{hex_part[20:22]}"
+        return self.runtime.new_reference(kind)
 
     async def authorize(self, request: Request, *, any_of: set[str] | None = None) -> AccessContext:
         """Validate the bearer access token; 401 without/with a bad one, 403 without ``any_of``."""
         return self.auth.authorize_access(request, any_of=any_of)
+
+    async def caller(self, request: Request, group: str, *, any_of: set[str] | None = None) -> AccessContext:
+        """Who calls (``authorize``), counted against the rate-limit ``group``: what every
+        authenticated handler does first."""
+        ctx = self.auth.authorize_access(request, any_of=any_of)
+        self.limits.check(request, ctx, group)
+        return ctx
 
     def close(self) -> None:
         self.db.close()

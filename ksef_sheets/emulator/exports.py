@@ -22,16 +22,18 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
+from ksef_sheets.emulator.access import AccessContext
 from ksef_sheets.emulator.errors import bad_request, gone
-from ksef_sheets.emulator.invoices import INVOICE_READ, InvoiceStore
-from ksef_sheets.emulator.upo import LINK_LIFETIME, check_link, signed_link, storage_not_found
+from ksef_sheets.emulator.faults import Faults
+from ksef_sheets.emulator.invoices import InvoiceStore
+from ksef_sheets.emulator.keys import EmulatorKeys
+from ksef_sheets.emulator.links import LINK_LIFETIME, StorageLinks
+from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.wire import (
     EncryptionInfo,
     QueryFilters,
@@ -42,14 +44,10 @@ from ksef_sheets.emulator.wire import (
     from_us,
     iso_ms,
     parse_query_datetime,
-    read_body,
     to_us,
     truncate_ms,
     unwrap_symmetric_key,
 )
-
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
 
 MAX_CONCURRENT = 10
 PACKAGE_BYTES_CAP = 1_073_741_824  # 1 GiB compressed (CL)
@@ -167,15 +165,27 @@ def split_and_encrypt(
 class ExportService:
     """``emu.exports``. Knobs: ``record_cap`` (10,000), ``part_size_cap`` (50 MiB), ``package_lifetime``."""
 
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-        self.db = emu.db
+    def __init__(
+        self,
+        rt: Runtime,
+        *,
+        invoices: InvoiceStore,
+        keys: EmulatorKeys,
+        links: StorageLinks,
+        faults: Faults,
+    ) -> None:
+        self.runtime = rt
+        self.clock = rt.clock
+        self.db = rt.db
         init_schema(self.db)
-        self.store: InvoiceStore = emu.invoices
+        self.store = invoices
+        self.keys = keys
+        self.links = links
+        self.faults = faults
         self.record_cap = 10_000
         self.part_size_cap = 50 * 1024 * 1024
         self.package_lifetime = timedelta(days=3)
-        self.folder = emu.state_dir / "exports"
+        self.folder = rt.state_dir / "exports"
         self._tasks: set[asyncio.Task[None]] = set()
 
     def snapshot(self, request: Request, filters: QueryFilters, context_value: str) -> _Snapshot:
@@ -215,7 +225,7 @@ class ExportService:
                 split_and_encrypt, archive, key, iv, self.part_size_cap, self.folder / ref, ref, suffix
             )
         except Exception:  # an export that cannot be built ends in 500, as KSeF reports it
-            self._set(ref, status=500, completed_us=to_us(self.emu.clock.now()))
+            self._set(ref, status=500, completed_us=to_us(self.clock.now()))
             raise
         truncated = snap.truncated or count < len(snap.metadata)
         package: dict[str, Any] = {
@@ -240,7 +250,7 @@ class ExportService:
             package.update(snap.last_dates)
         if snap.hwm is not None:
             package["permanentStorageHwmDate"] = iso_ms(snap.hwm)
-        now = self.emu.clock.now()
+        now = self.clock.now()
         self._set(
             ref,
             status=200,
@@ -249,8 +259,120 @@ class ExportService:
             expires_us=to_us(now + self.package_lifetime),
         )
 
+    # --- the requests ---------------------------------------------------------------------------
+    def _running(self, ctx: AccessContext, now: datetime) -> int:
+        """Exports of this subject in this context still in status 100 (also those built but held
+        back by ``faults.export_delay``)."""
+        building = self.db.execute(
+            "SELECT COUNT(*) FROM invoice_export WHERE context_value = ? AND subject = ? AND status = 100",
+            (ctx.context_value, ctx.subject_identifier),
+        ).fetchone()[0]
+        held = self.db.execute(
+            "SELECT COUNT(*) FROM invoice_export WHERE context_value = ? AND subject = ? AND status = 200"
+            " AND ready_us > ?",
+            (ctx.context_value, ctx.subject_identifier, to_us(now)),
+        ).fetchone()[0]
+        return int(building) + int(held)
+
+    def start(self, ctx: AccessContext, body: ExportRequest, request: Request) -> str:
+        """Check and record a new export, start building it; its reference (``POST /invoices/exports``)."""
+        check_public_key_id(self.keys, body.encryption, request)
+        if ctx.context_type != "Nip" and body.filters.subject_type != "Subject3":
+            raise bad_request(
+                21181,
+                "Nieprawidłowe żądanie eksportu faktur.",
+                [
+                    f"Nie można wyeksportować paczki faktur dla wybranego podmiotu ({body.filters.subject_type}) "
+                    f"i zalogowanego identyfikatora kontekstu ({ctx.context_type})."
+                ],
+                request=request,
+            )
+        now = self.clock.now()
+        if self._running(ctx, now) >= MAX_CONCURRENT:
+            raise bad_request(
+                21182,
+                "Osiągnięto limit trwających eksportów.",
+                [
+                    "Dla uwierzytelnionego podmiotu w bieżącym kontekście osiągnięto maksymalny limit "
+                    f"{MAX_CONCURRENT} równoczesnych eksportów faktur. Spróbuj ponownie później."
+                ],
+                request=request,
+            )
+        ref = self.runtime.new_reference("EH")
+        created = truncate_ms(now)
+        ready = created + self.faults.export_delay
+        self.db.execute(
+            "INSERT INTO invoice_export(ref, context_value, subject, status, created_us, ready_us)"
+            " VALUES(?, ?, ?, 100, ?, ?)",
+            (ref, ctx.context_value, ctx.subject_identifier, to_us(created), to_us(ready)),
+        )
+        if self._beyond_hwm(body.filters):
+            self._set(
+                ref,
+                status=420,
+                completed_us=to_us(created),
+                status_details=json.dumps(
+                    [
+                        "Parametr dateRange.from jest późniejszy niż PermanentStorageHwmDate przy włączonym "
+                        "restrictToPermanentStorageHwmDate."
+                    ]
+                ),
+            )
+            return ref
+        try:
+            snap = self.snapshot(request, body.filters, ctx.context_value)
+        except Exception:
+            self.db.execute("DELETE FROM invoice_export WHERE ref = ?", (ref,))
+            raise
+        key = unwrap_symmetric_key(self.keys, body.encryption)
+        if key is None:
+            self._set(ref, status=415, completed_us=to_us(created))
+            return ref
+        work = self.build(
+            ref,
+            snap,
+            key[0],
+            key[1],
+            only_metadata=body.only_metadata,
+            compression=body.compression_type or "Zip",
+        )
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return ref
+
+    def _beyond_hwm(self, filters: QueryFilters) -> bool:
+        """``from`` past the HWM with ``restrictToPermanentStorageHwmDate``: status 420, not a 400."""
+        date_range = filters.date_range
+        if not date_range.restrict_to_hwm:
+            return False
+        try:
+            return parse_query_datetime(date_range.from_) > self.store.hwm()
+        except ValueError:
+            return False  # plan() reports the bad date
+
+    def status_of(self, ctx: AccessContext, ref: str, request: Request) -> dict[str, Any]:
+        """``GET /invoices/exports/{ref}``: 400/21175 for an unknown one, 410 after 7 days."""
+        row = self.db.execute(
+            "SELECT * FROM invoice_export WHERE ref = ? AND context_value = ?", (ref, ctx.context_value)
+        ).fetchone()
+        if row is None:
+            raise bad_request(
+                21175, "Wynik zapytania o podanym identyfikatorze nie istnieje.", request=request
+            )
+        if self.clock.now() > from_us(row["created_us"]) + STATUS_RETENTION:
+            raise gone("Operacja wygasła i nie jest już dostępna.", request=request)
+        return self.status_json(row)
+
+    def part_file(self, ref: str, name: str) -> Path | None:
+        """The encrypted part behind a storage link, None for a name that is not one of ours."""
+        path = self.folder / ref / name
+        if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+            return None
+        return path
+
     def status_json(self, row: sqlite3.Row) -> dict[str, Any]:
-        now = self.emu.clock.now()
+        now = self.clock.now()
         code = row["status"]
         if code == 200 and now < from_us(row["ready_us"]):
             code = 100
@@ -270,8 +392,8 @@ class ExportService:
             link_expiry = min(now + LINK_LIFETIME, expires)
             for part in package["parts"]:
                 part["method"] = "GET"
-                part["url"] = signed_link(
-                    self.emu, "GET", f"/storage/exports/{row['ref']}/{part['partName']}", link_expiry
+                part["url"] = self.links.sign(
+                    "GET", f"/storage/exports/{row['ref']}/{part['partName']}", link_expiry
                 )
                 part["expirationDate"] = iso_ms(link_expiry)
             out.update(
@@ -280,128 +402,3 @@ class ExportService:
         elif code in (210, 415, 420, 500, 550) and row["completed_us"]:
             out["completedDate"] = iso_ms(from_us(row["completed_us"]))
         return out
-
-
-def routes(emu: Emulator) -> list[BaseRoute]:
-    service = emu.exports
-    db = emu.db
-
-    async def start_export(request: Request) -> Response:
-        ctx = await emu.authorize(request, any_of=INVOICE_READ)
-        emu.limits.check(request, ctx, "invoiceExport")
-        body = await read_body(request, ExportRequest)
-        check_public_key_id(emu, body.encryption, request)
-        if ctx.context_type != "Nip" and body.filters.subject_type != "Subject3":
-            raise bad_request(
-                21181,
-                "Nieprawidłowe żądanie eksportu faktur.",
-                [
-                    f"Nie można wyeksportować paczki faktur dla wybranego podmiotu ({body.filters.subject_type}) "
-                    f"i zalogowanego identyfikatora kontekstu ({ctx.context_type})."
-                ],
-                request=request,
-            )
-        running = db.execute(
-            "SELECT COUNT(*) FROM invoice_export WHERE context_value = ? AND subject = ? AND status = 100",
-            (ctx.context_value, ctx.subject_identifier),
-        ).fetchone()[0]
-        now = emu.clock.now()
-        running += db.execute(
-            "SELECT COUNT(*) FROM invoice_export WHERE context_value = ? AND subject = ? AND status = 200"
-            " AND ready_us > ?",
-            (ctx.context_value, ctx.subject_identifier, to_us(now)),
-        ).fetchone()[0]
-        if running >= MAX_CONCURRENT:
-            raise bad_request(
-                21182,
-                "Osiągnięto limit trwających eksportów.",
-                [
-                    "Dla uwierzytelnionego podmiotu w bieżącym kontekście osiągnięto maksymalny limit "
-                    f"{MAX_CONCURRENT} równoczesnych eksportów faktur. Spróbuj ponownie później."
-                ],
-                request=request,
-            )
-        ref = emu.new_reference("EH")
-        created = truncate_ms(now)
-        ready = created + emu.faults.export_delay
-        db.execute(
-            "INSERT INTO invoice_export(ref, context_value, subject, status, created_us, ready_us)"
-            " VALUES(?, ?, ?, 100, ?, ?)",
-            (ref, ctx.context_value, ctx.subject_identifier, to_us(created), to_us(ready)),
-        )
-        date_range = body.filters.date_range
-        beyond_hwm = False
-        if date_range.restrict_to_hwm:
-            try:
-                beyond_hwm = parse_query_datetime(date_range.from_) > service.store.hwm()
-            except ValueError:
-                beyond_hwm = False  # plan() reports the bad date
-        if beyond_hwm:
-            service._set(
-                ref,
-                status=420,
-                completed_us=to_us(created),
-                status_details=json.dumps(
-                    [
-                        "Parametr dateRange.from jest późniejszy niż PermanentStorageHwmDate przy włączonym "
-                        "restrictToPermanentStorageHwmDate."
-                    ]
-                ),
-            )
-            return JSONResponse({"referenceNumber": ref}, status_code=201)
-        try:
-            snap = service.snapshot(request, body.filters, ctx.context_value)
-        except Exception:
-            db.execute("DELETE FROM invoice_export WHERE ref = ?", (ref,))
-            raise
-        key = unwrap_symmetric_key(emu, body.encryption)
-        if key is None:
-            service._set(ref, status=415, completed_us=to_us(created))
-            return JSONResponse({"referenceNumber": ref}, status_code=201)
-        task = asyncio.get_running_loop().create_task(
-            service.build(
-                ref,
-                snap,
-                key[0],
-                key[1],
-                only_metadata=body.only_metadata,
-                compression=body.compression_type or "Zip",
-            )
-        )
-        service._tasks.add(task)
-        task.add_done_callback(service._tasks.discard)
-        return JSONResponse({"referenceNumber": ref}, status_code=201)
-
-    async def export_status(request: Request) -> Response:
-        ctx = await emu.authorize(request, any_of=INVOICE_READ)
-        emu.limits.check(request, ctx, "invoiceExportStatus")
-        ref = request.path_params["referenceNumber"]
-        row = db.execute(
-            "SELECT * FROM invoice_export WHERE ref = ? AND context_value = ?", (ref, ctx.context_value)
-        ).fetchone()
-        if row is None:
-            raise bad_request(
-                21175, "Wynik zapytania o podanym identyfikatorze nie istnieje.", request=request
-            )
-        if emu.clock.now() > from_us(row["created_us"]) + STATUS_RETENTION:
-            raise gone("Operacja wygasła i nie jest już dostępna.", request=request)
-        return JSONResponse(service.status_json(row))
-
-    async def download_part(request: Request) -> Response:
-        ref, name = request.path_params["ref"], request.path_params["name"]
-        denied = check_link(emu, request, f"/storage/exports/{ref}/{name}")
-        if denied is not None:
-            return denied
-        path = service.folder / ref / name
-        if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
-            return storage_not_found()
-        data = path.read_bytes()
-        return Response(
-            data, media_type="application/octet-stream", headers={"x-ms-meta-hash": b64_sha256(data)}
-        )
-
-    return [
-        Route("/invoices/exports", start_export, methods=["POST"]),
-        Route("/invoices/exports/{referenceNumber}", export_status, methods=["GET"]),
-        Route("/storage/exports/{ref}/{name}", download_part, methods=["GET"]),
-    ]

@@ -18,18 +18,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ksef_sheets.emulator.request import read_model
-
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
+from ksef_sheets.emulator.errors import ksef_error
 
 EMULATOR_PREFIX = "/_emulator"
 
@@ -142,8 +135,6 @@ class FaultMiddleware:
                 raise DroppedOnPurpose("emulator fault: connection dropped on purpose")
             status = self.faults.take_failure(relative, method)
             if status is not None:
-                from ksef_sheets.emulator.errors import ksef_error
-
                 response = ksef_error(
                     status, status, "Wystąpił nieoczekiwany błąd serwera (awaria symulowana)."
                 )
@@ -167,69 +158,3 @@ class FaultMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_warning)
-
-
-class _FailBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    count: int = Field(default=1, ge=1)
-    status: int = Field(default=500, ge=500, le=599)
-    pathPrefix: str = "/"
-    method: str | None = None
-
-
-class _FaultsBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    failNext: list[_FailBody] | _FailBody | None = None
-    dropNext: list[_FailBody] | _FailBody | None = None
-    exportDelaySeconds: float | None = Field(default=None, ge=0)
-    systemWarning: str | None = None
-
-
-class _ClockBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    advanceSeconds: float | None = None
-    speed: float | None = Field(default=None, gt=0)
-
-
-def routes(emu: Emulator) -> list[BaseRoute]:
-    async def get_faults(request: Request) -> Response:
-        return JSONResponse(emu.faults.as_json())
-
-    async def set_faults(request: Request) -> Response:
-        body = await read_model(request, _FaultsBody)
-        for spec in _as_list(body.failNext):
-            emu.faults.fail_next(
-                spec.count, status=spec.status, path_prefix=spec.pathPrefix, method=spec.method
-            )
-        for spec in _as_list(body.dropNext):
-            emu.faults.drop_next(spec.count, path_prefix=spec.pathPrefix, method=spec.method)
-        if body.exportDelaySeconds is not None:
-            emu.faults.export_delay = timedelta(seconds=body.exportDelaySeconds)
-        if "systemWarning" in body.model_fields_set:
-            emu.faults.system_warning = body.systemWarning or None
-        return JSONResponse(emu.faults.as_json())
-
-    async def clear_faults(request: Request) -> Response:
-        emu.faults.clear()
-        return JSONResponse(emu.faults.as_json())
-
-    async def clock(request: Request) -> Response:
-        body = await read_model(request, _ClockBody)
-        if body.advanceSeconds:
-            emu.clock.advance(timedelta(seconds=body.advanceSeconds))
-        if body.speed:
-            emu.clock.set_speed(body.speed)
-        return JSONResponse({"now": emu.clock.now().isoformat(), "speed": emu.clock.speed})
-
-    return [
-        Route(f"{EMULATOR_PREFIX}/faults", get_faults, methods=["GET"]),
-        Route(f"{EMULATOR_PREFIX}/faults", set_faults, methods=["POST"]),
-        Route(f"{EMULATOR_PREFIX}/faults", clear_faults, methods=["DELETE"]),
-        Route(f"{EMULATOR_PREFIX}/clock", clock, methods=["POST"]),
-    ]
-
-
-def _as_list(value: list[_FailBody] | _FailBody | None) -> list[_FailBody]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]

@@ -13,7 +13,8 @@ from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.errors import bad_request, validation_error
 from ksef_sheets.emulator.invoices import INVOICE_READ
-from ksef_sheets.emulator.wire import QueryFilters, b64_sha256, iso_ms, query_int, read_body
+from ksef_sheets.emulator.request import query_int, read_strict
+from ksef_sheets.emulator.wire import QueryFilters, b64_sha256, iso_ms
 
 if TYPE_CHECKING:
     from ksef_sheets.emulator.core import Emulator
@@ -31,14 +32,13 @@ def routes(emu: Emulator) -> list[BaseRoute]:
     store = emu.invoices
 
     async def query_metadata(request: Request) -> Response:
-        ctx = await emu.authorize(request, any_of=INVOICE_READ)
-        emu.limits.check(request, ctx, "invoiceMetadata")
+        ctx = await emu.caller(request, "invoiceMetadata", any_of=INVOICE_READ)
         page_offset = query_int(request, "pageOffset", 0, 0)
         page_size = query_int(request, "pageSize", 10, 10, 250)
         sort_order = request.query_params.get("sortOrder", "Asc")
         if sort_order not in ("Asc", "Desc"):
             raise validation_error([f"sortOrder: niedozwolona wartość '{sort_order}'."], request=request)
-        filters = await read_body(request, QueryFilters)
+        filters = await read_strict(request, QueryFilters)
         plan = store.plan(filters, ctx.context_value, request)
         invoices, has_more, truncated = store.query_page(
             plan, page_offset=page_offset, page_size=page_size, descending=sort_order == "Desc"
@@ -55,8 +55,7 @@ def routes(emu: Emulator) -> list[BaseRoute]:
         return Response(body.encode("utf-8"), media_type="application/json")
 
     async def download(request: Request) -> Response:
-        ctx = await emu.authorize(request, any_of=INVOICE_READ)
-        emu.limits.check(request, ctx, "invoiceDownload")
+        ctx = await emu.caller(request, "invoiceDownload", any_of=INVOICE_READ)
         number = request.path_params["ksefNumber"]
         if not KSEF_NUMBER_PATTERN.match(number):
             raise validation_error(

@@ -22,12 +22,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from random import Random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 
 from ksef_sheets.emulator.errors import bad_request, validation_error
 from ksef_sheets.emulator.invoice_xml import InvoiceFacts, parse_invoice
+from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.wire import (
     WARSAW,
     DateRange,
@@ -40,9 +41,6 @@ from ksef_sheets.emulator.wire import (
     within_query_span,
 )
 from ksef_sheets.identifiers import is_valid_ksef_number, make_ksef_number
-
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
 
 FA3_FORM_CODE: dict[str, str] = {"systemCode": "FA (3)", "schemaVersion": "1-0E", "value": "FA"}
 
@@ -152,9 +150,10 @@ class InvoiceStore:
     storage), ``hwm_lag`` (how far ``permanentStorageHwmDate`` trails the clock).
     """
 
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-        self.db: sqlite3.Connection = emu.db
+    def __init__(self, rt: Runtime) -> None:
+        self.runtime = rt
+        self.clock = rt.clock
+        self.db: sqlite3.Connection = rt.db
         self.query_cap = 10_000
         self.storage_delay = timedelta(milliseconds=500)
         self.hwm_lag = timedelta(seconds=1)
@@ -348,7 +347,7 @@ class InvoiceStore:
 
     def hwm(self) -> datetime:
         """``permanentStorageHwmDate``: everything stored up to it is complete and will not change."""
-        return truncate_ms(self.emu.clock.now() - self.hwm_lag)
+        return truncate_ms(self.clock.now() - self.hwm_lag)
 
     def _window(
         self, rng: DateRange, now: datetime, request: Request
@@ -388,7 +387,7 @@ class InvoiceStore:
 
     def plan(self, filters: QueryFilters, context_value: str, request: Request) -> QueryPlan:
         """Validate the filter set (100-day window, HWM) and build its SQL; raises KSeF's 400s."""
-        now = self.emu.clock.now()
+        now = self.clock.now()
         rng = filters.date_range
         start, end, hwm = self._window(rng, now, request)
         if filters.ksef_number is not None and not is_valid_ksef_number(filters.ksef_number):
@@ -414,47 +413,7 @@ class InvoiceStore:
         else:
             where.append(f"i.{column} >= ? AND i.{column} <= ?")
             params += [to_us(start), to_us(end)]
-        if filters.ksef_number:
-            where.append("i.ksef_number = ?")
-            params.append(filters.ksef_number)
-        if filters.invoice_number:
-            where.append("i.invoice_number = ?")
-            params.append(filters.invoice_number)
-        if filters.amount is not None:
-            amount_column = {"Brutto": "gross", "Netto": "net", "Vat": "vat"}[filters.amount.type]
-            if filters.amount.from_ is not None:
-                where.append(f"i.{amount_column} >= ?")
-                params.append(filters.amount.from_)
-            if filters.amount.to is not None:
-                where.append(f"i.{amount_column} <= ?")
-                params.append(filters.amount.to)
-        if filters.seller_nip:
-            where.append("i.seller_nip = ?")
-            params.append(filters.seller_nip)
-        if filters.buyer_identifier is not None:
-            where.append("i.buyer_type = ?")
-            params.append(filters.buyer_identifier.type)
-            if filters.buyer_identifier.value:
-                where.append("i.buyer_value = ?")
-                params.append(filters.buyer_identifier.value)
-        if filters.currency_codes:
-            where.append(f"i.currency IN ({','.join('?' * len(filters.currency_codes))})")
-            params += filters.currency_codes
-        if filters.invoicing_mode:
-            where.append("i.mode = ?")
-            params.append(filters.invoicing_mode)
-        if filters.is_self_invoicing is not None:
-            where.append("i.self_invoicing = ?")
-            params.append(int(filters.is_self_invoicing))
-        if filters.form_type:
-            where.append("i.form_value = ?")
-            params.append(filters.form_type)
-        if filters.invoice_types:
-            where.append(f"i.invoice_type IN ({','.join('?' * len(filters.invoice_types))})")
-            params += filters.invoice_types
-        if filters.has_attachment is not None:
-            where.append("i.has_attachment = ?")
-            params.append(int(filters.has_attachment))
+        _filter_clauses(filters, where, params)
         return QueryPlan(" AND ".join(where), params, column, hwm, rng.date_type)
 
     def select(
@@ -489,6 +448,51 @@ class InvoiceStore:
         rows = self.select(plan, descending=descending, offset=start, limit=end - start + 1)
         more = len(rows) > end - start
         return [row[0] for row in rows[: end - start]], more, more and end == cap
+
+
+def _filter_clauses(filters: QueryFilters, where: list[str], params: list[Any]) -> None:
+    """The optional filters of ``InvoiceQueryFilters`` as SQL conditions on ``invoice i``."""
+    if filters.ksef_number:
+        where.append("i.ksef_number = ?")
+        params.append(filters.ksef_number)
+    if filters.invoice_number:
+        where.append("i.invoice_number = ?")
+        params.append(filters.invoice_number)
+    if filters.amount is not None:
+        amount_column = {"Brutto": "gross", "Netto": "net", "Vat": "vat"}[filters.amount.type]
+        if filters.amount.from_ is not None:
+            where.append(f"i.{amount_column} >= ?")
+            params.append(filters.amount.from_)
+        if filters.amount.to is not None:
+            where.append(f"i.{amount_column} <= ?")
+            params.append(filters.amount.to)
+    if filters.seller_nip:
+        where.append("i.seller_nip = ?")
+        params.append(filters.seller_nip)
+    if filters.buyer_identifier is not None:
+        where.append("i.buyer_type = ?")
+        params.append(filters.buyer_identifier.type)
+        if filters.buyer_identifier.value:
+            where.append("i.buyer_value = ?")
+            params.append(filters.buyer_identifier.value)
+    if filters.currency_codes:
+        where.append(f"i.currency IN ({','.join('?' * len(filters.currency_codes))})")
+        params += filters.currency_codes
+    if filters.invoicing_mode:
+        where.append("i.mode = ?")
+        params.append(filters.invoicing_mode)
+    if filters.is_self_invoicing is not None:
+        where.append("i.self_invoicing = ?")
+        params.append(int(filters.is_self_invoicing))
+    if filters.form_type:
+        where.append("i.form_value = ?")
+        params.append(filters.form_type)
+    if filters.invoice_types:
+        where.append(f"i.invoice_type IN ({','.join('?' * len(filters.invoice_types))})")
+        params += filters.invoice_types
+    if filters.has_attachment is not None:
+        where.append("i.has_attachment = ?")
+        params.append(int(filters.has_attachment))
 
 
 def chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:

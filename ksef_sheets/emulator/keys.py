@@ -17,20 +17,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.state import iso
-
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
 
 TOKEN_USAGE = "KsefTokenEncryption"  # noqa: S105 - a key usage name, not a secret
 SYMMETRIC_USAGE = "SymmetricKeyEncryption"
@@ -147,11 +141,3 @@ class EmulatorKeys:
     def decrypt(self, usage: str, ciphertext: bytes) -> bytes:
         """Raises ``ValueError`` when the ciphertext was not made for this key."""
         return self.published[usage].decrypt(ciphertext)
-
-
-def routes(emu: Emulator) -> list[BaseRoute]:
-    async def public_key_certificates(request: Request) -> JSONResponse:
-        emu.limits.check(request, None, "anonymous")
-        return JSONResponse(emu.keys.certificates())
-
-    return [Route("/security/public-key-certificates", public_key_certificates, methods=["GET"])]

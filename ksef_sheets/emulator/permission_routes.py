@@ -65,8 +65,7 @@ class PermissionRoutes:
 
     async def entity_grant(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request, any_of=MANAGE)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other", any_of=MANAGE)
         body = await read_model(request, _EntityGrant)
         if body.subjectIdentifier.type != "Nip" or not body.subjectIdentifier.value:
             raise validation_error(["subjectIdentifier.type: dozwolony tylko Nip."], request=request)
@@ -94,8 +93,7 @@ class PermissionRoutes:
 
     async def person_grant(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request, any_of=MANAGE)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other", any_of=MANAGE)
         body = await read_model(request, _PersonGrant)
         if (
             body.subjectIdentifier.type not in ("Nip", "Pesel", "Fingerprint")
@@ -126,8 +124,7 @@ class PermissionRoutes:
 
     async def indirect_grant(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request, any_of=MANAGE)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other", any_of=MANAGE)
         body = await read_model(request, _IndirectGrant)
         if (
             body.subjectIdentifier.type not in ("Nip", "Pesel", "Fingerprint")
@@ -179,8 +176,7 @@ class PermissionRoutes:
 
     async def authorization_grant(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request, any_of=MANAGE)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other", any_of=MANAGE)
         body = await read_model(request, _AuthorizationGrant)
         if body.subjectIdentifier.type not in ("Nip", "PeppolId") or not body.subjectIdentifier.value:
             raise validation_error(["subjectIdentifier.type: dozwolone Nip lub PeppolId."], request=request)
@@ -204,8 +200,7 @@ class PermissionRoutes:
 
     async def _revoke(self, request: Request, scopes: tuple[str, ...]) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request, any_of={"CredentialsManage", "VatUeManage", "SubunitManage"})
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other", any_of={"CredentialsManage", "VatUeManage", "SubunitManage"})
         permission_id = request.path_params["permissionId"]
         if len(permission_id) != 36:
             raise validation_error(["permissionId: wymagane 36 znaków."], request=request)
@@ -226,8 +221,7 @@ class PermissionRoutes:
 
     async def operation_status(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other")
         reference = request.path_params["referenceNumber"]
         row = emu.permissions.operation(reference)
         if row is None or row["context_value"] != ctx.context_value:
@@ -251,8 +245,7 @@ class PermissionRoutes:
 
     async def attachments_status(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other")
         allowed, end_date = emu.subjects.attachments_allowed(ctx.context_value)
         body: dict[str, Any] = {"isAttachmentAllowed": allowed}
         if end_date:
@@ -262,8 +255,7 @@ class PermissionRoutes:
     # --- queries ---------------------------------------------------------------------------------
     async def personal_query(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other")
         offset, size = page_params(request)
         body = await read_model(request, _PersonalQuery)
         subject = _norm_subject(ctx.subject_type, ctx.subject_identifier)
@@ -313,8 +305,9 @@ class PermissionRoutes:
 
     async def persons_query(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request, any_of={"CredentialsManage", "CredentialsRead", "SubunitManage"})
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(
+            request, "other", any_of={"CredentialsManage", "CredentialsRead", "SubunitManage"}
+        )
         offset, size = page_params(request)
         body = await read_model(request, _PersonsQuery)
         if body.queryType not in ("PermissionsInCurrentContext", "PermissionsGrantedInCurrentContext"):
@@ -366,8 +359,7 @@ class PermissionRoutes:
 
     async def entities_query(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request, any_of=READ_OR_MANAGE)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other", any_of=READ_OR_MANAGE)
         offset, size = page_params(request)
         body = await read_model(request, _EntitiesQuery)
         rows = emu.permissions.entity_rows(ctx.context_value)
@@ -388,8 +380,7 @@ class PermissionRoutes:
 
     async def authorizations_query(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request, any_of=READ_OR_MANAGE)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other", any_of=READ_OR_MANAGE)
         offset, size = page_params(request)
         body = await read_model(request, _AuthorizationsQuery)
         if body.queryType not in ("Granted", "Received"):
@@ -420,8 +411,7 @@ class PermissionRoutes:
 
     async def entity_roles(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request)
-        emu.limits.check(request, ctx, "other")
+        ctx = await emu.caller(request, "other")
         offset, size = page_params(request)
         now = iso(emu.clock.now())
         items = [
@@ -433,8 +423,7 @@ class PermissionRoutes:
 
     async def empty_query(self, request: Request) -> Response:
         emu = self.emu
-        ctx = await emu.authorize(request, any_of=READ_OR_MANAGE | {"SubunitManage", "VatUeManage"})
-        emu.limits.check(request, ctx, "other")
+        await emu.caller(request, "other", any_of=READ_OR_MANAGE | {"SubunitManage", "VatUeManage"})
         page_params(request)
         await read_model(request, _Model)
         key = "roles" if "roles" in request.url.path else "permissions"

@@ -29,12 +29,11 @@ import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.state import iso, parse_iso
-
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
+from ksef_sheets.emulator.testdata import Subjects
 
 OWNER_PERMISSIONS = frozenset(
     {
@@ -110,9 +109,11 @@ def _norm_subject(subject_type: str, value: str) -> str:
 
 
 class Permissions:
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-        self.db = emu.db
+    def __init__(self, rt: Runtime, subjects: Subjects) -> None:
+        self.runtime = rt
+        self.clock = rt.clock
+        self.db = rt.db
+        self.subjects = subjects
         init_schema(self.db)
 
     # --- granting -------------------------------------------------------------------------------
@@ -173,7 +174,7 @@ class Permissions:
                 json.dumps(subject_details) if subject_details else None,
                 author_type,
                 author_value,
-                iso(self.emu.clock.now()),
+                iso(self.clock.now()),
                 seq,
             ),
         )
@@ -310,19 +311,19 @@ class Permissions:
         if subject_type == "Nip":
             return [subject_value]
         if subject_type == "Pesel":
-            return self.emu.subjects.nips_of_pesel(subject_value)
+            return self.subjects.nips_of_pesel(subject_value)
         return []
 
     def effective(
         self, context_type: str, context_value: str, subject_type: str, subject_value: str
     ) -> EffectivePermissions:
         subject_value = _norm_subject(subject_type, subject_value)
-        is_owner = context_type == "Nip" and self.emu.subjects.is_owner(
+        is_owner = context_type == "Nip" and self.subjects.is_owner(
             context_value, subject_type, subject_value
         )
         found: set[str] = set(OWNER_PERMISSIONS) if is_owner else set()
         if is_owner and "EnforcementOperations" not in found:
-            roles = self.emu.subjects.roles(context_value)
+            roles = self.subjects.roles(context_value)
             if "EnforcementAuthority" in roles or "CourtBailiff" in roles:
                 found.add("EnforcementOperations")
         for row in self.db.execute(
@@ -351,10 +352,10 @@ class Permissions:
 
     # --- operations ---------------------------------------------------------------------------------
     def record_operation(self, context_value: str, code: int, details: list[str] | None = None) -> str:
-        reference = self.emu.new_reference("EG")
+        reference = self.runtime.new_reference("EG")
         self.db.execute(
             "INSERT INTO permission_operations(reference, context_value, code, details, created) VALUES(?,?,?,?,?)",
-            (reference, context_value, code, json.dumps(details or []), iso(self.emu.clock.now())),
+            (reference, context_value, code, json.dumps(details or []), iso(self.clock.now())),
         )
         return reference
 

@@ -9,13 +9,15 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 
 from ksef_sheets.emulator.access import AccessContext
 from ksef_sheets.emulator.errors import bad_request
 from ksef_sheets.emulator.invoices import InvoiceStore
+from ksef_sheets.emulator.links import LINK_LIFETIME, StorageLinks
+from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.session_schema import (
     ALL_SESSIONS_PERMISSIONS,
     BATCH_STATUS,
@@ -29,17 +31,12 @@ from ksef_sheets.emulator.session_schema import (
     init_schema,
 )
 from ksef_sheets.emulator.upo import (
-    LINK_LIFETIME,
     UPO_PAGE_SIZE,
     UpoAuthentication,
     UpoDocument,
     build_upo,
-    signed_link,
 )
 from ksef_sheets.emulator.wire import b64_sha256, from_us, iso_ms, to_us, truncate_ms
-
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
 
 
 @dataclass
@@ -52,20 +49,22 @@ class _Outcome:
 class SessionRecords:
     """The stored state of sending sessions (``send_session``, ``session_invoice``, ``upo_page``)."""
 
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-        self.db = emu.db
+    def __init__(self, rt: Runtime, invoices: InvoiceStore, links: StorageLinks) -> None:
+        self.runtime = rt
+        self.clock = rt.clock
+        self.db = rt.db
         init_schema(self.db)
-        self.store: InvoiceStore = emu.invoices
+        self.store = invoices
+        self.links = links
         self._keys: dict[str, tuple[bytes, bytes]] = {}
-        self.batch_dir = emu.state_dir / "batch"
+        self.batch_dir = rt.state_dir / "batch"
 
     def now(self) -> datetime:
-        return truncate_ms(self.emu.clock.now())
+        return truncate_ms(self.clock.now())
 
     def expire_due(self, context_value: str) -> bool:
         """Close online sessions past ``validUntil`` and cancel batch sessions past their upload window."""
-        now = to_us(self.emu.clock.now())
+        now = to_us(self.clock.now())
         online = self.db.execute(
             "SELECT ref FROM send_session WHERE context_value = ? AND kind = 'Online' AND status = 100"
             " AND valid_until_us < ?",
@@ -119,7 +118,7 @@ class SessionRecords:
         batch_file: dict[str, Any] | None = None,
         parts: int = 0,
     ) -> tuple[str, datetime]:
-        ref = self.emu.new_reference("SO" if kind == "Online" else "SB")
+        ref = self.runtime.new_reference("SO" if kind == "Online" else "SB")
         now = self.now()
         valid_until = now + ONLINE_LIFETIME
         deadline = now + BATCH_WINDOW_PER_PART * max(parts, 1)
@@ -165,7 +164,7 @@ class SessionRecords:
         ordinal = self.db.execute(
             "SELECT COALESCE(MAX(ordinal), 0) + 1 FROM session_invoice WHERE session_ref = ?", (session_ref,)
         ).fetchone()[0]
-        ref = self.emu.new_reference("EE")
+        ref = self.runtime.new_reference("EE")
         self.db.execute(
             "INSERT INTO session_invoice(ref, session_ref, ordinal, invoice_hash, file_name, invoicing_us, offline,"
             " hash_of_corrected, status) VALUES(?,?,?,?,?,?,?,?,100)",
@@ -216,7 +215,7 @@ class SessionRecords:
             for page in range(1, pages + 1):
                 self.db.execute(
                     "INSERT INTO upo_page(ref, session_ref, page) VALUES(?, ?, ?)",
-                    (self.emu.new_reference("EU"), ref, page),
+                    (self.runtime.new_reference("EU"), ref, page),
                 )
             self._set_status(ref, 200)
 
@@ -238,14 +237,14 @@ class SessionRecords:
         if row["file_name"]:
             out["invoiceFileName"] = row["file_name"]
         if row["status"] == 200:
-            now = self.emu.clock.now()
+            now = self.clock.now()
             storage = from_us(row["storage_us"])
             expires = now + LINK_LIFETIME
             out.update(
                 acquisitionDate=iso_ms(from_us(row["acquisition_us"])),
                 permanentStorageDate=iso_ms(storage) if storage <= now else None,
-                upoDownloadUrl=signed_link(
-                    self.emu, "GET", f"/storage/upo/invoice/{row['session_ref']}/{row['ref']}", expires
+                upoDownloadUrl=self.links.sign(
+                    "GET", f"/storage/upo/invoice/{row['session_ref']}/{row['ref']}", expires
                 ),
                 upoDownloadUrlExpirationDate=iso_ms(expires),
                 invoicingMode=row["mode"],
@@ -274,7 +273,7 @@ class SessionRecords:
         if row["valid_until_us"]:
             out["validUntil"] = iso_ms(from_us(row["valid_until_us"]))
         if code == 200:
-            expires = self.emu.clock.now() + LINK_LIFETIME
+            expires = self.clock.now() + LINK_LIFETIME
             pages = self.db.execute(
                 "SELECT ref FROM upo_page WHERE session_ref = ? ORDER BY page", (row["ref"],)
             ).fetchall()
@@ -282,8 +281,8 @@ class SessionRecords:
                 "pages": [
                     {
                         "referenceNumber": page[0],
-                        "downloadUrl": signed_link(
-                            self.emu, "GET", f"/storage/upo/session/{row['ref']}/{page[0]}", expires
+                        "downloadUrl": self.links.sign(
+                            "GET", f"/storage/upo/session/{row['ref']}/{page[0]}", expires
                         ),
                         "downloadUrlExpirationDate": iso_ms(expires),
                     }

@@ -12,6 +12,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ksef_sheets.emulator.errors import bad_request, validation_error
+from ksef_sheets.emulator.links import storage_not_found
+from ksef_sheets.emulator.request import query_int, read_strict
 from ksef_sheets.emulator.session_schema import (
     BATCH_PERMISSIONS,
     DATE_FILTERS,
@@ -27,14 +29,12 @@ from ksef_sheets.emulator.session_schema import (
     OpenOnlineBody,
     SendInvoiceBody,
 )
-from ksef_sheets.emulator.upo import check_link, signed_link, storage_not_found, xml_response
+from ksef_sheets.emulator.upo import xml_response
 from ksef_sheets.emulator.wire import (
     b64_sha256,
     check_public_key_id,
     iso_ms,
     parse_query_datetime,
-    query_int,
-    read_body,
     to_us,
     unwrap_symmetric_key,
 )
@@ -86,21 +86,19 @@ class SessionRoutes:
 
     async def open_online(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=WRITE_PERMISSIONS)
-        emu.limits.check(request, ctx, "onlineSession")
-        body = await read_body(request, OpenOnlineBody)
+        ctx = await emu.caller(request, "onlineSession", any_of=WRITE_PERMISSIONS)
+        body = await read_strict(request, OpenOnlineBody)
         _form_or_error(body.form_code, request)
-        check_public_key_id(emu, body.encryption, request)
-        key = unwrap_symmetric_key(emu, body.encryption)
+        check_public_key_id(emu.keys, body.encryption, request)
+        key = unwrap_symmetric_key(emu.keys, body.encryption)
         ref, valid_until = service._open("Online", ctx, body.form_code, key)
         return JSONResponse({"referenceNumber": ref, "validUntil": iso_ms(valid_until)}, status_code=201)
 
     async def send_invoice(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=WRITE_PERMISSIONS)
-        emu.limits.check(request, ctx, "invoiceSend")
+        ctx = await emu.caller(request, "invoiceSend", any_of=WRITE_PERMISSIONS)
         ref = request.path_params["referenceNumber"]
-        body = await read_body(request, SendInvoiceBody)
+        body = await read_strict(request, SendInvoiceBody)
         session = service.session_row(ref, ctx, request)
         if session["kind"] != "Online" or session["status"] != 100:
             raise bad_request(
@@ -173,8 +171,7 @@ class SessionRoutes:
 
     async def close_online(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=WRITE_PERMISSIONS)
-        emu.limits.check(request, ctx, "onlineSessionClose")
+        ctx = await emu.caller(request, "onlineSessionClose", any_of=WRITE_PERMISSIONS)
         ref = request.path_params["referenceNumber"]
         session = service.session_row(ref, ctx, request)
         if session["kind"] != "Online" or session["status"] != 100:
@@ -189,11 +186,10 @@ class SessionRoutes:
 
     async def open_batch(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=BATCH_PERMISSIONS)
-        emu.limits.check(request, ctx, "batchSession")
-        body = await read_body(request, OpenBatchBody)
+        ctx = await emu.caller(request, "batchSession", any_of=BATCH_PERMISSIONS)
+        body = await read_strict(request, OpenBatchBody)
         _form_or_error(body.form_code, request)
-        check_public_key_id(emu, body.encryption, request)
+        check_public_key_id(emu.keys, body.encryption, request)
         parts = body.batch_file.file_parts
         if len(parts) > MAX_PARTS:
             raise bad_request(
@@ -215,7 +211,7 @@ class SessionRoutes:
             raise validation_error(
                 ["batchFile.fileParts: numery części muszą być kolejne od 1."], request=request
             )
-        key = unwrap_symmetric_key(emu, body.encryption)
+        key = unwrap_symmetric_key(emu.keys, body.encryption)
         declared = body.batch_file.model_dump(by_alias=True)
         ref, deadline = service._open(
             "Batch",
@@ -230,7 +226,7 @@ class SessionRoutes:
             {
                 "ordinalNumber": n,
                 "method": "PUT",
-                "url": signed_link(emu, "PUT", f"/storage/batch/{ref}/{n}", deadline),
+                "url": emu.links.sign("PUT", f"/storage/batch/{ref}/{n}", deadline),
                 "headers": {"x-ms-blob-type": "BlockBlob"},
             }
             for n in ordinals
@@ -240,7 +236,7 @@ class SessionRoutes:
     async def upload_part(self, request: Request) -> Response:
         emu, service = self.emu, self.service
         ref, ordinal = request.path_params["ref"], request.path_params["ordinal"]
-        denied = check_link(emu, request, f"/storage/batch/{ref}/{ordinal}")
+        denied = emu.links.check(request, f"/storage/batch/{ref}/{ordinal}")
         if denied is not None:
             return denied
         row = service.upload_target(ref)
@@ -271,8 +267,7 @@ class SessionRoutes:
 
     async def close_batch(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=BATCH_PERMISSIONS)
-        emu.limits.check(request, ctx, "batchSessionClose")
+        ctx = await emu.caller(request, "batchSessionClose", any_of=BATCH_PERMISSIONS)
         ref = request.path_params["referenceNumber"]
         session = service.session_row(ref, ctx, request)
         if session["kind"] == "Batch" and session["status"] == 440:
@@ -314,8 +309,7 @@ class SessionRoutes:
 
     async def list_sessions(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=STATUS_PERMISSIONS)
-        emu.limits.check(request, ctx, "sessionList")
+        ctx = await emu.caller(request, "sessionList", any_of=STATUS_PERMISSIONS)
         page_size = query_int(request, "pageSize", 10, 10, 1000)
         kind = request.query_params.get("sessionType")
         if kind not in ("Online", "Batch"):
@@ -367,15 +361,13 @@ class SessionRoutes:
 
     async def session_status(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=STATUS_PERMISSIONS)
-        emu.limits.check(request, ctx, "sessionMisc")
+        ctx = await emu.caller(request, "sessionMisc", any_of=STATUS_PERMISSIONS)
         row = service.session_row(request.path_params["referenceNumber"], ctx, request)
         return JSONResponse(service.session_json(row))
 
     async def _invoice_list(self, request: Request, failed_only: bool) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=STATUS_PERMISSIONS)
-        emu.limits.check(request, ctx, "sessionInvoiceList")
+        ctx = await emu.caller(request, "sessionInvoiceList", any_of=STATUS_PERMISSIONS)
         page_size = query_int(request, "pageSize", 10, 10, 1000)
         ref = request.path_params["referenceNumber"]
         service.session_row(ref, ctx, request)
@@ -394,8 +386,7 @@ class SessionRoutes:
 
     async def invoice_status(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=STATUS_PERMISSIONS)
-        emu.limits.check(request, ctx, "invoiceStatus")
+        ctx = await emu.caller(request, "invoiceStatus", any_of=STATUS_PERMISSIONS)
         ref = request.path_params["referenceNumber"]
         service.session_row(ref, ctx, request)
         inv_ref = request.path_params["invoiceReferenceNumber"]
@@ -408,8 +399,7 @@ class SessionRoutes:
 
     async def upo_by_ksef(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=STATUS_PERMISSIONS)
-        emu.limits.check(request, ctx, "sessionMisc")
+        ctx = await emu.caller(request, "sessionMisc", any_of=STATUS_PERMISSIONS)
         ref, number = request.path_params["referenceNumber"], request.path_params["ksefNumber"]
         service.session_row(ref, ctx, request)
         data = service.invoice_upo(ref, ksef_number=number)
@@ -422,8 +412,7 @@ class SessionRoutes:
 
     async def upo_by_invoice(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=STATUS_PERMISSIONS)
-        emu.limits.check(request, ctx, "sessionMisc")
+        ctx = await emu.caller(request, "sessionMisc", any_of=STATUS_PERMISSIONS)
         ref, inv_ref = request.path_params["referenceNumber"], request.path_params["invoiceReferenceNumber"]
         service.session_row(ref, ctx, request)
         data = service.invoice_upo(ref, inv_ref=inv_ref)
@@ -433,8 +422,7 @@ class SessionRoutes:
 
     async def session_upo(self, request: Request) -> Response:
         emu, service = self.emu, self.service
-        ctx = await emu.authorize(request, any_of=STATUS_PERMISSIONS)
-        emu.limits.check(request, ctx, "sessionMisc")
+        ctx = await emu.caller(request, "sessionMisc", any_of=STATUS_PERMISSIONS)
         ref, upo_ref = request.path_params["referenceNumber"], request.path_params["upoReferenceNumber"]
         service.session_row(ref, ctx, request)
         data = service.session_upo(ref, upo_ref)
@@ -442,6 +430,22 @@ class SessionRoutes:
             raise _upo_not_found(
                 request, f"UPO o numerze referencyjnym {upo_ref} dla sesji {ref} nie zostało znalezione."
             )
+        return xml_response(data)
+
+    async def upo_download(self, request: Request) -> Response:
+        """A signed storage link to a UPO (``upoDownloadUrl``, ``upo.pages[].downloadUrl``), no token."""
+        path = request.url.path
+        base = request.scope.get("root_path", "")
+        relative = path[len(base) :] if base and path.startswith(base) else path
+        relative = relative[relative.index("/storage/") :]
+        denied = self.emu.links.check(request, relative)
+        if denied is not None:
+            return denied
+        data = self.service.upo_for_link(
+            request.path_params["kind"], request.path_params["ref"], request.path_params["item"]
+        )
+        if data is None:
+            return storage_not_found()
         return xml_response(data)
 
 
@@ -468,4 +472,5 @@ def routes(emu: Emulator) -> list[BaseRoute]:
         Route("/sessions/{referenceNumber}/invoices", h.session_invoices, methods=["GET"]),
         Route("/sessions/{referenceNumber}/upo/{upoReferenceNumber}", h.session_upo, methods=["GET"]),
         Route("/sessions/{referenceNumber}", h.session_status, methods=["GET"]),
+        Route("/storage/upo/{kind}/{ref}/{item}", h.upo_download, methods=["GET"]),
     ]

@@ -22,24 +22,28 @@ import tarfile
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ksef_sheets.emulator.invoice_xml import InvoiceXmlError, invoice_facts, parse_xml
+from ksef_sheets.emulator.invoices import InvoiceStore
+from ksef_sheets.emulator.limits import ContextLimits
+from ksef_sheets.emulator.links import StorageLinks
+from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.session_records import SessionRecords, _Outcome
 from ksef_sheets.emulator.session_schema import (
     MAX_ENTRY_BYTES,
 )
 from ksef_sheets.emulator.wire import WARSAW, aes_decrypt, b64_sha256, from_us, to_us
 
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
-
 
 class SessionService(SessionRecords):
     """``emu.sessions``: the state of sending sessions (``SessionRecords``) and the processing of their invoices."""
 
-    def __init__(self, emu: Emulator) -> None:
-        super().__init__(emu)
+    def __init__(
+        self, rt: Runtime, *, invoices: InvoiceStore, links: StorageLinks, context_limits: ContextLimits
+    ) -> None:
+        super().__init__(rt, invoices, links)
+        self.context_limits = context_limits
         self._pending: set[asyncio.Task[None]] = set()
 
     def _schedule(self, work: Any) -> None:
@@ -118,7 +122,7 @@ class SessionService(SessionRecords):
                 450,
                 [f"Kod formularza faktury {found} nie zgadza się z kodem formularza sesji {declared}."],
             )
-        limits = self.emu.context_limits.for_context(session["context_value"])
+        limits = self.context_limits.for_context(session["context_value"])
         group = limits.get("onlineSession" if kind == "Online" else "batchSession", {})
         cap_mb = group.get(
             "maxInvoiceWithAttachmentSizeInMB" if facts.has_attachment else "maxInvoiceSizeInMB", 1
@@ -215,7 +219,7 @@ class SessionService(SessionRecords):
         except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as exc:
             self._set_status(ref, 430, [f"Nie można rozpakować paczki: {exc}"])
             return
-        limits = self.emu.context_limits.for_context(session["context_value"]).get("batchSession", {})
+        limits = self.context_limits.for_context(session["context_value"]).get("batchSession", {})
         if len(entries) > limits.get("maxInvoices", 10_000):
             self._set_status(ref, 420)
             return

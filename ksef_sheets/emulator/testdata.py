@@ -12,20 +12,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
-
-from ksef_sheets.emulator.errors import bad_request, validation_error
-from ksef_sheets.emulator.request import page_params, read_model
+from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.state import iso
 from ksef_sheets.identifiers import is_valid_nip
-
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
 
 NIP_PATTERN = r"^[1-9]((\d[1-9])|([1-9]\d))\d{7}$"
 PESEL_PATTERN = r"^\d{2}(?:0[1-9]|1[0-2]|2[1-9]|3[0-2]|4[1-9]|5[0-2]|6[1-9]|7[0-2]|8[1-9]|9[0-2])\d{7}$"
@@ -66,9 +56,10 @@ class Subject:
 class Subjects:
     """The registry behind ``/testdata/subject`` and ``/testdata/person`` (see module docstring)."""
 
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-        self.db = emu.db
+    def __init__(self, rt: Runtime) -> None:
+        self.runtime = rt
+        self.clock = rt.clock
+        self.db = rt.db
         init_schema(self.db)
 
     def add(
@@ -92,7 +83,7 @@ class Subjects:
             if not exist_ok:
                 raise KeyError(nip)
             return existing
-        now = iso(self.emu.clock.now())
+        now = iso(self.clock.now())
         with self.db:
             self.db.execute(
                 "INSERT INTO subjects(nip, name, subject_type, description, parent_nip, created) VALUES(?,?,?,?,?,?)",
@@ -150,7 +141,7 @@ class Subjects:
         with self.db:
             self.db.execute(
                 "INSERT INTO persons(nip, pesel, is_bailiff, is_deceased, description, created) VALUES(?,?,?,?,?,?)",
-                (nip, pesel, int(is_bailiff), int(is_deceased), description, iso(self.emu.clock.now())),
+                (nip, pesel, int(is_bailiff), int(is_deceased), description, iso(self.clock.now())),
             )
 
     def person_by_nip(self, nip: str) -> sqlite3.Row | None:
@@ -214,244 +205,9 @@ class Subjects:
         ).fetchone()
         if row is None:
             return False, None
-        if row["end_date"] and date.fromisoformat(row["end_date"]) < self.emu.clock.now().date():
+        if row["end_date"] and date.fromisoformat(row["end_date"]) < self.clock.now().date():
             return False, row["end_date"]
         return bool(row["allowed"]), row["end_date"]
 
 
 # --- request bodies (the spec's "Dane testowe" schemas) ---------------------------------------------
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Subunit(_Model):
-    subjectNip: str = Field(pattern=NIP_PATTERN)
-    description: str
-
-
-class _SubjectCreate(_Model):
-    subjectNip: str = Field(pattern=NIP_PATTERN)
-    subjectType: str
-    description: str
-    subunits: list[_Subunit] | None = None
-
-
-class _SubjectRemove(_Model):
-    subjectNip: str = Field(pattern=NIP_PATTERN)
-
-
-class _PersonCreate(_Model):
-    nip: str = Field(pattern=NIP_PATTERN)
-    pesel: str = Field(pattern=PESEL_PATTERN)
-    isBailiff: bool
-    isDeceased: bool = False
-    description: str
-
-
-class _PersonRemove(_Model):
-    nip: str = Field(pattern=NIP_PATTERN)
-
-
-class _Identifier(_Model):
-    type: str
-    value: str = Field(min_length=10, max_length=64)
-
-
-class _TestPermission(_Model):
-    permissionType: str
-    description: str
-
-
-class _PermissionsGrant(_Model):
-    contextIdentifier: _Identifier
-    authorizedIdentifier: _Identifier
-    permissions: list[_TestPermission]
-
-
-class _PermissionsRevoke(_Model):
-    contextIdentifier: _Identifier
-    authorizedIdentifier: _Identifier
-
-
-class _Attachment(_Model):
-    nip: str = Field(pattern=NIP_PATTERN)
-    expectedEndDate: date | None = None
-
-
-class _ContextIdentifier(_Model):
-    type: str
-    value: str
-
-
-class _Block(_Model):
-    contextIdentifier: _ContextIdentifier | None = None
-
-
-TEST_PERMISSION_TYPES = (
-    "InvoiceRead",
-    "InvoiceWrite",
-    "Introspection",
-    "CredentialsRead",
-    "CredentialsManage",
-    "EnforcementOperations",
-    "SubunitManage",
-    "CollectiveIdentifierManage",
-)
-
-
-def routes(emu: Emulator) -> list[BaseRoute]:
-
-    def _check_nip(nip: str, field: str, request: Request) -> None:
-        if not is_valid_nip(nip):
-            raise validation_error([f"{field}: nieprawidłowa suma kontrolna NIP."], request=request)
-
-    async def subject_create(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        body = await read_model(request, _SubjectCreate)
-        _check_nip(body.subjectNip, "subjectNip", request)
-        if body.subjectType not in SUBJECT_TYPES:
-            raise validation_error(
-                [f"subjectType: nieznany typ podmiotu '{body.subjectType}'."], request=request
-            )
-        try:
-            emu.subjects.add(
-                body.subjectNip,
-                None,
-                body.subjectType,
-                description=body.description,
-                subunits=[s.subjectNip for s in body.subunits or []],
-                exist_ok=False,
-            )
-        except KeyError:
-            raise bad_request(
-                ALREADY_EXISTS,
-                "Podmiot już istnieje.",
-                [f"Podmiot {body.subjectNip} już istnieje."],
-                request=request,
-            ) from None
-        return Response(status_code=200)
-
-    async def subject_remove(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        body = await read_model(request, _SubjectRemove)
-        emu.subjects.remove(body.subjectNip)
-        return Response(status_code=200)
-
-    async def person_create(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        body = await read_model(request, _PersonCreate)
-        _check_nip(body.nip, "nip", request)
-        try:
-            emu.subjects.add_person(
-                body.nip,
-                body.pesel,
-                is_bailiff=body.isBailiff,
-                is_deceased=body.isDeceased,
-                description=body.description,
-                exist_ok=False,
-            )
-        except KeyError:
-            raise bad_request(
-                ALREADY_EXISTS,
-                "Osoba już istnieje.",
-                [f"Osoba dla NIP {body.nip} już istnieje."],
-                request=request,
-            ) from None
-        return Response(status_code=200)
-
-    async def person_remove(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        body = await read_model(request, _PersonRemove)
-        emu.subjects.remove_person(body.nip)
-        return Response(status_code=200)
-
-    async def permissions_grant(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        body = await read_model(request, _PermissionsGrant)
-        if body.contextIdentifier.type not in ("Nip", "InternalId"):
-            raise validation_error(["contextIdentifier.type: dozwolone Nip lub InternalId."], request=request)
-        if body.authorizedIdentifier.type not in ("Nip", "Pesel", "Fingerprint"):
-            raise validation_error(
-                ["authorizedIdentifier.type: dozwolone Nip, Pesel lub Fingerprint."], request=request
-            )
-        bad = [p.permissionType for p in body.permissions if p.permissionType not in TEST_PERMISSION_TYPES]
-        if bad:
-            raise validation_error(
-                [f"permissions: nieznane uprawnienie '{b}'." for b in bad], request=request
-            )
-        for perm in body.permissions:
-            emu.permissions.grant(
-                scope="person",
-                context_type=body.contextIdentifier.type,
-                context_value=body.contextIdentifier.value,
-                subject_type=body.authorizedIdentifier.type,
-                subject_value=body.authorizedIdentifier.value,
-                permission=perm.permissionType,
-                description=perm.description,
-                author_type="System",
-                author_value=None,
-            )
-        return Response(status_code=200)
-
-    async def permissions_revoke(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        body = await read_model(request, _PermissionsRevoke)
-        emu.permissions.revoke_all(
-            context_value=body.contextIdentifier.value,
-            subject_type=body.authorizedIdentifier.type,
-            subject_value=body.authorizedIdentifier.value,
-        )
-        return Response(status_code=200)
-
-    async def attachment_grant(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        body = await read_model(request, _Attachment)
-        emu.subjects.set_attachments(body.nip, True)
-        return Response(status_code=200)
-
-    async def attachment_revoke(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        body = await read_model(request, _Attachment)
-        if body.expectedEndDate is not None:
-            emu.subjects.set_attachments(body.nip, True, body.expectedEndDate)
-        else:
-            emu.subjects.set_attachments(body.nip, False)
-        return Response(status_code=200)
-
-    async def _block_body(request: Request) -> _ContextIdentifier:
-        body = await read_model(request, _Block)
-        if body.contextIdentifier is None:
-            raise validation_error(["contextIdentifier: pole jest wymagane."], request=request)
-        return body.contextIdentifier
-
-    async def context_block(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        ident = await _block_body(request)
-        emu.subjects.block(ident.type, ident.value)
-        return Response(status_code=200)
-
-    async def context_unblock(request: Request) -> Response:
-        emu.limits.check(request, None, "anonymous")
-        ident = await _block_body(request)
-        emu.subjects.unblock(ident.type, ident.value)
-        return Response(status_code=200)
-
-    async def peppol_query(request: Request) -> Response:
-        # Peppol providers register at their first login on real KSeF; none exist in the emulator.
-        emu.limits.check(request, None, "anonymous")
-        page_params(request)
-        return JSONResponse({"peppolProviders": [], "hasMore": False})
-
-    return [
-        Route("/peppol/query", peppol_query, methods=["GET"]),
-        Route("/testdata/subject", subject_create, methods=["POST"]),
-        Route("/testdata/subject/remove", subject_remove, methods=["POST"]),
-        Route("/testdata/person", person_create, methods=["POST"]),
-        Route("/testdata/person/remove", person_remove, methods=["POST"]),
-        Route("/testdata/permissions", permissions_grant, methods=["POST"]),
-        Route("/testdata/permissions/revoke", permissions_revoke, methods=["POST"]),
-        Route("/testdata/attachment", attachment_grant, methods=["POST"]),
-        Route("/testdata/attachment/revoke", attachment_revoke, methods=["POST"]),
-        Route("/testdata/context/block", context_block, methods=["POST"]),
-        Route("/testdata/context/unblock", context_unblock, methods=["POST"]),
-    ]

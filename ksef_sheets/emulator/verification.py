@@ -14,31 +14,27 @@ gives the emulator's origin, so a code printed during training opens these pages
   the buyer of a self-invoice, or the invoice's authorised subject). 200 or 404, 400 as above.
 
 A small Polish HTML page by default, ``application/json`` (``{"valid", "title", "lines"}``) when the
-client asks for it. The logic lives in ``VerificationService``; the routes only parse and answer.
+client asks for it. The logic lives in ``VerificationService``; the routes (``verification_routes``) only
+parse and answer.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import html
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
 
+from ksef_sheets.emulator.permissions import Permissions
+from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.state import parse_iso
+from ksef_sheets.fa3 import b64url, b64url_decode, verify_link_signature
 from ksef_sheets.identifiers import is_valid_nip
-from ksef_sheets.ksef import verify_signature
-
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
 
 CONTEXT_TYPES = ("Nip", "InternalId", "NipVatUe", "PeppolId")
 ISSUING_PERMISSIONS = frozenset({"InvoiceWrite"})
@@ -62,14 +58,6 @@ class Verdict:
         return self.status == 200
 
 
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def _money(value: Any, currency: str) -> str:
     try:
         amount = f"{float(value):,.2f}".replace(",", " ").replace(".", ",")
@@ -81,9 +69,11 @@ def _money(value: Any, currency: str) -> str:
 class VerificationService:
     """Answers for the verification pages, from the emulator's own store of invoices and certificates."""
 
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-        self.db = emu.db
+    def __init__(self, rt: Runtime, permissions: Permissions) -> None:
+        self.runtime = rt
+        self.clock = rt.clock
+        self.db = rt.db
+        self.permissions = permissions
 
     # -- KOD I ------------------------------------------------------------------------------
 
@@ -92,13 +82,13 @@ class VerificationService:
         if problem:
             return Verdict(400, "Nieprawidłowy kod weryfikujący", [problem])
         issue_day = datetime.strptime(day_text, "%d-%m-%Y").date()
-        digest = base64.b64encode(_b64url_decode(hash_text)).decode("ascii")
+        digest = base64.b64encode(b64url_decode(hash_text)).decode("ascii")
         row = self._invoice_by_hash(digest)
         if row is None:
             corrected = self._correction_of(digest)
             if corrected is not None:
                 meta = json.loads(corrected["meta"])
-                new_hash = _b64url(base64.b64decode(meta["invoiceHash"]))
+                new_hash = b64url(base64.b64decode(meta["invoiceHash"]))
                 issued = date.fromisoformat(meta["issueDate"])
                 return Verdict(
                     303,
@@ -157,7 +147,7 @@ class VerificationService:
             datetime.strptime(day_text, "%d-%m-%Y")
         except ValueError:
             return f"„{day_text}” nie jest poprawną datą."
-        if not _HASH.match(hash_text) or len(_b64url_decode(hash_text)) != 32:
+        if not _HASH.match(hash_text) or len(b64url_decode(hash_text)) != 32:
             return "Skrót faktury w kodzie nie jest skrótem SHA-256 (Base64URL)."
         return None
 
@@ -179,7 +169,7 @@ class VerificationService:
         row = self.db.execute("SELECT * FROM ksef_certificates WHERE serial = ?", (serial,)).fetchone()
         if row is None:
             return Verdict(404, "Certyfikat nie istnieje", [f"W KSeF nie ma certyfikatu o numerze {serial}."])
-        now = self.emu.clock.now()
+        now = self.clock.now()
         refusal: str | None = None
         if row["revoked_at"]:
             refusal = f"Certyfikat {serial} został unieważniony."
@@ -193,13 +183,13 @@ class VerificationService:
         if refusal:
             return Verdict(404, "Certyfikat nie potwierdza wystawcy faktury", [refusal])
         certificate = x509.load_der_x509_certificate(bytes(row["der"]))
-        if not verify_signature(signed_part.encode("utf-8"), _b64url_decode(signature_text), certificate):
+        if not verify_link_signature(signed_part.encode("utf-8"), b64url_decode(signature_text), certificate):
             return Verdict(
                 404,
                 "Podpis kodu jest nieprawidłowy",
                 ["Podpis w kodzie nie zgadza się z certyfikatem — kod mógł zostać zmieniony."],
             )
-        digest = base64.b64encode(_b64url_decode(hash_text)).decode("ascii")
+        digest = base64.b64encode(b64url_decode(hash_text)).decode("ascii")
         invoice = self._invoice_by_hash(digest)
         meta = json.loads(invoice["meta"]) if invoice is not None else None
         entitled = self._entitled(row["subject_type"], row["subject_value"], ctx_type, ctx_value)
@@ -233,7 +223,7 @@ class VerificationService:
     def _entitled(self, subject_type: str, subject_value: str, ctx_type: str, ctx_value: str) -> bool:
         if ctx_type == "Nip" and subject_type == "Nip" and subject_value == ctx_value:
             return True
-        effective = self.emu.permissions.effective(ctx_type, ctx_value, subject_type, subject_value)
+        effective = self.permissions.effective(ctx_type, ctx_value, subject_type, subject_value)
         return effective.is_owner or bool(effective.permissions & ISSUING_PERMISSIONS)
 
     @staticmethod
@@ -257,66 +247,15 @@ class VerificationService:
             return f"„{nip}” nie jest poprawnym numerem NIP sprzedawcy."
         if not _SERIAL.match(serial):
             return f"„{serial}” nie jest numerem seryjnym certyfikatu KSeF."
-        if not _HASH.match(hash_text) or len(_b64url_decode(hash_text)) != 32:
+        if not _HASH.match(hash_text) or len(b64url_decode(hash_text)) != 32:
             return "Skrót faktury w kodzie nie jest skrótem SHA-256 (Base64URL)."
         if not _SIGNATURE.match(signature_text):
             return "Podpis w kodzie nie jest zapisany w Base64URL."
         try:
-            _b64url_decode(signature_text)
+            b64url_decode(signature_text)
         except (binascii.Error, ValueError):
             return "Podpis w kodzie nie jest zapisany w Base64URL."
         return None
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def _page(verdict: Verdict) -> str:
-    mark = "✔" if verdict.valid else "✘"
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in verdict.lines)
-    return (
-        '<!DOCTYPE html><html lang="pl"><head><meta charset="utf-8">'
-        f"<title>{html.escape(verdict.title)} — weryfikacja KSeF (emulator)</title></head><body>"
-        f"<h1>{mark} {html.escape(verdict.title)}</h1><ul>{items}</ul>"
-        "<p><small>Emulator KSeF — strona weryfikacji kodu QR (dane szkoleniowe).</small></p>"
-        "</body></html>"
-    )
-
-
-def _answer(request: Request, verdict: Verdict) -> Response:
-    if verdict.redirect:
-        return RedirectResponse(verdict.redirect, status_code=303)
-    if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(
-            {"valid": verdict.valid, "title": verdict.title, "lines": verdict.lines},
-            status_code=verdict.status,
-        )
-    return HTMLResponse(_page(verdict), status_code=verdict.status)
-
-
-def routes(emu: Emulator) -> list[BaseRoute]:
-    service = VerificationService(emu)
-
-    async def invoice(request: Request) -> Response:
-        p = request.path_params
-        return _answer(request, service.invoice(p["nip"], p["day"], p["hash"]))
-
-    async def certificate(request: Request) -> Response:
-        p = request.path_params
-        # Signed data: the link without the scheme and without "/signature" (as the client built it).
-        host = request.headers.get("host") or request.url.netloc
-        path = request.url.path.rsplit("/", 1)[0]
-        signed_part = f"{host}{path}"
-        verdict = service.certificate(
-            signed_part, p["ctx_type"], p["ctx_value"], p["nip"], p["serial"], p["hash"], p["signature"]
-        )
-        return _answer(request, verdict)
-
-    return [
-        Route("/invoice/{nip}/{day}/{hash}", invoice, methods=["GET"]),
-        Route(
-            "/certificate/{ctx_type}/{ctx_value}/{nip}/{serial}/{hash}/{signature}",
-            certificate,
-            methods=["GET"],
-        ),
-    ]

@@ -1,27 +1,23 @@
 """What the invoice routes share on the wire: KSeF's time formats (microsecond storage, millisecond
-ISO output, Warsaw time for dates without an offset), the request bodies and their parsing with
-KSeF's 21405 error, base64 and SHA-256, AES-256-CBC and the RSA-OAEP unwrapping of the caller's
+ISO output, Warsaw time for dates without an offset), the request bodies (parsed by
+``request.read_strict``), base64 and SHA-256, AES-256-CBC and the RSA-OAEP unwrapping of the caller's
 symmetric key (PROTOCOL.md §3)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.requests import Request
 
 from ksef_sheets.emulator.errors import bad_request, validation_error
-
-if TYPE_CHECKING:
-    from ksef_sheets.emulator.core import Emulator
-
+from ksef_sheets.emulator.keys import SYMMETRIC_USAGE, EmulatorKeys
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -131,50 +127,6 @@ class EncryptionInfo(_Body):
     public_key_id: str | None = Field(default=None, alias="publicKeyId")
 
 
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _error_details(exc: ValidationError) -> list[str]:
-    out = []
-    for err in exc.errors():
-        where = ".".join(str(part) for part in err["loc"])
-        out.append(f"{where}: {err['msg']}" if where else str(err["msg"]))
-    return out
-
-
-async def read_body(request: Request, model: type[_M]) -> _M:
-    """The JSON body as ``model``; 400/21001 when unreadable, 400/21405 when it breaks the schema."""
-    raw = await request.body()
-    try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(
-            21001, "Nieczytelna treść.", [f"Nieprawidłowy JSON: {exc}"], request=request
-        ) from None
-    if not isinstance(data, dict):
-        raise validation_error(["Treść żądania musi być obiektem JSON."], request=request)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(_error_details(exc), request=request) from None
-
-
-def query_int(request: Request, name: str, default: int, low: int, high: int | None = None) -> int:
-    text = request.query_params.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise validation_error(
-            [f"{name}: wartość '{text}' nie jest liczbą całkowitą."], request=request
-        ) from None
-    if value < low or (high is not None and value > high):
-        bounds = f"{low}–{high}" if high is not None else f"≥ {low}"
-        raise validation_error([f"{name}: wartość {value} poza zakresem {bounds}."], request=request)
-    return value
-
-
 def decode_b64(text: str, what: str, request: Request) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
@@ -203,9 +155,9 @@ def aes_decrypt(key: bytes, iv: bytes, cipher: bytes) -> bytes:
     return unpadder.update(padded) + unpadder.finalize()
 
 
-def check_public_key_id(emu: Emulator, info: EncryptionInfo, request: Request) -> None:
+def check_public_key_id(keys: EmulatorKeys, info: EncryptionInfo, request: Request) -> None:
     """400/21470 for a ``publicKeyId`` that is not the emulator's SymmetricKeyEncryption key."""
-    if info.public_key_id and not emu.keys.knows_public_key_id(info.public_key_id, "SymmetricKeyEncryption"):
+    if info.public_key_id and not keys.knows_public_key_id(info.public_key_id, SYMMETRIC_USAGE):
         raise bad_request(
             21470,
             "Przesłany identyfikator klucza jest nieznany lub wskazuje na wycofany klucz.",
@@ -214,12 +166,12 @@ def check_public_key_id(emu: Emulator, info: EncryptionInfo, request: Request) -
         )
 
 
-def unwrap_symmetric_key(emu: Emulator, info: EncryptionInfo) -> tuple[bytes, bytes] | None:
+def unwrap_symmetric_key(keys: EmulatorKeys, info: EncryptionInfo) -> tuple[bytes, bytes] | None:
     """(key, iv) or None when the key cannot be decrypted (status 415 of the operation)."""
     try:
         wrapped = base64.b64decode(info.encrypted_symmetric_key, validate=True)
         iv = base64.b64decode(info.initialization_vector, validate=True)
-        key = emu.keys.decrypt("SymmetricKeyEncryption", wrapped)
+        key = keys.decrypt(SYMMETRIC_USAGE, wrapped)
     except (ValueError, TypeError):
         return None
     if len(key) != 32 or len(iv) != 16:

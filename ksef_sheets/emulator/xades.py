@@ -235,6 +235,16 @@ def _validate_schema(request_el: etree._Element) -> None:
 
 def verify_auth_request(data: bytes) -> AuthTokenRequest:
     """Check a signed ``AuthTokenRequest`` and return what it asks for (see module docstring)."""
+    signature = _the_signature(_parse(data))
+    cert = _embedded_certificate(signature)
+    _check_key(cert)
+    signed_ids, request_el = _signed_request(_verify(data, cert))
+    _check_signed_properties(signature, cert, signed_ids)
+    _validate_schema(request_el)
+    return _read_request(request_el, cert, data)
+
+
+def _parse(data: bytes) -> etree._Element:
     if len(data) > MAX_SIZE:
         raise XadesError(21001, "Nie można odczytać dokumentu.", ["Dokument jest zbyt duży."])
     try:
@@ -244,6 +254,11 @@ def verify_auth_request(data: bytes) -> AuthTokenRequest:
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise XadesError(21001, "Nie można odczytać dokumentu.", ["Deklaracje DTD są niedozwolone."])
+    return root
+
+
+def _the_signature(root: etree._Element) -> etree._Element:
+    """The one ``ds:Signature`` (9102 without one, 9103 with more)."""
     signatures = root.findall(f".//{{{DS}}}Signature")
     if etree.QName(root) == etree.QName(DS, "Signature"):
         signatures.insert(0, root)
@@ -251,9 +266,11 @@ def verify_auth_request(data: bytes) -> AuthTokenRequest:
         raise XadesError(9102, "Brak podpisu.", ["Dokument nie zawiera elementu ds:Signature."])
     if len(signatures) > 1:
         raise XadesError(9103, "Zbyt wiele podpisów.", [f"Dokument zawiera {len(signatures)} podpisy."])
-    signature = signatures[0]
-    cert = _embedded_certificate(signature)
-    _check_key(cert)
+    return signatures[0]
+
+
+def _verify(data: bytes, cert: x509.Certificate) -> list[Any]:
+    """The verified references (signxml's results); 9105 for a bad signature, 9101 for a bad document."""
     results: Any = None
     last_error: Exception | None = None
     # A Reference without Transforms is canonicalised with the verifier's default method: signxml
@@ -276,10 +293,14 @@ def verify_auth_request(data: bytes) -> AuthTokenRequest:
             raise XadesError(9101, "Nieprawidłowy dokument.", [str(exc)[:300]]) from None
     if results is None:
         raise XadesError(9105, "Nieprawidłowy podpis.", [str(last_error)[:300]])
-    result_list = results if isinstance(results, list) else [results]
+    return results if isinstance(results, list) else [results]
+
+
+def _signed_request(results: list[Any]) -> tuple[set[str], etree._Element]:
+    """The ids of the signed elements and the signed ``AuthTokenRequest`` (9101 when unsigned)."""
     signed_ids: set[str] = set()
     request_el: etree._Element | None = None
-    for result in result_list:
+    for result in results:
         signed = result.signed_xml
         if signed is None:
             continue
@@ -296,8 +317,10 @@ def verify_auth_request(data: bytes) -> AuthTokenRequest:
                 request_el = node
     if request_el is None:
         raise XadesError(9101, "Nieprawidłowy dokument.", ["Podpis nie obejmuje elementu AuthTokenRequest."])
-    _check_signed_properties(signature, cert, signed_ids)
-    _validate_schema(request_el)
+    return signed_ids, request_el
+
+
+def _read_request(request_el: etree._Element, cert: x509.Certificate, data: bytes) -> AuthTokenRequest:
     ns = etree.QName(request_el).namespace or NS_21
     q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
     challenge = (request_el.findtext(q("Challenge")) or "").strip()

@@ -61,6 +61,14 @@ from ksef_sheets.fa3.sales import (
 from ksef_sheets.fa3.sales import ThirdParty as SalesThirdParty
 from ksef_sheets.fa3.schema import validate_tree
 from ksef_sheets.fa3.validate import read_and_validate, validate_invoice, validate_parsed, validate_xsd
+from ksef_sheets.fa3.verification_links import (
+    b64url,
+    b64url_decode,
+    invoice_hash,
+    kod_i_url,
+    sign_link,
+    verify_link_signature,
+)
 
 __all__ = [
     "EU_COUNTRY_CODES",
@@ -95,11 +103,15 @@ __all__ = [
     "ThirdParty",
     "ValidationReport",
     "VatBucket",
+    "b64url",
+    "b64url_decode",
     "build_invoice_xml",
     "format_mb",
     "generate_invoice",
     "generate_mix",
     "generate_sales_invoice",
+    "invoice_hash",
+    "kod_i_url",
     "parse_invoice",
     "parse_xml",
     "read_amounts",
@@ -107,9 +119,11 @@ __all__ = [
     "require_invoice_root",
     "sales_invoice_from_invoice",
     "sales_invoice_from_xml",
+    "sign_link",
     "to_register_row",
     "validate_invoice",
     "validate_parsed",
     "validate_tree",
     "validate_xsd",
+    "verify_link_signature",
 ]

@@ -13,18 +13,37 @@ Labels under the codes: the KSeF number when the invoice has one, else ``OFFLINE
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
-from datetime import date
 from typing import Literal
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ksef_sheets.errors import UserError
+
+# The pure link building, hashing and signing live with the invoice format (``fa3``), so the
+# emulator's verification pages use the same code without importing this package.
+from ksef_sheets.fa3 import b64url, invoice_hash, kod_i_url
+from ksef_sheets.fa3 import sign_link as sign
+from ksef_sheets.fa3 import verify_link_signature as verify_signature
+
+__all__ = [
+    "CERTIFICATE_LABEL",
+    "EMULATOR_QR_BASE",
+    "OFFLINE_LABEL",
+    "QR_BASES",
+    "ContextType",
+    "OfflineSigner",
+    "b64url",
+    "certificate_serial_hex",
+    "invoice_hash",
+    "kod_i_url",
+    "kod_ii_url",
+    "qr_base_for",
+    "sign",
+    "verify_signature",
+]
 
 ContextType = Literal["Nip", "InternalId", "NipVatUe", "PeppolId"]
 
@@ -54,20 +73,6 @@ def qr_base_for(environment: str, emulator_url: str | None = None) -> str:
         raise UserError(
             f"Nieznane środowisko KSeF „{environment}” — dozwolone: emulator, test, demo, prod."
         ) from None
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def invoice_hash(xml: bytes) -> bytes:
-    """SHA-256 of the invoice file exactly as sent (the same value KSeF calls ``invoiceHash``)."""
-    return hashlib.sha256(xml).digest()
-
-
-def kod_i_url(xml: bytes, *, seller_nip: str, issue_date: date, qr_base: str) -> str:
-    """The KOD I link of an invoice file."""
-    return f"{qr_base.rstrip('/')}/invoice/{seller_nip}/{issue_date:%d-%m-%Y}/{b64url(invoice_hash(xml))}"
 
 
 def certificate_serial_hex(certificate: x509.Certificate) -> str:
@@ -106,43 +111,3 @@ def kod_ii_url(
     )
     signed_part = unsigned.split("://", 1)[1].encode("utf-8")
     return f"{unsigned}/{b64url(sign(signed_part, signer.private_key))}"
-
-
-def sign(data: bytes, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
-    if isinstance(key, rsa.RSAPrivateKey):
-        if key.key_size < 2048:
-            raise UserError(
-                "Klucz RSA certyfikatu offline jest za krótki: KSeF wymaga co najmniej 2048 bitów."
-            )
-        return key.sign(data, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256())
-    if not isinstance(key.curve, ec.SECP256R1):
-        raise UserError("Klucz EC certyfikatu offline musi być na krzywej P-256 (secp256r1).")
-    der = key.sign(data, ec.ECDSA(hashes.SHA256()))
-    r, s = utils.decode_dss_signature(der)
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-
-
-def verify_signature(data: bytes, signature: bytes, certificate: x509.Certificate) -> bool:
-    """Check a KOD II signature with the certificate's public key (P1363 or DER for EC)."""
-    from cryptography.exceptions import InvalidSignature
-
-    key = certificate.public_key()
-    try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(
-                signature,
-                data,
-                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
-                hashes.SHA256(),
-            )
-            return True
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            if len(signature) == 64:
-                signature = utils.encode_dss_signature(
-                    int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-                )
-            key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-            return True
-    except (InvalidSignature, ValueError):
-        return False
-    return False
