@@ -4,7 +4,7 @@ The hostile files are built here: a part that compresses far beyond a workbook's
 zip bomb — below 1 MB, which the old check skipped), a sheet with more rows than the reader takes,
 a DOCTYPE in a UTF-16 part (with and without a byte-order mark), in UTF-32, and past the first
 4,096 bytes of a part, and a sheet whose XML is broken. Both readers — ``import-decisions``
-(``workflows.client_decisions``, reading with ``sheets.client_import``) and ``clients import`` (``office.importer``) — answer each with one
+(``workflows.client_decisions``, reading with ``sheets.client_import``) and ``clients import`` (``sheets.client_list``) — answer each with one
 Polish sentence naming the file.
 """
 
