@@ -17,10 +17,7 @@ import httpx
 from cryptography import x509
 
 from ksef_sheets.ksef import errors as E
-from ksef_sheets.ksef.connection import (
-    USAGE_TOKEN,
-    KsefConnection,
-)
+from ksef_sheets.ksef.connection import USAGE_TOKEN, KsefConnection
 from ksef_sheets.ksef.credentials import CertificateCredential, TokenCredential
 from ksef_sheets.ksef.crypto import encrypt_ksef_token
 from ksef_sheets.ksef.models import (
@@ -29,10 +26,7 @@ from ksef_sheets.ksef.models import (
     AuthenticationOperationStatusResponse,
     AuthenticationTokensResponse,
 )
-from ksef_sheets.ksef.responses import (
-    aware,
-    parse_model,
-)
+from ksef_sheets.ksef.responses import aware, parse_model
 from ksef_sheets.ksef.session import KsefSession
 from ksef_sheets.ksef.xades import SubjectIdentifierType, signed_auth_request
 from ksef_sheets.redaction import register_secret

@@ -29,14 +29,7 @@ from ksef_sheets.ksef.crypto import load_der_certificate_b64
 from ksef_sheets.ksef.limits import Clock, RateLimiter, SystemClock, group_for
 from ksef_sheets.ksef.models import PublicKeyCertificate
 from ksef_sheets.ksef.package import PackageLimits
-from ksef_sheets.ksef.responses import (
-    aware,
-    error_for_response,
-    loggable,
-    op_label,
-    parse_list,
-    retry_after,
-)
+from ksef_sheets.ksef.responses import aware, error_for_response, loggable, op_label, parse_list, retry_after
 
 log = logging.getLogger("ksef_sheets.ksef")
 

@@ -15,10 +15,7 @@ from cryptography import x509
 from pydantic import TypeAdapter, ValidationError
 
 from ksef_sheets.ksef import errors as E
-from ksef_sheets.ksef.connection import (
-    MAX_RESPONSE_BYTES,
-    USAGE_SYMMETRIC,
-)
+from ksef_sheets.ksef.connection import MAX_RESPONSE_BYTES, USAGE_SYMMETRIC
 from ksef_sheets.ksef.crypto import SymmetricKey, sha256_b64
 from ksef_sheets.ksef.models import (
     InvoiceExportStatusResponse,

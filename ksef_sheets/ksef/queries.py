@@ -8,9 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
 from ksef_sheets.ksef import errors as E
-from ksef_sheets.ksef.connection import (
-    MAX_DOCUMENT_BYTES,
-)
+from ksef_sheets.ksef.connection import MAX_DOCUMENT_BYTES
 from ksef_sheets.ksef.crypto import sha256_b64
 from ksef_sheets.ksef.limits import LimitValues, parse_limits
 from ksef_sheets.ksef.models import (
@@ -20,12 +18,7 @@ from ksef_sheets.ksef.models import (
     PermissionsPage,
     QueryInvoicesMetadataResponse,
 )
-from ksef_sheets.ksef.responses import (
-    aware,
-    filters_body,
-    json_object,
-    parse_model,
-)
+from ksef_sheets.ksef.responses import aware, filters_body, json_object, parse_model
 from ksef_sheets.ksef.session_base import SessionBase
 
 

@@ -15,15 +15,8 @@ from cryptography import x509
 from pydantic import ValidationError
 
 from ksef_sheets.ksef import errors as E
-from ksef_sheets.ksef.connection import (
-    MAX_DOCUMENT_BYTES,
-    USAGE_SYMMETRIC,
-)
-from ksef_sheets.ksef.crypto import (
-    SymmetricKey,
-    b64,
-    sha256_b64,
-)
+from ksef_sheets.ksef.connection import MAX_DOCUMENT_BYTES, USAGE_SYMMETRIC
+from ksef_sheets.ksef.crypto import SymmetricKey, b64, sha256_b64
 from ksef_sheets.ksef.models import (
     FA3_FORM_CODE,
     FormCode,
@@ -32,11 +25,7 @@ from ksef_sheets.ksef.models import (
     SessionInvoiceStatusResponse,
     SessionStatusResponse,
 )
-from ksef_sheets.ksef.responses import (
-    error_for_response,
-    json_object,
-    parse_model,
-)
+from ksef_sheets.ksef.responses import error_for_response, json_object, parse_model
 from ksef_sheets.ksef.session_base import SessionBase
 from ksef_sheets.redaction import register_secret
 
