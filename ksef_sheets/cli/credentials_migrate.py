@@ -35,8 +35,7 @@ def migrate(
     directory: DirOption = None,
 ) -> None:
     """Sprawdź certyfikat biura w kontekście każdego klienta: kto zadziała po 31.12.2026, a kto musi nadać uprawnienia."""
-    from ksef_sheets.sync import select_clients
-    from ksef_sheets.workflows import GROUP_LABELS, MigrationClient, migrate_credentials
+    from ksef_sheets.workflows import GROUP_LABELS, MigrationClient, migrate_credentials, select_clients
 
     folder = office_folder(directory)
     config = folder.load_config()

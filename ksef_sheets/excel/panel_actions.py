@@ -8,7 +8,6 @@ cases say so in Polish when one is open, and nothing is half-written.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,15 +26,20 @@ def _folder(ctx: ActionContext) -> OfficeFolder:
 
 @action("Pobierz faktury z KSeF")
 def fetch_invoices(ctx: ActionContext) -> str:
-    from ksef_sheets.sheets import refresh_invoice_workbooks
-    from ksef_sheets.sync import fetch_office
+    from ksef_sheets.workflows import office_fetch
 
     folder = _folder(ctx)
     ctx.progress("KSeF: pobieranie faktur…")
-    report = asyncio.run(fetch_office(folder, clients=ctx.clients or None))
-    ctx.progress("KSeF: odświeżanie skoroszytów faktur…")
-    refresh = refresh_invoice_workbooks(folder, [c.nip for c in report.clients if not c.skipped])
-    lines = [*report.summary_lines(), *report.problems, *refresh.messages()]
+    fetched = office_fetch(
+        folder,
+        clients=ctx.clients or None,
+        workbooks="fetched",
+        before_refresh=lambda: ctx.progress("KSeF: odświeżanie skoroszytów faktur…"),
+    )
+    if fetched.refresh_error is not None:
+        raise fetched.refresh_error
+    report, refresh = fetched.report, fetched.refresh
+    lines = [*report.summary_lines(), *report.problems, *(refresh.messages() if refresh else [])]
     return "\n".join(lines)
 
 

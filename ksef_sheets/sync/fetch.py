@@ -60,7 +60,13 @@ from ksef_sheets.sync.planner import (
     subject_types_for,
 )
 from ksef_sheets.sync.report import ClientFetchResult, FetchProgress, FetchReport, SubjectResult
-from ksef_sheets.sync.runtime import FETCH_RUN, CredentialSource, office_run, problem_message
+from ksef_sheets.sync.runtime import (
+    FETCH_RUN,
+    CountingTransport,
+    CredentialSource,
+    office_run,
+    problem_message,
+)
 
 log = logging.getLogger("ksef_sheets.sync")
 INVOICE_READ = "InvoiceRead"
@@ -153,19 +159,26 @@ async def fetch_office(
                 return await one.run()
 
         report.clients = list(await asyncio.gather(*(bounded(r) for r in runs)))
-        counter = run.counter
-        report.requests = counter.total
-        report.rate_limited = counter.statuses.get(429, 0)
-        report.requests_by_group = dict(counter.groups)
-        report.rate_limited_by_group = dict(counter.limited_groups)
+        _count_requests(report, run.counter)
         if backup:
-            # A copy of the index after every run (kopie/, rotated); a damaged index is never copied.
-            try:
-                backup_archive(folder)
-            except UserError as exc:
-                report.warnings.append(f"Nie zrobiono kopii bazy archiwum: {exc}")
+            _backup(folder, report)
     report.finished_at = datetime.now(UTC)
     return report
+
+
+def _count_requests(report: FetchReport, counter: CountingTransport) -> None:
+    report.requests = counter.total
+    report.rate_limited = counter.statuses.get(429, 0)
+    report.requests_by_group = dict(counter.groups)
+    report.rate_limited_by_group = dict(counter.limited_groups)
+
+
+def _backup(folder: OfficeFolder, report: FetchReport) -> None:
+    """A copy of the index after every run (kopie/, rotated); a damaged index is never copied."""
+    try:
+        backup_archive(folder)
+    except UserError as exc:
+        report.warnings.append(f"Nie zrobiono kopii bazy archiwum: {exc}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -27,9 +27,8 @@ from ksef_sheets.config import OfficeFolder
 from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data
 from ksef_sheets.emulator import run_emulator
 from ksef_sheets.sync.archive import Archive
-from ksef_sheets.sync.fetch import fetch_office
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
-from ksef_sheets.workflows import export_client_list, init_office
+from ksef_sheets.workflows import export_client_list, fetch_invoices, init_office
 
 PASSPHRASE = "hasło-biura-tylko-do-odczytu"
 CLIENT = DEMO_CLIENTS[0]
@@ -52,7 +51,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, s
         for client in running.seed_info.clients:
             vault.add_token(client["nip"], client["token"])
         asyncio.run(
-            fetch_office(folder, clients=[CLIENT.nip], base_url=running.base_url, since=date(2026, 2, 1))
+            fetch_invoices(folder, clients=[CLIENT.nip], base_url=running.base_url, since=date(2026, 2, 1))
         )
     with Archive.open(folder) as archive:
         month = max(f"{i.issue_date:%Y-%m}" for i in archive.list_invoices(CLIENT.nip) if i.issue_date)
