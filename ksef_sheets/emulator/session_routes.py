@@ -31,7 +31,6 @@ from ksef_sheets.emulator.session_schema import (
 )
 from ksef_sheets.emulator.upo import xml_response
 from ksef_sheets.emulator.wire import (
-    b64_sha256,
     check_public_key_id,
     iso_ms,
     parse_query_datetime,
@@ -95,78 +94,9 @@ class SessionRoutes:
         return JSONResponse({"referenceNumber": ref, "validUntil": iso_ms(valid_until)}, status_code=201)
 
     async def send_invoice(self, request: Request) -> Response:
-        emu, service = self.emu, self.service
-        ctx = await emu.caller(request, "invoiceSend", any_of=WRITE_PERMISSIONS)
-        ref = request.path_params["referenceNumber"]
+        ctx = await self.emu.caller(request, "invoiceSend", any_of=WRITE_PERMISSIONS)
         body = await read_strict(request, SendInvoiceBody)
-        session = service.session_row(ref, ctx, request)
-        if session["kind"] != "Online" or session["status"] != 100:
-            raise bad_request(
-                21180,
-                "Status sesji nie pozwala na wykonanie operacji.",
-                [f"Status sesji {session['status']} uniemożliwia wysyłkę faktur."],
-                request=request,
-            )
-        try:
-            cipher = base64.b64decode(body.encrypted_invoice_content, validate=True)
-        except (ValueError, binascii.Error):
-            raise validation_error(
-                ["encryptedInvoiceContent: nieprawidłowe kodowanie Base64."], request=request
-            ) from None
-        if len(cipher) != body.encrypted_invoice_size:
-            raise bad_request(
-                21402,
-                "Nieprawidłowy rozmiar pliku.",
-                ["Długość treści nie zgadza się z rozmiarem pliku."],
-                request=request,
-            )
-        if b64_sha256(cipher) != body.encrypted_invoice_hash:
-            raise bad_request(
-                21403,
-                "Nieprawidłowy skrót pliku.",
-                ["Skrót treści nie zgadza się ze skrótem pliku."],
-                request=request,
-            )
-        limit = (
-            emu.context_limits.for_context(ctx.context_value)
-            .get("onlineSession", {})
-            .get("maxInvoices", 10_000)
-        )
-        count = service.invoice_count(ref)
-        if count >= limit:
-            raise bad_request(
-                21155,
-                "Przekroczono dozwoloną liczbę faktur w sesji.",
-                [f"Sesja o numerze referencyjnym {ref} osiągnęła dozwolony limit liczby faktur {limit}."],
-                request=request,
-            )
-        if body.hash_of_corrected:
-            if 200 in service.sent_statuses(body.hash_of_corrected, ctx.context_value):
-                raise bad_request(
-                    21167,
-                    "Status faktury nie pozwala na korektę techniczną.",
-                    ["Nie można wysłać korekty technicznej do prawidłowo przetworzonej faktury."],
-                    request=request,
-                )
-            if service.has_processed_correction(body.hash_of_corrected):
-                raise bad_request(
-                    21166,
-                    "Korekta techniczna niedostępna.",
-                    ["Faktura posiada już przetworzoną prawidłowo korektę techniczną."],
-                    request=request,
-                )
-        inv_ref, _ = service._add_invoice(
-            ref,
-            body.invoice_hash,
-            service.now(),
-            offline=body.offline_mode,
-            hash_of_corrected=body.hash_of_corrected,
-        )
-        service._touch(ref)
-        key = service._keys.get(ref)
-        service._schedule(
-            service.process_sent(session, inv_ref, key, cipher, body.invoice_size, body.invoice_hash)
-        )
+        inv_ref = self.service.send_online(ctx, request.path_params["referenceNumber"], body, request)
         return JSONResponse({"referenceNumber": inv_ref}, status_code=202)
 
     async def close_online(self, request: Request) -> Response:

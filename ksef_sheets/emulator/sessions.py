@@ -15,6 +15,8 @@ sees status 100 and then the result, as on KSeF. Session AES keys live only in m
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import io
 import json
 import sqlite3
@@ -24,6 +26,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from starlette.requests import Request
+
+from ksef_sheets.emulator.access import AccessContext
+from ksef_sheets.emulator.errors import bad_request, validation_error
 from ksef_sheets.emulator.invoice_xml import InvoiceXmlError, invoice_facts, parse_xml
 from ksef_sheets.emulator.invoices import InvoiceStore
 from ksef_sheets.emulator.limits import ContextLimits
@@ -32,6 +38,7 @@ from ksef_sheets.emulator.runtime import Runtime
 from ksef_sheets.emulator.session_records import SessionRecords, _Outcome
 from ksef_sheets.emulator.session_schema import (
     MAX_ENTRY_BYTES,
+    SendInvoiceBody,
 )
 from ksef_sheets.emulator.wire import WARSAW, aes_decrypt, b64_sha256, from_us, to_us
 
@@ -50,6 +57,78 @@ class SessionService(SessionRecords):
         task = asyncio.get_running_loop().create_task(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    def send_online(self, ctx: AccessContext, ref: str, body: SendInvoiceBody, request: Request) -> str:
+        """``POST /sessions/online/{ref}/invoices``: check the encrypted invoice against its declared
+        size and hash, the session's state and limit and a technical correction's target, record it
+        and process it in the background; the invoice's reference."""
+        session = self.session_row(ref, ctx, request)
+        if session["kind"] != "Online" or session["status"] != 100:
+            raise bad_request(
+                21180,
+                "Status sesji nie pozwala na wykonanie operacji.",
+                [f"Status sesji {session['status']} uniemożliwia wysyłkę faktur."],
+                request=request,
+            )
+        try:
+            cipher = base64.b64decode(body.encrypted_invoice_content, validate=True)
+        except (ValueError, binascii.Error):
+            raise validation_error(
+                ["encryptedInvoiceContent: nieprawidłowe kodowanie Base64."], request=request
+            ) from None
+        if len(cipher) != body.encrypted_invoice_size:
+            raise bad_request(
+                21402,
+                "Nieprawidłowy rozmiar pliku.",
+                ["Długość treści nie zgadza się z rozmiarem pliku."],
+                request=request,
+            )
+        if b64_sha256(cipher) != body.encrypted_invoice_hash:
+            raise bad_request(
+                21403,
+                "Nieprawidłowy skrót pliku.",
+                ["Skrót treści nie zgadza się ze skrótem pliku."],
+                request=request,
+            )
+        limit = (
+            self.context_limits.for_context(ctx.context_value)
+            .get("onlineSession", {})
+            .get("maxInvoices", 10_000)
+        )
+        count = self.invoice_count(ref)
+        if count >= limit:
+            raise bad_request(
+                21155,
+                "Przekroczono dozwoloną liczbę faktur w sesji.",
+                [f"Sesja o numerze referencyjnym {ref} osiągnęła dozwolony limit liczby faktur {limit}."],
+                request=request,
+            )
+        if body.hash_of_corrected:
+            if 200 in self.sent_statuses(body.hash_of_corrected, ctx.context_value):
+                raise bad_request(
+                    21167,
+                    "Status faktury nie pozwala na korektę techniczną.",
+                    ["Nie można wysłać korekty technicznej do prawidłowo przetworzonej faktury."],
+                    request=request,
+                )
+            if self.has_processed_correction(body.hash_of_corrected):
+                raise bad_request(
+                    21166,
+                    "Korekta techniczna niedostępna.",
+                    ["Faktura posiada już przetworzoną prawidłowo korektę techniczną."],
+                    request=request,
+                )
+        inv_ref, _ = self._add_invoice(
+            ref,
+            body.invoice_hash,
+            self.now(),
+            offline=body.offline_mode,
+            hash_of_corrected=body.hash_of_corrected,
+        )
+        self._touch(ref)
+        key = self._keys.get(ref)
+        self._schedule(self.process_sent(session, inv_ref, key, cipher, body.invoice_size, body.invoice_hash))
+        return inv_ref
 
     def process_invoice(self, session: sqlite3.Row, inv_ref: str, plain: bytes, *, kind: str) -> None:
         """Verify one decrypted invoice and, when it passes, put it into the store (status 200)."""
