@@ -24,7 +24,9 @@
 - ``emu.tokens`` — ``Tokens``: ``issue(context_nip, authorized_nip, permissions, description) -> str``
   (the full KSeF token, already Active), ``get(ref)``, ``find(token)``, ``revoke(ref)``.
 - ``emu.auth`` — ``AuthService`` (``processing_delay`` keeps logins in status 100);
-  ``await emu.authorize(request, any_of={"InvoiceRead"})`` → ``AccessContext`` (401/403 otherwise).
+  ``await emu.authorize(request, any_of={"InvoiceRead"})`` → ``AccessContext`` (401/403 otherwise);
+  ``await emu.caller(request, "invoiceMetadata", any_of=...)`` also counts the call against its
+  rate-limit group (429), as every authenticated handler does first.
 - ``emu.certificates`` — ``CertificateService`` (KSeF certificates, §18.4): its CA issues enrolled
   certificates; ``login_identity(cert)`` tells the XAdES login who a KSeF certificate names and
   whether it may log in; ``processing_delay`` keeps enrolments in status 100.
