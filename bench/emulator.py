@@ -29,6 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ksef_sheets.demo_data import demo_seed_office  # noqa: E402
 from ksef_sheets.emulator import Emulator, run_emulator  # noqa: E402
 from ksef_sheets.emulator.seed import seed  # noqa: E402
 from ksef_sheets.fa3 import Party, generate_mix  # noqa: E402
@@ -51,7 +52,9 @@ def main() -> int:
         state = Path(tmp) / "state"
         emu = Emulator(state)
         started = time.perf_counter()
-        info = seed(emu, seed=1, clients=args.clients, invoices_per_client=args.per_client)
+        info = seed(
+            emu, office=demo_seed_office(), seed=1, clients=args.clients, invoices_per_client=args.per_client
+        )
         seeding = time.perf_counter() - started
         total = emu.db.execute("SELECT COUNT(*) FROM invoice").fetchone()[0]
         emu.close()

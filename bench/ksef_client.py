@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.emulator import run_emulator
 from ksef_sheets.ksef import CallbackClock, KsefClient, ManualClock, RateLimiter
 
@@ -86,7 +87,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        with run_emulator(Path(tmp) / "off", seed=args.seed, clients=args.clients) as running:
+        with run_emulator(
+            Path(tmp) / "off", office=demo_seed_office(), seed=args.seed, clients=args.clients
+        ) as running:
             assert running.seed_info is not None
             item = max(running.seed_info.clients, key=lambda c: c["invoices"]["Subject2"])
             count, export_s, single_s = asyncio.run(_throughput(running.base_url, item["nip"], item["token"]))
@@ -94,7 +97,9 @@ def main() -> None:
         print(f"export:            {count / export_s:8.1f} invoices/s ({export_s:.2f} s)")
         print(f"single downloads:  {count / single_s:8.1f} invoices/s ({single_s:.2f} s)")
         print(f"ratio export/single (limits off): {single_s / export_s:.1f}x")
-        with run_emulator(Path(tmp) / "prod", seed=args.seed, clients=args.clients, limits="prod") as running:
+        with run_emulator(
+            Path(tmp) / "prod", office=demo_seed_office(), seed=args.seed, clients=args.clients, limits="prod"
+        ) as running:
             assert running.seed_info is not None
             item = max(running.seed_info.clients, key=lambda c: c["invoices"]["Subject2"])
             export_h, single_h = asyncio.run(_prod_hours(running, item["nip"], item["token"], count))

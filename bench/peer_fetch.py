@@ -57,7 +57,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder  # noqa: E402
-from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP  # noqa: E402
+from ksef_sheets.demo_data import (  # noqa: E402
+    DEMO_OFFICE_NAME,
+    DEMO_OFFICE_NIP,
+    demo_seed_office,
+)
 from ksef_sheets.emulator import Emulator, run_emulator  # noqa: E402
 from ksef_sheets.emulator.seed import seed  # noqa: E402
 from ksef_sheets.text import WARSAW  # noqa: E402
@@ -476,7 +480,7 @@ def scenario(workdir: Path, clients: int, per_client: int, modes: list[str]) -> 
     state = workdir / f"emulator-{clients}x{per_client}"
     emu = Emulator(state)
     t = time.perf_counter()
-    info = seed(emu, seed=11, clients=clients, invoices_per_client=per_client)
+    info = seed(emu, office=demo_seed_office(), seed=11, clients=clients, invoices_per_client=per_client)
     emu.close()
     seeded = sum(sum(c.invoices.values()) for c in info.clients)
     print(
@@ -544,7 +548,7 @@ def office_hour(workdir: Path, clients: int, per_client: int, speed: float) -> N
     emulator's clock sped up: emulated minutes until every client is current, and the 429s."""
     state = workdir / f"emulator-hour-{clients}"
     emu = Emulator(state)
-    info = seed(emu, seed=13, clients=clients, invoices_per_client=per_client)
+    info = seed(emu, office=demo_seed_office(), seed=13, clients=clients, invoices_per_client=per_client)
     emu.close()
     entries = [{"nip": c.nip, "token": c.token} for c in info.clients]
     print(

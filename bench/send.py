@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from openpyxl import load_workbook  # noqa: E402
 
 from ksef_sheets.config import OfficeFolder  # noqa: E402
-from ksef_sheets.demo_data import demo_office_data  # noqa: E402
+from ksef_sheets.demo_data import demo_office_data, demo_seed_office  # noqa: E402
 from ksef_sheets.emulator import run_emulator  # noqa: E402
 from ksef_sheets.fa3 import SalesInvoice, build_invoice_xml  # noqa: E402
 from ksef_sheets.ksef import KsefClient  # noqa: E402
@@ -134,7 +134,9 @@ def main() -> None:
     os.environ[PASSPHRASE_ENV] = "hasło-benchmarku-sejfu"
     with (
         tempfile.TemporaryDirectory() as tmp,
-        run_emulator(Path(tmp) / "emu", seed=42, clients=3, limits="off") as running,
+        run_emulator(
+            Path(tmp) / "emu", office=demo_seed_office(), seed=42, clients=3, limits="off"
+        ) as running,
     ):
         assert running.seed_info is not None
         folder = OfficeFolder(Path(tmp) / "biuro")

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder  # noqa: E402
-from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP  # noqa: E402
+from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP, demo_seed_office  # noqa: E402
 from ksef_sheets.emulator import Emulator, run_emulator  # noqa: E402
 from ksef_sheets.emulator.invoices import NewInvoice  # noqa: E402
 from ksef_sheets.emulator.seed import random_nip, seed  # noqa: E402
@@ -160,7 +160,7 @@ def initial_sync(workdir: Path, clients: int, per_client: int) -> None:
     state = workdir / "emulator-big"
     emu = Emulator(state)
     t = time.perf_counter()
-    info = seed(emu, seed=11, clients=clients, invoices_per_client=per_client)
+    info = seed(emu, office=demo_seed_office(), seed=11, clients=clients, invoices_per_client=per_client)
     emu.close()
     print(
         f"[seed] {clients} clients, {sum(sum(c.invoices.values()) for c in info.clients)} invoices in {time.perf_counter() - t:.1f} s"
@@ -217,7 +217,7 @@ def _arrivals(emu: Emulator, clients: list[Any], rng: random.Random, now: Any) -
 def office_day(workdir: Path, clients: int, speed: float, rounds: int) -> None:
     state = workdir / "emulator-day"
     emu = Emulator(state)
-    info = seed(emu, seed=12, clients=clients, invoices_per_client=100)
+    info = seed(emu, office=demo_seed_office(), seed=12, clients=clients, invoices_per_client=100)
     emu.close()
     folder = office_for(workdir / "biuro-day", info.clients)
     credentials = tokens_of(folder)

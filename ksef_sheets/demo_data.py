@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ksef_sheets.office import (
     ANNEX_NONE,
@@ -24,6 +25,9 @@ from ksef_sheets.office import (
     DemoOffice,
     zaw_fa_default,
 )
+
+if TYPE_CHECKING:
+    from ksef_sheets.emulator import SeedOffice
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,14 @@ DEMO_CLIENTS: tuple[DemoClient, ...] = (
         1,
     ),
 )
+
+
+def demo_seed_office() -> SeedOffice:
+    """The demo office and its ten clients as the emulator's seed takes them (``run_emulator(...,
+    office=demo_seed_office())``): the emulator knows no office of its own."""
+    from ksef_sheets.emulator import SeedOffice  # the emulator is heavy; only who seeds needs it
+
+    return SeedOffice(DEMO_OFFICE_NIP, DEMO_OFFICE_NAME, DEMO_CLIENTS)
 
 
 # -- the demo clients as register rows (``init --demo``) ----------------------------------------------

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from ksef_sheets.demo_data import demo_seed_office
+
 ROOT = Path(__file__).resolve().parents[1]
 # Official KSeF material (OpenAPI document, FA(3) samples, auth and UPO schemas) copied into the
 # repository with its sources noted in tests/fixtures/README.md: a fresh clone tests on its own.
@@ -51,14 +53,16 @@ def soffice() -> str:
 # --- the KSeF emulator (platform part of ksef_sheets.emulator) ------------------------------------
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory):
-    """A seeded emulator shared by the whole session: ``run_emulator(tmp, seed=42, clients=3)``.
+    """A seeded emulator shared by the whole session: ``run_emulator(tmp, office=demo_seed_office(), seed=42, clients=3)``.
 
     Yields ``RunningEmulator`` (``.base_url``, ``.emulator``, ``.seed_info``). Tests that change
     global state (faults, limits, clock) must use ``make_emulator`` instead.
     """
     from ksef_sheets.emulator import run_emulator
 
-    with run_emulator(tmp_path_factory.mktemp("emulator"), seed=42, clients=3, limits="off") as running:
+    with run_emulator(
+        tmp_path_factory.mktemp("emulator"), office=demo_seed_office(), seed=42, clients=3, limits="off"
+    ) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ksef_sheets.cli import app
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.errors import UserError, os_reason
 
 
@@ -51,7 +52,14 @@ def emulator(
         raise UserError(f"{state} jest plikiem, a opcja --state wskazuje folder stanu emulatora.")
     try:
         with run_emulator(
-            state, seed=seed, clients=clients, limits=limits, host=host, port=port, public_url=public_url
+            state,
+            office=demo_seed_office(),
+            seed=seed,
+            clients=clients,
+            limits=limits,
+            host=host,
+            port=port,
+            public_url=public_url,
         ) as running:
             typer.echo(f"Emulator KSeF działa: {running.base_url}")
             typer.echo(f"Folder stanu: {state.resolve()}")

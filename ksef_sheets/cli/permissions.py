@@ -22,6 +22,7 @@ from ksef_sheets.cli._common import (
     print_json,
 )
 from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.ksef import (
     ClientPermissions,
@@ -84,6 +85,7 @@ def _base_url(folder: OfficeFolder, config: OfficeConfig, stack: contextlib.Exit
     running = stack.enter_context(
         run_emulator(
             state_dir,
+            office=demo_seed_office(),
             seed=int(seed) if isinstance(seed, int) else None,
             limits=str(extra.get("emulator_limits", "off")),
         )

@@ -1,12 +1,14 @@
 """Running the emulator: a uvicorn server on a background thread, for tests and the CLI.
 
-    with run_emulator(tmp_path, seed=42, clients=3) as running:
+    with run_emulator(tmp_path, seed=42, office=demo_seed_office(), clients=3) as running:
         running.base_url      # "http://127.0.0.1:<port>/v2"
         running.emulator      # the Emulator (clock, faults, limits, permissions, tokens…)
         running.seed_info     # SeedInfo read from state_dir/seed.json (None without a seed)
 
 The socket is bound before anything else so ``emu.public_url`` is right while seeding; seeding
-(``ksef_sheets.emulator.seed.seed``) runs once per state folder, before the server starts serving.
+(``ksef_sheets.emulator.seed.seed``) runs once per state folder, before the server starts serving,
+with the office and named clients the caller passes (``office``; the demo's come from
+``ksef_sheets.demo_data.demo_seed_office()``).
 """
 
 from __future__ import annotations
@@ -78,10 +80,10 @@ def seed_file(state_dir: Path) -> Path:
     return Path(state_dir) / SEED_FILE
 
 
-def _ensure_seed(emu: Emulator, seed: int, clients: int) -> SeedInfo:
+def _ensure_seed(emu: Emulator, seed: int, clients: int, office: seeding.SeedOffice | None) -> SeedInfo:
     path = seed_file(emu.state_dir)
     if not path.exists():
-        seeding.seed(emu, seed=seed, clients=clients)
+        seeding.seed(emu, seed=seed, office=office, clients=clients)
     return SeedInfo.load(path)
 
 
@@ -137,6 +139,7 @@ def run_emulator(
     state_dir: Path,
     *,
     seed: int | None = None,
+    office: seeding.SeedOffice | None = None,
     clients: int = 10,
     limits: str | Mapping[str, Any] = "off",
     host: str = "127.0.0.1",
@@ -166,7 +169,7 @@ def run_emulator(
     server: _Server | None = None
     thread: threading.Thread | None = None
     try:
-        seed_info = _ensure_seed(emu, seed, clients) if seed is not None else None
+        seed_info = _ensure_seed(emu, seed, clients, office) if seed is not None else None
         if seed_info is None and seed_file(state_dir).exists():
             seed_info = SeedInfo.load(seed_file(state_dir))
         config = uvicorn.Config(

@@ -1,9 +1,12 @@
 """Deterministic seeding: client companies, the office's access to them, and their invoices.
 
-``seed(emu, seed=42, clients=10)`` fills an emulator with
+``seed(emu, seed=42, office=office, clients=10)`` fills an emulator with
 
-- the office (``DEMO_OFFICE_NIP``) and N clients: 1–10 are ``demo_data.DEMO_CLIENTS`` (same NIPs,
-  names, scenarios, monthly volumes), further ones get random checksum-valid NIPs;
+- the office (``office.nip``, ``office.name``) and N clients: the first ones are ``office.clients``
+  (same NIPs, names, scenarios, monthly volumes, KSeF start; the demo passes its ten clients,
+  ``demo_data.demo_seed_office()``), further ones get random checksum-valid NIPs. The data come in
+  as an argument: the emulator knows no office of its own. Without one (``office=None``) the office
+  is a made-up one (NIP and name drawn from the seed) and every client is random;
 - in every client's context an entity permission for the office (InvoiceRead, + InvoiceWrite for
   scenario 3) and a KSeF token whose author is the office;
 - XSD-valid FA(3) invoices from ``ksef_sheets.fa3.generate_mix`` between February 2026 and today:
@@ -26,14 +29,14 @@ import multiprocessing
 import os
 import random
 import re
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ksef_sheets.demo_data import DEMO_CLIENTS, DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
 from ksef_sheets.emulator.invoice_xml import parse_invoice
 from ksef_sheets.emulator.invoices import NewInvoice, assign_ksef_number
 from ksef_sheets.emulator.wire import WARSAW, truncate_ms
@@ -84,6 +87,38 @@ _EU_CUSTOMERS = (
         name="Bohemia Trade s.r.o.", eu_code="CZ", eu_vat="27123456", country="CZ", address1="Na Příkopě 12"
     ),
 )
+
+
+class SeedClient(Protocol):
+    """A client company the seed starts with by name (``demo_data.DemoClient`` is one)."""
+
+    @property
+    def nip(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def scenario(self) -> int: ...
+    @property
+    def sales_per_month(self) -> tuple[int, int]: ...
+    @property
+    def purchases_per_month(self) -> tuple[int, int]: ...
+    @property
+    def ksef_start(self) -> date: ...
+
+
+@dataclass(frozen=True)
+class SeedOffice:
+    """The accounting office the seed gives access to its clients, and the clients it names."""
+
+    nip: str
+    name: str
+    clients: Sequence[SeedClient] = ()
+
+
+def made_up_office(seed: int) -> SeedOffice:
+    """The office of a seed run without one: NIP and name drawn from the seed, no named clients."""
+    rng = random.Random(f"office:{seed}")
+    return SeedOffice(random_nip(rng), f"Biuro Rachunkowe {rng.choice(_NAME_STEMS)}{rng.choice(_NAME_TAILS)}")
 
 
 @dataclass(frozen=True)
@@ -160,9 +195,9 @@ class _Client:
     ksef_start: date
 
 
-def _clients(rng: random.Random, count: int, used: set[str]) -> list[_Client]:
+def _clients(rng: random.Random, count: int, used: set[str], named: Sequence[SeedClient]) -> list[_Client]:
     out = []
-    for demo in DEMO_CLIENTS[:count]:
+    for demo in named[:count]:
         used.add(demo.nip)
         out.append(
             _Client(
@@ -173,7 +208,7 @@ def _clients(rng: random.Random, count: int, used: set[str]) -> list[_Client]:
                 demo.ksef_start,
             )
         )
-    for _ in range(max(0, count - len(DEMO_CLIENTS))):
+    for _ in range(max(0, count - len(named))):
         low_sales, low_purchases = rng.randint(2, 30), rng.randint(10, 60)
         out.append(
             _Client(
@@ -278,29 +313,59 @@ def seed(
     emu: Emulator,
     *,
     seed: int,
+    office: SeedOffice | None = None,
     clients: int = 10,
     volume: float = 1.0,
     invoices_per_client: int | None = None,
 ) -> SeedInfo:
     """Fill ``emu`` deterministically and write ``state_dir/seed.json``; returns what it wrote."""
+    office = office or made_up_office(seed)
     rng = random.Random(seed)
-    used = {DEMO_OFFICE_NIP}
+    used = {office.nip}
     now = emu.clock.now()
     last_day = now.astimezone(WARSAW).date() - timedelta(days=1)
-    start = SEED_START
-    client_list = _clients(rng, clients, used)
-    months = _months(start, last_day)
+    client_list = _clients(rng, clients, used, office.clients)
+    tokens = _office_access(emu, office, client_list)
+    batches = _batches(rng, used, client_list, last_day, volume, invoices_per_client)
+    jobs = [
+        (seller, parties, since, last_day, count, rng.getrandbits(64))
+        for seller, parties, since, count in batches
+    ]
+    items = [item for batch in _run_jobs(jobs) for item in batch]
+    items.sort(key=lambda item: item.accepted_at)
+    emu.invoices.store_many(items, rng=rng)
+    data = _seed_json(seed, office, client_list, tokens, items)
+    path = emu.state_dir / SEED_FILE
+    atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+    return _info(data, path)
 
-    emu.subjects.add(DEMO_OFFICE_NIP, DEMO_OFFICE_NAME)
+
+def _office_access(emu: Emulator, office: SeedOffice, client_list: list[_Client]) -> dict[str, str]:
+    """The subjects, the office's entity permission in every client's context and a KSeF token
+    the office authored there; the tokens by client NIP."""
+    emu.subjects.add(office.nip, office.name)
     tokens: dict[str, str] = {}
     for client in client_list:
         nip = client.party.nip
         assert nip is not None
         emu.subjects.add(nip, client.party.name)
         permissions = ["InvoiceRead", "InvoiceWrite"] if client.scenario == 3 else ["InvoiceRead"]
-        emu.permissions.grant_entity(nip, DEMO_OFFICE_NIP, permissions, True)
-        tokens[nip] = emu.tokens.issue(nip, DEMO_OFFICE_NIP, permissions, "Token biura rachunkowego (seed)")
+        emu.permissions.grant_entity(nip, office.nip, permissions, True)
+        tokens[nip] = emu.tokens.issue(nip, office.nip, permissions, "Token biura rachunkowego (seed)")
+    return tokens
 
+
+def _batches(
+    rng: random.Random,
+    used: set[str],
+    client_list: list[_Client],
+    last_day: date,
+    volume: float,
+    invoices_per_client: int | None,
+) -> list[tuple[Party, list[Party], date, int]]:
+    """(seller, counterparties, from, count) of every invoice run: purchases, then sales."""
+    start = SEED_START
+    months = _months(start, last_day)
     # Purchases: every client buys from its own few suppliers (one generate_mix per supplier keeps
     # the supplier's invoice numbers unique, which the duplicate check relies on).
     batches: list[tuple[Party, list[Party], date, int]] = []
@@ -325,15 +390,12 @@ def seed(
         customers = [_company(rng, used) for _ in range(rng.randint(3, 8))] + list(_EU_CUSTOMERS)
         if round(wanted) > 0:
             batches.append((client.party, customers, sales_start, round(wanted)))
+    return batches
 
-    jobs = [
-        (seller, parties, since, last_day, count, rng.getrandbits(64))
-        for seller, parties, since, count in batches
-    ]
-    items = [item for batch in _run_jobs(jobs) for item in batch]
-    items.sort(key=lambda item: item.accepted_at)
-    emu.invoices.store_many(items, rng=rng)
 
+def _seed_json(
+    seed: int, office: SeedOffice, client_list: list[_Client], tokens: dict[str, str], items: list[NewInvoice]
+) -> dict[str, Any]:
     counts: dict[str, dict[str, int]] = {
         c.party.nip or "": {"Subject1": 0, "Subject2": 0} for c in client_list
     }
@@ -343,9 +405,9 @@ def seed(
             counts[item.facts.seller_nip]["Subject1"] += 1
         if item.facts.buyer_value in counts:
             counts[item.facts.buyer_value or ""]["Subject2"] += 1
-    data: dict[str, Any] = {
+    return {
         "seed": seed,
-        "office": {"nip": DEMO_OFFICE_NIP, "name": DEMO_OFFICE_NAME},
+        "office": {"nip": office.nip, "name": office.name},
         "clients": [
             {
                 "nip": c.party.nip,
@@ -357,6 +419,3 @@ def seed(
             for c in client_list
         ],
     }
-    path = emu.state_dir / SEED_FILE
-    atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
-    return _info(data, path)

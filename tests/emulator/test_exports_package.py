@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.emulator import RunningEmulator, run_emulator
 from tests.emulator.test_invoices_helpers import (
     SymmetricKey,
@@ -33,7 +34,9 @@ BUDMAX = "7798676685"
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
     # Own emulator: these tests turn the export knobs and the faults.
-    with run_emulator(tmp_path_factory.mktemp("emu-export"), seed=42, clients=3) as emu:
+    with run_emulator(
+        tmp_path_factory.mktemp("emu-export"), office=demo_seed_office(), seed=42, clients=3
+    ) as emu:
         yield emu
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.emulator import RunningEmulator, run_emulator
 from tests.emulator.test_invoices_helpers import api, checked, exception_code, login
 
@@ -23,7 +24,9 @@ NOWAK = "5210537039"
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
     # Own emulator: these tests turn the store's knobs (record cap) and add a permission.
-    with run_emulator(tmp_path_factory.mktemp("emu-query"), seed=42, clients=3) as emu:
+    with run_emulator(
+        tmp_path_factory.mktemp("emu-query"), office=demo_seed_office(), seed=42, clients=3
+    ) as emu:
         yield emu
 
 
@@ -374,7 +377,9 @@ def test_context_without_invoice_read_gets_403(running: RunningEmulator, tmp_pat
 
 
 def test_production_rate_limits_answer_429_with_retry_after(tmp_path: Path) -> None:
-    with run_emulator(tmp_path / "emu", seed=3, clients=1, limits="prod") as limited:
+    with run_emulator(
+        tmp_path / "emu", office=demo_seed_office(), seed=3, clients=1, limits="prod"
+    ) as limited:
         assert limited.seed_info is not None
         token = login(limited.base_url, NOWAK, limited.seed_info.client(NOWAK)["token"])
         body = {"subjectType": "Subject2", "dateRange": {"dateType": "Issue", "from": window()[0]}}

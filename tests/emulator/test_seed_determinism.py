@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
-from ksef_sheets.demo_data import DEMO_CLIENTS, DEMO_OFFICE_NIP
+from ksef_sheets.demo_data import DEMO_CLIENTS, DEMO_OFFICE_NIP, demo_seed_office
 from ksef_sheets.emulator import Emulator, run_emulator
 from ksef_sheets.emulator.clock import EmulatorClock
-from ksef_sheets.emulator.seed import seed
+from ksef_sheets.emulator.seed import SeedOffice, made_up_office, seed
 from ksef_sheets.fa3 import validate_xsd
 from ksef_sheets.identifiers import is_valid_ksef_number, is_valid_nip
 from tests.emulator.test_invoices_helpers import api, checked, login
@@ -27,7 +27,7 @@ NS = {"f": "http://crd.gov.pl/wzor/2025/06/25/13775/"}
 def seeded(folder: Path, seed_value: int, clients: int = 3) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
     emu = Emulator(folder, clock=EmulatorClock(start=FIXED_NOW, speed=1e-9))
     try:
-        seed(emu, seed=seed_value, clients=clients, volume=0.05)
+        seed(emu, office=demo_seed_office(), seed=seed_value, clients=clients, volume=0.05)
         rows = [
             tuple(row)
             for row in emu.db.execute(
@@ -82,6 +82,30 @@ def test_seed_json_has_the_contract_shape(first: tuple[dict[str, Any], list[tupl
     # a client whose KSeF start is 2027 has purchases but no sales yet
     malwa = next(c for c in clients if c["nip"] == "6762966431")
     assert malwa["invoices"]["Subject1"] == 0 and malwa["invoices"]["Subject2"] > 0
+
+
+def test_the_office_comes_from_the_caller_and_without_one_is_made_up(tmp_path: Path) -> None:
+    """The emulator knows no office of its own: the one passed in, or one drawn from the seed."""
+    own = SeedOffice("1234563218", "Biuro Testowe Sp. z o.o.", DEMO_CLIENTS[1:2])
+    results = []
+    for name, office in (("own", own), ("none", None), ("none-again", None)):
+        emu = Emulator(tmp_path / name, clock=EmulatorClock(start=FIXED_NOW, speed=1e-9))
+        try:
+            results.append(seed(emu, office=office, seed=42, clients=2, volume=0.02))
+        finally:
+            emu.close()
+    given, made_up, again = results
+    assert (given.office_nip, given.office_name) == (own.nip, own.name)
+    assert given.clients[0].nip == DEMO_CLIENTS[1].nip and given.clients[1].nip not in {
+        c.nip for c in DEMO_CLIENTS
+    }
+    assert made_up_office(42) == SeedOffice(made_up.office_nip, made_up.office_name)
+    assert is_valid_nip(made_up.office_nip) and made_up.office_nip != DEMO_OFFICE_NIP
+    assert not {c.nip for c in made_up.clients} & {c.nip for c in DEMO_CLIENTS}
+    assert (again.office_nip, [c.nip for c in again.clients]) == (
+        made_up.office_nip,
+        [c.nip for c in made_up.clients],
+    )
 
 
 def test_every_seeded_invoice_is_xsd_valid_and_the_mix_is_realistic(
@@ -142,7 +166,7 @@ def test_seeded_tokens_let_the_office_read_and_scenario_3_write(tmp_path: Path) 
         },
     }
     seen: dict[str, list[str]] = {}
-    with run_emulator(tmp_path / "emu", seed=5, clients=2) as running:
+    with run_emulator(tmp_path / "emu", office=demo_seed_office(), seed=5, clients=2) as running:
         assert running.seed_info is not None
         for client in running.seed_info.clients:
             with api(running.base_url, login(running.base_url, client["nip"], client["token"])) as http:
@@ -154,7 +178,7 @@ def test_seeded_tokens_let_the_office_read_and_scenario_3_write(tmp_path: Path) 
                 assert writing.status_code == (200 if client["scenario"] == 3 else 403)
         before = (tmp_path / "emu" / "seed.json").read_bytes()
     # A second start on the same folder (a training office) keeps its data and does not seed again.
-    with run_emulator(tmp_path / "emu", seed=5, clients=2) as again:
+    with run_emulator(tmp_path / "emu", office=demo_seed_office(), seed=5, clients=2) as again:
         assert (tmp_path / "emu" / "seed.json").read_bytes() == before
         assert again.seed_info is not None
         for client in again.seed_info.clients:

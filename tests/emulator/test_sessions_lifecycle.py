@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.emulator import RunningEmulator, run_emulator
 from ksef_sheets.fa3 import Party, generate_invoice
 from tests.emulator.test_invoices_helpers import (
@@ -49,7 +50,9 @@ def invoice(number: str | None = None) -> bytes:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
     # Own emulator: these tests move its clock.
-    with run_emulator(tmp_path_factory.mktemp("emu-life"), seed=11, clients=2) as emu:
+    with run_emulator(
+        tmp_path_factory.mktemp("emu-life"), office=demo_seed_office(), seed=11, clients=2
+    ) as emu:
         yield emu
 
 

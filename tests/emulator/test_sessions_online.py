@@ -14,6 +14,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.emulator import RunningEmulator, run_emulator
 from ksef_sheets.fa3 import Party, generate_invoice
 from tests.emulator.test_invoices_helpers import (
@@ -76,7 +77,9 @@ def upo_schema() -> etree.XMLSchema:
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    with run_emulator(tmp_path_factory.mktemp("emu-send"), seed=7, clients=2) as emu:
+    with run_emulator(
+        tmp_path_factory.mktemp("emu-send"), office=demo_seed_office(), seed=7, clients=2
+    ) as emu:
         yield emu
 
 

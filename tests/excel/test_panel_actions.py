@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from ksef_sheets import excel
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data
+from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data, demo_seed_office
 from ksef_sheets.emulator import run_emulator
 from ksef_sheets.excel import XlwingsPanel, build_office_panel
 from ksef_sheets.excel import panel_file as pw
@@ -38,7 +38,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfficeFolder]:
     folder = OfficeFolder.resolve(root)
     init_office(folder, demo=demo_office_data())
     config = folder.load_config()
-    with run_emulator(root / config.emulator_state, seed=11, clients=2) as running:
+    with run_emulator(root / config.emulator_state, office=demo_seed_office(), seed=11, clients=2) as running:
         assert running.seed_info is not None
         vault = Vault.open(folder)
         for client in running.seed_info.clients:

@@ -11,6 +11,7 @@ import pytest
 
 from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.emulator import run_emulator
 from ksef_sheets.vault import Vault
 
@@ -20,7 +21,7 @@ PASS = "haslo-do-sejfu-biura"
 @pytest.fixture
 def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[OfficeFolder, Any]:
     folder = OfficeFolder(tmp_path / "biuro")
-    with run_emulator(folder.emulator_dir, seed=7, clients=1) as running:
+    with run_emulator(folder.emulator_dir, office=demo_seed_office(), seed=7, clients=1) as running:
         seed = running.seed_info
     assert seed is not None
     config = OfficeConfig.model_validate(
@@ -148,7 +149,7 @@ def test_enrol_for_a_person_logs_in_with_their_certificate(
 
     pesel = "90010112318"
     folder = OfficeFolder(tmp_path / "biuro")
-    with run_emulator(folder.emulator_dir, seed=7, clients=1) as running:
+    with run_emulator(folder.emulator_dir, office=demo_seed_office(), seed=7, clients=1) as running:
         seed = running.seed_info
         assert seed is not None
         # The person is linked to the office's NIP (TEST's /testdata/person), so may log in there.

@@ -10,6 +10,7 @@ import pytest
 
 from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.emulator import run_emulator
 from ksef_sheets.ksef import make_seal_certificate
 from ksef_sheets.vault import Vault
@@ -20,7 +21,7 @@ PASS = "haslo-do-sejfu-biura"
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> tuple[OfficeFolder, Any]:
     folder = OfficeFolder(tmp_path_factory.mktemp("biuro"))
-    with run_emulator(folder.emulator_dir, seed=42, clients=3) as running:
+    with run_emulator(folder.emulator_dir, office=demo_seed_office(), seed=42, clients=3) as running:
         seed = running.seed_info
     assert seed is not None
     config = OfficeConfig.model_validate(

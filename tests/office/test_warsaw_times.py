@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data
+from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data, demo_seed_office
 from ksef_sheets.emulator import run_emulator
 from ksef_sheets.text import warsaw_time
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
@@ -40,7 +40,9 @@ def test_fetch_on_a_utc_machine_writes_warsaw_times_in_both_sheets(
     folder = OfficeFolder.resolve(tmp_path / "biuro")
     init_office(folder, demo=demo_office_data())
     config = folder.load_config()
-    with run_emulator(folder.root / config.emulator_state, seed=11, clients=1) as running:
+    with run_emulator(
+        folder.root / config.emulator_state, office=demo_seed_office(), seed=11, clients=1
+    ) as running:
         assert running.seed_info is not None
         vault = Vault.open(folder)
         for client in running.seed_info.clients:

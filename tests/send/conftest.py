@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.demo_data import demo_office_data
+from ksef_sheets.demo_data import demo_office_data, demo_seed_office
 from ksef_sheets.emulator import RunningEmulator, SeedInfo, run_emulator
 from ksef_sheets.sheets import send_entry as E
 from ksef_sheets.sheets.tables import OpenpyxlTables
@@ -41,7 +41,7 @@ class SeededState:
 @pytest.fixture(scope="session")
 def send_seed(tmp_path_factory: pytest.TempPathFactory) -> SeededState:
     path = tmp_path_factory.mktemp("send-seed") / "emulator"
-    with run_emulator(path, seed=42, clients=3) as running:
+    with run_emulator(path, office=demo_seed_office(), seed=42, clients=3) as running:
         assert running.seed_info is not None
         info = running.seed_info
     return SeededState(path, info)

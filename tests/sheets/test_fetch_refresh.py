@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
+from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP, demo_seed_office
 from ksef_sheets.emulator import Emulator
 from ksef_sheets.emulator import seed as seeding
 from ksef_sheets.sheets.invoice_columns import H_KSEF, H_STATUS
@@ -24,7 +24,7 @@ def fetched_office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Off
     state = tmp_path / "emulator"
     emu = Emulator(state)
     try:
-        info = seeding.seed(emu, seed=11, clients=2, invoices_per_client=40)
+        info = seeding.seed(emu, office=demo_seed_office(), seed=11, clients=2, invoices_per_client=40)
     finally:
         emu.close()
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
+from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP, demo_seed_office
 from ksef_sheets.emulator import Emulator, RunningEmulator, run_emulator
 from ksef_sheets.emulator import seed as seeding
 from ksef_sheets.sync.archive import Archive
@@ -35,7 +35,9 @@ def seeded_state(tmp_path_factory: pytest.TempPathFactory) -> SeededState:
     path = tmp_path_factory.mktemp("seeded") / "emulator"
     emu = Emulator(path)
     try:
-        info = seeding.seed(emu, seed=5, clients=3, invoices_per_client=INVOICES_PER_CLIENT)
+        info = seeding.seed(
+            emu, office=demo_seed_office(), seed=5, clients=3, invoices_per_client=INVOICES_PER_CLIENT
+        )
     finally:
         emu.close()
     return SeededState(path, list(info.clients))

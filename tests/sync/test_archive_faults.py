@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
+from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP, demo_seed_office
 from ksef_sheets.emulator import Emulator, RunningEmulator, run_emulator
 from ksef_sheets.emulator import seed as seeding
 from ksef_sheets.errors import UserError
@@ -110,7 +110,7 @@ def clean_office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CleanOffi
     state = tmp_path_factory.mktemp("seeded-small") / "emulator"
     emu = Emulator(state)
     try:
-        info = seeding.seed(emu, seed=11, clients=2, invoices_per_client=60)
+        info = seeding.seed(emu, office=demo_seed_office(), seed=11, clients=2, invoices_per_client=60)
     finally:
         emu.close()
     with pytest.MonkeyPatch.context() as mp, run_emulator(state) as running:

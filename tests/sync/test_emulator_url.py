@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ksef_sheets.config import CONFIG_NAME, OfficeConfig, OfficeFolder
-from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
+from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP, demo_seed_office
 from ksef_sheets.emulator import Emulator, RunningEmulator, run_emulator
 from ksef_sheets.emulator import seed as seeding
 from ksef_sheets.errors import UserError
@@ -34,7 +34,7 @@ def shared_emulator(tmp_path: Path) -> Iterator[tuple[RunningEmulator, Path, lis
     state = tmp_path / "serwer-szkoleniowy"
     emu = Emulator(state)
     try:
-        info = seeding.seed(emu, seed=11, clients=1, invoices_per_client=120)
+        info = seeding.seed(emu, office=demo_seed_office(), seed=11, clients=1, invoices_per_client=120)
     finally:
         emu.close()
     with run_emulator(state) as running:

@@ -25,7 +25,7 @@ import pytest
 
 from ksef_sheets.cli.fetch import _print
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
+from ksef_sheets.demo_data import DEMO_OFFICE_NAME, DEMO_OFFICE_NIP, demo_seed_office
 from ksef_sheets.emulator import Emulator, RunningEmulator, run_emulator
 from ksef_sheets.emulator import seed as seeding
 from ksef_sheets.ksef.crypto import sha256_b64
@@ -76,7 +76,7 @@ def small_state(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     path = tmp_path_factory.mktemp("guards") / "emulator"
     emu = Emulator(path)
     try:
-        info = seeding.seed(emu, seed=21, clients=1, invoices_per_client=300)
+        info = seeding.seed(emu, office=demo_seed_office(), seed=21, clients=1, invoices_per_client=300)
     finally:
         emu.close()
     return path, info.clients[0]

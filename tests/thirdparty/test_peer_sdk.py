@@ -71,6 +71,7 @@ from ksef_client.services import (
     update_continuation_point,
 )
 
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.emulator import RunningEmulator, run_emulator
 from ksef_sheets.emulator.seed import SEED_START
 
@@ -110,6 +111,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulato
     try:
         with run_emulator(
             folder,
+            office=demo_seed_office(),
             seed=17,
             clients=1,
             limits="off",

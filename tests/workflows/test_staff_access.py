@@ -26,6 +26,7 @@ from openpyxl import load_workbook
 
 from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeConfig, OfficeFolder
+from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.emulator import run_emulator
 from ksef_sheets.ksef import KsefClient, KsefError, make_person_certificate, make_seal_certificate
 from ksef_sheets.office.convert import client_to_row
@@ -60,7 +61,7 @@ STRANGER = pesel("7707073456")
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     folder = OfficeFolder(tmp_path_factory.mktemp("seeded") / "biuro")
-    with run_emulator(folder.emulator_dir, seed=42, clients=4) as running:
+    with run_emulator(folder.emulator_dir, office=demo_seed_office(), seed=42, clients=4) as running:
         seed = running.seed_info
         assert seed is not None
         office = seed.office["nip"]
