@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from ksef_sheets.sync.integrity import CheckReport, check_archive
     from ksef_sheets.sync.invoice_store import ArchivedInvoice
     from ksef_sheets.sync.rebuild import build_index, old_decisions, scan_archive
-    from ksef_sheets.sync.report import ClientFetchResult, FetchReport
+    from ksef_sheets.sync.report import ClientFetchResult, FetchProgress, FetchReport
     from ksef_sheets.sync.runtime import (
         FETCH_RUN,
         SEND_RUN,
@@ -81,6 +81,7 @@ _EXPORTS: dict[str, str] = {
     "old_decisions": "rebuild",
     "scan_archive": "rebuild",
     "ClientFetchResult": "report",
+    "FetchProgress": "report",
     "FetchReport": "report",
     "CountingTransport": "runtime",
     "EmulatedClock": "runtime",
@@ -107,6 +108,7 @@ __all__ = [
     "ClientFetchResult",
     "CountingTransport",
     "EmulatedClock",
+    "FetchProgress",
     "FetchReport",
     "OfficeRun",
     "RestoreResult",

@@ -28,7 +28,7 @@ from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.office import Client
 from ksef_sheets.sheets import load_clients, refresh_invoice_workbooks
-from ksef_sheets.sync import FetchReport, fetch_office
+from ksef_sheets.sync import FetchProgress, FetchReport, fetch_office
 from ksef_sheets.workflows.invoice_pdf import archived_numbers, new_invoice_pdfs
 from ksef_sheets.workflows.register import FetchResult, update_fetch_results
 
@@ -121,7 +121,7 @@ async def fetch_invoices(
     *,
     clients: Sequence[str] | None = None,
     since: date | datetime | None = None,
-    progress: Any = None,
+    progress: FetchProgress | None = None,
     update_register: bool = True,
     chosen: list[Client] | None = None,
     **options: Any,
@@ -149,7 +149,7 @@ def office_fetch(
     *,
     clients: Sequence[str] | None = None,
     since: date | datetime | None = None,
-    progress: Any = None,
+    progress: FetchProgress | None = None,
     pdf: bool = False,
     workbooks: Workbooks = "chosen",
     before_refresh: Callable[[], None] | None = None,
