@@ -24,7 +24,7 @@ import pytest
 
 from ksef_sheets.cli import main
 from ksef_sheets.config import OfficeFolder
-from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data
+from ksef_sheets.demo_data import DEMO_CLIENTS, demo_office_data, demo_seed_office
 from ksef_sheets.emulator import run_emulator
 from ksef_sheets.sync.archive import Archive
 from ksef_sheets.vault import PASSPHRASE_ENV, Vault
@@ -45,7 +45,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, s
     folder = OfficeFolder.resolve(root)
     init_office(folder, demo=demo_office_data())
     config = folder.load_config()
-    with run_emulator(root / config.emulator_state, seed=11, clients=1) as running:
+    with run_emulator(root / config.emulator_state, office=demo_seed_office(), seed=11, clients=1) as running:
         assert running.seed_info is not None
         vault = Vault.open(folder)
         for client in running.seed_info.clients:
