@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ksef_sheets.emulator.errors import validation_error
 from ksef_sheets.emulator.limits import GROUPS, OVERRIDABLE, RateLimit
 from ksef_sheets.emulator.request import read_model
 
@@ -79,8 +80,6 @@ class LimitRoutes:
         return JSONResponse({g: table[g].as_json() for g in GROUPS})
 
     async def set_rate_limits(self, request: Request) -> Response:
-        from ksef_sheets.emulator.errors import validation_error
-
         emu = self.emu
         ctx = await emu.caller(request, "other")
         body = await read_model(request, _SetRateLimits)
