@@ -62,3 +62,31 @@ def test_kept_rows_are_used_until_their_xml_changes(office: OfficeFolder, archiv
         workbook.warnings
     )
     assert [r["Przedmiot"] for r in sheet_rows(path, "Zakupy")] == ["papier", None]
+
+
+def test_a_kept_row_of_the_wrong_shape_is_built_again(office: OfficeFolder, archive: Archive) -> None:
+    numbers = _fill(archive)
+    assert refresh_invoice_workbooks(office).ok
+    path = office.invoice_workbook(CLIENT_NIP, 2026)
+    kept = cache_path(path)
+    data = json.loads(kept.read_text(encoding="utf-8"))
+    good = json.loads(kept.read_text(encoding="utf-8"))
+    for index, wrong in (
+        (13, 1.5),
+        (5, 5210537039),
+        (9, ["23", "100.00"]),
+        (9, {"23": 100}),
+        (21, "1"),
+        (25, 7),
+    ):
+        data["rows"][numbers[0]][1][8] = "z zapisanych wierszy"  # InvoiceRow.items: shows which row is used
+        data["rows"][numbers[0]][1][index] = wrong
+        kept.write_text(json.dumps(data), encoding="utf-8")
+        assert refresh_invoice_workbooks(office, force=True).ok
+        assert [r["Przedmiot"] for r in sheet_rows(path, "Zakupy")] == ["papier", "kawa"], (index, wrong)
+        data = json.loads(json.dumps(good))
+    # The same row with the right shape is used as kept (with its XML path as archived).
+    data["rows"][numbers[0]][1][8] = "z zapisanych wierszy"
+    kept.write_text(json.dumps(data), encoding="utf-8")
+    assert refresh_invoice_workbooks(office, force=True).ok
+    assert [r["Przedmiot"] for r in sheet_rows(path, "Zakupy")] == ["z zapisanych wierszy", "kawa"]
