@@ -28,10 +28,15 @@ KSEF_NUMBER_PATTERN = re.compile(
 SUBJECT_TYPES = ("Subject1", "Subject2", "Subject3", "SubjectAuthorized")
 
 
-def routes(emu: Emulator) -> list[BaseRoute]:
-    store = emu.invoices
+class InvoiceRoutes:
+    """The handlers; each checks the request and calls ``emu.invoices``."""
 
-    async def query_metadata(request: Request) -> Response:
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+
+    async def query_metadata(self, request: Request) -> Response:
+        emu = self.emu
+        store = emu.invoices
         ctx = await emu.caller(request, "invoiceMetadata", any_of=INVOICE_READ)
         page_offset = query_int(request, "pageOffset", 0, 0)
         page_size = query_int(request, "pageSize", 10, 10, 250)
@@ -54,7 +59,9 @@ def routes(emu: Emulator) -> list[BaseRoute]:
         body = f'{head[:-1]},"invoices":[{",".join(invoices)}]}}'
         return Response(body.encode("utf-8"), media_type="application/json")
 
-    async def download(request: Request) -> Response:
+    async def download(self, request: Request) -> Response:
+        emu = self.emu
+        store = emu.invoices
         ctx = await emu.caller(request, "invoiceDownload", any_of=INVOICE_READ)
         number = request.path_params["ksefNumber"]
         if not KSEF_NUMBER_PATTERN.match(number):
@@ -82,7 +89,10 @@ def routes(emu: Emulator) -> list[BaseRoute]:
             )
         return Response(xml, media_type="application/xml", headers={"x-ms-meta-hash": b64_sha256(xml)})
 
+
+def routes(emu: Emulator) -> list[BaseRoute]:
+    handlers = InvoiceRoutes(emu)
     return [
-        Route("/invoices/query/metadata", query_metadata, methods=["POST"]),
-        Route("/invoices/ksef/{ksefNumber}", download, methods=["GET"]),
+        Route("/invoices/query/metadata", handlers.query_metadata, methods=["POST"]),
+        Route("/invoices/ksef/{ksefNumber}", handlers.download, methods=["GET"]),
     ]
