@@ -39,21 +39,19 @@ def inputs_fingerprint(
     invoices: Iterable[ArchivedInvoice],
     decisions: Mapping[str, StaffDecision],
 ) -> str:
-    digest = hashlib.sha256()
-
-    def add(*parts: object) -> None:
-        for part in parts:
-            digest.update(repr(part).encode("utf-8"))
-            digest.update(b"\x1f")
-        digest.update(b"\x1e")
-
-    add(WORKBOOK_FORMAT, client_name, scenario)
+    # Each value as its repr, followed by \x1f; each group of values followed by \x1e. Built as one
+    # text and hashed once (a refresh sums up a year of invoices twice).
+    parts = [f"{WORKBOOK_FORMAT!r}\x1f{client_name!r}\x1f{scenario!r}\x1f\x1e"]
+    append = parts.append
     for invoice in sorted(invoices, key=lambda i: i.ksef_number):
-        add(invoice.ksef_number, invoice.subject_type, invoice.sha256)
+        append(f"{invoice.ksef_number!r}\x1f{invoice.subject_type!r}\x1f{invoice.sha256!r}\x1f\x1e")
         d = decisions.get(invoice.ksef_number)
         if d is not None:
-            add(d.status, d.comment, d.booked_on, d.person, d.client_decision, d.client_remark)
-    return digest.hexdigest()
+            append(
+                f"{d.status!r}\x1f{d.comment!r}\x1f{d.booked_on!r}\x1f{d.person!r}\x1f"
+                f"{d.client_decision!r}\x1f{d.client_remark!r}\x1f\x1e"
+            )
+    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
 
 
 def is_unchanged(path: Path, fingerprint: str) -> bool:
