@@ -151,7 +151,7 @@ class AuthService:
         init_schema(self.db)
 
     # --- JWT -------------------------------------------------------------------------------------
-    def _issue(
+    def issue_jwt(
         self, kind: str, reference: str, lifetime: timedelta, extra: dict[str, Any] | None = None
     ) -> tuple[str, datetime]:
         now = self.clock.now()
@@ -291,7 +291,7 @@ class AuthService:
                 ip,
             ),
         )
-        token, until = self._issue("auth", reference, AUTH_TOKEN_LIFETIME)
+        token, until = self.issue_jwt("auth", reference, AUTH_TOKEN_LIFETIME)
         return {
             "referenceNumber": reference,
             "authenticationToken": {"token": token, "validUntil": iso(until)},
@@ -348,7 +348,7 @@ class AuthService:
             extra["tok"] = row["ksef_token_ref"]
         if row["allowed_ips"]:
             extra["ips"] = json.loads(row["allowed_ips"])
-        return self._issue("access", row["reference"], ACCESS_TOKEN_LIFETIME, extra)
+        return self.issue_jwt("access", row["reference"], ACCESS_TOKEN_LIFETIME, extra)
 
     def revoke_session(self, reference: str) -> bool:
         return (

@@ -156,7 +156,7 @@ class AuthRoutes:
         if not service.mark_redeemed(row["reference"]):
             raise bad_request(21301, "Brak autoryzacji.", ["Tokeny zostały już pobrane."], request=request)
         access, access_until = service.access_token(row, permissions, is_owner)
-        refresh, refresh_until = service._issue("refresh", row["reference"], REFRESH_TOKEN_LIFETIME)
+        refresh, refresh_until = service.issue_jwt("refresh", row["reference"], REFRESH_TOKEN_LIFETIME)
         service.set_refresh_until(row["reference"], refresh_until)
         return JSONResponse(
             {

@@ -146,7 +146,7 @@ class PermissionRoutes:
                 raise validation_error(["targetIdentifier.value: pole jest wymagane."], request=request)
             client = target_value[:10]
             missing = [
-                p for p in body.permissions if not emu.permissions._delegable(client, ctx.context_value, p)
+                p for p in body.permissions if not emu.permissions.delegable(client, ctx.context_value, p)
             ]
             if missing:
                 return self._operation(

@@ -298,7 +298,7 @@ class Permissions:
         ).rowcount
 
     # --- effective permissions -------------------------------------------------------------------
-    def _delegable(self, client: str, office: str, permission: str) -> bool:
+    def delegable(self, client: str, office: str, permission: str) -> bool:
         row = self.db.execute(
             "SELECT 1 FROM permissions WHERE scope='entity' AND context_value=? AND subject_value=?"
             " AND permission=? AND can_delegate=1",
@@ -346,7 +346,7 @@ class Permissions:
             (subject_type, subject_value),
         ):
             targets_me = row["target_type"] == "AllPartners" or row["target_value"] == context_value
-            if targets_me and self._delegable(context_value, row["context_value"], row["permission"]):
+            if targets_me and self.delegable(context_value, row["context_value"], row["permission"]):
                 found.add(row["permission"])
         return EffectivePermissions(frozenset(found), is_owner)
 

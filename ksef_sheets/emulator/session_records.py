@@ -76,7 +76,7 @@ class SessionRecords:
             (context_value, now),
         ).fetchall()
         for (ref,) in online:
-            self._close_online(ref)
+            self.close_online(ref)
         for (ref,) in batch:
             self._keys.pop(ref, None)
             self._set_status(ref, 440, ["Przekroczono czas wysyłki"])
@@ -107,7 +107,7 @@ class SessionRecords:
     def _touch(self, ref: str) -> None:
         self.db.execute("UPDATE send_session SET updated_us = ? WHERE ref = ?", (to_us(self.now()), ref))
 
-    def _open(
+    def open_session(
         self,
         kind: str,
         ctx: AccessContext,
@@ -193,7 +193,7 @@ class SessionRecords:
             params.append(value)
         self.db.execute(f"UPDATE session_invoice SET {', '.join(sets)} WHERE ref = ?", [*params, ref])  # noqa: S608
 
-    def _close_online(self, ref: str) -> None:
+    def close_online(self, ref: str) -> None:
         self._set_status(ref, 170)
         self._keys.pop(ref, None)
         self._finish_session(ref)

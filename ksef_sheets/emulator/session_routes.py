@@ -90,7 +90,7 @@ class SessionRoutes:
         _form_or_error(body.form_code, request)
         check_public_key_id(emu.keys, body.encryption, request)
         key = unwrap_symmetric_key(emu.keys, body.encryption)
-        ref, valid_until = service._open("Online", ctx, body.form_code, key)
+        ref, valid_until = service.open_session("Online", ctx, body.form_code, key)
         return JSONResponse({"referenceNumber": ref, "validUntil": iso_ms(valid_until)}, status_code=201)
 
     async def send_invoice(self, request: Request) -> Response:
@@ -111,7 +111,7 @@ class SessionRoutes:
                 [f"Status sesji {session['status']} uniemożliwia jej zamknięcie."],
                 request=request,
             )
-        service._close_online(ref)
+        service.close_online(ref)
         return Response(status_code=204)
 
     async def open_batch(self, request: Request) -> Response:
@@ -143,7 +143,7 @@ class SessionRoutes:
             )
         key = unwrap_symmetric_key(emu.keys, body.encryption)
         declared = body.batch_file.model_dump(by_alias=True)
-        ref, deadline = service._open(
+        ref, deadline = service.open_session(
             "Batch",
             ctx,
             body.form_code,

@@ -81,7 +81,7 @@ class TokenRoutes:
                 [f"Brak uprawnienia {p}." for p in missing],
                 request=request,
             )
-        reference, token = emu.tokens._create(
+        reference, token = emu.tokens.create(
             context_type=ctx.context_type,
             context_value=ctx.context_value,
             author_type=ctx.subject_type,

@@ -77,7 +77,7 @@ class Tokens:
         self.permissions = permissions
         init_schema(self.db)
 
-    def _create(
+    def create(
         self,
         *,
         context_type: str,
@@ -124,7 +124,7 @@ class Tokens:
         bad = [p for p in permissions if p not in TOKEN_PERMISSION_TYPES]
         if bad:
             raise ValueError(f"not token permissions: {bad}")
-        _, token = self._create(
+        _, token = self.create(
             context_type="Nip",
             context_value=context_nip,
             author_type="Nip",
