@@ -14,7 +14,9 @@ Prints, measured in the same run (medians of ``--rounds`` rounds, each into a fr
 - wall and this process's CPU time, invoices per second, CPU milliseconds per 1,000 invoices,
   SHA-256 computations per invoice, and the ratios to the floor (time / floor time).
 
-Run: ``.venv/bin/python bench/archive_store.py [--invoices 5000] [--batch 1000] [--rounds 3]``
+Run: ``.venv/bin/python bench/archive_store.py [--invoices 5000] [--batch 1000] [--rounds 3]
+[--flush syncfs|fsync]`` (``--flush fsync``: every file and folder fsynced, the way elsewhere than
+Linux).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import ksef_sheets.sync.archive_files as archive_files
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.demo_data import DEMO_CLIENTS, DEMO_OFFICE_NAME, DEMO_OFFICE_NIP
 from ksef_sheets.fa3 import Party, generate_mix
@@ -170,12 +173,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--invoices", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--flush",
+        choices=["syncfs", "fsync"],
+        default=None,
+        help="how a batch is flushed to disk (default: the archive's own choice for this system)",
+    )
     args = parser.parse_args(argv)
+    if args.flush:
+        archive_files.FLUSH = args.flush
     nip, packages = corpus(args.invoices, args.batch)
     n = args.invoices
     size = sum(len(x) for p in packages for _n, x, _m in p)
     print(
-        f"corpus: {n} generated FA(3) invoices of one client, {size / 1e6:.1f} MB, packages of {args.batch}"
+        f"corpus: {n} generated FA(3) invoices of one client, {size / 1e6:.1f} MB, packages of {args.batch}; "
+        f"flush: {archive_files.FLUSH}"
     )
     results: dict[str, list[tuple[float, float]]] = {"floor": [], "store": [], "again": []}
     hashes: dict[str, int] = {}

@@ -475,7 +475,8 @@ def _package_items(export: ExportResult, nip: str) -> list[IncomingInvoice]:
     """An opened export package's invoices with KSeF's metadata as sent; every listed invoice present.
 
     The client checked ``_metadata.json`` against the model and the invoices' hashes against it
-    (else the package is refused); the archive checks the hashes again as it stores them.
+    (else the package is refused); the archive takes those checked hashes (``sha256``) instead of
+    hashing every XML again.
     """
     label = export.reference_number
     raw_meta = {
@@ -491,7 +492,13 @@ def _package_items(export: ExportResult, nip: str) -> list[IncomingInvoice]:
             f"(np. {missing[0]}).",
             context_nip=nip,
         )
-    return [IncomingInvoice(number, xml, raw_meta.get(number, {})) for number, xml in invoices.items()]
+    items: list[IncomingInvoice] = []
+    for number, xml in invoices.items():
+        meta = raw_meta.get(number, {})
+        checked = meta.get("invoiceHash")  # compared with this very XML's SHA-256 by the client
+        digest = checked if isinstance(checked, str) and checked else None
+        items.append(IncomingInvoice(number, xml, meta, sha256=digest))
+    return items
 
 
 def _subject_pl(subject: str) -> str:

@@ -25,8 +25,6 @@ Guarantees:
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,7 +34,7 @@ from typing import Any
 
 from ksef_sheets.errors import UserError
 from ksef_sheets.identifiers import is_valid_ksef_number, normalize_nip
-from ksef_sheets.sync.archive_files import _flush_to_disk, _same_bytes, _write_file
+from ksef_sheets.sync.archive_files import same_bytes, write_batch
 from ksef_sheets.sync.archive_values import (
     DONE_STATUSES,
     _checked_ksef_number,
@@ -107,6 +105,10 @@ class IncomingInvoice:
     ksef_number: str
     xml: bytes
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # The Base64 SHA-256 of ``xml`` when the caller already computed it over these very bytes (the
+    # KSeF client checks each invoice of an export package against ``_metadata.json``): the
+    # archive then takes it instead of hashing the bytes again. None: the archive computes it.
+    sha256: str | None = None
 
 
 @dataclass
@@ -116,6 +118,17 @@ class BatchResult:
     new: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    """A batch sorted out before anything is written: the result, index rows and files to write."""
+
+    result: BatchResult = field(default_factory=BatchResult)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    files: list[tuple[Path, bytes]] = field(default_factory=list)
+    # Files already there with the same bytes but no index row (a killed run's): flushed, not rewritten.
+    orphans: list[Path] = field(default_factory=list)
 
 
 class InvoiceStore(CheckpointStore):
@@ -167,69 +180,36 @@ class InvoiceStore(CheckpointStore):
         nip = _checked_nip(client_nip)
         subject = _checked_subject(subject_type)
         items = invoices_list(invoices)
-        result = BatchResult()
         with self._lock:
             known = self._known_hashes(nip, [inv.ksef_number for inv in items])
-        rows: list[tuple[Any, ...]] = []
-        seen: set[str] = set()
-        written: list[Path] = []
-        fetched_at = _utc_text(_now())
         base = self.folder.client_archive_dir(nip)
-        for incoming in items:
-            number = incoming.ksef_number
-            problem = _invoice_problem(nip, incoming)
-            if problem:
-                result.refused.append((number, problem))
-                continue
-            digest = sha256_b64(incoming.xml)
-            path = _path_in(base, number)  # the number was verified just above
-            if number in known or number in seen:
-                stored = known.get(number)
-                if stored is not None and stored != digest:
-                    result.refused.append(
-                        (
-                            number,
-                            f"Faktura {number} klienta {nip} jest już w archiwum z inną treścią "
-                            "(inny skrót SHA-256); zachowano pierwotny plik.",
-                        )
-                    )
-                    continue
-                if not path.exists():
-                    # The index row survived a deleted file: restore the original bytes.
-                    _write_file(path, incoming.xml, sync=True)
-                result.existing.append(number)
-                continue
-            seen.add(number)
-            if not (path.exists() and _same_bytes(path, incoming.xml)):
-                _write_file(path, incoming.xml, sync=False)
-                written.append(path)
-            rows.append(_index_row(nip, subject, number, incoming, digest, fetched_at))
-            result.new.append(number)
-        if rows:
-            self._log_metadata(base, subject, rows)
-        _flush_to_disk(written)
+        batch = _sort_batch(nip, subject, base, items, known)
+        also_sync = list(batch.orphans)
+        if batch.rows:
+            also_sync.append(self._log_metadata(base, subject, batch.rows))
+        write_batch(batch.files, also_sync)
         with self._transaction() as db:
-            db.executemany(_INSERT_INVOICE, rows)
+            db.executemany(_INSERT_INVOICE, batch.rows)
             # A refused invoice keeps the checkpoint where it was: the window is fetched again
             # next time rather than an invoice being skipped forever.
-            if checkpoint is not None and not result.refused:
+            if checkpoint is not None and not batch.result.refused:
                 self._store_checkpoint(db, nip, subject, checkpoint)
-        return result
+        return batch.result
 
-    def _log_metadata(self, client_dir: Path, subject: str, rows: list[tuple[Any, ...]]) -> None:
+    def _log_metadata(self, client_dir: Path, subject: str, rows: list[tuple[Any, ...]]) -> Path:
         """Append KSeF's metadata of a batch to the client's ``metadane-ksef.jsonl`` (for rebuilds).
 
-        Written before the index commits, flushed with the batch's files; a line for an invoice
-        whose transaction was then lost is harmless (a rebuild only uses lines matching a file).
+        Written before the index commits, flushed with the batch's files (the caller fsyncs the
+        returned log); a line for an invoice whose transaction was then lost is harmless (a rebuild
+        only uses lines matching a file).
         """
         # Numbers, subject types and Base64 digests need no escaping; the metadata is JSON already.
         text = "".join(f'{{"n":"{row[0]}","s":"{subject}","h":"{row[22]}","m":{row[26]}}}\n' for row in rows)
         client_dir.mkdir(parents=True, exist_ok=True)
-        with self._log_lock, open(client_dir / METADATA_LOG, "ab") as fh:
+        log = client_dir / METADATA_LOG
+        with self._log_lock, open(log, "ab") as fh:
             fh.write(text.encode("utf-8"))
-            if not sys.platform.startswith("linux"):
-                fh.flush()
-                os.fsync(fh.fileno())
+        return log
 
     def _known_hashes(self, nip: str, numbers: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -438,6 +418,53 @@ def invoices_list(invoices: Iterable[IncomingInvoice]) -> list[IncomingInvoice]:
     return invoices if isinstance(invoices, list) else list(invoices)
 
 
+def _sort_batch(
+    nip: str, subject: str, base: Path, items: list[IncomingInvoice], known: Mapping[str, str]
+) -> _Batch:
+    """Which invoices are new, already archived or refused; what to write. Each XML hashed once."""
+    batch = _Batch()
+    result = batch.result
+    fetched_at = _utc_text(_now())
+    seen: set[str] = set()
+    for incoming in items:
+        number = incoming.ksef_number
+        problem = _invoice_problem(nip, incoming)
+        digest = ""
+        if problem is None:
+            digest = incoming.sha256 or sha256_b64(incoming.xml)
+            problem = _hash_problem(nip, incoming, digest)
+        if problem:
+            result.refused.append((number, problem))
+            continue
+        path = _path_in(base, number)  # the number was verified just above
+        if number in known or number in seen:
+            stored = known.get(number)
+            if stored is not None and stored != digest:
+                result.refused.append(
+                    (
+                        number,
+                        f"Faktura {number} klienta {nip} jest już w archiwum z inną treścią "
+                        "(inny skrót SHA-256); zachowano pierwotny plik.",
+                    )
+                )
+                continue
+            if not path.exists():
+                # The index row survived a deleted file: restore the original bytes.
+                batch.files.append((path, incoming.xml))
+            result.existing.append(number)
+            continue
+        seen.add(number)
+        if not path.exists():
+            batch.files.append((path, incoming.xml))
+        elif same_bytes(path, incoming.xml):
+            batch.orphans.append(path)
+        else:
+            batch.files.append((path, incoming.xml))
+        batch.rows.append(_index_row(nip, subject, number, incoming, digest, fetched_at))
+        result.new.append(number)
+    return batch
+
+
 def _invoice_problem(nip: str, incoming: IncomingInvoice) -> str | None:
     number = incoming.ksef_number
     if not isinstance(number, str) or not is_valid_ksef_number(number):
@@ -453,10 +480,16 @@ def _invoice_problem(nip: str, incoming: IncomingInvoice) -> str | None:
     meta_number = meta.get("ksefNumber")
     if meta_number is not None and meta_number != number:
         return f"Metadane faktury {number} klienta {nip} wskazują inny numer KSeF ({str(meta_number)[:60]})."
-    expected = meta.get("invoiceHash")
-    if isinstance(expected, str) and expected and expected != sha256_b64(xml):
+    return None
+
+
+def _hash_problem(nip: str, incoming: IncomingInvoice, digest: str) -> str | None:
+    """KSeF's ``invoiceHash`` against the bytes' SHA-256 (checked after every other check)."""
+    expected = _mapping(incoming.metadata).get("invoiceHash")
+    if isinstance(expected, str) and expected and expected != digest:
         return (
-            f"Faktura {number} klienta {nip} ma inny skrót SHA-256 niż podał KSeF; plik nie został zapisany."
+            f"Faktura {incoming.ksef_number} klienta {nip} ma inny skrót SHA-256 niż podał KSeF; "
+            "plik nie został zapisany."
         )
     return None
 

@@ -191,11 +191,11 @@ def test_failed_batch_leaves_no_rows_and_no_checkpoint(
 ) -> None:
     import ksef_sheets.sync.invoice_store as module
 
-    def broken_flush(paths: list[Path]) -> None:
+    def broken_flush(files: list[tuple[Path, bytes]], also_sync: list[Path]) -> None:
         raise OSError("dysk pełny")
 
     with Archive.open(folder) as archive:
-        monkeypatch.setattr(module, "_flush_to_disk", broken_flush)
+        monkeypatch.setattr(module, "write_batch", broken_flush)
         with pytest.raises(OSError):
             archive.add_invoices(
                 CLIENT,
@@ -220,11 +220,11 @@ def test_killed_writer_never_leaves_an_index_row_without_its_file(folder: Office
         from ksef_sheets.identifiers import make_ksef_number
         import ksef_sheets.sync.invoice_store as module
         from ksef_sheets.sync.archive import Archive, IncomingInvoice
-        real_flush = module._flush_to_disk
-        def flush_then_die(paths):
-            real_flush(paths)
+        real_flush = module.write_batch
+        def flush_then_die(files, also_sync):
+            real_flush(files, also_sync)
             os.kill(os.getpid(), signal.SIGKILL)
-        module._flush_to_disk = flush_then_die
+        module.write_batch = flush_then_die
         archive = Archive.open(OfficeFolder.resolve({str(folder.root)!r}))
         items = [IncomingInvoice(make_ksef_number({SELLER!r}, date(2026, 3, 14), f"{{i:012X}}"),
                                  b"<Faktura>%d</Faktura>" % i, {{}}) for i in range(100, 150)]
