@@ -46,6 +46,7 @@ from ksef_sheets.sheets import (
 )
 from ksef_sheets.sync import Archive, ArchivedInvoice, StaffDecision
 from ksef_sheets.text import WARSAW, plural
+from ksef_sheets.workflows._periods import accepted_on, period_side
 
 if TYPE_CHECKING:
     from ksef_sheets.documents import OfficeData
@@ -73,33 +74,13 @@ def export_key(folder: OfficeFolder) -> bytes:
 # Rows from the archive
 
 
-def ksef_date(number: str) -> date | None:
-    """The day KSeF accepted the invoice, from its number (``NIP-YYYYMMDD-...``)."""
-    try:
-        part = number.split("-")[1]
-        return date(int(part[:4]), int(part[4:6]), int(part[6:8]))
-    except (IndexError, ValueError):
-        return None
-
-
-def _period_date(invoice: ArchivedInvoice, side: str) -> date | None:
-    """Purchases belong to the month KSeF delivered them (art. 106na ust. 3); sales to the issue date."""
-    received = None
-    if invoice.invoicing_date is not None:
-        received = invoice.invoicing_date.astimezone(WARSAW).date()
-    received = received or ksef_date(invoice.ksef_number)
-    if side == SIDE_PURCHASE:
-        return received or invoice.issue_date
-    return invoice.issue_date or received
-
-
 def row_from_archive(archive: Archive, invoice: ArchivedInvoice, side: str) -> ExportRow:
     row = ExportRow(
         side=side,
         ksef_number=invoice.ksef_number,
         number=clean_text(invoice.invoice_number or ""),
         issue_date=invoice.issue_date,
-        ksef_date=_period_date(invoice, SIDE_PURCHASE),
+        ksef_date=accepted_on(invoice.ksef_number) or invoice.issue_date,
         seller_nip=invoice.seller_nip or "",
         seller_name=clean_text(invoice.seller_name or ""),
         buyer=clean_text(invoice.buyer_name or invoice.buyer_identifier or ""),
@@ -143,8 +124,8 @@ def collect_rows(
         if side in skip:
             continue
         for invoice in archive.list_invoices(nip, subject_type=subject):
-            when = _period_date(invoice, side)
-            if when is None or (when.year, when.month) != (year, month):
+            placed = period_side(invoice)
+            if placed is None or placed[1] != (year, month):
                 continue
             row = row_from_archive(archive, invoice, side)
             decision = decisions.get(invoice.ksef_number)

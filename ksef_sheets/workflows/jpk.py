@@ -37,9 +37,8 @@ from ksef_sheets.jpk import (
 from ksef_sheets.sheets import JPK_SHEET, JpkSheetRow, load_clients, write_jpk_sheet
 from ksef_sheets.sync import Archive, ArchivedInvoice
 from ksef_sheets.text import count
+from ksef_sheets.workflows._periods import SUBJECT_SIDES, accepted_on, period_side
 from ksef_sheets.workflows.register import update_jpk_results
-
-SUBJECT_SIDES = {"Subject1": "sale", "Subject2": "purchase"}
 
 
 @dataclass(frozen=True)
@@ -133,14 +132,6 @@ def failure_periods(folder: OfficeFolder) -> list[FailurePeriod]:
     return periods
 
 
-def accepted_on(ksef_number: str) -> date | None:
-    """The day KSeF assigned the number (its date part: the acceptance date, not P_1)."""
-    try:
-        return date.fromisoformat(f"{ksef_number[11:15]}-{ksef_number[15:17]}-{ksef_number[17:19]}")
-    except ValueError:
-        return None
-
-
 def pln_buckets(invoice: InvoiceAmounts) -> dict[str, tuple[Decimal, Decimal]]:
     """Net and VAT per summary bucket in PLN (JPK amounts are in PLN).
 
@@ -167,16 +158,6 @@ def pln_buckets(invoice: InvoiceAmounts) -> dict[str, tuple[Decimal, Decimal]]:
         net_pln = net * own_rate if own_rate else net
         out[bucket.key] = (net_pln.quantize(cent), vat_pln.quantize(cent))
     return out
-
-
-def period_side(entry: ArchivedInvoice) -> tuple[str, tuple[int, int]] | None:
-    """(side, (year, month)) an invoice belongs to in the VAT records: a sale by its issue date, a
-    purchase by the day KSeF delivered it (art. 106na ust. 3); None for other subjects or no date."""
-    side = SUBJECT_SIDES.get(entry.subject_type)
-    day = entry.issue_date if side == "sale" else accepted_on(entry.ksef_number)
-    if side is None or day is None:
-        return None
-    return side, (day.year, day.month)
 
 
 def _summary(entry: ArchivedInvoice, side: str, client_nip: str) -> KsefInvoice:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.fa3 import Party, generate_invoice, parse_invoice
-from ksef_sheets.identifiers import make_ksef_number
+from ksef_sheets.fa3 import Party
 from ksef_sheets.office.model import Client
-from ksef_sheets.sync.archive import Archive, IncomingInvoice, sha256_b64
+from ksef_sheets.sync.archive import Archive
+from tests.archive_fixtures import archive_invoice
 
 OFFICE_NIP = "5275260184"
 CLIENT2 = Client(
@@ -61,31 +60,16 @@ def store(
     number: str,
     seed: int,
 ) -> Stored:
-    xml = generate_invoice(random.Random(seed), seller=seller, buyer=buyer, issue_date=issue, number=number)
-    invoice = parse_invoice(xml)
-    tech = f"{seed:012X}"
-    ksef = make_ksef_number(seller.nip or "", accepted, tech)
-    when = datetime.combine(accepted, time(10, 0), tzinfo=UTC)
-    meta = {
-        "ksefNumber": ksef,
-        "invoiceNumber": number,
-        "issueDate": issue.isoformat(),
-        "invoicingDate": when.isoformat(),
-        "acquisitionDate": when.isoformat(),
-        "permanentStorageDate": when.isoformat(),
-        "seller": {"nip": seller.nip, "name": seller.name},
-        "buyer": {"identifier": {"type": "Nip", "value": buyer.nip}, "name": buyer.name},
-        "netAmount": str(invoice.net_total),
-        "vatAmount": str(invoice.vat_total),
-        "grossAmount": str(invoice.total),
-        "currency": invoice.currency,
-        "invoicingMode": "Online",
-        "invoiceType": "Vat",
-        "invoiceHash": sha256_b64(xml),
-    }
-    subject = "Subject1" if seller.nip == client.nip else "Subject2"
-    result = archive.add_invoices(client.nip, subject, [IncomingInvoice(ksef, xml, meta)])
-    assert not result.refused, result.refused
+    ksef, invoice = archive_invoice(
+        archive,
+        client.nip,
+        seller=seller,
+        buyer=buyer,
+        issue=issue,
+        accepted=accepted,
+        number=number,
+        seed=seed,
+    )
     return Stored(ksef, number, str(invoice.total))
 
 

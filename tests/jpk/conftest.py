@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.demo_data import demo_office_data
-from ksef_sheets.fa3 import Party, generate_invoice, parse_invoice
-from ksef_sheets.identifiers import make_ksef_number
-from ksef_sheets.sync.archive import Archive, IncomingInvoice, sha256_b64
+from ksef_sheets.fa3 import Party
+from ksef_sheets.sync.archive import Archive
 from ksef_sheets.workflows import init_office
+from tests.archive_fixtures import archive_invoice
 
 CLIENT = Party(name="Nowak IT Consulting Jan Nowak", nip="5210537039", address1="ul. Prosta 1, Warszawa")
 PARTNERS = [
@@ -45,33 +44,10 @@ def store(
     currency: str = "PLN",
 ) -> Stored:
     seller, buyer = (CLIENT, partner) if sale else (partner, CLIENT)
-    xml = generate_invoice(
-        random.Random(seed), seller=seller, buyer=buyer, issue_date=issue, number=number, currency=currency
-    )
-    invoice = parse_invoice(xml)
-    ksef = make_ksef_number(seller.nip or "", accepted, f"{seed:012X}")
-    when = datetime.combine(accepted, time(10, 0), tzinfo=UTC)
-    meta = {
-        "ksefNumber": ksef,
-        "invoiceNumber": number,
-        "issueDate": issue.isoformat(),
-        "invoicingDate": when.isoformat(),
-        "acquisitionDate": when.isoformat(),
-        "permanentStorageDate": when.isoformat(),
-        "seller": {"nip": seller.nip, "name": seller.name},
-        "buyer": {"identifier": {"type": "Nip", "value": buyer.nip}, "name": buyer.name},
-        "netAmount": str(invoice.net_total),
-        "vatAmount": str(invoice.vat_total),
-        "grossAmount": str(invoice.total),
-        "currency": invoice.currency,
-        "invoicingMode": "Online",
-        "invoiceType": "Vat",
-        "invoiceHash": sha256_b64(xml),
-    }
-    result = archive.add_invoices(
-        CLIENT.nip or "", "Subject1" if sale else "Subject2", [IncomingInvoice(ksef, xml, meta)]
-    )
-    assert not result.refused, result.refused
+    ksef, _ = archive_invoice(
+        archive, CLIENT.nip or "", seller=seller, buyer=buyer, issue=issue, accepted=accepted, number=number,
+        seed=seed, currency=currency,
+    )  # fmt: skip
     return Stored(ksef, number, "sale" if sale else "purchase", issue, accepted)
 
 
