@@ -2,14 +2,15 @@
 
 Other packages import what they need from ``ksef_sheets.sheets`` itself — the names in ``__all__``
 below are its public face (``tests/foundation/test_layers.py`` refuses imports of its submodules from
-outside). The names are loaded from their modules on first use (``__getattr__``), so taking the light
+outside). The names are loaded from their modules on first use (``ksef_sheets.lazy``), so taking the light
 ``set_text`` does not load the workbook writers, and importing the package closes no import loop.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ksef_sheets.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ksef_sheets.sheets.client_export import export_csv, write_export_workbook, write_summary_workbook
@@ -240,15 +241,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from its module on first use (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), __all__)
