@@ -86,7 +86,8 @@ _BUCKET_TAGS = tuple(
     )
     for b in BUCKETS
 )
-_ALL_BUCKET_TAGS = frozenset(tag for tags in _BUCKET_TAGS for tag in tags[:3] if tag)
+# Each summary field -> the position of its bucket in ``_BUCKET_TAGS``.
+_BUCKET_OF = {tag: i for i, tags in enumerate(_BUCKET_TAGS) for tag in tags[:3] if tag}
 _CENT = Decimal("0.01")
 _TWO_CENTS = Decimal("0.02")
 _NONE: tuple[str | None, ...] = ()
@@ -117,7 +118,7 @@ def surely_clean(root: etree._Element) -> bool:
     correction = (_strip(texts.get(_KIND)) or "") in CORRECTIONS
     return (
         _identifiers_ok(found)
-        and (not _ALL_BUCKET_TAGS.intersection(texts) or _amounts_ok(texts))
+        and _amounts_ok(texts)
         and (correction or _lines_ok(found))
         and _due_ok(found, texts)
         and _annotations_ok(fa, found, texts, correction)
@@ -145,14 +146,16 @@ def _identifiers_ok(found: dict[str, list[str | None]]) -> bool:
 
 def _amounts_ok(texts: dict[str, str | None]) -> bool:
     """``_vat_rates``, ``_total`` and ``_currency``: rates within two grosze, the total, PLN VAT."""
+    used = sorted({_BUCKET_OF[tag] for tag in _BUCKET_OF.keys() & texts.keys()})
+    if not used:
+        return True
     currency = _strip(texts.get(_CURRENCY)) or "PLN"
     parts: list[Decimal] = []
-    for net_tag, vat_tag, pln_tag, rates in _BUCKET_TAGS:
+    for index in used:  # the buckets with any of their fields, in order
+        net_tag, vat_tag, pln_tag, rates = _BUCKET_TAGS[index]
         net_present = net_tag in texts
         vat_present = vat_tag is not None and vat_tag in texts
         pln_present = pln_tag is not None and pln_tag in texts
-        if not (net_present or vat_present or pln_present):
-            continue
         vat = to_decimal(_strip(texts[vat_tag])) if vat_present else None  # type: ignore[index]
         if net_present:
             net = to_decimal(_strip(texts[net_tag]))
