@@ -9,6 +9,7 @@ Other parts code against these names (keep them stable):
 - ``validate_xsd(data) -> list[Problem]``;
 - ``read_and_validate(data, *, source) -> (Invoice, ValidationReport)`` — both, parsing once;
 - ``read_amounts(data, *, source) -> InvoiceAmounts`` — only currency, summary buckets and rates (fast);
+- ``read_summary(data, *, source) -> InvoiceSummary`` — only a list's fields: number, dates, parties, totals;
 - ``to_register_row(invoice, *, ksef_number=None) -> RegisterRow`` (``REGISTER_COLUMNS`` has the
   Polish headers);
 - ``build_invoice_xml(invoice: SalesInvoice) -> bytes``;
@@ -60,6 +61,7 @@ from ksef_sheets.fa3.sales import (
 )
 from ksef_sheets.fa3.sales import ThirdParty as SalesThirdParty
 from ksef_sheets.fa3.schema import validate_tree
+from ksef_sheets.fa3.summary import InvoiceSummary, read_summary
 from ksef_sheets.fa3.validate import read_and_validate, validate_invoice, validate_parsed, validate_xsd
 from ksef_sheets.fa3.verification_links import (
     b64url,
@@ -90,6 +92,7 @@ __all__ = [
     "Header",
     "Invoice",
     "InvoiceAmounts",
+    "InvoiceSummary",
     "Line",
     "Party",
     "Payment",
@@ -116,6 +119,7 @@ __all__ = [
     "parse_xml",
     "read_amounts",
     "read_and_validate",
+    "read_summary",
     "require_invoice_root",
     "sales_invoice_from_invoice",
     "sales_invoice_from_xml",

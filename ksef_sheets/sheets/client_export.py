@@ -212,33 +212,40 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         )
     col = {h: i for i, h in enumerate(HEADERS)}
     first, last = HEADER_ROW + 1, HEADER_ROW + max(len(rows), 1)
+    # No per-cell look-ups: the column of each field and the worksheet's writers are taken once.
+    c_lp, c_side, c_ksef, c_number = col[H_LP], col[H_SIDE], col[H_KSEF], col[H_NUMBER]
+    c_issue, c_ksef_date, c_seller_nip = col[H_ISSUE], col[H_KSEF_DATE], col[H_SELLER_NIP]
+    c_seller, c_buyer, c_currency, c_status = col[H_SELLER], col[H_BUYER], col[H_CURRENCY], col[H_STATUS]
+    c_net, c_vat, c_gross = col[H_NET], col[H_VAT], col[H_GROSS]
+    c_decision, c_remark, c_mac = col[H_DECISION], col[H_REMARK], col[H_MAC]
+    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
     for i, row in enumerate(rows):
         r = first + i
-        ws.write_number(r, col[H_LP], i + 1, f_center)
-        ws.write_string(r, col[H_SIDE], row.side)
-        ws.write_string(r, col[H_KSEF], row.ksef_number)
-        ws.write_string(r, col[H_NUMBER], row.number)
-        _write_date(ws, r, col[H_ISSUE], row.issue_date, f_date)
-        _write_date(ws, r, col[H_KSEF_DATE], row.ksef_date, f_date)
-        ws.write_string(r, col[H_SELLER_NIP], row.seller_nip)
-        ws.write_string(r, col[H_SELLER], row.seller_name, f_text)
-        ws.write_string(r, col[H_BUYER], row.buyer, f_text)
-        ws.write_string(r, col[H_CURRENCY], row.currency)
-        for h, value in ((H_NET, row.net), (H_VAT, row.vat), (H_GROSS, row.gross)):
+        write_number(r, c_lp, i + 1, f_center)
+        write_string(r, c_side, row.side)
+        write_string(r, c_ksef, row.ksef_number)
+        write_string(r, c_number, row.number)
+        _write_date(ws, r, c_issue, row.issue_date, f_date)
+        _write_date(ws, r, c_ksef_date, row.ksef_date, f_date)
+        write_string(r, c_seller_nip, row.seller_nip)
+        write_string(r, c_seller, row.seller_name, f_text)
+        write_string(r, c_buyer, row.buyer, f_text)
+        write_string(r, c_currency, row.currency)
+        for c, value in ((c_net, row.net), (c_vat, row.vat), (c_gross, row.gross)):
             if value is None:
-                ws.write_blank(r, col[h], None, f_money)
+                write_blank(r, c, None, f_money)
             else:
-                ws.write_number(r, col[h], float(value), f_money)
-        ws.write_string(r, col[H_STATUS], row.status)
+                write_number(r, c, float(value), f_money)
+        write_string(r, c_status, row.status)
         if row.decision in DECISIONS:
-            ws.write_string(r, col[H_DECISION], row.decision, f_input)
+            write_string(r, c_decision, row.decision, f_input)
         else:
-            ws.write_blank(r, col[H_DECISION], None, f_input)
+            write_blank(r, c_decision, None, f_input)
         if row.remark:
-            ws.write_string(r, col[H_REMARK], clean_text(row.remark), f_input)
+            write_string(r, c_remark, clean_text(row.remark), f_input)
         else:
-            ws.write_blank(r, col[H_REMARK], None, f_input)
-        ws.write_string(r, col[H_MAC], row.mac)
+            write_blank(r, c_remark, None, f_input)
+        write_string(r, c_mac, row.mac)
     ws.add_table(
         HEADER_ROW,
         0,
@@ -268,7 +275,8 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
             "error_message": f"Prosimy wybrać z listy „{DECISION_ACCEPT}” albo „{DECISION_REJECT}”.",
         },
     )
-    amounts = [v for row in rows for v in (row.net, row.vat, row.gross)]
+    # The three amount columns share one measure of the longest amount (their minimums differ).
+    money = amount_width([v for row in rows for v in (row.net, row.vat, row.gross)], minimum=0)
     widths = {
         H_LP: 5,
         H_SIDE: 9,
@@ -284,9 +292,9 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         ),
         H_BUYER: text_width((r.buyer for r in rows), minimum=12, maximum=28),
         H_CURRENCY: 7,
-        H_NET: amount_width(amounts, minimum=10),
-        H_VAT: amount_width(amounts, minimum=9),
-        H_GROSS: amount_width(amounts, minimum=10),
+        H_NET: max(10, money),
+        H_VAT: max(9, money),
+        H_GROSS: max(10, money),
         H_STATUS: 22,
         H_DECISION: 13,
         H_REMARK: 30,
@@ -307,7 +315,8 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
     for c, h in enumerate(("Rodzaj", "Waluta", "Liczba faktur", "Netto", "VAT", "Brutto")):
         summary.write_string(2, c, h, f_bold)
     r = 3
-    for (side, currency), (count, net, vat, gross) in sorted(_totals(rows).items()):
+    totals_by = _totals(rows)
+    for (side, currency), (count, net, vat, gross) in sorted(totals_by.items()):
         summary.write_string(r, 0, side)
         summary.write_string(r, 1, currency)
         summary.write_number(r, 2, count)
@@ -319,7 +328,7 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
     summary.write_string(r + 2, 0, f"Biuro: {header.office_name}")
     summary.set_column(0, 1, 14)
     summary.set_column(2, 2, 14)
-    totals = [v for t in _totals(rows).values() for v in t[1:]]
+    totals = [v for t in totals_by.values() for v in t[1:]]
     summary.set_column(3, 5, amount_width(totals, minimum=15))
     summary.protect(PROTECTION_PASSWORD)
     print_a4_landscape(summary)
@@ -371,9 +380,10 @@ def write_export_workbook(path: Path, header: ExportHeader, rows: Sequence[Expor
         control.write_string(i, 1, meta_value)
     control.write_string(len(meta) + 1, 0, "Numer KSeF")
     control.write_string(len(meta) + 1, 1, H_MAC)
-    for i, row in enumerate(rows):
-        control.write_string(len(meta) + 2 + i, 0, row.ksef_number)
-        control.write_string(len(meta) + 2 + i, 1, row.mac)
+    control_string = control.write_string
+    for r, row in enumerate(rows, start=len(meta) + 2):
+        control_string(r, 0, row.ksef_number)
+        control_string(r, 1, row.mac)
     control.protect(PROTECTION_PASSWORD)
     control.very_hidden()
     workbook.close()
@@ -426,7 +436,8 @@ def write_summary_workbook(path: Path, header: ExportHeader, rows: Sequence[Expo
         "Numer KSeF",
     )
     amounts = [v for row in rows for v in (row.net, row.vat, row.gross)]
-    amounts += [v for t in _totals(rows).values() for v in t[1:]]
+    totals = _totals(rows)
+    amounts += [v for t in totals.values() for v in t[1:]]
     money = amount_width(amounts, minimum=10, bold=True)
     widths = (4, 8, 17, 10, 34, 11, 6, money, money, money, 36)
     for c, (h, w) in enumerate(zip(heads, widths, strict=True)):
@@ -447,7 +458,7 @@ def write_summary_workbook(path: Path, header: ExportHeader, rows: Sequence[Expo
                 ws.write_number(r, c, float(value), f_money)
         ws.write_string(r, 10, row.ksef_number, f_gap)
     r = 5 + len(rows)
-    for (side, currency), (count, net, vat, gross) in sorted(_totals(rows).items()):
+    for (side, currency), (count, net, vat, gross) in sorted(totals.items()):
         ws.write_string(r, 1, f"Razem: {side.lower()}", f_total_text)
         ws.write_string(r, 4, count_of(count, "faktura", "faktury", "faktur"), f_total_text)
         ws.write_string(r, 6, currency, f_total_text)

@@ -75,42 +75,46 @@ def export_key(folder: OfficeFolder) -> bytes:
 
 
 def row_from_archive(archive: Archive, invoice: ArchivedInvoice, side: str) -> ExportRow:
-    row = ExportRow(
+    # The XML is the source of truth for what the invoice says; the index (KSeF's metadata) is the
+    # fallback. Only the list's fields are read (not the full model), from the entry already listed.
+    from ksef_sheets.fa3 import read_summary
+
+    try:
+        parsed = read_summary(archive.read_entry_xml(invoice), source=invoice.ksef_number)
+    except UserError:
+        parsed = None
+    ksef_date = accepted_on(invoice.ksef_number) or invoice.issue_date
+    if parsed is None:
+        return ExportRow(
+            side=side,
+            ksef_number=invoice.ksef_number,
+            number=clean_text(invoice.invoice_number or ""),
+            issue_date=invoice.issue_date,
+            ksef_date=ksef_date,
+            seller_nip=invoice.seller_nip or "",
+            seller_name=clean_text(invoice.seller_name or ""),
+            buyer=clean_text(invoice.buyer_name or invoice.buyer_identifier or ""),
+            currency=invoice.currency or "PLN",
+            net=invoice.net_amount,
+            vat=invoice.vat_amount,
+            gross=invoice.gross_amount,
+        )
+    return ExportRow(
         side=side,
         ksef_number=invoice.ksef_number,
-        number=clean_text(invoice.invoice_number or ""),
-        issue_date=invoice.issue_date,
-        ksef_date=accepted_on(invoice.ksef_number) or invoice.issue_date,
-        seller_nip=invoice.seller_nip or "",
-        seller_name=clean_text(invoice.seller_name or ""),
-        buyer=clean_text(invoice.buyer_name or invoice.buyer_identifier or ""),
-        currency=invoice.currency or "PLN",
-        net=invoice.net_amount,
-        vat=invoice.vat_amount,
-        gross=invoice.gross_amount,
+        number=clean_text(parsed.number or invoice.invoice_number or ""),
+        issue_date=parsed.issue_date or invoice.issue_date,
+        ksef_date=ksef_date,
+        seller_nip=parsed.seller_nip or invoice.seller_nip or "",
+        seller_name=clean_text(parsed.seller_name or invoice.seller_name or ""),
+        buyer=clean_text(
+            parsed.buyer_name or parsed.buyer_id or invoice.buyer_name or invoice.buyer_identifier or ""
+        ),
+        currency=parsed.currency or invoice.currency or "PLN",
+        net=parsed.net_total if parsed.net_total is not None else invoice.net_amount,
+        vat=parsed.vat_total if parsed.vat_total is not None else invoice.vat_amount,
+        gross=parsed.gross_total if parsed.gross_total is not None else invoice.gross_amount,
     )
-    # The XML is the source of truth for what the invoice says; metadata is the fallback.
-    try:
-        from ksef_sheets.fa3 import parse_invoice, to_register_row
-
-        parsed = to_register_row(
-            parse_invoice(
-                archive.read_xml(invoice.client_nip, invoice.ksef_number), source=invoice.ksef_number
-            ),
-            ksef_number=invoice.ksef_number,
-        )
-    except UserError:
-        return row
-    row.number = clean_text(parsed.number or row.number)
-    row.issue_date = parsed.issue_date or row.issue_date
-    row.seller_nip = parsed.seller_nip or row.seller_nip
-    row.seller_name = clean_text(parsed.seller_name or row.seller_name)
-    row.buyer = clean_text(parsed.buyer_name or parsed.buyer_id or row.buyer)
-    row.currency = parsed.currency or row.currency
-    row.net = parsed.net_total if parsed.net_total is not None else row.net
-    row.vat = parsed.vat_total if parsed.vat_total is not None else row.vat
-    row.gross = parsed.gross_total if parsed.gross_total is not None else row.gross
-    return row
 
 
 def collect_rows(
