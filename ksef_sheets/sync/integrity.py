@@ -152,6 +152,18 @@ def _check_database(
         report.notes.append(
             "Indeks pochodzi z wcześniejszej wersji (bez znacznika); dostanie go przy pobraniu."
         )
+    _check_files(folder, db, files, report, hint)
+    _check_decisions_and_checkpoints(db, report, hint)
+
+
+def _check_files(
+    folder: OfficeFolder,
+    db: sqlite3.Connection,
+    files: dict[tuple[str, str], Path],
+    report: CheckReport,
+    hint: str,
+) -> None:
+    """Every index row has its file with the same SHA-256; every invoice file has its row."""
     rows = db.execute("SELECT client_nip, ksef_number, sha256 FROM invoices").fetchall()
     report.invoices = len(rows)
     missing: list[str] = []
@@ -179,6 +191,10 @@ def _check_database(
         report.problems.append(
             f"Aby indeks i pliki znów się zgadzały, uruchom: {hint} (brakujące pliki pobierze następne pobranie)."
         )
+
+
+def _check_decisions_and_checkpoints(db: sqlite3.Connection, report: CheckReport, hint: str) -> None:
+    """Decisions without an invoice; fetched invoices without a checkpoint; interrupted fetches."""
     orphans = db.execute(
         "SELECT COUNT(*) FROM decisions d LEFT JOIN invoices i "
         "ON i.ksef_number = d.ksef_number AND i.client_nip = d.client_nip WHERE i.ksef_number IS NULL"
