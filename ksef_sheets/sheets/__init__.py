@@ -47,7 +47,11 @@ if TYPE_CHECKING:
         STATUS_BOOKED,
     )
     from ksef_sheets.sheets.invoice_readback import read_workbook_work
-    from ksef_sheets.sheets.invoice_refresh import refresh_after_fetch, refresh_invoice_workbooks
+    from ksef_sheets.sheets.invoice_refresh import (
+        RefreshReport,
+        refresh_after_fetch,
+        refresh_invoice_workbooks,
+    )
     from ksef_sheets.sheets.jpk_sheet import JPK_SHEET, JpkSheetRow, write_jpk_sheet
     from ksef_sheets.sheets.office_access import (
         AUDIT_SPEC,
@@ -118,6 +122,7 @@ _EXPORTS: dict[str, str] = {
     "H_STATUS": "invoice_columns",
     "STATUS_BOOKED": "invoice_columns",
     "read_workbook_work": "invoice_readback",
+    "RefreshReport": "invoice_refresh",
     "refresh_after_fetch": "invoice_refresh",
     "refresh_invoice_workbooks": "invoice_refresh",
     "JPK_SHEET": "jpk_sheet",
@@ -197,6 +202,7 @@ __all__ = [
     "JpkSheetRow",
     "Link",
     "OpenpyxlTables",
+    "RefreshReport",
     "RefreshResult",
     "StaffMember",
     "TableData",
