@@ -18,12 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.demo_data import DEMO_OFFICE_NIP
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, atomic_write_text
 from ksef_sheets.text import count, warsaw_time
+
+if TYPE_CHECKING:
+    from ksef_sheets.sheets import RefreshReport
 
 DEMO_SEED = 42
 DEMO_FETCH_FROM = date(2026, 2, 1)
@@ -77,10 +81,10 @@ def run_demo(
             + _ksef_certificate(folder, running.base_url)
             + _offline_certificate(folder, running.base_url),
         )
-        fetch_lines, fetch_problems = _fetch(folder, running.base_url)
+        fetch_lines, fetch_problems, refresh = _fetch(folder, running.base_url)
         summary.problems += fetch_problems
         step("4. Pobranie faktur z KSeF do archiwum", fetch_lines)
-        step("5. Skoroszyty faktur klientów", _workbooks(folder))
+        step("5. Skoroszyty faktur klientów", _workbooks(folder, refresh))
         step(
             "6. Uprawnienia w KSeF",
             _permissions(folder, running.base_url, running.seed_info.clients[0]["nip"])
@@ -206,20 +210,22 @@ def _offline_certificate(folder: OfficeFolder, base_url: str) -> list[str]:
     return [f"Certyfikat KSeF typu Offline: {reference} (uzyskany wcześniej)"]
 
 
-def _fetch(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str]]:
-    from ksef_sheets.sync import fetch_office
+def _fetch(folder: OfficeFolder, base_url: str) -> tuple[list[str], list[str], RefreshReport]:
+    from ksef_sheets.workflows import office_fetch
 
-    report = asyncio.run(fetch_office(folder, base_url=base_url, since=DEMO_FETCH_FROM))
+    # The office's fetch as ksef-sheets fetch runs it: the archive, the register, the workbooks.
+    fetched = office_fetch(folder, base_url=base_url, since=DEMO_FETCH_FROM)
+    if fetched.refresh_error is not None:
+        raise fetched.refresh_error
+    assert fetched.refresh is not None
+    report = fetched.report
     lines = report.summary_lines()
     lines.append(f"Zapytań do KSeF: {report.requests}, odpowiedzi 429: {report.rate_limited}")
     lines.append(f"Archiwum: {folder.archive_dir}, indeks: {folder.database}")
-    return lines, list(report.problems)
+    return lines, list(report.problems), fetched.refresh
 
 
-def _workbooks(folder: OfficeFolder) -> list[str]:
-    from ksef_sheets.sheets import refresh_invoice_workbooks
-
-    report = refresh_invoice_workbooks(folder)
+def _workbooks(folder: OfficeFolder, report: RefreshReport) -> list[str]:
     written = [w for w in report.workbooks if w.written]
     lines = [
         f"Zapisano {count(len(written), 'skoroszyt', 'skoroszyty', 'skoroszytów')}, "
