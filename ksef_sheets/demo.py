@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.demo_data import DEMO_OFFICE_NIP
+from ksef_sheets.demo_data import DEMO_OFFICE_NIP, demo_seed_office
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, atomic_write_text
 from ksef_sheets.text import count, warsaw_time
@@ -66,7 +66,7 @@ def run_demo(
     from ksef_sheets.emulator import run_emulator
 
     state_dir = folder.root / config.emulator_state
-    with run_emulator(state_dir, seed=DEMO_SEED, clients=10) as running:
+    with run_emulator(state_dir, seed=DEMO_SEED, office=demo_seed_office(), clients=10) as running:
         assert running.seed_info is not None
         step(
             "2. Emulator KSeF",
