@@ -24,7 +24,7 @@ from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.demo_data import DEMO_OFFICE_NIP, demo_seed_office
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import atomic_path, atomic_write_text
-from ksef_sheets.text import count, warsaw_time
+from ksef_sheets.text import count, warsaw_time, warsaw_today
 
 if TYPE_CHECKING:
     from ksef_sheets.sheets import RefreshReport
@@ -254,7 +254,6 @@ def _permissions(folder: OfficeFolder, base_url: str, nip: str) -> list[str]:
 
 def _leaver(folder: OfficeFolder, base_url: str, nips: list[str]) -> list[str]:
     """A colleague gets two clients' access passed on (indirect grants), then leaves: all of it revoked."""
-    import datetime as dt
 
     from ksef_sheets.vault import Vault
     from ksef_sheets.workflows import grant_staff, register_staff_member, revoke_staff
@@ -264,7 +263,7 @@ def _leaver(folder: OfficeFolder, base_url: str, nips: list[str]) -> list[str]:
     pesel, name = "82031543213", "Piotr Zieliński"
     register_staff_member(folder, config, name=name, identifier=pesel, role="księgowy (szkolenie)")
     _, granted = grant_staff(folder, config, vault, pesel, nips, base_url=base_url)
-    register_staff_member(folder, config, name=name, identifier=pesel, leave=dt.date.today())
+    register_staff_member(folder, config, name=name, identifier=pesel, leave=warsaw_today())
     _, revoked, _ = revoke_staff(folder, config, vault, pesel, nips, base_url=base_url)
     done = sum(1 for o in revoked if o.ok)
     return [

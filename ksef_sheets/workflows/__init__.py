@@ -36,6 +36,13 @@ from ksef_sheets.workflows.client_decisions import (
 )
 from ksef_sheets.workflows.client_export import ExportResult, export_client_list
 from ksef_sheets.workflows.documents import generate_client_documents
+from ksef_sheets.workflows.fetch import (
+    OfficeFetch,
+    fetch_invoices,
+    office_fetch,
+    select_clients,
+    update_register_after_fetch,
+)
 from ksef_sheets.workflows.invoice_pdf import (
     RenderedInvoice,
     archived_numbers,
@@ -88,6 +95,7 @@ __all__ = [
     "JpkCheck",
     "KnownCertificate",
     "MigrationClient",
+    "OfficeFetch",
     "RebuildReport",
     "RenderedInvoice",
     "RowOutcome",
@@ -105,6 +113,7 @@ __all__ = [
     "enrol_office_certificate",
     "evidence_from_archive",
     "export_client_list",
+    "fetch_invoices",
     "generate_client_documents",
     "grant_staff",
     "import_clients",
@@ -116,6 +125,7 @@ __all__ = [
     "migrate_credentials",
     "month_invoice_pdfs",
     "new_invoice_pdfs",
+    "office_fetch",
     "prepare_entry_workbooks",
     "ready_to_book",
     "rebuild_office_archive",
@@ -126,12 +136,14 @@ __all__ = [
     "restore_office_archive",
     "revoke_ksef_certificate",
     "revoke_staff",
+    "select_clients",
     "select_send_clients",
     "send_office",
     "update_fetch_results",
     "update_jpk_results",
     "update_permissions",
     "update_permissions_sheet",
+    "update_register_after_fetch",
     "write_audit_sheet",
     "write_follow_up_list",
     "write_questionnaires",
