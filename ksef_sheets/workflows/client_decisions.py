@@ -40,7 +40,7 @@ from ksef_sheets.sheets import (
     write_follow_up_workbook,
 )
 from ksef_sheets.sync import Archive, StaffDecision
-from ksef_sheets.text import warsaw_today
+from ksef_sheets.text import count, warsaw_today
 from ksef_sheets.workflows.client_export import export_key, row_from_archive
 
 STATUS_ACCEPTED = "Zaakceptowana"
@@ -103,7 +103,8 @@ class ImportReport:
     def summary_lines(self) -> list[str]:
         """What a person reads after the import: totals, then every conflict and warning."""
         lines = [
-            f"Klient {self.client_nip}, okres {self.period}: zastosowano {len(self.applied)} decyzji, "
+            f"Klient {self.client_nip}, okres {self.period}: zastosowano "
+            f"{count(len(self.applied), 'decyzję', 'decyzje', 'decyzji')}, "
             f"bez zmian {len(self.unchanged)}, bez decyzji {len(self.undecided)}, konflikty {len(self.conflicts)}."
         ]
         if self.confirmed_whole is not None:
