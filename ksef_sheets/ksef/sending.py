@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -28,6 +28,31 @@ from ksef_sheets.ksef.models import (
 from ksef_sheets.ksef.responses import error_for_response, json_object, parse_model
 from ksef_sheets.ksef.session_base import SessionBase
 from ksef_sheets.redaction import register_secret
+
+
+class _HasStatus(Protocol):
+    @property
+    def status(self) -> Any: ...
+
+
+_S = TypeVar("_S", bound=_HasStatus)
+
+
+async def _poll_status(
+    client: Any, fetch: Callable[[], Awaitable[_S]], busy: tuple[int, ...], too_long: str
+) -> _S:
+    """Ask ``fetch`` until its status code leaves ``busy``, waiting by the client's poll policy;
+    ``too_long`` (Polish) once the policy's timeout has passed."""
+    waited, delay = 0.0, client.poll.first
+    while True:
+        status = await fetch()
+        if status.status.code not in busy:
+            return status
+        if waited >= client.poll.timeout:
+            raise E.KsefUnavailableError(too_long)
+        await client.clock.sleep(delay)
+        waited += delay
+        delay = min(client.poll.maximum, delay * client.poll.factor)
 
 
 class SendingCalls(SessionBase):
@@ -211,19 +236,12 @@ class OnlineSession:
 
     async def wait_for_invoice(self, invoice_reference: str) -> SessionInvoiceStatusResponse:
         """Poll until the invoice is accepted (200, with ``ksef_number``) or rejected (≥ 400)."""
-        client = self.session.client
-        waited, delay = 0.0, client.poll.first
-        while True:
-            status = await self.invoice_status(invoice_reference)
-            if status.status.code not in (100, 150):
-                return status
-            if waited >= client.poll.timeout:
-                raise E.KsefUnavailableError(
-                    f"KSeF długo przetwarza fakturę {invoice_reference} — sprawdź później."
-                )
-            await client.clock.sleep(delay)
-            waited += delay
-            delay = min(client.poll.maximum, delay * client.poll.factor)
+        return await _poll_status(
+            self.session.client,
+            lambda: self.invoice_status(invoice_reference),
+            (100, 150),
+            f"KSeF długo przetwarza fakturę {invoice_reference} — sprawdź później.",
+        )
 
     async def close(self) -> None:
         await self.session.request(
@@ -236,19 +254,12 @@ class OnlineSession:
 
     async def wait(self) -> SessionStatusResponse:
         """After ``close``: poll until the collective UPO is ready (status other than 100/170)."""
-        client = self.session.client
-        waited, delay = 0.0, client.poll.first
-        while True:
-            status = await self.status()
-            if status.status.code not in (100, 170):
-                return status
-            if waited >= client.poll.timeout:
-                raise E.KsefUnavailableError(
-                    f"KSeF długo zamyka sesję {self.reference_number} — sprawdź później."
-                )
-            await client.clock.sleep(delay)
-            waited += delay
-            delay = min(client.poll.maximum, delay * client.poll.factor)
+        return await _poll_status(
+            self.session.client,
+            self.status,
+            (100, 170),
+            f"KSeF długo zamyka sesję {self.reference_number} — sprawdź później.",
+        )
 
     async def invoice_upo(
         self, *, invoice_reference: str | None = None, ksef_number: str | None = None
@@ -280,19 +291,12 @@ class BatchSession:
 
     async def wait(self) -> SessionStatusResponse:
         """Poll until processing ends (status other than 100/150/170)."""
-        client = self.session.client
-        waited, delay = 0.0, client.poll.first
-        while True:
-            status = await self.status()
-            if status.status.code not in (100, 150, 170):
-                return status
-            if waited >= client.poll.timeout:
-                raise E.KsefUnavailableError(
-                    f"KSeF długo przetwarza paczkę {self.reference_number} — sprawdź później."
-                )
-            await client.clock.sleep(delay)
-            waited += delay
-            delay = min(client.poll.maximum, delay * client.poll.factor)
+        return await _poll_status(
+            self.session.client,
+            self.status,
+            (100, 150, 170),
+            f"KSeF długo przetwarza paczkę {self.reference_number} — sprawdź później.",
+        )
 
     async def invoices(self, *, failed: bool = False) -> list[SessionInvoiceStatusResponse]:
         return await self.session.session_invoices(self.reference_number, failed=failed)
