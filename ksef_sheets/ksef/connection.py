@@ -173,14 +173,22 @@ class KsefConnection:
         attempt = 0
         rate_limited = 0
         while True:
+            stamps: tuple[float | None, float | None] = (None, None)
             if limited:
-                await self.limiter.acquire(context_nip, group)
-                await self.limiter.acquire(None, "global")  # per IP, across every context
+                stamps = (
+                    await self.limiter.acquire(context_nip, group),
+                    await self.limiter.acquire(None, "global"),  # per IP, across every context
+                )
             if callable(bearer):
                 # Asked only now: the limiter may have waited long enough for the token to expire.
                 headers["Authorization"] = f"Bearer {await bearer()}"
             try:
-                response = await self._send(method, path, headers, body, params, max_bytes)
+                try:
+                    response = await self._send(method, path, headers, body, params, max_bytes)
+                finally:
+                    if limited:
+                        self.limiter.settle(context_nip, group, stamps[0])
+                        self.limiter.settle(None, "global", stamps[1])
             except _TooLarge as too_large:
                 raise E.KsefPackageError(
                     f"KSeF przysłał zbyt dużą odpowiedź ({op_label(operation)}{E.who(context_nip)}): "

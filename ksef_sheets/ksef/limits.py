@@ -14,6 +14,7 @@ emulator do not really sleep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections import deque
@@ -228,8 +229,9 @@ class RateLimiter:
                     wait = max(wait, leaving + window + self.margin - now)
         return wait
 
-    async def acquire(self, context: str | None, group: str) -> None:
-        """Wait (on the injected clock) until a request may go out, then count it."""
+    async def acquire(self, context: str | None, group: str) -> float | None:
+        """Wait (on the injected clock) until a request may go out, then count it; returns the
+        stamp to hand to ``settle`` once the answer is in (None when the group has no limit)."""
         key = (context or "", group)
         lock = self._locks.setdefault((id(asyncio.get_running_loop()), *key), asyncio.Lock())
         async with lock:
@@ -239,8 +241,30 @@ class RateLimiter:
                     break
                 self.waited += wait
                 await self.clock.sleep(wait)
-            if self._windows(group):
-                self._history.setdefault(key, deque()).append(self.clock.monotonic())
+            if not self._windows(group):
+                return None
+            stamp = self.clock.monotonic()
+            self._history.setdefault(key, deque()).append(stamp)
+            return stamp
+
+    def settle(self, context: str | None, group: str, stamp: float | None) -> None:
+        """Count a finished request at the moment its answer came back.
+
+        KSeF counts a request when it arrives, somewhere between our send and its answer. Counted
+        at the send, a request that waited in a queue (a busy server or office machine) would look
+        older than KSeF thinks it is, and the next one could overfill KSeF's window by a hair — a
+        429 (seen on the CI machine). Counted at the answer, it can only look younger: the limiter
+        errs towards waiting. Moving the stamp to "now" keeps the history in time order.
+        """
+        if stamp is None:
+            return
+        history = self._history.get((context or "", group))
+        if history is None:
+            return
+        # Gone already if it left the longest window; it still counts from now.
+        with contextlib.suppress(ValueError):
+            history.remove(stamp)
+        history.append(self.clock.monotonic())
 
 
 class NoLimiter(RateLimiter):

@@ -74,6 +74,29 @@ def test_concurrent_acquires_share_one_window() -> None:
     assert _max_in_window(sorted(times), 60.0) <= 16
 
 
+def test_a_slow_answer_is_counted_when_it_came_back() -> None:
+    """A request KSeF received late (queued on a busy machine) must not let a later one overfill
+    KSeF's window: the limiter counts it when its answer came back."""
+    clock = ManualClock(start=0.0)
+    limiter = RateLimiter({"invoiceExportStatus": LimitValues(10, -1, -1)}, clock=clock, margin=0.05)
+    ctx, group = "5210537039", "invoiceExportStatus"
+
+    async def run() -> float:
+        slow = await limiter.acquire(ctx, group)  # sent at 0.0, answered only at 0.4
+        clock.advance(0.1)
+        for _ in range(9):  # sent at 0.1, answered at once
+            limiter.settle(ctx, group, await limiter.acquire(ctx, group))
+        clock.advance(0.3)
+        limiter.settle(ctx, group, slow)
+        await limiter.acquire(ctx, group)
+        return clock.monotonic()
+
+    # Counted at its send (0.0) the slow one would free a place at 1.05 — while KSeF, which may
+    # have counted it at 0.39, still sees ten requests in its second. Counted at 0.4, the oldest
+    # are the nine of 0.1: the 11th goes at 1.15.
+    assert asyncio.run(run()) == pytest.approx(1.15)
+
+
 def test_retry_after_block_is_honoured_in_full() -> None:
     clock = ManualClock()
     limiter = RateLimiter(clock=clock)
