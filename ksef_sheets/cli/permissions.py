@@ -22,7 +22,6 @@ from ksef_sheets.cli._common import (
     print_json,
 )
 from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.demo_data import demo_seed_office
 from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.ksef import (
     ClientPermissions,
@@ -77,20 +76,9 @@ async def _read(
 def _base_url(folder: OfficeFolder, config: OfficeConfig, stack: contextlib.ExitStack) -> str:
     if config.environment != "emulator":
         return base_url_for(config.environment)
-    from ksef_sheets.emulator import run_emulator
+    from ksef_sheets.sync import start_office_emulator
 
-    extra = config.model_extra or {}
-    seed = extra.get("emulator_seed")
-    state_dir = folder.root / config.emulator_state if config.emulator_state else folder.emulator_dir
-    running = stack.enter_context(
-        run_emulator(
-            state_dir,
-            office=demo_seed_office(),
-            seed=int(seed) if isinstance(seed, int) else None,
-            limits=str(extra.get("emulator_limits", "off")),
-        )
-    )
-    return running.base_url
+    return start_office_emulator(folder, config, stack)[0]
 
 
 def _update_register(folder: OfficeFolder, results: list[ClientPermissions]) -> str | None:

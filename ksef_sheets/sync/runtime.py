@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
 import httpx
@@ -26,6 +26,7 @@ import httpx
 from ksef_sheets.config import OfficeConfig, OfficeFolder
 from ksef_sheets.errors import UserError
 from ksef_sheets.files import restrict_file
+from ksef_sheets.identifiers import nip_problem, normalize_nip
 from ksef_sheets.ksef import Clock, KsefClient, RateLimiter, SystemClock, base_url_for, group_for
 from ksef_sheets.redaction import RedactingFilter, redact
 from ksef_sheets.text import warsaw_time
@@ -125,21 +126,46 @@ def connect_remote_emulator(base_url: str) -> RemoteEmulatorClock:
     return RemoteEmulatorClock(now, speed if speed > 0 else 1.0)
 
 
+@dataclass(frozen=True)
+class TrainingClient:
+    """A client named in a training office's ``clients`` list, as the emulator's first seed takes
+    it: invoices of a small firm from February 2026 (the seed's own defaults for made-up clients)."""
+
+    nip: str
+    name: str
+    scenario: int = 2
+    sales_per_month: tuple[int, int] = (10, 20)
+    purchases_per_month: tuple[int, int] = (20, 40)
+    ksef_start: date = date(2026, 2, 1)
+
+
 def start_office_emulator(
     folder: OfficeFolder, config: OfficeConfig, stack: contextlib.ExitStack
 ) -> tuple[str, Any]:
-    """The office's emulator: the one at ``emulator_url`` when set, else one started on ``stack``."""
-    from ksef_sheets.emulator import run_emulator
+    """The office's emulator: the one at ``emulator_url`` when set, else one started on ``stack``.
+
+    With ``emulator_seed`` an empty state is seeded for *this* office (its NIP and name from the
+    config, so its tokens and certificates log in) and its ``clients`` by NIP, topped up to ten
+    with made-up clients. A state that exists already is never seeded again.
+    """
+    from ksef_sheets.emulator import SeedOffice, run_emulator
 
     if config.emulator_url:
         return config.emulator_url, connect_remote_emulator(config.emulator_url)
     state_dir = folder.root / config.emulator_state if config.emulator_state else folder.emulator_dir
     extra = config.model_extra or {}
     seed = extra.get("emulator_seed")
+    named = [
+        TrainingClient(normalize_nip(nip), f"Klient {normalize_nip(nip)}")
+        for nip in dict.fromkeys(config.clients)
+        if not nip_problem(nip) and normalize_nip(nip) != config.office_nip
+    ]
     running = stack.enter_context(
         run_emulator(
             state_dir,
             seed=int(seed) if isinstance(seed, int) else None,
+            office=SeedOffice(config.office_nip, config.office_name, named),
+            clients=max(10, len(named)),
             limits=str(extra.get("emulator_limits", "off")),
         )
     )

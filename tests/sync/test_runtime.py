@@ -156,3 +156,31 @@ def test_a_limiter_given_is_used_as_it_is(tmp_path: Path) -> None:
 
     used, used_clock = asyncio.run(scenario())
     assert used is limiter and used_clock is clock and limiter.margin == 1.25
+
+
+def test_a_training_office_emulator_is_seeded_for_that_office_and_its_clients(tmp_path: Path) -> None:
+    """``emulator_seed`` on an empty state: the office of the config (so its own tokens and
+    certificates log in) and the NIPs of its ``clients`` list, not a made-up office."""
+    import contextlib
+    import json
+
+    from ksef_sheets.sync import start_office_emulator
+
+    folder = OfficeFolder(tmp_path / "biuro")
+    config = OfficeConfig.model_validate(
+        {
+            "office_nip": OFFICE_NIP,
+            "office_name": "Biuro Szkoleniowe",
+            # a formatted NIP, the office's own and a wrong one are not seeded as clients
+            "clients": ["5213017228", "526-025-02-74", "123"],
+            "emulator_seed": 7,
+        }
+    )
+    with contextlib.ExitStack() as stack:
+        base_url, _clock = start_office_emulator(folder, config, stack)
+        assert httpx.get(f"{base_url}/security/public-key-certificates").status_code == 200
+    seeded = json.loads((folder.emulator_dir / "seed.json").read_text(encoding="utf-8"))
+    assert seeded["office"] == {"nip": OFFICE_NIP, "name": "Biuro Szkoleniowe"}
+    nips = [c["nip"] for c in seeded["clients"]]
+    assert nips[0] == "5213017228" and OFFICE_NIP not in nips and len(nips) == 10
+    assert seeded["clients"][0]["invoices"]["Subject1"] > 0
