@@ -250,32 +250,25 @@ async def enrol_certificate(
 
 
 async def _wait_for_enrollment(session: KsefSession, reference: str) -> str:
-    client = session.client
-    poll = client.poll
-    waited = 0.0
-    delay = poll.first
-    while True:
-        data = await _json(
+    def code(data: dict[str, Any]) -> int:
+        return int((data.get("status") or {}).get("code", 0))
+
+    data = await session.client.poll_until(
+        lambda: _json(
             session, "GET", f"/certificates/enrollments/{reference}", "status wniosku certyfikacyjnego"
-        )
+        ),
+        lambda data: code(data) >= 400 or (code(data) == 200 and bool(data.get("certificateSerialNumber"))),
+        f"KSeF wciąż przetwarza wniosek certyfikacyjny {reference} — sprawdź go później.",
+    )
+    if code(data) >= 400:
         status = data.get("status") or {}
-        code = int(status.get("code", 0))
-        if code == 200 and data.get("certificateSerialNumber"):
-            return str(data["certificateSerialNumber"])
-        if code >= 400:
-            details = "; ".join(str(d) for d in status.get("details") or [])
-            raise UserError(
-                f"KSeF odrzucił wniosek certyfikacyjny {reference}: {status.get('description', code)}"
-                + (f" — {details}" if details else "")
-                + "."
-            )
-        if waited >= poll.timeout:
-            raise E.KsefUnavailableError(
-                f"KSeF wciąż przetwarza wniosek certyfikacyjny {reference} — sprawdź go później."
-            )
-        await client.clock.sleep(delay)
-        waited += delay
-        delay = min(poll.maximum, delay * poll.factor)
+        details = "; ".join(str(d) for d in status.get("details") or [])
+        raise UserError(
+            f"KSeF odrzucił wniosek certyfikacyjny {reference}: {status.get('description', code(data))}"
+            + (f" — {details}" if details else "")
+            + "."
+        )
+    return str(data["certificateSerialNumber"])
 
 
 async def retrieve_certificates(

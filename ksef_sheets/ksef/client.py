@@ -25,6 +25,7 @@ from ksef_sheets.ksef.models import (
     AuthenticationInitResponse,
     AuthenticationOperationStatusResponse,
     AuthenticationTokensResponse,
+    StatusInfo,
 )
 from ksef_sheets.ksef.responses import aware, parse_model
 from ksef_sheets.ksef.session import KsefSession
@@ -114,29 +115,23 @@ class KsefClient(KsefConnection):
         auth_token = init.authentication_token.token
         register_secret(auth_token)
         ref = init.reference_number
-        waited = 0.0
-        delay = self.poll.first
-        while True:
+
+        async def ask() -> StatusInfo:
             response = await self.request(
                 "GET", f"/auth/{ref}", bearer=auth_token, operation="status uwierzytelnienia"
             )
-            status = parse_model(
+            return parse_model(
                 response, AuthenticationOperationStatusResponse, "status uwierzytelnienia"
             ).status
-            if status.code == 200:
-                break
-            if status.code >= 400:
-                raise _auth_failure(
-                    status.code, status.description, status.details or [], context_nip, method
-                )
-            if waited >= self.poll.timeout:
-                raise E.KsefUnavailableError(
-                    f"Uwierzytelnienie w kontekście klienta {context_nip} trwa zbyt długo (operacja {ref}).",
-                    context_nip=context_nip,
-                )
-            await self.clock.sleep(delay)
-            waited += delay
-            delay = min(self.poll.maximum, delay * self.poll.factor)
+
+        status = await self.poll_until(
+            ask,
+            lambda status: status.code == 200 or status.code >= 400,
+            f"Uwierzytelnienie w kontekście klienta {context_nip} trwa zbyt długo (operacja {ref}).",
+            context_nip=context_nip,
+        )
+        if status.code >= 400:
+            raise _auth_failure(status.code, status.description, status.details or [], context_nip, method)
         response = await self.request(
             "POST", "/auth/token/redeem", bearer=auth_token, operation="odebranie tokenów dostępowych"
         )

@@ -19,7 +19,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 from cryptography import x509
@@ -46,6 +46,9 @@ class _TooLarge(Exception):
     def __init__(self, size: int) -> None:
         super().__init__(size)
         self.size = size
+
+
+_Answer = TypeVar("_Answer")
 
 
 @dataclass
@@ -278,6 +281,28 @@ class KsefConnection:
 
     def _error(self, response: httpx.Response, operation: str, context_nip: str | None) -> E.KsefError:
         return error_for_response(response, operation, context_nip)
+
+    async def poll_until(
+        self,
+        ask: Callable[[], Awaitable[_Answer]],
+        finished: Callable[[_Answer], bool],
+        too_long: str,
+        *,
+        context_nip: str | None = None,
+    ) -> _Answer:
+        """Ask KSeF about an operation until ``finished`` says its answer is final, pausing by the
+        poll policy (first pause ``poll.first``, growing ×``poll.factor`` up to ``poll.maximum``);
+        after ``poll.timeout`` seconds of the run's clock, ``too_long`` (one Polish sentence)."""
+        waited, delay = 0.0, self.poll.first
+        while True:
+            answer = await ask()
+            if finished(answer):
+                return answer
+            if waited >= self.poll.timeout:
+                raise E.KsefUnavailableError(too_long, context_nip=context_nip)
+            await self.clock.sleep(delay)
+            waited += delay
+            delay = min(self.poll.maximum, delay * self.poll.factor)
 
     async def _backoff(self, attempt: int, method: str, path: str, exc: Exception | None) -> None:
         delay = self.retry.backoff(attempt)

@@ -51,34 +51,28 @@ class OperationResult:
 
 async def wait_for_operation(session: KsefSession, reference: str) -> OperationResult:
     """Poll ``/permissions/operations/{ref}`` until its status is final (not 100)."""
-    poll = session.client.poll
-    waited = 0.0
-    delay = poll.first
-    while True:
+
+    async def ask() -> dict[str, Any]:
         response = await session.request(
             "GET",
             f"/permissions/operations/{reference}",
             idempotent=True,
             operation="status operacji na uprawnieniach",
         )
-        body = _json(response)
-        status = body.get("status") or {}
-        code = int(status.get("code") or 0)
-        if code != 100:
-            return OperationResult(
-                reference,
-                code,
-                str(status.get("description") or ""),
-                [str(d) for d in status.get("details") or []],
-            )
-        if waited >= poll.timeout:
-            raise E.KsefUnavailableError(
-                f"Operacja {reference} na uprawnieniach trwa zbyt długo — sprawdź jej status później.",
-                context_nip=session.context_nip,
-            )
-        await session.client.clock.sleep(delay)
-        waited += delay
-        delay = min(poll.maximum, delay * poll.factor)
+        return _json(response).get("status") or {}
+
+    status = await session.client.poll_until(
+        ask,
+        lambda status: int(status.get("code") or 0) != 100,
+        f"Operacja {reference} na uprawnieniach trwa zbyt długo — sprawdź jej status później.",
+        context_nip=session.context_nip,
+    )
+    return OperationResult(
+        reference,
+        int(status.get("code") or 0),
+        str(status.get("description") or ""),
+        [str(d) for d in status.get("details") or []],
+    )
 
 
 async def grant_indirect(

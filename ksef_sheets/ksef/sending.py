@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,29 +30,9 @@ from ksef_sheets.ksef.session_base import SessionBase
 from ksef_sheets.redaction import register_secret
 
 
-class _HasStatus(Protocol):
-    @property
-    def status(self) -> Any: ...
-
-
-_S = TypeVar("_S", bound=_HasStatus)
-
-
-async def _poll_status(
-    client: Any, fetch: Callable[[], Awaitable[_S]], busy: tuple[int, ...], too_long: str
-) -> _S:
-    """Ask ``fetch`` until its status code leaves ``busy``, waiting by the client's poll policy;
-    ``too_long`` (Polish) once the policy's timeout has passed."""
-    waited, delay = 0.0, client.poll.first
-    while True:
-        status = await fetch()
-        if status.status.code not in busy:
-            return status
-        if waited >= client.poll.timeout:
-            raise E.KsefUnavailableError(too_long)
-        await client.clock.sleep(delay)
-        waited += delay
-        delay = min(client.poll.maximum, delay * client.poll.factor)
+def _leaves(busy: tuple[int, ...]) -> Callable[[Any], bool]:
+    """Whether a status answer's code has left ``busy`` (KSeF's "still working" codes)."""
+    return lambda answer: answer.status.code not in busy
 
 
 class SendingCalls(SessionBase):
@@ -236,10 +216,9 @@ class OnlineSession:
 
     async def wait_for_invoice(self, invoice_reference: str) -> SessionInvoiceStatusResponse:
         """Poll until the invoice is accepted (200, with ``ksef_number``) or rejected (≥ 400)."""
-        return await _poll_status(
-            self.session.client,
+        return await self.session.client.poll_until(
             lambda: self.invoice_status(invoice_reference),
-            (100, 150),
+            _leaves((100, 150)),
             f"KSeF długo przetwarza fakturę {invoice_reference} — sprawdź później.",
         )
 
@@ -254,10 +233,9 @@ class OnlineSession:
 
     async def wait(self) -> SessionStatusResponse:
         """After ``close``: poll until the collective UPO is ready (status other than 100/170)."""
-        return await _poll_status(
-            self.session.client,
+        return await self.session.client.poll_until(
             self.status,
-            (100, 170),
+            _leaves((100, 170)),
             f"KSeF długo zamyka sesję {self.reference_number} — sprawdź później.",
         )
 
@@ -291,10 +269,9 @@ class BatchSession:
 
     async def wait(self) -> SessionStatusResponse:
         """Poll until processing ends (status other than 100/150/170)."""
-        return await _poll_status(
-            self.session.client,
+        return await self.session.client.poll_until(
             self.status,
-            (100, 150, 170),
+            _leaves((100, 150, 170)),
             f"KSeF długo przetwarza paczkę {self.reference_number} — sprawdź później.",
         )
 
