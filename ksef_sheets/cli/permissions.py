@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from typing import Any
-
 import typer
 from rich import box
 from rich.table import Table
@@ -21,14 +17,9 @@ from ksef_sheets.cli._common import (
     open_vault,
     print_json,
 )
-from ksef_sheets.config import OfficeConfig, OfficeFolder
-from ksef_sheets.errors import FileLockedError, UserError
 from ksef_sheets.ksef import (
     ClientPermissions,
-    KsefClient,
-    base_url_for,
     permission_label,
-    read_permissions,
 )
 from ksef_sheets.text import format_date
 
@@ -43,58 +34,18 @@ def permissions(
 
     Uprawnienia biura z odpowiedzi KSeF trafiają też do kolumn uprawnień w rejestrze klientów.
     """
-    from ksef_sheets.workflows import select_clients, update_permissions_sheet
+    from ksef_sheets.workflows import read_office_permissions, select_clients
 
     folder = office_folder(directory)
     config = folder.load_config()
     chosen = select_clients(folder, config, client)
     vault = open_vault(folder, create=False)
-    with contextlib.ExitStack() as stack:
-        base_url = _base_url(folder, config, stack)
-        results = asyncio.run(
-            _read(base_url, [(c.nip, c.name) for c in chosen], vault.credential_for_client, config.office_nip)
-        )
-        # The Uprawnienia sheet of biuro.xlsx shows every client: refreshed by a full run only.
-        sheet_note = None if client else update_permissions_sheet(folder, config, vault, results, base_url)
-    _print(results, json_output, config.office_nip)
-    if sheet_note:
-        err_console.print(f"Uwaga: {sheet_note}.", markup=False, highlight=False)
-    warning = _update_register(folder, results)
-    if warning:
-        err_console.print(f"Uwaga: {warning}", markup=False, highlight=False)
-    if any(r.problem for r in results):
+    report = read_office_permissions(folder, config, vault, chosen, whole_office=not client)
+    _print(report.results, json_output, config.office_nip)
+    for note in report.notes:
+        err_console.print(f"Uwaga: {note}", markup=False, highlight=False)
+    if report.failed:
         raise typer.Exit(1)
-
-
-async def _read(
-    base_url: str, clients: list[tuple[str, str]], credential_for: Any, office_nip: str
-) -> list[ClientPermissions]:
-    async with KsefClient(base_url) as ksef:
-        return await read_permissions(ksef, clients, credential_for, office_nip=office_nip)
-
-
-def _base_url(folder: OfficeFolder, config: OfficeConfig, stack: contextlib.ExitStack) -> str:
-    if config.environment != "emulator":
-        return base_url_for(config.environment)
-    from ksef_sheets.sync import start_office_emulator
-
-    return start_office_emulator(folder, config, stack)[0]
-
-
-def _update_register(folder: OfficeFolder, results: list[ClientPermissions]) -> str | None:
-    """KSeF's answer into the register's permission columns (the one source of truth)."""
-    answered = {r.nip: r.access for r in results if r.access is not None}
-    if not answered or not folder.office_workbook.exists():
-        return None
-    from ksef_sheets.workflows import update_permissions
-
-    try:
-        update_permissions(folder, answered)
-    except FileLockedError as exc:
-        return f"{exc} Kolumny uprawnień w rejestrze klientów nie zostały uzupełnione."
-    except UserError as exc:
-        return f"Nie uzupełniono uprawnień w rejestrze klientów: {exc}"
-    return None
 
 
 def _holder(kind: str, value: str, name: str, office_nip: str) -> str:

@@ -64,6 +64,7 @@ from ksef_sheets.workflows.migrate import (
     MigrationClient,
     migrate_credentials,
 )
+from ksef_sheets.workflows.permissions import PermissionsReport, read_office_permissions
 from ksef_sheets.workflows.permissions_sheet import refresh_permissions_sheet, update_permissions_sheet
 from ksef_sheets.workflows.register import (
     CheckReport,
@@ -96,6 +97,7 @@ __all__ = [
     "KnownCertificate",
     "MigrationClient",
     "OfficeFetch",
+    "PermissionsReport",
     "RebuildReport",
     "RenderedInvoice",
     "RowOutcome",
@@ -127,6 +129,7 @@ __all__ = [
     "new_invoice_pdfs",
     "office_fetch",
     "prepare_entry_workbooks",
+    "read_office_permissions",
     "ready_to_book",
     "rebuild_office_archive",
     "record_jpk_results",
