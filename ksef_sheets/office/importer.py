@@ -293,7 +293,3 @@ def merge_into_register(
                 changed = True
         (report.updated if changed else report.unchanged).append(nip)
     return out
-
-
-def source_rows_by_nip(good: list[tuple[int, dict[str, Any]]]) -> Mapping[str, dict[str, Any]]:
-    return {typed["NIP"]: typed for _, typed in good}
