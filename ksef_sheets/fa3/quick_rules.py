@@ -28,7 +28,9 @@ holds the two to each other over the samples, the generated mix and invoices bro
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from typing import Literal
 
 from lxml import etree
 
@@ -90,6 +92,9 @@ _BUCKET_TAGS = tuple(
     for b in BUCKETS
 )
 _SUMMARY = frozenset(tag for tags in _BUCKET_TAGS for tag in tags[:3] if tag)
+_BUCKET_OF_NET = {net: (vat, pln, rates) for net, vat, pln, rates in _BUCKET_TAGS}
+# tree.to_decimal's pattern: a text it reads as is needs no strip.
+_PLAIN_DECIMAL = re.compile(r"-?\d{1,22}(\.\d{1,8})?").fullmatch
 _CENT = Decimal("0.01")
 _TWO_CENTS = Decimal("0.02")
 _ZERO = Decimal(0)
@@ -108,8 +113,9 @@ def _strip(raw: str | None) -> str | None:
 
 def _decimal(raw: str | None) -> Decimal | None:
     """``to_decimal`` of the stripped text, as the rules read it (the strip only when needed)."""
-    value = to_decimal(raw)
-    return value if value is not None or not raw else to_decimal(raw.strip() or None)
+    if raw is not None and _PLAIN_DECIMAL(raw) is not None:
+        return Decimal(raw)
+    return to_decimal(_strip(raw))
 
 
 def surely_clean(root: etree._Element) -> bool:
@@ -180,24 +186,30 @@ def _fa_ok(fa: etree._Element) -> bool:
     correction = (_strip(kind_el.text) if kind_el is not None else None) in CORRECTIONS
     currency_el = kids.get(_CURRENCY)
     currency = (_strip(currency_el.text) if currency_el is not None else None) or "PLN"
-    if not _amounts_ok(kids, currency) or not _payment_ok(kids):
+    p15 = _amounts_ok(kids, currency)
+    if p15 is False or not _payment_ok(kids):
         return False
-    if correction:
-        return _notes_ok(kids, rows, currency, False) and _correction_ok(fa, kids)
+    if correction:  # no line or split-payment rule for corrections
+        return _notes_ok(kids, rows, currency, None, False) and _correction_ok(fa, kids)
     annex15 = _lines_ok(rows)
-    return annex15 is not None and _notes_ok(kids, rows, currency, annex15)
+    return annex15 is not None and _notes_ok(kids, rows, currency, p15, annex15)
 
 
-def _amounts_ok(kids: dict[str, etree._Element], currency: str) -> bool:
-    """``_vat_rates``, ``_total`` and ``_currency``: rates within two grosze, the total, PLN VAT."""
+def _amounts_ok(kids: dict[str, etree._Element], currency: str) -> Decimal | Literal[False] | None:
+    """``_vat_rates``, ``_total`` and ``_currency``: rates within two grosze, the total, PLN VAT.
+    ``False`` when a rule may fire, else P_15 as the rules read it (for the split-payment rule)."""
+    p15_el = kids.get(_TOTAL)
+    p15 = _decimal(p15_el.text) if p15_el is not None else None
     present = _SUMMARY.intersection(kids)
     if not present:
-        return True
+        return p15
     total = _ZERO
     seen = 0
-    for net_tag, vat_tag, pln_tag, rates in _BUCKET_TAGS:
-        if net_tag not in present:
+    for net_tag in present:  # any order: the sum is exact
+        bucket = _BUCKET_OF_NET.get(net_tag)
+        if bucket is None:
             continue
+        vat_tag, pln_tag, rates = bucket
         net = _decimal(kids[net_tag].text)
         if net is None:
             return False
@@ -226,9 +238,7 @@ def _amounts_ok(kids: dict[str, etree._Element], currency: str) -> bool:
                 return False
     if seen != len(present):
         return False  # a VAT field without its net, where the schema does not put it: the rules decide
-    p15_el = kids.get(_TOTAL)
-    p15 = _decimal(p15_el.text) if p15_el is not None else None
-    return p15 is None or abs(p15 - total) <= _CENT
+    return p15 if p15 is None or abs(p15 - total) <= _CENT else False
 
 
 def _lines_ok(rows: list[etree._Element]) -> bool | None:
@@ -257,8 +267,8 @@ def _lines_ok(rows: list[etree._Element]) -> bool | None:
             text = qty.text
             if text and "-" in text:  # a quantity is never below zero without a minus sign
                 return None
-        if last_tag in _ANNEX15_OR_LATER:
-            annex15 = True
+        if last_tag in _ANNEX15_OR_LATER and (last_tag != _LINE_RATE or row[-2].tag in _ANNEX15_OR_LATER):
+            annex15 = True  # (a foreign-currency row ends in KursWaluty: what stands before it?)
     return annex15
 
 
@@ -298,10 +308,14 @@ def _account_ok(raw: str | None) -> bool:
 
 
 def _notes_ok(
-    kids: dict[str, etree._Element], rows: list[etree._Element], currency: str, annex15: bool
+    kids: dict[str, etree._Element],
+    rows: list[etree._Element],
+    currency: str,
+    p15: Decimal | None,
+    annex15: bool,
 ) -> bool:
-    """``_annotations``: split payment against the threshold (outside corrections, which pass
-    ``annex15=False`` and are kept out below), reverse charge and exemption marks.
+    """``_annotations``: split payment against the threshold (only when ``p15`` is given: not for
+    corrections), reverse charge and exemption marks; ``annex15``: a row may carry the Annex 15 mark.
     The schema puts P_16, P_17, P_18, P_18A first in Adnotacje, in this order, then Zwolnienie."""
     notes = kids.get(_NOTES)
     if notes is None:
@@ -310,11 +324,8 @@ def _notes_ok(
     if p18a_el.tag != _P_18A:
         return False
     p18a = _strip(p18a_el.text)
-    kind_el = kids.get(_KIND)
-    if (p18a == "1" or (p18a == "2" and annex15)) and (
-        _strip(kind_el.text) if kind_el is not None else None
-    ) not in CORRECTIONS:
-        pln = _pln_total(kids, rows, currency)
+    if p15 is not None and (p18a == "1" or (p18a == "2" and annex15)):
+        pln = _pln_total(p15, kids, rows, currency)
         if pln is not None:
             if p18a == "1" and abs(pln) <= MPP_THRESHOLD:
                 return False
@@ -337,12 +348,10 @@ def _first_text(parent: etree._Element, tag: str) -> str | None:
     return _strip(el.text) if el is not None else None
 
 
-def _pln_total(kids: dict[str, etree._Element], rows: list[etree._Element], currency: str) -> Decimal | None:
+def _pln_total(
+    p15: Decimal, kids: dict[str, etree._Element], rows: list[etree._Element], currency: str
+) -> Decimal | None:
     """``rules._pln_total``: P_15 in złoty (at the invoice's rate, or the highest line rate)."""
-    p15_el = kids.get(_TOTAL)
-    p15 = _decimal(p15_el.text) if p15_el is not None else None
-    if p15 is None:
-        return None
     if currency == "PLN":
         return p15
     rate_el = kids.get(_RATE)
