@@ -71,3 +71,23 @@ def test_lying_header_is_caught_while_reading() -> None:
 def test_garbage_is_not_a_zip() -> None:
     with pytest.raises(KsefPackageError, match="nie jest poprawnym archiwum"):
         open_zip_package(b"not a zip at all", label="X")
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_damaged_entries_are_refused(method: int) -> None:
+    """Entries are inflated straight from the package: the local header, its name and the CRC count."""
+    body = b"<Faktura>" + bytes(range(256)) * 20 + b"</Faktura>"
+    good = _zip([("a.xml", body)], method)
+    assert open_zip_package(good, label="X") == {"a.xml": body}
+    flipped = bytearray(good)
+    flipped[30 + len("a.xml") + 40] ^= 0xFF  # a byte of the entry's data
+    renamed = bytearray(good)
+    renamed[30] = ord("b")  # the local header names another file than the central directory
+    unsigned = bytearray(good)
+    unsigned[0:4] = b"PK\x00\x00"
+    cut = good[:60] + good[good.rfind(b"PK\x01\x02") - 0 :]  # data shorter than declared
+    for damaged in (bytes(flipped), bytes(renamed), bytes(unsigned), cut):
+        with pytest.raises(KsefPackageError):
+            open_zip_package(damaged, label="X")
+    with pytest.raises(KsefPackageError, match="uszkodzony"):
+        open_zip_package(bytes(flipped), label="X")
