@@ -110,16 +110,25 @@ def _write_chunk(items: Sequence[tuple[Path, bytes]]) -> None:
         _write_new(path, data, sync=True)
 
 
+# What open(path, "wb") asks for (O_BINARY: no newline translation on Windows).
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+
+
 def _write_new(path: Path, data: bytes, *, sync: bool) -> None:
     """Temp file (+ fsync) + rename in the target's folder (the temp name carries pid and thread)."""
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
+        # A bare descriptor, not a buffered file object: an invoice is one write of a few kB.
+        fd = os.open(tmp, _CREATE, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if sync:
-                fh.flush()
-                os.fsync(fh.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
