@@ -15,10 +15,11 @@ import hashlib
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from lxml import etree
 
-from ksef_sheets.sync import ArchivedInvoice, StaffDecision
+from ksef_sheets.sync import StaffDecision
 
 FINGERPRINT_PROPERTY = "ksef_sheets_inputs"
 # Bump when the workbook's layout or content rules change, so every workbook is rebuilt once.
@@ -33,10 +34,21 @@ _NS = {
 }
 
 
+class Fingerprinted(Protocol):
+    """What the fingerprint reads of an invoice (an ``ArchivedInvoice`` or the index's ``IndexRow``)."""
+
+    @property
+    def ksef_number(self) -> str: ...
+    @property
+    def subject_type(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+
+
 def inputs_fingerprint(
     client_name: str,
     scenario: int | None,
-    invoices: Iterable[ArchivedInvoice],
+    invoices: Iterable[Fingerprinted],
     decisions: Mapping[str, StaffDecision],
 ) -> str:
     # Each value as its repr, followed by \x1f; each group of values followed by \x1e. Built as one

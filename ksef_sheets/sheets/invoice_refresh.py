@@ -17,8 +17,10 @@ new invoices are archived. For every client and every year with invoices it:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,7 +40,7 @@ from ksef_sheets.sheets.invoice_source import local_time
 from ksef_sheets.sheets.invoice_workbook import RegisterSheet, WorkbookHeader, write_invoice_workbook
 from ksef_sheets.sheets.invoice_written import read_work
 from ksef_sheets.sheets.register_reader import load_clients
-from ksef_sheets.sync import Archive, ArchivedInvoice, StaffDecision
+from ksef_sheets.sync import Archive, ArchivedInvoice, IndexEntry, IndexListing, StaffDecision
 from ksef_sheets.text import warsaw_time
 
 
@@ -181,13 +183,27 @@ def refresh_client(
     force: bool = False,
 ) -> list[WorkbookRefresh]:
     """Refresh every yearly workbook of one client; see the module docstring for the steps."""
-    by_year: dict[int, list[ArchivedInvoice]] = {}
-    for archived in archive.list_invoices(client.nip):
-        by_year.setdefault(_year_of(archived), []).append(archived)
+    with _gc_paused():
+        # The index rows as stored: an ``ArchivedInvoice`` is made only for an invoice to parse.
+        listing = archive.index_listing(client.nip)
+        by_year: dict[int, list[IndexEntry]] = {}
+        for entry in listing.entries:
+            by_year.setdefault(_year_of_entry(listing, entry), []).append(entry)
     results = []
     for year in sorted(by_year):
-        results.append(_refresh_year(folder, archive, client, year, by_year[year], now, force))
+        results.append(_refresh_year(folder, archive, client, year, listing, by_year[year], now, force))
     return results
+
+
+def _year_of_entry(listing: IndexListing, entry: IndexEntry) -> int:
+    """``_year_of`` the invoice, read off the index's text when it holds an issue date."""
+    issued = entry.issue_date
+    if issued:
+        try:
+            return date.fromisoformat(issued[:10]).year
+        except ValueError:
+            pass  # the index's reading (no issue date) decides, as for the converted invoice
+    return _year_of(listing.invoice(entry))
 
 
 def _year_of(archived: ArchivedInvoice) -> int:
@@ -199,56 +215,78 @@ def _year_of(archived: ArchivedInvoice) -> int:
     return int(archived.ksef_number.split("-")[1][:4])
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a refresh builds what it writes.
+
+    Listing, kept rows, read-back and merge create about a million objects that all live until the
+    workbook is written and hold no reference cycles; CPython's collector would walk them again
+    and again as they pile up (a quarter of those steps' time for a year of 20,000 invoices) and
+    free nothing. Collection resumes (if it was on) as soon as the block ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _refresh_year(
     folder: OfficeFolder,
     archive: Archive,
     client: Client,
     year: int,
-    invoices: list[ArchivedInvoice],
+    listing: IndexListing,
+    invoices: list[IndexEntry],
     now: datetime | None,
     force: bool,
 ) -> WorkbookRefresh:
     path = folder.invoice_workbook(client.nip, year)
     result = WorkbookRefresh(client.nip, year, path)
-    fingerprint = inputs_fingerprint(
-        client.name, client.scenario, invoices, archive.decisions_for(client.nip)
-    )
-    if not force and path.exists() and is_unchanged(path, fingerprint):
-        result.unchanged = True
-        return result
-    # Only invoices not built by the last refresh are parsed (see ``invoice_row_cache``).
-    built = build_rows_cached(archive, invoices, path)
+    with _gc_paused():
+        decisions = archive.decisions_for(client.nip)
+        fingerprint = inputs_fingerprint(client.name, client.scenario, invoices, decisions)
+        if not force and path.exists() and is_unchanged(path, fingerprint):
+            result.unchanged = True
+            return result
+        # Only invoices not built by the last refresh are parsed (see ``invoice_row_cache``).
+        built = build_rows_cached(archive, listing, invoices, path)
     # A person may save the workbook while it is being rebuilt (a big client takes seconds): then
     # it is read again, so that their save is merged rather than overwritten.
-    for _attempt in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         result.warnings = list(built.warnings)
         result.rows_preserved = result.own_rows = result.staff_edits = 0
         work: WorkbookWork | None = None
         seen_state = _file_state(path)
-        if seen_state is not None:
-            try:
-                # The file itself unless it is just as the toolkit wrote it (``invoice_written``).
-                work = read_work(path)
-            except UserError as exc:
-                # Never overwrite what cannot be read: a person's work may be in it.
-                result.message = str(exc)
-                return result
-            result.warnings += work.warnings
-            # After a run that found the workbook open, the baseline is what it showed then.
-            work.snapshot.update(_read_shown(path))
-        decisions = archive.decisions_for(client.nip)
-        sheets, changed = merge_sheets(client, built.rows, decisions, work, result)
-        result.decisions_saved += archive.save_decisions(changed) if changed else 0
+        with _gc_paused():
+            if seen_state is not None:
+                try:
+                    # The file itself unless it is just as the toolkit wrote it (``invoice_written``).
+                    work = read_work(path)
+                except UserError as exc:
+                    # Never overwrite what cannot be read: a person's work may be in it.
+                    result.message = str(exc)
+                    return result
+                result.warnings += work.warnings
+                # After a run that found the workbook open, the baseline is what it showed then.
+                work.snapshot.update(_read_shown(path))
+            if attempt:
+                # Read once for the fingerprint above and the first merge; again after a retry.
+                decisions = archive.decisions_for(client.nip)
+            sheets, changed = merge_sheets(client, built.rows, decisions, work, result)
+            result.decisions_saved += archive.save_decisions(changed) if changed else 0
+            if changed:
+                # The inputs as they are now: what was saved, as the index keeps it.
+                decisions.update(archive.decisions_among(client.nip, [d.ksef_number for d in changed]))
+                fingerprint = inputs_fingerprint(client.name, client.scenario, invoices, decisions)
 
         if seen_state is not None and is_open_elsewhere(path):
             _remember_shown(path, work)
             result.locked = True
             result.message = _locked_message(path, result.staff_edits)
             return result
-        # The inputs as they are now, after this run's decisions were saved.
-        fingerprint = inputs_fingerprint(
-            client.name, client.scenario, invoices, archive.decisions_for(client.nip)
-        )
         header = WorkbookHeader(client.nip, client.name, year, now or _warsaw_now(), fingerprint)
         try:
             write_invoice_workbook(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable
+import os
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -27,14 +27,13 @@ from ksef_sheets.files import atomic_write_text
 from ksef_sheets.sheets.invoice_columns import Register
 from ksef_sheets.sheets.invoice_rows import InvoiceRow
 from ksef_sheets.sheets.invoice_source import ClientRows, enrich_from_xml, rows_from_metadata
-from ksef_sheets.sync import Archive, ArchivedInvoice
+from ksef_sheets.sync import Archive, IndexEntry, IndexListing
 
 # Bump when ``InvoiceRow`` or the way rows are built from the XML changes: old files are then ignored.
-# (2: the key is a BLAKE2b digest of what ``_key`` lists, a third of the file's size gone.)
-CACHE_FORMAT = "wiersze-2"
+# (2: the key is a BLAKE2b digest of what ``_key`` lists, a third of the file's size gone;
+# 3: the key sums up the index row as SQLite quotes it (``IndexEntry.described``).)
+CACHE_FORMAT = "wiersze-3"
 
-_DATES = frozenset({"issue_date", "due_date"})
-_AMOUNTS = frozenset({"net_total", "vat_total", "gross_total", "net_pln", "vat_pln", "gross_pln"})
 _BY_RATE = frozenset({"net_by_rate", "vat_by_rate", "net_by_rate_pln", "vat_by_rate_pln"})
 _FIELDS = tuple(f.name for f in fields(InvoiceRow))
 
@@ -43,36 +42,44 @@ def cache_path(workbook: Path) -> Path:
     return workbook.with_name(f".{workbook.name}.wiersze.json")
 
 
-def build_rows_cached(archive: Archive, invoices: list[ArchivedInvoice], workbook: Path) -> ClientRows:
-    """``invoice_source.build_rows`` for ``invoices``, parsing only what the last refresh did not."""
+def build_rows_cached(
+    archive: Archive, listing: IndexListing, entries: list[IndexEntry], workbook: Path
+) -> ClientRows:
+    """``invoice_source.build_rows`` for ``entries`` (of ``listing``), parsing only what the last
+    refresh did not; an ``ArchivedInvoice`` is made only for those."""
     path = cache_path(workbook)
     kept = _load(path)
     result = ClientRows()
     fresh: dict[str, list[Any]] = {}
     parsed = 0
-    for archived in invoices:
-        key = _key(archived)
-        entry = kept.get(archived.ksef_number)
+    folder = str(listing.client_dir)
+    xml_file = listing.xml_file
+    for entry in entries:
+        number = entry.ksef_number
+        key = _key(entry, folder)
+        where = xml_file(entry)
+        old = kept.get(number)
         row = (
-            _decode(entry[1], archived)
-            if entry is not None and entry[0] == key and _still_there(archived)
+            _decode(old[1], where)
+            if old is not None and old[0] == key and _size(where) == entry.size
             else None
         )
         if row is None:
+            archived = listing.invoice(entry)
             base = rows_from_metadata(archived)
             try:
                 xml = archive.read_entry_xml(archived)
                 row = enrich_from_xml(base, xml)
             except UserError as exc:
                 result.warnings.append(
-                    f"Faktura {archived.ksef_number}: {exc.message} W skoroszycie są tylko dane z metadanych KSeF."
+                    f"Faktura {number}: {exc.message} W skoroszycie są tylko dane z metadanych KSeF."
                 )
                 result.rows.append(base)
                 continue
             parsed += 1
-            fresh[archived.ksef_number] = [key, _encode(row)]
+            fresh[number] = [key, _encode(row)]
         else:
-            fresh[archived.ksef_number] = entry  # type: ignore[assignment]
+            fresh[number] = old  # type: ignore[assignment]
         result.rows.append(row)
     if parsed or len(fresh) != len(kept):
         with contextlib.suppress(UserError, OSError):  # only a speed-up: the next refresh parses again
@@ -81,25 +88,20 @@ def build_rows_cached(archive: Archive, invoices: list[ArchivedInvoice], workboo
     return result
 
 
-def _still_there(archived: ArchivedInvoice) -> bool:
-    """The XML file is where it was, with its size: a deleted or rewritten file is read (and warned about)
-    again. A change that keeps the size is ``archive check``'s to find (it hashes every file)."""
+def _size(xml_file: str) -> int:
+    """The XML file's size, -1 when it is gone: a deleted or rewritten file is read (and warned
+    about) again. A change that keeps the size is ``archive check``'s to find (it hashes every file)."""
     try:
-        return archived.xml_path.stat().st_size == archived.size
+        return os.stat(xml_file).st_size
     except OSError:
-        return False
+        return -1
 
 
-def _key(archived: ArchivedInvoice) -> str:
-    """What a row is built from besides the XML bytes: the metadata ``rows_from_metadata`` reads
-    (as a digest: the key is stored for every row, and the file is read and written on every refresh)."""
-    a = archived
-    text = (
-        f"{a.sha256}\x1f{a.size}\x1f{a.subject_type}\x1f{a.invoice_number}\x1f{a.issue_date}\x1f"
-        f"{a.invoicing_date}\x1f{a.acquisition_date}\x1f{a.permanent_storage_date}\x1f{a.seller_nip}\x1f"
-        f"{a.seller_name}\x1f{a.buyer_identifier}\x1f{a.buyer_name}\x1f{a.net_amount}\x1f{a.vat_amount}\x1f"
-        f"{a.gross_amount}\x1f{a.currency}\x1f{a.invoice_type}\x1f{a.invoicing_mode}\x1f{a.xml_path}"
-    )
+def _key(entry: IndexEntry, folder: str) -> str:
+    """What a row is built from besides the XML bytes: the invoice's index row as stored (its hash,
+    size and KSeF metadata) and where the archive is (the row links its file). As a digest: the key
+    is stored for every row, and the file is read and written on every refresh."""
+    text = f"{folder}\x1f{entry.described}"
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -141,30 +143,93 @@ def _encode(row: InvoiceRow) -> list[Any]:
     return out
 
 
-def _decode(values: list[Any], archived: ArchivedInvoice) -> InvoiceRow | None:
+def _decode(values: list[Any], xml_file: str) -> InvoiceRow | None:
     """The row as it was kept, or None for anything unexpected (the invoice is then parsed again).
 
-    Text fields are only checked (JSON gives them as they were); the rest is converted field by field.
-    The XML path is the archive's own ``Path`` when it is the same (the key covers it), which spares
-    building 20,000 ``Path`` objects.
+    Text fields are only checked (JSON gives them as they were); the rest is converted field by
+    field, written out once per field (no loop or call per field: 20,000 rows are decoded on every
+    refresh, and this is most of what a refresh does besides writing).
     """
-    if len(values) != _FIELD_COUNT:
-        return None
     try:
-        for i in _TEXT_INDEXES:
-            value = values[i]
-            if value is not None and value.__class__ is not str:
+        (
+            ksef_number,
+            register,
+            invoice_number,
+            issue_date,
+            accepted_at,
+            counterparty_nip,
+            counterparty_name,
+            currency,
+            items,
+            net_by_rate,
+            vat_by_rate,
+            net_by_rate_pln,
+            vat_by_rate_pln,
+            net_total,
+            vat_total,
+            gross_total,
+            net_pln,
+            vat_pln,
+            gross_pln,
+            due_date,
+            bank_account,
+            split_payment,
+            invoice_type,
+            corrected_invoice,
+            offline,
+            xml_path,
+            client_decision,
+            client_remark,
+        ) = values
+        for text in (
+            ksef_number,
+            invoice_number,
+            counterparty_nip,
+            counterparty_name,
+            currency,
+            items,
+            bank_account,
+            invoice_type,
+            corrected_invoice,
+            client_decision,
+            client_remark,
+        ):
+            if text is not None and text.__class__ is not str:
                 return None
-        args = list(values)
-        for i, convert in _CONVERTERS:
-            value = args[i]
-            if value is not None:
-                args[i] = convert(value)
-        path = values[_XML_PATH]
-        if path is not None:
-            args[_XML_PATH] = archived.xml_path if path == str(archived.xml_path) else Path(_text(path))
-        return InvoiceRow(*args)
-    except (ValueError, TypeError, AttributeError, InvalidOperation):
+        if split_payment.__class__ is not bool or offline.__class__ is not bool:
+            return None
+        return InvoiceRow(
+            ksef_number,
+            _REGISTERS[register],
+            invoice_number,
+            None if issue_date is None else date.fromisoformat(issue_date),
+            None if accepted_at is None else datetime.fromisoformat(accepted_at),
+            counterparty_nip,
+            counterparty_name,
+            currency,
+            items,
+            _by_rate(net_by_rate),
+            _by_rate(vat_by_rate),
+            _by_rate(net_by_rate_pln),
+            _by_rate(vat_by_rate_pln),
+            _amount(net_total),
+            _amount(vat_total),
+            _amount(gross_total),
+            _amount(net_pln),
+            _amount(vat_pln),
+            _amount(gross_pln),
+            None if due_date is None else date.fromisoformat(due_date),
+            bank_account,
+            split_payment,
+            invoice_type,
+            corrected_invoice,
+            offline,
+            # The archive's own file when it is the same (the key covers the archive's folder).
+            None if xml_path is None else Path(xml_file if xml_path == xml_file else _text(xml_path)),
+            client_decision,
+            client_remark,
+        )
+    except (ValueError, TypeError, AttributeError, KeyError, InvalidOperation):
         return None
 
 
@@ -174,52 +239,54 @@ def _text(value: Any) -> str:
     return value
 
 
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(value)
-    return value
-
-
-def _amount(value: Any) -> Decimal:
+def _amount(value: Any) -> Decimal | None:
+    if value is None:
+        return None
     if value.__class__ is not str:
         raise TypeError(value)
     return Decimal(value)
 
 
 def _by_rate(value: Any) -> dict[str, Decimal]:
-    # JSON object keys are always text.
-    return {key: _amount(amount) for key, amount in value.items()}
+    # JSON object keys are always text; a missing split is an empty object, never null.
+    out = {}
+    for key, amount in value.items():
+        if amount.__class__ is not str:
+            raise TypeError(amount)
+        out[key] = Decimal(amount)
+    return out
 
 
-def _date(value: Any) -> date:
-    return date.fromisoformat(_text(value))
-
-
-def _datetime(value: Any) -> datetime:
-    return datetime.fromisoformat(_text(value))
-
-
-def _decoder(name: str) -> Callable[[Any], Any] | None:
-    """The converter of a field that JSON does not hold as is; ``None`` for a text field."""
-    if name == "register":
-        return Register
-    if name in _DATES:
-        return _date
-    if name == "accepted_at":
-        return _datetime
-    if name in _AMOUNTS:
-        return _amount
-    if name in _BY_RATE:
-        return _by_rate
-    if name in ("split_payment", "offline"):
-        return _flag
-    return None
-
-
-_FIELD_COUNT = len(_FIELDS)
-_XML_PATH = _FIELDS.index("xml_path")
-# Every other ``InvoiceRow`` field is text or a converted value (JSON holds str, bool, dict or null).
-_TEXT_INDEXES = tuple(i for i, name in enumerate(_FIELDS) if name != "xml_path" and _decoder(name) is None)
-_CONVERTERS: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
-    (i, convert) for i, name in enumerate(_FIELDS) if (convert := _decoder(name)) is not None
-)
+_REGISTERS = {register.value: register for register in Register}
+# ``_decode`` names the fields in this order: a new or moved ``InvoiceRow`` field must be added there
+# (and ``CACHE_FORMAT`` bumped).
+assert _FIELDS == (
+    "ksef_number",
+    "register",
+    "invoice_number",
+    "issue_date",
+    "accepted_at",
+    "counterparty_nip",
+    "counterparty_name",
+    "currency",
+    "items",
+    "net_by_rate",
+    "vat_by_rate",
+    "net_by_rate_pln",
+    "vat_by_rate_pln",
+    "net_total",
+    "vat_total",
+    "gross_total",
+    "net_pln",
+    "vat_pln",
+    "gross_pln",
+    "due_date",
+    "bank_account",
+    "split_payment",
+    "invoice_type",
+    "corrected_invoice",
+    "offline",
+    "xml_path",
+    "client_decision",
+    "client_remark",
+), "InvoiceRow changed: update invoice_row_cache._decode and CACHE_FORMAT"

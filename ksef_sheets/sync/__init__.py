@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from ksef_sheets.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from ksef_sheets.sync.archive import Archive
+    from ksef_sheets.sync.archive import Archive, IndexEntry, IndexListing
     from ksef_sheets.sync.archive_index import damaged_index_error
     from ksef_sheets.sync.archive_values import parse_ksef_datetime
     from ksef_sheets.sync.backup import (
@@ -63,6 +63,8 @@ if TYPE_CHECKING:
 # name -> the module that defines it (loaded on first use, see the docstring)
 _EXPORTS: dict[str, str] = {
     "Archive": "archive",
+    "IndexEntry": "archive",
+    "IndexListing": "archive",
     "ArchivedInvoice": "invoice_store",
     "StaffDecision": "decisions",
     "damaged_index_error": "archive_index",
@@ -110,6 +112,8 @@ __all__ = [
     "EmulatedClock",
     "FetchProgress",
     "FetchReport",
+    "IndexEntry",
+    "IndexListing",
     "OfficeRun",
     "RestoreResult",
     "RunKind",

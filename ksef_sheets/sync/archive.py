@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import sqlite3
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import UserError, os_reason
@@ -32,11 +36,24 @@ from ksef_sheets.sync.archive_index import (
     damaged_index_error,
     restrict_database_files,
 )
-from ksef_sheets.sync.archive_values import SUBJECT_TYPE_NAMES, parse_ksef_datetime, sha256_b64
+from ksef_sheets.sync.archive_values import (
+    SUBJECT_TYPE_NAMES,
+    _checked_nip,
+    _date,
+    _dt,
+    parse_ksef_datetime,
+    sha256_b64,
+)
 from ksef_sheets.sync.audit_log import AuditEntry
 from ksef_sheets.sync.checkpoints import SyncState
 from ksef_sheets.sync.decisions import DecisionStore, StaffDecision
-from ksef_sheets.sync.invoice_store import ArchivedInvoice, BatchResult, IncomingInvoice, InvoiceStore
+from ksef_sheets.sync.invoice_store import (
+    _COLUMNS,
+    ArchivedInvoice,
+    BatchResult,
+    IncomingInvoice,
+    InvoiceStore,
+)
 
 # What the rest of the project (and the tests) take from here; the package's own face is
 # ``ksef_sheets.sync.__all__``.
@@ -47,12 +64,54 @@ __all__ = [
     "AuditEntry",
     "BatchResult",
     "IncomingInvoice",
+    "IndexEntry",
+    "IndexListing",
     "StaffDecision",
     "SyncState",
     "damaged_index_error",
     "parse_ksef_datetime",
     "sha256_b64",
 ]
+
+
+class IndexEntry(NamedTuple):
+    """One invoice of the index, for a caller that passes over every invoice of a client and needs
+    only a few as ``ArchivedInvoice`` (a workbook refresh: converting 20,000 rows costs more than
+    the query). ``issue_date`` is the index's text.
+
+    ``described`` is the invoice's whole index row but the time it was fetched, as one text of SQL
+    literals (``quote``): two entries with the same text were stored with the same metadata, hash
+    and size.
+    """
+
+    ksef_number: str
+    subject_type: str
+    issue_date: str | None
+    sha256: str
+    size: int
+    described: str
+
+
+@dataclass(frozen=True)
+class IndexListing:
+    """A client's invoices as ``IndexEntry`` (by issue date, then KSeF number, as ``list_invoices``)."""
+
+    client_dir: Path
+    entries: list[IndexEntry]
+    _get: Callable[[str], ArchivedInvoice | None]
+
+    def invoice(self, entry: IndexEntry) -> ArchivedInvoice:
+        """The entry as ``list_invoices`` gives it (one look-up in the index)."""
+        found = self._get(entry.ksef_number)
+        if found is None:  # only if the index was rebuilt meanwhile
+            raise UserError(f"Faktury {entry.ksef_number} nie ma już w archiwum; uruchom polecenie ponownie.")
+        return found
+
+    def xml_file(self, entry: IndexEntry) -> str:
+        """``str(self.invoice(entry).xml_path)`` without a look-up or a ``Path``."""
+        number = entry.ksef_number
+        day = number.split("-")[1]
+        return f"{self.client_dir}{os.sep}{day[:4]}{os.sep}{day[4:6]}{os.sep}{number}.xml"
 
 
 class Archive(InvoiceStore, DecisionStore):
@@ -89,6 +148,71 @@ class Archive(InvoiceStore, DecisionStore):
             raise
         restrict_database_files(folder)
         return cls(folder, connection)
+
+    def index_listing(self, client_nip: str) -> IndexListing:
+        """A client's invoices in one query, as ``IndexEntry``."""
+        nip = _checked_nip(client_nip)
+        sql = (
+            "SELECT ksef_number, subject_type, issue_date, sha256, size, "  # noqa: S608 - fixed columns
+            f"{_DESCRIBED} FROM invoices WHERE client_nip = ? ORDER BY issue_date, ksef_number"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, (nip,)).fetchall()
+        make = IndexEntry._make
+        return IndexListing(
+            self.folder.client_archive_dir(nip),
+            [make(row) for row in rows],
+            functools.partial(self.get_invoice, nip),
+        )
+
+    def decisions_among(self, client_nip: str, ksef_numbers: Iterable[str]) -> dict[str, StaffDecision]:
+        """``decisions_for`` restricted to some invoices (e.g. the ones just saved)."""
+        nip = _checked_nip(client_nip)
+        wanted = sorted(set(ksef_numbers))
+        rows: list[tuple[Any, ...]] = []
+        with self._lock:
+            for start in range(0, len(wanted), _NUMBERS_PER_QUERY):
+                chunk = wanted[start : start + _NUMBERS_PER_QUERY]
+                rows += self._db.execute(
+                    f"""SELECT ksef_number, status, comment, booked_on, person, client_decision,
+                               client_remark, client_decided_on, updated_at FROM decisions
+                        WHERE client_nip = ? AND ksef_number IN ({", ".join("?" * len(chunk))})""",  # noqa: S608
+                    [nip, *chunk],
+                ).fetchall()
+        # The same conversion as ``decisions_for``.
+        return {
+            number: StaffDecision(
+                ksef_number=number,
+                client_nip=nip,
+                status=status,
+                comment=comment,
+                booked_on=_date(booked_on),
+                person=person,
+                client_decision=client_decision,
+                client_remark=client_remark,
+                client_decided_on=_date(client_decided_on),
+                updated_at=_dt(updated_at),
+            )
+            for (
+                number,
+                status,
+                comment,
+                booked_on,
+                person,
+                client_decision,
+                client_remark,
+                client_decided_on,
+                updated_at,
+            ) in rows
+        }
+
+
+# Every column of an invoice's index row but ``fetched_at``, as one text (see ``IndexEntry``).
+_DESCRIBED = " || ',' || ".join(
+    f"quote({name.strip()})" for name in _COLUMNS.split(",") if name.strip() != "fetched_at"
+)
+# SQLite's default cap on the ``?`` of one statement is 999 on old builds.
+_NUMBERS_PER_QUERY = 500
 
 
 def _guarded(method: Any) -> Any:

@@ -90,3 +90,25 @@ def test_a_kept_row_of_the_wrong_shape_is_built_again(office: OfficeFolder, arch
     kept.write_text(json.dumps(data), encoding="utf-8")
     assert refresh_invoice_workbooks(office, force=True).ok
     assert [r["Przedmiot"] for r in sheet_rows(path, "Zakupy")] == ["z zapisanych wierszy", "kawa"]
+
+
+def test_the_index_listing_matches_list_invoices(office: OfficeFolder, archive: Archive) -> None:
+    """The refresh's one query (``Archive.index_listing``) names the same invoices, in the same
+    order, with the same files, as ``list_invoices``; ``decisions_among`` as ``decisions_for``."""
+    numbers = _fill(archive)
+    listing = archive.index_listing(CLIENT_NIP)
+    listed = archive.list_invoices(CLIENT_NIP)
+    assert [e.ksef_number for e in listing.entries] == [i.ksef_number for i in listed]
+    for entry, invoice in zip(listing.entries, listed, strict=True):
+        assert listing.invoice(entry) == invoice
+        assert listing.xml_file(entry) == str(invoice.xml_path)
+        assert (entry.subject_type, entry.sha256, entry.size) == (
+            invoice.subject_type,
+            invoice.sha256,
+            invoice.size,
+        )
+    assert len({e.described for e in listing.entries}) == len(numbers)
+    assert refresh_invoice_workbooks(office).ok
+    every = archive.decisions_for(CLIENT_NIP)
+    assert archive.decisions_among(CLIENT_NIP, numbers[:2]) == {n: every[n] for n in numbers[:2]}
+    assert archive.decisions_among(CLIENT_NIP, []) == {}
