@@ -17,8 +17,9 @@ directions (sales = ``Subject1``, purchases = ``Subject2``) of every client, the
 - ``peer metadata + GET``: ``iter_invoice_metadata_by_date_range`` and one ``get_invoice_bytes`` per
   invoice (the other route its README shows), sequential;
 - ``ksef-sheets fetch``: ``fetch_office`` on a fresh office folder whose ``ksef-sheets.toml`` points
-  at the same emulator by ``emulator_url`` — and which, unlike the peer recipes, also parses every
-  FA(3), hashes it, writes the archive files, the SQLite index and the audit entry.
+  at the same emulator by ``emulator_url`` — and which, unlike the peer recipes, also checks every
+  invoice against KSeF's metadata, writes the archive files, the metadata log, the SQLite index
+  (from KSeF's metadata: the FA(3) is parsed later, by the workbook refresh) and the audit entry.
 
 Prints invoices per second (wall), HTTP requests, client CPU seconds per 1,000 invoices and peak
 RSS of each, and our ratios to each peer (invoices/s: ours / peer; CPU: ours / peer). Single runs
@@ -30,8 +31,13 @@ and by the straightforward peer loop (client after client, both directions, each
 a call answered 429 repeated after its ``Retry-After``); prints the emulated minutes until every
 client is current and the 429s on each side (goal: ours 0 × 429 and within the hour).
 
+Each contender's run also prints the emulator's CPU per 1,000 invoices it served (this process
+only serves while a child runs) and, beside the goal, the machine's ceiling: the cores divided by
+the emulator's and our CPU per invoice, our share of it, and what even a client spending no CPU
+at all could reach against the peer — on a 2-core machine the emulator's own work bounds the ratio.
+
 Run: ``.venv/bin/python bench/peer_fetch.py [--clients 1] [--per-client 2000] [--skip-meta]
-[--hour-clients 50] [--speed 30]``
+[--hour-clients 50] [--speed 30] [--only ours ours-wide peer-async] [--workdir DIR]``
 """
 
 from __future__ import annotations
@@ -504,13 +510,16 @@ def scenario(workdir: Path, clients: int, per_client: int, modes: list[str]) -> 
         }
         results = {}
         for mode in modes:
+            # This process does nothing but serve while a contender runs: its CPU is the emulator's.
+            served_from = cpu_seconds()
             results[mode] = run_child(mode, spec, workdir)
             r = results[mode]
+            r["emulator_cpu"] = cpu_seconds() - served_from
             rate = r["invoices"] / r["seconds"]
             print(
                 f"{LABELS[mode]:50s} {r['invoices']:6d} faktur  {rate:7.0f} faktur/s  "
                 f"{r['requests']:6d} żądań  CPU {r['cpu'] / (r['invoices'] / 1000):5.2f} s/1000  "
-                f"RSS {r['rss_mib']:4.0f} MiB"
+                f"RSS {r['rss_mib']:4.0f} MiB  (emulator: CPU {r['emulator_cpu'] / (r['invoices'] / 1000):5.2f} s/1000)"
             )
     counts = {m: r["invoices"] for m, r in results.items()}
     if len(set(counts.values())) != 1:
@@ -541,6 +550,24 @@ def scenario(workdir: Path, clients: int, per_client: int, modes: list[str]) -> 
                 f"{'spełniony' if ratio >= goal else 'NIESPEŁNIONY'}; CPU na fakturę ≤ 1,2× — {cpu_ratio:.2f}× "
                 f"{'spełniony' if cpu_ratio <= 1.2 else 'NIESPEŁNIONY'}"
             )
+            print_ceiling(mine, r)
+
+
+def print_ceiling(mine: dict[str, Any], peer: dict[str, Any]) -> None:
+    """What the machine allows: the emulator and the client share its cores, so no client can go
+    faster than the cores divided by the CPU both spend per invoice (a client that spent none at all
+    would still be held at cores / the emulator's CPU per invoice)."""
+    cores = os.cpu_count() or 1
+    emulator = mine["emulator_cpu"] / mine["invoices"]
+    ceiling = cores / (emulator + mine["cpu"] / mine["invoices"])
+    bare = cores / emulator
+    our_rate = mine["invoices"] / mine["seconds"]
+    peer_rate = peer["invoices"] / peer["seconds"]
+    print(
+        f"    sufit maszyny ({cores} rdzenie, emulator {emulator * 1e6:.0f} µs CPU na fakturę): "
+        f"{ceiling:,.0f} faktur/s przy naszym CPU — osiągnięto {our_rate / ceiling:.0%}; "
+        f"klient bez żadnego CPU: ≤ {bare:,.0f} faktur/s = {bare / peer_rate:.2f}× peera asyncio"
+    )
 
 
 def office_hour(workdir: Path, clients: int, per_client: int, speed: float) -> None:
@@ -600,6 +627,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--hour-per-client", type=int, default=100)
     parser.add_argument("--speed", type=float, default=30.0, help="emulator clock speed in the office hour")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=sorted(LABELS),
+        help="run only these contenders (e.g. ours ours-wide peer-async: no 6-minute sequential peer)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep the emulator state and offices here (default: a temporary folder, deleted after)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("MODE", "SPEC"))
     args = parser.parse_args(argv)
     if args.child:
@@ -612,13 +650,23 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"maszyna: {os.cpu_count()} rdzenie; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     with tempfile.TemporaryDirectory(prefix="peer-fetch-") as tmp:
+        # A kept folder: deleting ~80,000 archive files right before the next run makes its file
+        # creations slower on some file systems (ext4 without a journal skips recently freed
+        # inodes), which would tilt an old/new comparison run back to back.
+        workdir = args.workdir or Path(tmp)
+        if args.workdir and args.workdir.exists() and any(args.workdir.iterdir()):
+            print(f"--workdir {args.workdir} nie jest pusty: podaj nowy folder", file=sys.stderr)
+            return 1
+        workdir.mkdir(parents=True, exist_ok=True)
         for clients in args.clients:
             # The office's default runs fetch_concurrency (4) clients at once; with more clients the
             # same fetch with every client at once is shown too (what the peer's asyncio script does).
             modes = ["ours", "peer-async", "peer-seq"] + (["ours-wide"] if clients > 4 else [])
             if not args.skip_meta and clients <= args.meta_max_clients:
                 modes.append("peer-meta")
-            scenario(Path(tmp), clients, args.per_client, modes)
+            if args.only:
+                modes = [m for m in modes if m in args.only]
+            scenario(workdir, clients, args.per_client, modes)
         if args.hour_clients:
             office_hour(Path(tmp), args.hour_clients, args.hour_per_client, args.speed)
     return 0
