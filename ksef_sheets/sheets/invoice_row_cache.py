@@ -31,8 +31,9 @@ from ksef_sheets.sync import Archive, IndexEntry, IndexListing
 
 # Bump when ``InvoiceRow`` or the way rows are built from the XML changes: old files are then ignored.
 # (2: the key is a BLAKE2b digest of what ``_key`` lists, a third of the file's size gone;
-# 3: the key sums up the index row as SQLite quotes it (``IndexEntry.described``).)
-CACHE_FORMAT = "wiersze-3"
+# 3: the key sums up the index row as SQLite quotes it, ``IndexEntry.described``;
+# 4: the archive's own XML file kept as "" (the key fixes where it is), a fifth of the file gone.)
+CACHE_FORMAT = "wiersze-4"
 
 _BY_RATE = frozenset({"net_by_rate", "vat_by_rate", "net_by_rate_pln", "vat_by_rate_pln"})
 _FIELDS = tuple(f.name for f in fields(InvoiceRow))
@@ -77,7 +78,7 @@ def build_rows_cached(
                 result.rows.append(base)
                 continue
             parsed += 1
-            fresh[number] = [key, _encode(row)]
+            fresh[number] = [key, _encode(row, where)]
         else:
             fresh[number] = old  # type: ignore[assignment]
         result.rows.append(row)
@@ -126,11 +127,13 @@ def _load(path: Path) -> dict[str, list[Any]]:
     }
 
 
-def _encode(row: InvoiceRow) -> list[Any]:
+def _encode(row: InvoiceRow, xml_file: str) -> list[Any]:
     out: list[Any] = []
     for name in _FIELDS:
         value = getattr(row, name)
-        if value is None or isinstance(value, bool | str):
+        if name == "xml_path" and value is not None and str(value) == xml_file:
+            out.append(_ARCHIVED_FILE)
+        elif value is None or isinstance(value, bool | str):
             out.append(value)
         elif name in _BY_RATE:
             out.append({key: str(amount) for key, amount in value.items()})
@@ -224,8 +227,8 @@ def _decode(values: list[Any], xml_file: str) -> InvoiceRow | None:
             invoice_type,
             corrected_invoice,
             offline,
-            # The archive's own file when it is the same (the key covers the archive's folder).
-            None if xml_path is None else Path(xml_file if xml_path == xml_file else _text(xml_path)),
+            # The archive's own file (the key covers the archive's folder), else the path kept.
+            None if xml_path is None else Path(xml_file if xml_path == _ARCHIVED_FILE else _text(xml_path)),
             client_decision,
             client_remark,
         )
@@ -258,6 +261,8 @@ def _by_rate(value: Any) -> dict[str, Decimal]:
 
 
 _REGISTERS = {register.value: register for register in Register}
+# What ``_encode`` keeps for a row linking the archive's own file of the invoice (no path is empty).
+_ARCHIVED_FILE = ""
 # ``_decode`` names the fields in this order: a new or moved ``InvoiceRow`` field must be added there
 # (and ``CACHE_FORMAT`` bumped).
 assert _FIELDS == (
