@@ -22,7 +22,7 @@ import functools
 import inspect
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -39,8 +39,6 @@ from ksef_sheets.sync.archive_index import (
 from ksef_sheets.sync.archive_values import (
     SUBJECT_TYPE_NAMES,
     _checked_nip,
-    _date,
-    _dt,
     parse_ksef_datetime,
     sha256_b64,
 )
@@ -165,54 +163,11 @@ class Archive(InvoiceStore, DecisionStore):
             functools.partial(self.get_invoice, nip),
         )
 
-    def decisions_among(self, client_nip: str, ksef_numbers: Iterable[str]) -> dict[str, StaffDecision]:
-        """``decisions_for`` restricted to some invoices (e.g. the ones just saved)."""
-        nip = _checked_nip(client_nip)
-        wanted = sorted(set(ksef_numbers))
-        rows: list[tuple[Any, ...]] = []
-        with self._lock:
-            for start in range(0, len(wanted), _NUMBERS_PER_QUERY):
-                chunk = wanted[start : start + _NUMBERS_PER_QUERY]
-                rows += self._db.execute(
-                    f"""SELECT ksef_number, status, comment, booked_on, person, client_decision,
-                               client_remark, client_decided_on, updated_at FROM decisions
-                        WHERE client_nip = ? AND ksef_number IN ({", ".join("?" * len(chunk))})""",  # noqa: S608
-                    [nip, *chunk],
-                ).fetchall()
-        # The same conversion as ``decisions_for``.
-        return {
-            number: StaffDecision(
-                ksef_number=number,
-                client_nip=nip,
-                status=status,
-                comment=comment,
-                booked_on=_date(booked_on),
-                person=person,
-                client_decision=client_decision,
-                client_remark=client_remark,
-                client_decided_on=_date(client_decided_on),
-                updated_at=_dt(updated_at),
-            )
-            for (
-                number,
-                status,
-                comment,
-                booked_on,
-                person,
-                client_decision,
-                client_remark,
-                client_decided_on,
-                updated_at,
-            ) in rows
-        }
-
 
 # Every column of an invoice's index row but ``fetched_at``, as one text (see ``IndexEntry``).
 _DESCRIBED = " || ',' || ".join(
     f"quote({name.strip()})" for name in _COLUMNS.split(",") if name.strip() != "fetched_at"
 )
-# SQLite's default cap on the ``?`` of one statement is 999 on old builds.
-_NUMBERS_PER_QUERY = 500
 
 
 def _guarded(method: Any) -> Any:

@@ -51,36 +51,25 @@ class DecisionStore(AuditLog):
         nip = _checked_nip(client_nip)
         with self._lock:
             rows = self._db.execute(
-                """SELECT ksef_number, status, comment, booked_on, person, client_decision,
-                          client_remark, client_decided_on, updated_at
-                   FROM decisions WHERE client_nip = ?""",
+                f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE client_nip = ?",  # noqa: S608 - fixed columns
                 (nip,),
             ).fetchall()
-        return {
-            number: StaffDecision(
-                ksef_number=number,
-                client_nip=nip,
-                status=status,
-                comment=comment,
-                booked_on=_date(booked_on),
-                person=person,
-                client_decision=client_decision,
-                client_remark=client_remark,
-                client_decided_on=_date(client_decided_on),
-                updated_at=_dt(updated_at),
-            )
-            for (
-                number,
-                status,
-                comment,
-                booked_on,
-                person,
-                client_decision,
-                client_remark,
-                client_decided_on,
-                updated_at,
-            ) in rows
-        }
+        return _decisions(nip, rows)
+
+    def decisions_among(self, client_nip: str, ksef_numbers: Iterable[str]) -> dict[str, StaffDecision]:
+        """``decisions_for`` restricted to some invoices (e.g. the ones just saved)."""
+        nip = _checked_nip(client_nip)
+        wanted = sorted(set(ksef_numbers))
+        rows: list[tuple[Any, ...]] = []
+        with self._lock:
+            for start in range(0, len(wanted), _NUMBERS_PER_QUERY):
+                chunk = wanted[start : start + _NUMBERS_PER_QUERY]
+                rows += self._db.execute(
+                    f"SELECT {_DECISION_COLUMNS} FROM decisions "  # noqa: S608 - fixed columns, "?" only
+                    f"WHERE client_nip = ? AND ksef_number IN ({', '.join('?' * len(chunk))})",
+                    [nip, *chunk],
+                ).fetchall()
+        return _decisions(nip, rows)
 
     def save_decisions(self, decisions: Iterable[StaffDecision]) -> int:
         """Insert or replace decisions (one transaction); returns how many rows changed.
@@ -127,3 +116,40 @@ class DecisionStore(AuditLog):
             for nip, count in changed_per_client.items():
                 self._audit(db, "decyzje", nip, "zapisano decyzje dotyczące faktur", count)
         return sum(changed_per_client.values())
+
+
+_DECISION_COLUMNS = (
+    "ksef_number, status, comment, booked_on, person, client_decision, "
+    "client_remark, client_decided_on, updated_at"
+)
+# SQLite's default cap on the ``?`` of one statement is 999 on old builds.
+_NUMBERS_PER_QUERY = 500
+
+
+def _decisions(nip: str, rows: Iterable[tuple[Any, ...]]) -> dict[str, StaffDecision]:
+    """Rows of ``_DECISION_COLUMNS`` as decisions by KSeF number."""
+    return {
+        number: StaffDecision(
+            ksef_number=number,
+            client_nip=nip,
+            status=status,
+            comment=comment,
+            booked_on=_date(booked_on),
+            person=person,
+            client_decision=client_decision,
+            client_remark=client_remark,
+            client_decided_on=_date(client_decided_on),
+            updated_at=_dt(updated_at),
+        )
+        for (
+            number,
+            status,
+            comment,
+            booked_on,
+            person,
+            client_decision,
+            client_remark,
+            client_decided_on,
+            updated_at,
+        ) in rows
+    }
