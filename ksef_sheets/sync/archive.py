@@ -39,6 +39,7 @@ from ksef_sheets.sync.archive_index import (
 from ksef_sheets.sync.archive_values import (
     SUBJECT_TYPE_NAMES,
     _checked_nip,
+    _xml_place,
     parse_ksef_datetime,
     sha256_b64,
 )
@@ -107,9 +108,7 @@ class IndexListing:
 
     def xml_file(self, entry: IndexEntry) -> str:
         """``str(self.invoice(entry).xml_path)`` without a look-up or a ``Path``."""
-        number = entry.ksef_number
-        day = number.split("-")[1]
-        return f"{self.client_dir}{os.sep}{day[:4]}{os.sep}{day[4:6]}{os.sep}{number}.xml"
+        return os.sep.join((str(self.client_dir), *_xml_place(entry.ksef_number)))
 
 
 class Archive(InvoiceStore, DecisionStore):

@@ -127,9 +127,16 @@ def _json_default(value: object) -> str:
     raise TypeError(type(value).__name__)
 
 
-def _path_in(client_dir: Path, number: str) -> Path:
+def _xml_place(number: str) -> tuple[str, str, str]:
+    """Where an invoice's XML lies in its client's archive folder: the year and month of its KSeF
+    number's date, and the file's name."""
     date_part = number.split("-")[1]
-    return client_dir / f"{date_part[:4]}/{date_part[4:6]}/{number}.xml"  # one join: once per invoice
+    return date_part[:4], date_part[4:6], f"{number}.xml"
+
+
+def _path_in(client_dir: Path, number: str) -> Path:
+    year, month, name = _xml_place(number)
+    return client_dir / f"{year}/{month}/{name}"  # one join: once per invoice
 
 
 def _checked_nip(value: str) -> str:
