@@ -10,6 +10,7 @@ import base64
 import getpass
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -39,6 +40,28 @@ def _utc_text(value: datetime | None) -> str | None:
         raise ValueError("naive datetime in the archive")
     # The same text as strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"), made in a third of its time.
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+# KSeF writes its timestamps in UTC with milliseconds ("2026-02-03T09:25:33.576+00:00"): such a
+# text becomes the index's form by padding the fraction, without parsing and formatting a datetime.
+_UTC_STAMP = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]+))?(?:Z|\+00:00)"
+)
+
+
+def _utc_index_text(value: object) -> str | None:
+    """``_utc_text(parse_ksef_datetime(value))``, the same text, quicker for KSeF's usual form."""
+    if isinstance(value, str):
+        match = _UTC_STAMP.fullmatch(value)
+        if match is not None:
+            head, fraction = match.groups()
+            try:
+                datetime.fromisoformat(head)  # an impossible date or time takes the full path (None)
+            except ValueError:
+                pass
+            else:
+                return f"{head}.{(fraction or '')[:6].ljust(6, '0')}+00:00"
+    return _utc_text(parse_ksef_datetime(value))
 
 
 _DIGITS = "0123456789"

@@ -25,7 +25,6 @@ Guarantees:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -49,8 +48,8 @@ from ksef_sheets.sync.archive_values import (
     _now,
     _path_in,
     _text,
+    _utc_index_text,
     _utc_text,
-    parse_ksef_datetime,
     sha256_b64,
 )
 from ksef_sheets.sync.checkpoints import CheckpointStore
@@ -549,23 +548,3 @@ def _index_row(
 # json.dumps(..., ensure_ascii=False, default=...) builds an encoder on every call (over half its
 # time for one invoice's metadata); one encoder with the same settings gives the same text.
 _METADATA_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_default)
-# KSeF writes its timestamps in UTC with milliseconds ("2026-02-03T09:25:33.576+00:00"): such a
-# text becomes the index's form by padding the fraction, without parsing and formatting a datetime.
-_UTC_STAMP = re.compile(
-    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]+))?(?:Z|\+00:00)"
-)
-
-
-def _utc_index_text(value: object) -> str | None:
-    """``_utc_text(parse_ksef_datetime(value))``, the same text, quicker for KSeF's usual form."""
-    if isinstance(value, str):
-        match = _UTC_STAMP.fullmatch(value)
-        if match is not None:
-            head, fraction = match.groups()
-            try:
-                datetime.fromisoformat(head)  # an impossible date or time takes the full path (None)
-            except ValueError:
-                pass
-            else:
-                return f"{head}.{(fraction or '')[:6].ljust(6, '0')}+00:00"
-    return _utc_text(parse_ksef_datetime(value))
