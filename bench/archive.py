@@ -49,7 +49,9 @@ def build_office(root: Path, count: int) -> tuple[OfficeFolder, int]:
     everyone = [Party(name=c.name, nip=c.nip) for c in DEMO_CLIENTS]
     folder.save_config(
         OfficeConfig(
-            office_nip=DEMO_OFFICE_NIP, office_name=DEMO_OFFICE_NAME, clients=[s.nip for s in sellers]
+            office_nip=DEMO_OFFICE_NIP,
+            office_name=DEMO_OFFICE_NAME,
+            clients=[c.nip for c in DEMO_CLIENTS[:4]],
         )
     )
     rng = random.Random(2026)
@@ -58,12 +60,13 @@ def build_office(root: Path, count: int) -> tuple[OfficeFolder, int]:
     start = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
     with Archive.open(folder) as archive:
         for s_index, seller in enumerate(sellers):
+            seller_nip = DEMO_CLIENTS[s_index].nip  # the seller's (Party.nip is optional)
             xmls = generate_mix(rng, seller, everyone, date(2026, 2, 1), date(2026, 11, 30), per_seller)
             step = (datetime(2026, 11, 30, tzinfo=UTC) - start) / max(1, len(xmls))
             batch: list[IncomingInvoice] = []
             for i, xml in enumerate(xmls):
                 moment = start + step * i + timedelta(seconds=s_index)
-                number = make_ksef_number(seller.nip, moment.date(), f"{s_index:02X}{i:010X}")
+                number = make_ksef_number(seller_nip, moment.date(), f"{s_index:02X}{i:010X}")
                 meta: dict[str, Any] = {
                     "ksefNumber": number,
                     "invoiceHash": sha256_b64(xml),
@@ -77,7 +80,7 @@ def build_office(root: Path, count: int) -> tuple[OfficeFolder, int]:
                 stored += len(xml)
                 if len(batch) == BATCH or i == len(xmls) - 1:
                     checkpoint = moment + timedelta(seconds=3)
-                    result = archive.add_invoices(seller.nip, "Subject1", batch, checkpoint=checkpoint)
+                    result = archive.add_invoices(seller_nip, "Subject1", batch, checkpoint=checkpoint)
                     assert not result.refused, result.refused[:1]
                     batch = []
     return folder, stored

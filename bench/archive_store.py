@@ -57,7 +57,7 @@ def corpus(count: int, batch: int) -> tuple[str, list[Package]]:
     packages: list[Package] = []
     for i, xml in enumerate(xmls):
         moment = start + step * i
-        number = make_ksef_number(seller.nip, moment.date(), f"{i:012X}")
+        number = make_ksef_number(DEMO_CLIENTS[0].nip, moment.date(), f"{i:012X}")
         buyer = buyers[i % len(buyers)]
         meta: dict[str, Any] = {
             "ksefNumber": number,
@@ -82,7 +82,7 @@ def corpus(count: int, batch: int) -> tuple[str, list[Package]]:
         if i % batch == 0:
             packages.append([])
         packages[-1].append((number, xml, meta))
-    return seller.nip, packages
+    return DEMO_CLIENTS[0].nip, packages
 
 
 def incoming(package: Package) -> list[IncomingInvoice]:
@@ -107,11 +107,11 @@ class HashCounter:
             self.calls += 1
             return real(*args, **kwargs)
 
-        hashlib.sha256 = counted  # type: ignore[assignment]
+        hashlib.sha256 = counted
         return self
 
     def __exit__(self, *exc: object) -> None:
-        hashlib.sha256 = self._real  # type: ignore[assignment]
+        hashlib.sha256 = self._real
 
 
 def timed(action: Callable[[], object]) -> tuple[float, float]:

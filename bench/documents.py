@@ -63,9 +63,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = OfficeFolder(Path(tmp) / "biuro")
-        folder.save_config(
-            OfficeConfig(office_nip="5275260184", office_name="Biuro Bench", office_email="b@example.pl")
-        )
+        folder.save_config(OfficeConfig(office_nip="5275260184", office_name="Biuro Bench"))
         register = clients(args.clients)
 
         # Peer: python-docx open + save of the same template, the same number of times.

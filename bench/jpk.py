@@ -20,6 +20,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from datetime import time as clock
 from pathlib import Path
@@ -77,7 +78,7 @@ def fill_archive(folder: OfficeFolder, rows: int) -> None:
                 archive.add_invoices(CLIENT.nip or "", subject, items)
 
 
-def best(func, repeat: int) -> float:  # type: ignore[no-untyped-def]
+def best(func: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

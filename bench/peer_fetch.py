@@ -58,8 +58,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-# bench/ksef_client.py (our own client's benchmark) would shadow the peer's package of that name.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
 from ksef_sheets.config import OfficeConfig, OfficeFolder  # noqa: E402
@@ -375,6 +373,7 @@ def peer_metadata_get(
                     access_token=access_token,
                     page_size=250,
                 ):
+                    assert meta.ksef_number, meta  # KSeF's metadata always carries the number
                     client.invoices.get_invoice_bytes(meta.ksef_number, access_token=access_token)
                     invoices += 1
     return invoices, requests[0]

@@ -208,7 +208,7 @@ def _arrivals(emu: Emulator, clients: list[Any], rng: random.Random, now: Any) -
         for i, xml in enumerate(xmls):
             at = now - timedelta(seconds=120) + timedelta(milliseconds=i)
             items.append(NewInvoice(xml, accepted_at=at - timedelta(seconds=1), stored_at=at))
-    stored = emu.invoices.store_many(items, rng=rng)  # type: ignore[attr-defined]
+    stored = emu.invoices.store_many(items, rng=rng)
     nips = {c.nip for c in clients}
     # The FA(3) mix sends a few invoices to consumers and EU buyers: only the clients' count.
     return sum(1 for s in stored if s.metadata["buyer"]["identifier"].get("value") in nips)

@@ -116,10 +116,10 @@ def problems(response: httpx.Response, *, request: bool = True, base_path: str |
     req = _Request(response.request, base)
     found: list[str] = []
     if request:
-        found += [f"request: {_describe(e)}" for e in spec.iter_request_errors(req)]  # type: ignore[arg-type]
+        found += [f"request: {_describe(e)}" for e in spec.iter_request_errors(req)]
     found += [
         f"response {response.status_code}: {_describe(e)}"
-        for e in spec.iter_response_errors(req, _Response(response))  # type: ignore[arg-type]
+        for e in spec.iter_response_errors(req, _Response(response))
     ]
     return found
 

@@ -10,7 +10,7 @@ Prints, for one seeded client's purchase invoices of the last ~3 months:
 - the limiter's own overhead: ``acquire`` calls per second on a manual clock, against the 75 req/s
   global KSeF limit it has to keep up with.
 
-Run: ``.venv/bin/python bench/ksef_client.py [--seed 42] [--clients 3]``
+Run: ``.venv/bin/python bench/ksef_connection.py [--seed 42] [--clients 3]``
 """
 
 from __future__ import annotations
