@@ -16,14 +16,14 @@ import contextlib
 import hashlib
 import json
 import os
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from ksef_sheets.errors import UserError
-from ksef_sheets.files import atomic_write_text
+from ksef_sheets.files import atomic_write_bytes
 from ksef_sheets.sheets.invoice_columns import Register
 from ksef_sheets.sheets.invoice_rows import InvoiceRow
 from ksef_sheets.sheets.invoice_source import ClientRows, enrich_from_xml, rows_from_metadata
@@ -32,8 +32,9 @@ from ksef_sheets.sync import Archive, IndexEntry, IndexListing
 # Bump when ``InvoiceRow`` or the way rows are built from the XML changes: old files are then ignored.
 # (2: the key is a BLAKE2b digest of what ``_key`` lists, a third of the file's size gone;
 # 3: the key sums up the index row as SQLite quotes it, ``IndexEntry.described``;
-# 4: the archive's own XML file kept as "" (the key fixes where it is), a fifth of the file gone.)
-CACHE_FORMAT = "wiersze-4"
+# 4: the archive's own XML file kept as "" (the key fixes where it is), a fifth of the file gone;
+# 5: one line per row, appended to when a refresh only added rows.)
+CACHE_FORMAT = "wiersze-5"
 
 _BY_RATE = frozenset({"net_by_rate", "vat_by_rate", "net_by_rate_pln", "vat_by_rate_pln"})
 _FIELDS = tuple(f.name for f in fields(InvoiceRow))
@@ -50,16 +51,18 @@ def build_rows_cached(
     refresh did not; an ``ArchivedInvoice`` is made only for those."""
     path = cache_path(workbook)
     kept = _load(path)
+    rows = kept.rows
     result = ClientRows()
-    fresh: dict[str, list[Any]] = {}
-    parsed = 0
+    added: list[list[Any]] = []  # lines for the rows parsed now
+    reused: list[list[Any]] = []  # lines kept as they were (written again only when rewriting)
+    replaced = 0  # kept rows built again: their old lines are superseded
     folder = str(listing.client_dir)
     xml_file = listing.xml_file
     for entry in entries:
         number = entry.ksef_number
         key = _key(entry, folder)
         where = xml_file(entry)
-        old = kept.get(number)
+        old = rows.get(number)
         row = (
             _decode(old[1], where)
             if old is not None and old[0] == key and _size(where) == entry.size
@@ -77,15 +80,22 @@ def build_rows_cached(
                 )
                 result.rows.append(base)
                 continue
-            parsed += 1
-            fresh[number] = [key, _encode(row, where)]
+            if old is not None:
+                replaced += 1
+            added.append([key, _encode(row, where)])
         else:
-            fresh[number] = old  # type: ignore[assignment]
+            reused.append(old)  # type: ignore[arg-type]
         result.rows.append(row)
-    if parsed or len(fresh) != len(kept):
-        with contextlib.suppress(UserError, OSError):  # only a speed-up: the next refresh parses again
+    live = len(reused) + len(added)
+    # Lines in the file that no row reads any more once the new ones follow them.
+    superseded = kept.lines - len(rows) + replaced
+    with contextlib.suppress(UserError, OSError):  # only a speed-up: the next refresh parses again
+        if kept.appendable and len(reused) + replaced == len(rows) and superseded * 4 <= live:
+            if added:
+                _append(path, added)
+        elif live or kept.lines:
             path.parent.mkdir(parents=True, exist_ok=True)  # the workbook goes there too
-            atomic_write_text(path, json.dumps({"format": CACHE_FORMAT, "rows": fresh}, ensure_ascii=False))
+            atomic_write_bytes(path, _HEADER + _lines(reused + added))
     return result
 
 
@@ -106,25 +116,77 @@ def _key(entry: IndexEntry, folder: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _load(path: Path) -> dict[str, list[Any]]:
+# The file: this line, then one line per row, ``[key, [field, ...]]`` (the KSeF number is the first
+# field). A refresh that only added rows appends their lines; a later line of a KSeF number
+# overrides an earlier one. Written as UTF-8 with lone surrogates passed through (a path may carry
+# them), read back the same way.
+_HEADER = (json.dumps({"format": CACHE_FORMAT}) + "\n").encode("ascii")
+
+
+@dataclass
+class _Kept:
+    # By KSeF number: [key, fields] of its last line.
+    rows: dict[str, list[Any]] = field(default_factory=dict)
+    # Row lines in the file (superseded ones included).
+    lines: int = 0
+    # Our format, every line whole and read: new lines may be appended. A torn last line (a write
+    # cut short), a damaged line or a foreign file has the file rewritten in full instead.
+    appendable: bool = False
+
+
+def _load(path: Path) -> _Kept:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if (
-        not isinstance(data, dict)
-        or data.get("format") != CACHE_FORMAT
-        or not isinstance(data.get("rows"), dict)
-    ):
-        return {}
-    return {
-        number: entry
-        for number, entry in data["rows"].items()
-        if isinstance(entry, list)
-        and len(entry) == 2
-        and isinstance(entry[0], str)
-        and isinstance(entry[1], list)
-    }
+        data = path.read_bytes()
+    except OSError:
+        return _Kept()
+    if not data.startswith(_HEADER):
+        return _Kept()
+    # JSON text never holds a raw line break, so a line ending in one was written whole.
+    end = data.rfind(b"\n")
+    body = data[len(_HEADER) : end]
+    if not body:
+        return _Kept(lines=0, appendable=end == len(data) - 1)
+    try:
+        # One parse for the whole file (20,000 separate ones cost twice as much).
+        items = json.loads(b"[" + body.replace(b"\n", b",") + b"]")
+        whole = True
+    except ValueError:  # a damaged line: the others are still used
+        items = [_line_or_none(line) for line in body.split(b"\n")]
+        whole = False
+    rows: dict[str, list[Any]] = {}
+    good = 0
+    for item in items:
+        if (
+            item.__class__ is list
+            and len(item) == 2
+            and item[0].__class__ is str
+            and item[1].__class__ is list
+            and item[1]
+            and item[1][0].__class__ is str
+        ):
+            rows[item[1][0]] = item
+            good += 1
+    return _Kept(rows, len(items), whole and good == len(items) and end == len(data) - 1)
+
+
+def _line_or_none(line: bytes) -> Any:
+    try:
+        return json.loads(line.decode("utf-8", "surrogatepass"))
+    except ValueError:
+        return None
+
+
+def _lines(items: list[list[Any]]) -> bytes:
+    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+def _append(path: Path, items: list[list[Any]]) -> None:
+    # One write: a second refresh appending at the same time cannot split a line (and a line
+    # written by either is a correct row: its key says what it was built from).
+    with path.open("ab") as out:
+        out.write(_lines(items))
 
 
 def _encode(row: InvoiceRow, xml_file: str) -> list[Any]:
@@ -196,6 +258,12 @@ def _decode(values: list[Any], xml_file: str) -> InvoiceRow | None:
             corrected_invoice,
             client_decision,
             client_remark,
+            net_total,
+            vat_total,
+            gross_total,
+            net_pln,
+            vat_pln,
+            gross_pln,
         ):
             if text is not None and text.__class__ is not str:
                 return None
@@ -215,12 +283,12 @@ def _decode(values: list[Any], xml_file: str) -> InvoiceRow | None:
             _by_rate(vat_by_rate),
             _by_rate(net_by_rate_pln),
             _by_rate(vat_by_rate_pln),
-            _amount(net_total),
-            _amount(vat_total),
-            _amount(gross_total),
-            _amount(net_pln),
-            _amount(vat_pln),
-            _amount(gross_pln),
+            None if net_total is None else Decimal(net_total),
+            None if vat_total is None else Decimal(vat_total),
+            None if gross_total is None else Decimal(gross_total),
+            None if net_pln is None else Decimal(net_pln),
+            None if vat_pln is None else Decimal(vat_pln),
+            None if gross_pln is None else Decimal(gross_pln),
             None if due_date is None else date.fromisoformat(due_date),
             bank_account,
             split_payment,
@@ -242,14 +310,6 @@ def _text(value: Any) -> str:
     return value
 
 
-def _amount(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    if value.__class__ is not str:
-        raise TypeError(value)
-    return Decimal(value)
-
-
 def _by_rate(value: Any) -> dict[str, Decimal]:
     # JSON object keys are always text; a missing split is an empty object, never null.
     out = {}
@@ -261,6 +321,7 @@ def _by_rate(value: Any) -> dict[str, Decimal]:
 
 
 _REGISTERS = {register.value: register for register in Register}
+
 # What ``_encode`` keeps for a row linking the archive's own file of the invoice (no path is empty).
 _ARCHIVED_FILE = ""
 # ``_decode`` names the fields in this order: a new or moved ``InvoiceRow`` field must be added there

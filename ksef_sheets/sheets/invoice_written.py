@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -30,19 +31,27 @@ from ksef_sheets.sheets.invoice_columns import (
     H_PERSON,
     H_STATUS,
     SNAPSHOT_HEADERS,
+    STATUSES,
     Register,
 )
 from ksef_sheets.sheets.invoice_readback import (
+    SheetWork,
+    StaffRead,
     WorkbookWork,
     _read_sheet,
     _read_snapshot,
+    parse_status,
     read_workbook_work,
 )
-from ksef_sheets.sheets.invoice_rows import SheetRow
+from ksef_sheets.sheets.invoice_rows import CellValue, SheetRow, StaffFields
 from ksef_sheets.sheets.safe_text import clean_text
 
 WRITTEN_FORMAT = "zapis-1"
 MAX_CELL_TEXT = 32_767
+# Statuses the read-back takes as they are (``parse_status`` gives each back unchanged).
+_STATUS_AS_WRITTEN = frozenset(status for status in STATUSES if parse_status(status) == status)
+# A date as ``date.isoformat`` writes it (the read-back takes such a text as that date).
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # The columns of a register sheet that the read-back looks at for an invoice row, in this order.
 _COLUMNS = (H_KSEF, H_STATUS, H_COMMENT, H_BOOKED, H_PERSON, H_CLIENT_DECISION, H_CLIENT_REMARK)
 
@@ -119,10 +128,81 @@ def read_work(workbook: Path) -> WorkbookWork:
     sheets = {}
     snapshot_rows: list[tuple[Any, ...]] = [SNAPSHOT_HEADERS]
     for register in Register:
-        sheets[register] = _read_sheet(workbook, register, _as_cells(registers.get(register.value, [])))
+        sheets[register] = _read_kept_sheet(workbook, register, registers.get(register.value, []))
         for ksef, status, comment, booked, person in snapshots.get(register.value, []):
             snapshot_rows.append((register.value, ksef, status, comment, booked, person))
-    return WorkbookWork(sheets, _read_snapshot(snapshot_rows))
+    return WorkbookWork(sheets, _read_kept_snapshot(snapshot_rows))
+
+
+def _read_kept_sheet(workbook: Path, register: Register, rows: list[list[Any]]) -> SheetWork:
+    """``_read_sheet(workbook, register, _as_cells(rows))``, without a cell object per value when
+    every row is as the toolkit writes it (a KSeF number met once, a status of the list, a booking
+    date or none); else that very call (a test compares the two)."""
+    work = SheetWork(register)
+    staff = work.staff
+    values_of = work.values
+    for row, (ksef, status, comment, booked, person, decision, remark) in enumerate(rows, start=2):
+        if (
+            not ksef
+            or ksef in staff
+            or ksef.strip() != ksef
+            or status not in _STATUS_AS_WRITTEN
+            or (booked is not None and not _ISO_DATE.fullmatch(booked))
+            or not _none_or_shown(comment, person, decision, remark)
+        ):
+            return _read_sheet(workbook, register, _as_cells(rows))
+        values: dict[str, CellValue] = {H_KSEF: ksef, H_STATUS: status}
+        booked_on = None
+        if comment is not None:
+            values[H_COMMENT] = comment
+        if booked is not None:
+            booked_on = date.fromisoformat(booked)
+            values[H_BOOKED] = datetime(booked_on.year, booked_on.month, booked_on.day)
+        if person is not None:
+            values[H_PERSON] = person
+        if decision is not None:
+            values[H_CLIENT_DECISION] = decision
+        if remark is not None:
+            values[H_CLIENT_REMARK] = remark
+        staff[ksef] = StaffRead(row, status, comment or "", booked_on, True, person or "")
+        values_of[ksef] = values
+    return work
+
+
+def _iso_day(text: str) -> date | None:
+    """The day of a text as ``date.isoformat`` writes it, else None."""
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _none_or_shown(*texts: str | None) -> bool:
+    """Every text absent or with more than spaces (a blank cell is read as no value)."""
+    return all(text is None or text.strip() for text in texts)
+
+
+def _read_kept_snapshot(rows: list[tuple[Any, ...]]) -> dict[tuple[Register, str], StaffFields]:
+    """``_read_snapshot(rows)``, quicker for a row with a status as written and a valid booking date."""
+    snapshot: dict[tuple[Register, str], StaffFields] = {}
+    registers = {register.value: register for register in Register}
+    for values in rows[1:]:
+        name, ksef, status, comment, booked, person = values
+        booked_on = None if booked is None else _iso_day(booked)
+        if (
+            ksef is None
+            or (status is not None and status not in _STATUS_AS_WRITTEN)
+            or (booked is not None and booked_on is None)
+        ):
+            # Read by ``_read_snapshot`` in order, so that a later row of the same number still wins.
+            snapshot.update(_read_snapshot([rows[0], values]))
+            continue
+        snapshot[(registers[name], ksef)] = StaffFields(
+            status=status or "", comment=comment or "", booked_on=booked_on, person=person or ""
+        )
+    return snapshot
 
 
 def _in_cell(value: str | None) -> str | None:

@@ -5,12 +5,32 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.sheets.invoice_refresh import refresh_invoice_workbooks
 from ksef_sheets.sheets.invoice_row_cache import cache_path
 from ksef_sheets.sync.archive import Archive
 from tests.sheets.factory import CLIENT_NIP, archive_invoices, purchase, sale, sheet_rows
+
+Lines = dict[str, list[Any]]
+
+
+def _read(kept: Path) -> tuple[str, Lines]:
+    """The kept-rows file: its first line and each row's [key, fields] by KSeF number."""
+    header, *lines = kept.read_text(encoding="utf-8").splitlines()
+    rows = {}
+    for line in lines:
+        item = json.loads(line)
+        rows[item[1][0]] = item
+    return header, rows
+
+
+def _write(kept: Path, header: str, rows: Lines) -> None:
+    kept.write_text(
+        "".join(f"{line}\n" for line in [header, *map(json.dumps, rows.values())]), encoding="utf-8"
+    )
 
 
 def _fill(archive: Archive) -> list[str]:
@@ -31,8 +51,8 @@ def test_kept_rows_are_used_until_their_xml_changes(office: OfficeFolder, archiv
     path = office.invoice_workbook(CLIENT_NIP, 2026)
     before = sheet_rows(path, "Zakupy") + sheet_rows(path, "Sprzedaż")
     kept = cache_path(path)
-    data = json.loads(kept.read_text(encoding="utf-8"))
-    assert set(data["rows"]) == set(numbers)
+    header, data = _read(kept)
+    assert set(data) == set(numbers)
 
     # Rebuilt from the kept rows: the same workbook as from the XML files.
     again = refresh_invoice_workbooks(office, force=True)
@@ -40,8 +60,8 @@ def test_kept_rows_are_used_until_their_xml_changes(office: OfficeFolder, archiv
     assert sheet_rows(path, "Zakupy") + sheet_rows(path, "Sprzedaż") == before
 
     # The kept row is what the refresh uses (proof that nothing was parsed): a marked line text shows.
-    data["rows"][numbers[0]][1][8] = "z zapisanych wierszy"  # InvoiceRow.items
-    kept.write_text(json.dumps(data), encoding="utf-8")
+    data[numbers[0]][1][8] = "z zapisanych wierszy"  # InvoiceRow.items
+    _write(kept, header, data)
     refresh_invoice_workbooks(office, force=True)
     assert [r["Przedmiot"] for r in sheet_rows(path, "Zakupy")] == ["z zapisanych wierszy", "kawa"]
 
@@ -69,8 +89,8 @@ def test_a_kept_row_of_the_wrong_shape_is_built_again(office: OfficeFolder, arch
     assert refresh_invoice_workbooks(office).ok
     path = office.invoice_workbook(CLIENT_NIP, 2026)
     kept = cache_path(path)
-    data = json.loads(kept.read_text(encoding="utf-8"))
-    good = json.loads(kept.read_text(encoding="utf-8"))
+    header, data = _read(kept)
+    good = json.loads(json.dumps(data))
     for index, wrong in (
         (13, 1.5),
         (5, 5210537039),
@@ -79,15 +99,15 @@ def test_a_kept_row_of_the_wrong_shape_is_built_again(office: OfficeFolder, arch
         (21, "1"),
         (25, 7),
     ):
-        data["rows"][numbers[0]][1][8] = "z zapisanych wierszy"  # InvoiceRow.items: shows which row is used
-        data["rows"][numbers[0]][1][index] = wrong
-        kept.write_text(json.dumps(data), encoding="utf-8")
+        data[numbers[0]][1][8] = "z zapisanych wierszy"  # InvoiceRow.items: shows which row is used
+        data[numbers[0]][1][index] = wrong
+        _write(kept, header, data)
         assert refresh_invoice_workbooks(office, force=True).ok
         assert [r["Przedmiot"] for r in sheet_rows(path, "Zakupy")] == ["papier", "kawa"], (index, wrong)
         data = json.loads(json.dumps(good))
     # The same row with the right shape is used as kept (with its XML path as archived).
-    data["rows"][numbers[0]][1][8] = "z zapisanych wierszy"
-    kept.write_text(json.dumps(data), encoding="utf-8")
+    data[numbers[0]][1][8] = "z zapisanych wierszy"
+    _write(kept, header, data)
     assert refresh_invoice_workbooks(office, force=True).ok
     assert [r["Przedmiot"] for r in sheet_rows(path, "Zakupy")] == ["z zapisanych wierszy", "kawa"]
 
@@ -112,3 +132,84 @@ def test_the_index_listing_matches_list_invoices(office: OfficeFolder, archive: 
     every = archive.decisions_for(CLIENT_NIP)
     assert archive.decisions_among(CLIENT_NIP, numbers[:2]) == {n: every[n] for n in numbers[:2]}
     assert archive.decisions_among(CLIENT_NIP, []) == {}
+
+
+def test_added_rows_are_appended_and_a_damaged_file_costs_only_time(
+    office: OfficeFolder, archive: Archive
+) -> None:
+    numbers = _fill(archive)
+    assert refresh_invoice_workbooks(office).ok
+    path = office.invoice_workbook(CLIENT_NIP, 2026)
+    kept = cache_path(path)
+    before = kept.read_bytes()
+
+    # New invoices only: their lines follow the file as it was.
+    (added,) = archive_invoices(archive, [purchase("FV/3/2026", date(2026, 3, 25))])
+    assert refresh_invoice_workbooks(office).ok
+    now = kept.read_bytes()
+    assert now.startswith(before) and now.count(b"\n") == before.count(b"\n") + 1
+    assert set(_read(kept)[1]) == {*numbers, added}
+    expected = sheet_rows(path, "Zakupy") + sheet_rows(path, "Sprzedaż")
+
+    # A later line of a KSeF number overrides an earlier one (and is used as is).
+    header, data = _read(kept)
+    marked = json.loads(json.dumps(data[numbers[0]]))
+    marked[1][8] = "z dopisanego wiersza"
+    with kept.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(marked) + "\n")
+    assert refresh_invoice_workbooks(office, force=True).ok
+    assert sheet_rows(path, "Zakupy")[0]["Przedmiot"] == "z dopisanego wiersza"
+    _write(kept, header, data)
+
+    # A write cut short (no line break at the end), a line that is not JSON, bytes that are not
+    # UTF-8, a row for an invoice the archive does not have: the rows still whole are used, the
+    # others parsed again, and the file is written anew in full.
+    data[numbers[1]][1][8] = "z zapisanych wierszy"
+    for damage in (
+        b'["abc", ["' + numbers[0].encode() + b'", "Zakupy"',
+        b"nie JSON\n",
+        b'["k", ["\xff\xfe"]]\n',
+        b'["k", ["9999999999-20260101-000000000000-00"]]\n',
+        b"\n",
+    ):
+        _write(kept, header, data)
+        with kept.open("ab") as out:
+            out.write(damage)
+        assert refresh_invoice_workbooks(office, force=True).ok, damage
+        rows = sheet_rows(path, "Zakupy") + sheet_rows(path, "Sprzedaż")
+        assert [r["Przedmiot"] for r in rows[:2]] == ["papier", "z zapisanych wierszy"], damage
+        assert [{**r, "Przedmiot": None} for r in rows] == [{**r, "Przedmiot": None} for r in expected]
+        text = kept.read_bytes()
+        assert text.endswith(b"\n") and text.count(b"\n") == 5, damage  # the first line and 4 rows
+        assert set(_read(kept)[1]) == {*numbers, added}
+
+    # A line damaged in the middle of the file: only its row is parsed again.
+    lines = kept.read_bytes().split(b"\n")
+    lines[1] = b"[" + lines[1][5:]
+    kept.write_bytes(b"\n".join(lines))
+    assert refresh_invoice_workbooks(office, force=True).ok
+    assert [r["Przedmiot"] for r in sheet_rows(path, "Zakupy")][:2] == ["papier", "z zapisanych wierszy"]
+    assert len(_read(kept)[1]) == 4 and kept.read_bytes().count(b"\n") == 5
+
+
+def test_superseded_lines_are_dropped_when_they_pile_up(office: OfficeFolder, archive: Archive) -> None:
+    _fill(archive)
+    assert refresh_invoice_workbooks(office).ok
+    kept = cache_path(office.invoice_workbook(CLIENT_NIP, 2026))
+    header, data = _read(kept)
+    # Three live rows and one earlier line of the same row: kept (under a quarter is superseded
+    # after appending a fourth row)...
+    first = next(iter(data.values()))
+    kept.write_text(
+        "".join(f"{line}\n" for line in [header, json.dumps(first), *map(json.dumps, data.values())]),
+        encoding="utf-8",
+    )
+    archive_invoices(archive, [purchase("FV/3/2026", date(2026, 3, 25))])
+    assert refresh_invoice_workbooks(office).ok
+    assert kept.read_bytes().count(b"\n") == 6
+    # ...two of five are too many: written anew, one line per row.
+    with kept.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(first) + "\n")
+    archive_invoices(archive, [purchase("FV/4/2026", date(2026, 3, 26))])
+    assert refresh_invoice_workbooks(office).ok
+    assert kept.read_bytes().count(b"\n") == 6 and len(_read(kept)[1]) == 5

@@ -96,3 +96,60 @@ def test_a_workbook_with_a_persons_own_column_is_always_read(office: OfficeFolde
     assert not written_path(path).exists()
     work = read_work(path)
     assert work == read_workbook_work(path) and next(iter(work.sheets.values())).extra_headers == ["Konto"]
+
+
+def test_the_quick_reading_of_kept_values_is_the_read_back() -> None:
+    """``_read_kept_sheet`` and ``_read_kept_snapshot`` give what the read-back code gives for the
+    same values, for rows as written and for every kind of odd row (read by the read-back itself)."""
+    import itertools
+    import random
+    from pathlib import Path
+
+    from ksef_sheets.sheets.invoice_columns import SNAPSHOT_HEADERS, STATUSES, Register
+    from ksef_sheets.sheets.invoice_readback import _read_sheet, _read_snapshot
+    from ksef_sheets.sheets.invoice_written import _as_cells, _read_kept_sheet, _read_kept_snapshot
+
+    usual = [
+        [f"5210537039-20260301-{i:012X}-00", STATUSES[i % len(STATUSES)], None, None, None, None, None]
+        for i in range(6)
+    ]
+    usual[1][2:] = ["uwaga", "2026-04-02", "Ala", "Zaakceptowana", "OK"]
+    odd_values = {
+        0: [None, "", " ", " 5210537039-20260301-000000000000-00", usual[0][0]],
+        1: [None, "", "nowa", " Nowa", "Status spoza listy", "Zaksięgowana  "],
+        2: [" ", "\t", " z odstępem "],
+        3: ["2026-02-30", "02.04.2026", "2026-4-2", "2026-04-02 "],
+        4: ["  "],
+        5: [" "],
+        6: ["\u00a0"],
+    }
+    path = Path("faktury-2026.xlsx")
+    checked = 0
+    for column, values in odd_values.items():
+        for value, where in itertools.product(values, (0, 3, 5)):
+            rows = [list(row) for row in usual]
+            rows[where][column] = value
+            try:
+                expected = _read_sheet(path, Register.PURCHASES, _as_cells(rows))
+            except ValueError:  # a date the kept file cannot hold; both refuse it alike
+                continue
+            assert _read_kept_sheet(path, Register.PURCHASES, rows) == expected, (column, value, where)
+            checked += 1
+    assert checked > 40
+    assert _read_kept_sheet(path, Register.SALES, usual) == _read_sheet(
+        path, Register.SALES, _as_cells(usual)
+    )
+
+    rng = random.Random(5)
+    pool = [None, "", " ", "Nowa", "nowa", "x", "2026-04-02", "2026-02-30", "02.04.2026", "Ala", "  uwaga "]
+    for _ in range(300):
+        rows = [tuple(SNAPSHOT_HEADERS)]
+        for _ in range(rng.randrange(1, 6)):
+            rows.append(
+                (
+                    rng.choice(["Zakupy", "Sprzedaż"]),
+                    rng.choice([None, "K1", "K2", " K1"]),
+                    *(rng.choice(pool) for _ in range(4)),
+                )
+            )
+        assert _read_kept_snapshot(rows) == _read_snapshot(rows), rows
