@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -28,7 +27,7 @@ from typing import Any
 
 from ksef_sheets.config import OfficeFolder
 from ksef_sheets.errors import FileLockedError, UserError
-from ksef_sheets.files import atomic_write_text, clean_interrupted_writes, is_open_elsewhere
+from ksef_sheets.files import clean_interrupted_writes, is_open_elsewhere
 from ksef_sheets.identifiers import is_valid_nip, normalize_nip
 from ksef_sheets.office import Client
 from ksef_sheets.sheets.invoice_columns import STATUS_CLIENT_CHECK, STATUS_NEW, Register
@@ -36,6 +35,7 @@ from ksef_sheets.sheets.invoice_fingerprint import inputs_fingerprint, is_unchan
 from ksef_sheets.sheets.invoice_readback import SheetWork, StaffRead, WorkbookWork
 from ksef_sheets.sheets.invoice_row_cache import build_rows_cached
 from ksef_sheets.sheets.invoice_rows import CellValue, InvoiceRow, SheetRow, StaffFields
+from ksef_sheets.sheets.invoice_shown import read_shown, remember_shown, shown_path
 from ksef_sheets.sheets.invoice_source import local_time
 from ksef_sheets.sheets.invoice_workbook import RegisterSheet, WorkbookHeader, write_invoice_workbook
 from ksef_sheets.sheets.invoice_written import read_work
@@ -196,23 +196,30 @@ def _refresh_years(
         # The index rows as stored: an ``ArchivedInvoice`` is made only for an invoice to parse.
         listing = archive.index_listing(client.nip)
         by_year: dict[int, list[IndexEntry]] = {}
+        # A year's invoices fall on at most 366 days: each day's text is read once.
+        year_of_day: dict[str | None, int | None] = {}
         for entry in listing.entries:
-            by_year.setdefault(_year_of_entry(listing, entry), []).append(entry)
+            issued = entry.issue_date
+            if issued in year_of_day:
+                year = year_of_day[issued]
+            else:
+                year = year_of_day[issued] = _issue_year(issued)
+            by_year.setdefault(_year_of(listing.invoice(entry)) if year is None else year, []).append(entry)
     results = []
     for year in sorted(by_year):
         results.append(_refresh_year(folder, archive, client, year, listing, by_year[year], now, force))
     return results
 
 
-def _year_of_entry(listing: IndexListing, entry: IndexEntry) -> int:
-    """``_year_of`` the invoice, read off the index's text when it holds an issue date."""
-    issued = entry.issue_date
+def _issue_year(issued: str | None) -> int | None:
+    """``_year_of`` an invoice read off the index's text when it holds an issue date, else None
+    (then the index's reading, with no issue date, decides, as for the converted invoice)."""
     if issued:
         try:
             return date.fromisoformat(issued[:10]).year
         except ValueError:
-            pass  # the index's reading (no issue date) decides, as for the converted invoice
-    return _year_of(listing.invoice(entry))
+            pass
+    return None
 
 
 def _year_of(archived: ArchivedInvoice) -> int:
@@ -284,7 +291,7 @@ def _refresh_year(
                     return result
                 result.warnings += work.warnings
                 # After a run that found the workbook open, the baseline is what it showed then.
-                work.snapshot.update(_read_shown(path))
+                work.snapshot.update(read_shown(path))
             if attempt:
                 # Read once for the fingerprint above and the first merge; again after a retry.
                 decisions = archive.decisions_for(client.nip)
@@ -296,7 +303,7 @@ def _refresh_year(
                 fingerprint = inputs_fingerprint(client.name, client.scenario, invoices, decisions)
 
         if seen_state is not None and is_open_elsewhere(path):
-            _remember_shown(path, work)
+            remember_shown(path, work)
             result.locked = True
             result.message = _locked_message(path, result.staff_edits)
             return result
@@ -310,13 +317,13 @@ def _refresh_year(
                 before_replace=_unchanged_since(path, seen_state),
             )
         except FileLockedError:
-            _remember_shown(path, work)
+            remember_shown(path, work)
             result.locked = True
             result.message = _locked_message(path, result.staff_edits)
             return result
         except _ChangedMeanwhile:
             continue
-        _shown_path(path).unlink(missing_ok=True)
+        shown_path(path).unlink(missing_ok=True)
         result.written = True
         result.rows_written = sum(len(sheet.rows) for sheet in sheets)
         return result
@@ -328,56 +335,6 @@ def _refresh_year(
 
 
 MAX_ATTEMPTS = 3
-
-
-def _shown_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.stan.json")
-
-
-def _remember_shown(path: Path, work: WorkbookWork | None) -> None:
-    """Keep what an open (not replaceable) workbook showed, as the baseline of the next merge.
-
-    Its own hidden snapshot still holds what the toolkit wrote before, while the archive already
-    has the person's edits; without this, a person who later reverts a cell to that old value (clears
-    a comment, puts a status back) would see the archive's value win. Removed once the workbook is
-    rewritten (its snapshot is current again).
-    """
-    if work is None:
-        return
-    rows = []
-    for register, sheet in work.sheets.items():
-        for number, seen in sheet.staff.items():
-            before = work.snapshot.get((register, number))
-            status = seen.status if seen.status is not None else (before.status if before else "")
-            booked = seen.booked_on if seen.booked_valid else (before.booked_on if before else None)
-            rows.append(
-                [
-                    register.value,
-                    number,
-                    status,
-                    seen.comment,
-                    booked.isoformat() if booked else "",
-                    seen.person,
-                ]
-            )
-    atomic_write_text(_shown_path(path), json.dumps({"format": 1, "rows": rows}, ensure_ascii=False))
-
-
-def _read_shown(path: Path) -> dict[tuple[Register, str], StaffFields]:
-    try:
-        data = json.loads(_shown_path(path).read_text(encoding="utf-8"))
-        registers = {register.value: register for register in Register}
-        shown: dict[tuple[Register, str], StaffFields] = {}
-        for register, number, status, comment, booked, person in data["rows"]:
-            shown[(registers[register], str(number))] = StaffFields(
-                str(status), str(comment), date.fromisoformat(booked) if booked else None, str(person)
-            )
-        return shown
-    except FileNotFoundError:
-        return {}
-    except (ValueError, KeyError, TypeError, OSError):
-        # A damaged file only costs the finer baseline; the workbook's own snapshot still applies.
-        return {}
 
 
 class _ChangedMeanwhile(Exception):
@@ -421,30 +378,37 @@ def merge_sheets(
     sheets = {register: RegisterSheet(register) for register in Register}
     changed: list[StaffDecision] = []
     placed: set[tuple[Register, str]] = set()
+    default_status = {register: first_status(client.scenario, register) for register in Register}
+    sheet_works = work.sheets if work else {}
+    snapshots = work.snapshot if work else {}
     for invoice in sorted(rows, key=_row_order):
         register = invoice.register
-        decision = decisions.get(invoice.ksef_number)
-        base = _staff_from_decision(decision, first_status(client.scenario, register))
-        sheet_work = work.sheets.get(register) if work else None
-        seen = sheet_work.staff.get(invoice.ksef_number) if sheet_work else None
-        snapshot = work.snapshot.get((register, invoice.ksef_number)) if work else None
+        number = invoice.ksef_number
+        decision = decisions.get(number)
+        base = _staff_from_decision(decision, default_status[register])
+        sheet_work = sheet_works.get(register)
+        seen = sheet_work.staff.get(number) if sheet_work else None
+        snapshot = snapshots.get((register, number))
         # A workbook value the archive has no decision for is adopted, never replaced by the
         # default: the archive may have lost it (an index rebuilt or restored from a backup).
         staff = merge_staff(base, snapshot if decision is not None else None, seen)
-        if _is_staff_edit(base, snapshot, seen, staff):
+        # ``staff is base``: nobody changed the row (the usual case, answered without comparing).
+        if staff is not base and _is_staff_edit(base, snapshot, seen, staff):
             result.staff_edits += 1
-        if decision is None or staff != _staff_from_decision(decision, ""):
-            changed.append(_decision(client.nip, invoice.ksef_number, staff, decision))
+        if decision is None or not (
+            (staff is base and decision.status) or staff == _staff_from_decision(decision, "")
+        ):
+            changed.append(_decision(client.nip, number, staff, decision))
         extra: dict[str, CellValue] = {}
-        if sheet_work is not None:
-            values = sheet_work.values.get(invoice.ksef_number, {})
+        if sheet_work is not None and sheet_work.extra_headers:
+            values = sheet_work.values.get(number, {})
             extra = {h: values[h] for h in sheet_work.extra_headers if h in values}
         if seen is not None and (extra or _has_staff_work(staff)):
             result.rows_preserved += 1
         if decision is not None and (decision.client_decision or decision.client_remark):
             invoice = _with_client_decision(invoice, decision)
         sheets[register].rows.append(SheetRow(invoice, staff, extra))
-        placed.add((register, invoice.ksef_number))
+        placed.add((register, number))
     if work is not None:
         for register, sheet_work in work.sheets.items():
             target = sheets[register]
@@ -490,6 +454,14 @@ def merge_staff(base: StaffFields, snapshot: StaffFields | None, seen: StaffRead
     """Per field: the workbook's value when a person changed it, else the archive's (``base``)."""
     if seen is None:
         return base
+    if (
+        snapshot is not None
+        and seen.status == snapshot.status
+        and seen.comment == snapshot.comment
+        and seen.booked_on == snapshot.booked_on
+        and seen.person == snapshot.person
+    ):
+        return base  # every field as the toolkit wrote it (an invalid one is the archive's anyway)
 
     def pick(archive_value: Any, written: Any, found: Any, valid: bool) -> Any:
         if not valid:

@@ -33,8 +33,10 @@ from ksef_sheets.sync import Archive, IndexEntry, IndexListing
 # (2: the key is a BLAKE2b digest of what ``_key`` lists, a third of the file's size gone;
 # 3: the key sums up the index row as SQLite quotes it, ``IndexEntry.described``;
 # 4: the archive's own XML file kept as "" (the key fixes where it is), a fifth of the file gone;
-# 5: one line per row, appended to when a refresh only added rows.)
-CACHE_FORMAT = "wiersze-5"
+# 5: one line per row, appended to when a refresh only added rows;
+# 6: the index row summed up as a JSON array, ``IndexEntry.described``; PLN amounts equal to the
+# invoice's kept as 0.)
+CACHE_FORMAT = "wiersze-6"
 
 _BY_RATE = frozenset({"net_by_rate", "vat_by_rate", "net_by_rate_pln", "vat_by_rate_pln"})
 _FIELDS = tuple(f.name for f in fields(InvoiceRow))
@@ -58,13 +60,14 @@ def build_rows_cached(
     replaced = 0  # kept rows built again: their old lines are superseded
     folder = str(listing.client_dir)
     xml_file = listing.xml_file
+    folders: dict[str, Path] = {}
     for entry in entries:
         number = entry.ksef_number
         key = _key(entry, folder)
         where = xml_file(entry)
         old = rows.get(number)
         row = (
-            _decode(old[1], where)
+            _decode(old[1], where, folders)
             if old is not None and old[0] == key and _size(where) == entry.size
             else None
         )
@@ -205,10 +208,14 @@ def _encode(row: InvoiceRow, xml_file: str) -> list[Any]:
             out.append(value.isoformat())
         else:
             out.append(str(value))
+    # In PLN (most invoices) the PLN splits and amounts repeat the invoice's: kept as "the same".
+    for pln, same in _SAME_AS:
+        if out[pln] is not None and out[pln] == out[same]:
+            out[pln] = _SAME
     return out
 
 
-def _decode(values: list[Any], xml_file: str) -> InvoiceRow | None:
+def _decode(values: list[Any], xml_file: str, folders: dict[str, Path] | None = None) -> InvoiceRow | None:
     """The row as it was kept, or None for anything unexpected (the invoice is then parsed again).
 
     Text fields are only checked (JSON gives them as they were); the rest is converted field by
@@ -261,14 +268,16 @@ def _decode(values: list[Any], xml_file: str) -> InvoiceRow | None:
             net_total,
             vat_total,
             gross_total,
-            net_pln,
-            vat_pln,
-            gross_pln,
         ):
             if text is not None and text.__class__ is not str:
                 return None
         if split_payment.__class__ is not bool or offline.__class__ is not bool:
             return None
+        net = None if net_total is None else Decimal(net_total)
+        vat = None if vat_total is None else Decimal(vat_total)
+        gross = None if gross_total is None else Decimal(gross_total)
+        net_split = _by_rate(net_by_rate)
+        vat_split = _by_rate(vat_by_rate)
         return InvoiceRow(
             ksef_number,
             _REGISTERS[register],
@@ -279,16 +288,16 @@ def _decode(values: list[Any], xml_file: str) -> InvoiceRow | None:
             counterparty_name,
             currency,
             items,
-            _by_rate(net_by_rate),
-            _by_rate(vat_by_rate),
-            _by_rate(net_by_rate_pln),
-            _by_rate(vat_by_rate_pln),
-            None if net_total is None else Decimal(net_total),
-            None if vat_total is None else Decimal(vat_total),
-            None if gross_total is None else Decimal(gross_total),
-            None if net_pln is None else Decimal(net_pln),
-            None if vat_pln is None else Decimal(vat_pln),
-            None if gross_pln is None else Decimal(gross_pln),
+            net_split,
+            vat_split,
+            dict(net_split) if _is_same(net_by_rate_pln) else _by_rate(net_by_rate_pln),
+            dict(vat_split) if _is_same(vat_by_rate_pln) else _by_rate(vat_by_rate_pln),
+            net,
+            vat,
+            gross,
+            _pln_amount(net_pln, net),
+            _pln_amount(vat_pln, vat),
+            _pln_amount(gross_pln, gross),
             None if due_date is None else date.fromisoformat(due_date),
             bank_account,
             split_payment,
@@ -296,7 +305,11 @@ def _decode(values: list[Any], xml_file: str) -> InvoiceRow | None:
             corrected_invoice,
             offline,
             # The archive's own file (the key covers the archive's folder), else the path kept.
-            None if xml_path is None else Path(xml_file if xml_path == _ARCHIVED_FILE else _text(xml_path)),
+            None
+            if xml_path is None
+            else _archived_path(xml_file, {} if folders is None else folders)
+            if xml_path == _ARCHIVED_FILE
+            else Path(_text(xml_path)),
             client_decision,
             client_remark,
         )
@@ -304,10 +317,34 @@ def _decode(values: list[Any], xml_file: str) -> InvoiceRow | None:
         return None
 
 
+def _archived_path(xml_file: str, folders: dict[str, Path]) -> Path:
+    """``Path(xml_file)``, made from its folder's ``Path`` (parsing a path is a fifth of decoding a row,
+    and the archive has a folder a month): the same ``Path``."""
+    folder, _, name = xml_file.rpartition(os.sep)
+    parent = folders.get(folder)
+    if parent is None:
+        parent = folders[folder] = Path(folder)
+    return parent / name
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(value)
     return value
+
+
+def _is_same(value: Any) -> bool:
+    return value.__class__ is int and value == _SAME
+
+
+def _pln_amount(value: Any, same: Decimal | None) -> Decimal | None:
+    if value.__class__ is str:
+        return Decimal(value)
+    if value is None:
+        return None
+    if _is_same(value) and same is not None:
+        return same
+    raise TypeError(value)
 
 
 def _by_rate(value: Any) -> dict[str, Decimal]:
@@ -324,6 +361,10 @@ _REGISTERS = {register.value: register for register in Register}
 
 # What ``_encode`` keeps for a row linking the archive's own file of the invoice (no path is empty).
 _ARCHIVED_FILE = ""
+# What it keeps for a PLN split or amount equal to the invoice's (never a split, amount or null),
+# by the places of the fields in ``_FIELDS``: (PLN, invoice's).
+_SAME = 0
+_SAME_AS = ((11, 9), (12, 10), (16, 13), (17, 14), (18, 15))
 # ``_decode`` names the fields in this order: a new or moved ``InvoiceRow`` field must be added there
 # (and ``CACHE_FORMAT`` bumped).
 assert _FIELDS == (

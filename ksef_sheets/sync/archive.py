@@ -78,9 +78,9 @@ class IndexEntry(NamedTuple):
     only a few as ``ArchivedInvoice`` (a workbook refresh: converting 20,000 rows costs more than
     the query). ``issue_date`` is the index's text.
 
-    ``described`` is the invoice's whole index row but the time it was fetched, as one text of SQL
-    literals (``quote``): two entries with the same text were stored with the same metadata, hash
-    and size.
+    ``described`` is the invoice's whole index row but the time it was fetched, as one text (a JSON
+    array, or SQL literals where SQLite cannot make one): two entries with the same text were stored
+    with the same metadata, hash and size.
     """
 
     ksef_number: str
@@ -149,12 +149,13 @@ class Archive(InvoiceStore, DecisionStore):
     def index_listing(self, client_nip: str) -> IndexListing:
         """A client's invoices in one query, as ``IndexEntry``."""
         nip = _checked_nip(client_nip)
-        sql = (
-            "SELECT ksef_number, subject_type, issue_date, sha256, size, "  # noqa: S608 - fixed columns
-            f"{_DESCRIBED} FROM invoices WHERE client_nip = ? ORDER BY issue_date, ksef_number"
-        )
         with self._lock:
-            rows = self._db.execute(sql, (nip,)).fetchall()
+            try:
+                rows = self._db.execute(_LISTING.format(described=_DESCRIBED), (nip,)).fetchall()
+            except sqlite3.OperationalError:
+                # An SQLite without JSON functions, or a value JSON cannot hold (a BLOB): the
+                # slower literals (the texts differ, which only costs a refresh its kept rows).
+                rows = self._db.execute(_LISTING.format(described=_QUOTED), (nip,)).fetchall()
         make = IndexEntry._make
         return IndexListing(
             self.folder.client_archive_dir(nip),
@@ -163,10 +164,15 @@ class Archive(InvoiceStore, DecisionStore):
         )
 
 
-# Every column of an invoice's index row but ``fetched_at``, as one text (see ``IndexEntry``).
-_DESCRIBED = " || ',' || ".join(
-    f"quote({name.strip()})" for name in _COLUMNS.split(",") if name.strip() != "fetched_at"
+_LISTING = (
+    "SELECT ksef_number, subject_type, issue_date, sha256, size, "
+    "{described} FROM invoices WHERE client_nip = ? ORDER BY issue_date, ksef_number"
 )
+# Every column of an invoice's index row but ``fetched_at``, as one text (see ``IndexEntry``): a
+# JSON array (one call, half the query's time of 24 ``quote``s joined), else SQL literals.
+_DESCRIBED_COLUMNS = [name.strip() for name in _COLUMNS.split(",") if name.strip() != "fetched_at"]
+_DESCRIBED = f"json_array({', '.join(_DESCRIBED_COLUMNS)})"
+_QUOTED = " || ',' || ".join(f"quote({name})" for name in _DESCRIBED_COLUMNS)
 
 
 def _guarded(method: Any) -> Any:

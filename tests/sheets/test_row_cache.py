@@ -98,6 +98,11 @@ def test_a_kept_row_of_the_wrong_shape_is_built_again(office: OfficeFolder, arch
         (9, {"23": 100}),
         (21, "1"),
         (25, 7),
+        # "The same as the invoice's" only where there is one, and only as the number 0.
+        (11, False),
+        (11, 0.0),
+        (16, 1),
+        (16, True),
     ):
         data[numbers[0]][1][8] = "z zapisanych wierszy"  # InvoiceRow.items: shows which row is used
         data[numbers[0]][1][index] = wrong
@@ -213,3 +218,33 @@ def test_superseded_lines_are_dropped_when_they_pile_up(office: OfficeFolder, ar
     archive_invoices(archive, [purchase("FV/4/2026", date(2026, 3, 26))])
     assert refresh_invoice_workbooks(office).ok
     assert kept.read_bytes().count(b"\n") == 6 and len(_read(kept)[1]) == 5
+
+
+def test_the_listing_without_json_still_names_every_invoice(office: OfficeFolder, archive: Archive) -> None:
+    """A value SQLite's JSON cannot hold (a BLOB) makes the listing fall back to SQL literals."""
+    numbers = _fill(archive)
+    listing = archive.index_listing(CLIENT_NIP)
+    assert all(e.described.startswith('["') for e in listing.entries)
+    with archive._lock:
+        archive._db.execute("UPDATE invoices SET form_code = x'00ff' WHERE ksef_number = ?", (numbers[0],))
+    blob = archive.index_listing(CLIENT_NIP)
+    assert [e[:5] for e in blob.entries] == [e[:5] for e in listing.entries]
+    assert all(e.described.startswith("'") for e in blob.entries)
+    assert len({e.described for e in blob.entries}) == len(numbers)
+
+
+def test_a_kept_row_links_the_same_file_as_a_parsed_one(tmp_path: Path) -> None:
+    import os
+
+    from ksef_sheets.sheets.invoice_row_cache import _archived_path
+
+    folders: dict[str, Path] = {}
+    for text in (
+        os.sep.join((str(tmp_path), "2026", "03", "5210537039-20260302-CD2CD4F45CDD-9A.xml")),
+        os.sep.join((str(tmp_path), "2026", "03", "inny.xml")),
+        os.sep.join((str(tmp_path), "ą ę", "x y.xml")),
+        "bez-folderu.xml",
+    ):
+        made = _archived_path(text, folders)
+        assert made == Path(text) and str(made) == str(Path(text)) and type(made) is type(Path(text))
+    assert len(folders) == 3
