@@ -17,11 +17,6 @@ string function: the decimal-format tests alone ~50), ``concat`` of the 27 summa
 XPath call 20-28, an ``etree.XSLT`` emitting the fields as text ~36, a regular expression over the
 bytes 14-26, ``iter`` with the ~45 field names ~21 (lxml's tag matcher costs per name and element),
 validating while parsing (``XMLParser(schema=...)``) no faster than parse + validate.
-``validate_invoice`` first asks ``quick_rules_bytes``, which reads the same fields from the bytes with
-``bytes.find`` (no element object at all) and answers for plain documents; this walk decides the rest
-(comments, CDATA, prefixes, references, attributes, whitespace in tags, other encodings, JST or GV
-marked) and every caller that has only the tree. The value checks both use are here
-(``nip_text_ok``, ``amounts_ok``, ``account_ok``, ``split_payment_doubtful``).
 
 ``surely_clean`` answers only "certainly no problem" (``True``) or "maybe" (``False``); on "maybe"
 the caller runs ``check_rules``, which alone words the problems, so messages, paths and lines come
@@ -34,9 +29,8 @@ holds the two to each other over the samples, the generated mix and invoices bro
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Literal, TypeVar
+from typing import Literal
 
 from lxml import etree
 
@@ -86,20 +80,24 @@ _TOTAL = _P + "P_15"
 _RATE = _P + "KursWalutyZ"
 _P_13_7 = _P + "P_13_7"
 _P_13_10 = _P + "P_13_10"
-# (vat, vat in PLN, rates in per cent) of each summary bucket, by the local name of its net field.
-_BUCKET_OF_NET = {
-    b.net_field: (b.vat_field, b.vat_pln_field, tuple(int(pct) for pct in b.rates)) for b in BUCKETS
-}
-_OSS_PCT = int(OSS_MAX * 100)
-N = TypeVar("N", int, Decimal)
-SUMMARY_FIELDS = frozenset(
-    name for b in BUCKETS for name in (b.net_field, b.vat_field, b.vat_pln_field) if name
+# (net, vat, vat in PLN, rates as fractions) of each summary bucket, as namespaced tags. ``net * 0.23``
+# is the same Decimal as the rule's ``net * 23 / 100`` (both exact at these sizes).
+_BUCKET_TAGS = tuple(
+    (
+        _P + b.net_field,
+        _P + b.vat_field if b.vat_field else None,
+        _P + b.vat_pln_field if b.vat_pln_field else None,
+        tuple(pct / 100 for pct in b.rates),
+    )
+    for b in BUCKETS
 )
-_SUMMARY = frozenset(_P + name for name in SUMMARY_FIELDS)
-_CUT = len(_P)
+_SUMMARY = frozenset(tag for tags in _BUCKET_TAGS for tag in tags[:3] if tag)
+_BUCKET_OF_NET = {net: (vat, pln, rates) for net, vat, pln, rates in _BUCKET_TAGS}
 # tree.to_decimal's pattern: a text it reads as is needs no strip.
 _PLAIN_DECIMAL = re.compile(r"-?\d{1,22}(\.\d{1,8})?").fullmatch
 _CENT = Decimal("0.01")
+_TWO_CENTS = Decimal("0.02")
+_ZERO = Decimal(0)
 # NIP check digit: the weighted sum of the first nine digits, three at a time from tables ("521" -> 6*5 +
 # 5*2 + 7*1); a key that is not three ASCII digits is missing, and the answer is then "maybe".
 _NIP_PARTS = tuple(
@@ -113,7 +111,7 @@ def _strip(raw: str | None) -> str | None:
     return (raw.strip() or None) if raw else None
 
 
-def decimal_text(raw: str | None) -> Decimal | None:
+def _decimal(raw: str | None) -> Decimal | None:
     """``to_decimal`` of the stripped text, as the rules read it (the strip only when needed)."""
     if raw is not None and _PLAIN_DECIMAL(raw) is not None:
         return Decimal(raw)
@@ -164,11 +162,9 @@ def _nip_ok(party: etree._Element) -> bool:
         if ids is None:
             return True
     el = ids[0]
-    return el.tag != _NIP or nip_text_ok(el.text)
-
-
-def nip_text_ok(value: str | None) -> bool:
-    """No wrong check digit in this NIP text, read as the rule reads it."""
+    if el.tag != _NIP:
+        return True
+    value = el.text
     if value and len(value) != 10:
         value = value.strip()
     if not value or len(value) != 10 or not value.isdigit():
@@ -190,9 +186,7 @@ def _fa_ok(fa: etree._Element) -> bool:
     correction = (_strip(kind_el.text) if kind_el is not None else None) in CORRECTIONS
     currency_el = kids.get(_CURRENCY)
     currency = (_strip(currency_el.text) if currency_el is not None else None) or "PLN"
-    p15_el = kids.get(_TOTAL)
-    summary = {tag[_CUT:]: decimal_text(kids[tag].text) for tag in _SUMMARY.intersection(kids)}
-    p15 = amounts_ok(summary, decimal_text(p15_el.text) if p15_el is not None else None, currency, _CENT)
+    p15 = _amounts_ok(kids, currency)
     if p15 is False or not _payment_ok(kids):
         return False
     if correction:  # no line or split-payment rule for corrections
@@ -201,38 +195,38 @@ def _fa_ok(fa: etree._Element) -> bool:
     return annex15 is not None and _notes_ok(kids, rows, currency, p15, annex15)
 
 
-def amounts_ok(
-    present: dict[str, N | None], p15: N | None, currency: str, cent: N
-) -> N | Literal[False] | None:
-    """``_vat_rates``, ``_total`` and ``_currency`` over the summary fields ``present`` (local name:
-    amount, ``None`` when the rules cannot read it): rates within two grosze, the total, PLN VAT.
-    ``False`` when a rule may fire, else ``p15``. The amounts are ``Decimal`` (``cent`` 0.01) or whole
-    grosze (``cent`` 1): every comparison is the rule's multiplied by 100, exact for both."""
+def _amounts_ok(kids: dict[str, etree._Element], currency: str) -> Decimal | Literal[False] | None:
+    """``_vat_rates``, ``_total`` and ``_currency``: rates within two grosze, the total, PLN VAT.
+    ``False`` when a rule may fire, else P_15 as the rules read it (for the split-payment rule)."""
+    p15_el = kids.get(_TOTAL)
+    p15 = _decimal(p15_el.text) if p15_el is not None else None
+    present = _SUMMARY.intersection(kids)
     if not present:
         return p15
-    total = cent * 0
+    total = _ZERO
     seen = 0
-    for net_tag, net in present.items():  # any order: the sum is exact
+    for net_tag in present:  # any order: the sum is exact
         bucket = _BUCKET_OF_NET.get(net_tag)
         if bucket is None:
             continue
-        vat_tag, pln_tag, pcts = bucket
+        vat_tag, pln_tag, rates = bucket
+        net = _decimal(kids[net_tag].text)
         if net is None:
             return False
         total += net
         seen += 1
         if vat_tag is None:
             continue
-        vat = present.get(vat_tag)
+        vat = _decimal(kids[vat_tag].text) if vat_tag in present else None
         if vat is None:
             return False
         total += vat
         seen += 1
-        if not pcts:
-            if abs(vat) * 100 > abs(net) * _OSS_PCT + cent * 100:
+        if not rates:
+            if abs(vat) > abs(net) * OSS_MAX + _CENT:
                 return False
-        elif abs(vat * 100 - net * pcts[0]) > cent * 200 and (
-            len(pcts) == 1 or abs(vat * 100 - net * pcts[1]) > cent * 200
+        elif abs(vat - net * rates[0]) > _TWO_CENTS and (
+            len(rates) == 1 or abs(vat - net * rates[1]) > _TWO_CENTS
         ):
             return False  # maybe within the per-line rounding: check_rules counts the lines
         if pln_tag is not None:
@@ -244,7 +238,7 @@ def amounts_ok(
                 return False
     if seen != len(present):
         return False  # a VAT field without its net, where the schema does not put it: the rules decide
-    return p15 if p15 is None or abs(p15 - total) <= cent else False
+    return p15 if p15 is None or abs(p15 - total) <= _CENT else False
 
 
 def _lines_ok(rows: list[etree._Element]) -> bool | None:
@@ -298,12 +292,12 @@ def _payment_ok(kids: dict[str, etree._Element]) -> bool:
                     return False
         elif tag in _ACCOUNTS:
             nr = el[0]
-            if nr.tag != _NR_RB or not account_ok(nr.text):
+            if nr.tag != _NR_RB or not _account_ok(nr.text):
                 return False
     return True
 
 
-def account_ok(raw: str | None) -> bool:
+def _account_ok(raw: str | None) -> bool:
     value = _strip(raw)
     if not value:
         return True
@@ -332,25 +326,21 @@ def _notes_ok(
     p18a = _strip(p18a_el.text)
     if p15 is not None and (p18a == "1" or (p18a == "2" and annex15)):
         pln = _pln_total(p15, kids, rows, currency)
-        if pln is not None and split_payment_doubtful(p18a, pln, lambda: _any_annex15(rows)):
-            return False
+        if pln is not None:
+            if p18a == "1" and abs(pln) <= MPP_THRESHOLD:
+                return False
+            if p18a == "2" and pln > MPP_THRESHOLD and _any_annex15(rows):
+                return False
     p13_10 = kids.get(_P_13_10)
-    if p13_10 is not None and decimal_text(p13_10.text):
+    if p13_10 is not None and _decimal(p13_10.text):
         p18 = notes[2]
         if p18.tag != _P_18 or _strip(p18.text) == "2":
             return False
     p13_7 = kids.get(_P_13_7)
-    if p13_7 is not None and decimal_text(p13_7.text):
+    if p13_7 is not None and _decimal(p13_7.text):
         exemption = notes[4]
         return exemption.tag == _EXEMPTION and next(exemption.iterchildren(_P_19N), None) is None
     return True
-
-
-def split_payment_doubtful(p18a: str | None, pln: Decimal, any_annex15: Callable[[], bool]) -> bool:
-    """The split-payment rules (outside corrections) may fire for this P_18A and total in złoty."""
-    if p18a == "1":
-        return abs(pln) <= MPP_THRESHOLD
-    return p18a == "2" and pln > MPP_THRESHOLD and any_annex15()
 
 
 def _first_text(parent: etree._Element, tag: str) -> str | None:
@@ -365,7 +355,7 @@ def _pln_total(
     if currency == "PLN":
         return p15
     rate_el = kids.get(_RATE)
-    rate = decimal_text(rate_el.text) if rate_el is not None else None
+    rate = _decimal(rate_el.text) if rate_el is not None else None
     if rate is None:
         rates = [r for r in (to_decimal(_first_text(row, _LINE_RATE)) for row in rows) if r]
         rate = max(rates) if rates else None

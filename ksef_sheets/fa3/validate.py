@@ -8,7 +8,6 @@ from ksef_sheets.errors import UserError
 from ksef_sheets.fa3.model import Invoice
 from ksef_sheets.fa3.problems import Problem, ValidationReport
 from ksef_sheets.fa3.quick_rules import surely_clean
-from ksef_sheets.fa3.quick_rules_bytes import bytes_say_clean
 from ksef_sheets.fa3.reader import read_invoice
 from ksef_sheets.fa3.rules import check_rules
 from ksef_sheets.fa3.safe_xml import parse_xml, require_invoice_root
@@ -16,24 +15,14 @@ from ksef_sheets.fa3.schema import validate_tree
 from ksef_sheets.fa3.tree import Node
 
 
-def validate_parsed(
-    tree: etree._ElementTree, source: str, node: Node | None = None, data: bytes | None = None
-) -> ValidationReport:
-    """``data``, when given, must be the bytes ``tree`` was parsed from: the quick look reads them."""
+def validate_parsed(tree: etree._ElementTree, source: str, node: Node | None = None) -> ValidationReport:
     report = ValidationReport(source)
     schema_problems = validate_tree(tree)
     report.problems.extend(schema_problems)
     # A document the schema accepts usually breaks no rule either, and that is quick to see; the
     # rules themselves (and their messages) run when it is not certain.
-    if not schema_problems:
-        # The bytes are quicker to read than the tree; when they are not in the plain form, the tree.
-        root = tree.getroot()
-        clean = bytes_say_clean(data, root) if data is not None else None
-        if clean is None:
-            clean = surely_clean(root)
-        if clean:
-            return report
-    report.problems.extend(check_rules(node if node is not None else Node(tree.getroot())))
+    if schema_problems or not surely_clean(tree.getroot()):
+        report.problems.extend(check_rules(node if node is not None else Node(tree.getroot())))
     return report
 
 
@@ -42,14 +31,14 @@ def validate_invoice(data: bytes, *, source: str = "faktura") -> ValidationRepor
     not a well-formed, safe XML document within KSeF's size limits, or not an FA(3) invoice."""
     tree = parse_xml(data, source=source)
     require_invoice_root(tree, source)
-    return validate_parsed(tree, source, data=data if isinstance(data, bytes) else None)
+    return validate_parsed(tree, source)
 
 
 def read_and_validate(data: bytes, *, source: str = "faktura") -> tuple[Invoice, ValidationReport]:
     """``parse_invoice`` and ``validate_invoice`` together, parsing the bytes once."""
     tree = parse_xml(data, source=source)
     node = Node(require_invoice_root(tree, source))
-    return read_invoice(node), validate_parsed(tree, source, node, data if isinstance(data, bytes) else None)
+    return read_invoice(node), validate_parsed(tree, source, node)
 
 
 def validate_xsd(data: bytes) -> list[Problem]:
