@@ -248,3 +248,54 @@ def test_a_kept_row_links_the_same_file_as_a_parsed_one(tmp_path: Path) -> None:
         made = _archived_path(text, folders)
         assert made == Path(text) and str(made) == str(Path(text)) and type(made) is type(Path(text))
     assert len(folders) == 3
+
+
+def test_a_kept_row_is_the_row_it_was_made_from() -> None:
+    from dataclasses import fields
+
+    from ksef_sheets.sheets.invoice_columns import Register
+    from ksef_sheets.sheets.invoice_row_cache import _decode, _encode
+    from ksef_sheets.sheets.invoice_rows import InvoiceRow
+
+    where = str(Path("archiwum", "2026", "03", "x.xml"))
+    pln = InvoiceRow(
+        "5210537039-20260302-CD2CD4F45CDD-9A",
+        Register.PURCHASES,
+        "FV/1",
+        date(2026, 3, 2),
+        None,
+        "5210537039",
+        "Dostawca",
+        "PLN",
+        "papier",
+        {"23": Decimal("100.00"), "8": Decimal("1.0")},
+        {"23": Decimal("23.00"), "8": Decimal("0.08")},
+        {"23": Decimal("100.00"), "8": Decimal("1.0")},
+        {"23": Decimal("23.00"), "8": Decimal("0.08")},
+        Decimal("101.0"),
+        Decimal("23.08"),
+        Decimal("124.08"),
+        Decimal("101.0"),
+        Decimal("23.08"),
+        Decimal("124.08"),
+        xml_path=Path(where),
+    )
+    eur = InvoiceRow(
+        **{
+            **vars(pln),
+            "currency": "EUR",
+            "net_by_rate_pln": {"23": Decimal("430.00")},
+            "vat_by_rate_pln": {},
+            "net_pln": Decimal("101.00"),  # equal to the invoice's, but not the same text
+            "vat_pln": None,
+            "xml_path": Path("inny", "plik.xml"),
+            "split_payment": True,
+        }
+    )
+    for row in (pln, eur, InvoiceRow("K", Register.SALES, "S/1", None, None, None, None, "PLN")):
+        kept = json.loads(json.dumps(_encode(row, where)))
+        back = _decode(kept, where, {})
+        assert back == row and list(vars(back)) == [f.name for f in fields(InvoiceRow)]
+        assert {n: str(v) for n, v in vars(back).items()} == {n: str(v) for n, v in vars(row).items()}
+    assert _encode(pln, where)[11:13] == [0, 0] and _encode(pln, where)[16:19] == [0, 0, 0]
+    assert _encode(eur, where)[16] == "101.00"
