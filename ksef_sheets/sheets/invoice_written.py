@@ -124,7 +124,15 @@ def read_work(workbook: Path) -> WorkbookWork:
     kept = _load(workbook)
     if kept is None:
         return read_workbook_work(workbook)
-    registers, snapshots = kept
+    try:
+        return _work_from_kept(workbook, *kept)
+    except (ValueError, TypeError, KeyError):
+        # A damaged or hand-edited file (a day that does not exist, say): it is only a speed-up,
+        # so the workbook itself is read.
+        return read_workbook_work(workbook)
+
+
+def _work_from_kept(workbook: Path, registers: Rows, snapshots: Rows) -> WorkbookWork:
     sheets = {}
     snapshot_rows: list[tuple[Any, ...]] = [SNAPSHOT_HEADERS]
     for register in Register:

@@ -153,3 +153,23 @@ def test_the_quick_reading_of_kept_values_is_the_read_back() -> None:
                 )
             )
         assert _read_kept_snapshot(rows) == _read_snapshot(rows), rows
+
+
+def test_a_damaged_record_of_what_was_written_costs_only_a_read_of_the_file(
+    office: OfficeFolder, archive: Archive
+) -> None:
+    numbers = archive_invoices(archive, [purchase("FV/1", date(2026, 3, 2)), sale("S/1", date(2026, 3, 4))])
+    archive.save_decisions(
+        [StaffDecision(numbers[0], CLIENT_NIP, status=STATUS_ACCEPTED, booked_on=date(2026, 4, 2))]
+    )
+    assert refresh_invoice_workbooks(office).ok
+    path = office.invoice_workbook(CLIENT_NIP, 2026)
+    kept = json.loads(written_path(path).read_text(encoding="utf-8"))
+    assert kept["sheets"]["Zakupy"][0][3] == "2026-04-02"
+    for damaged in ("2026-02-30", "2026-13-01"):  # shaped like a day, but none
+        kept["sheets"]["Zakupy"][0][3] = damaged
+        kept["snapshot"]["Zakupy"][0][3] = damaged
+        written_path(path).write_text(json.dumps(kept), encoding="utf-8")
+        work = read_work(path)
+        assert work == read_workbook_work(path)
+        assert next(iter(work.sheets.values())).staff[numbers[0]].booked_on == date(2026, 4, 2)
