@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from ksef_sheets.sheets.invoice_readback import read_workbook_work
     from ksef_sheets.sheets.invoice_refresh import (
         RefreshReport,
-        refresh_after_fetch,
         refresh_invoice_workbooks,
     )
     from ksef_sheets.sheets.jpk_sheet import JPK_SHEET, JpkSheetRow, write_jpk_sheet
@@ -123,7 +122,6 @@ _EXPORTS: dict[str, str] = {
     "STATUS_BOOKED": "invoice_columns",
     "read_workbook_work": "invoice_readback",
     "RefreshReport": "invoice_refresh",
-    "refresh_after_fetch": "invoice_refresh",
     "refresh_invoice_workbooks": "invoice_refresh",
     "JPK_SHEET": "jpk_sheet",
     "JpkSheetRow": "jpk_sheet",
@@ -229,7 +227,6 @@ __all__ = [
     "read_rows",
     "read_staff",
     "read_workbook_work",
-    "refresh_after_fetch",
     "refresh_invoice_workbooks",
     "refresh_workbook",
     "replace_generated_sheet",

@@ -160,20 +160,6 @@ def _client_dirs(folder: OfficeFolder) -> list[Path]:
         return []
 
 
-def refresh_after_fetch(
-    folder: OfficeFolder, nips: list[str] | None = None, *, clients: Sequence[Client] | None = None
-) -> list[str]:
-    """Refresh the workbooks after a fetch and say what happened, in Polish lines.
-
-    Never raises for the office's problems: the fetch has already succeeded and its report stands.
-    """
-    try:
-        report = refresh_invoice_workbooks(folder, nips, clients=clients)
-    except UserError as exc:
-        return [f"Skoroszyty faktur nie zostały odświeżone: {exc}"]
-    return report.summary_lines()
-
-
 def refresh_client(
     folder: OfficeFolder,
     archive: Archive,
@@ -550,7 +536,6 @@ __all__ = [
     "WorkbookRefresh",
     "first_status",
     "merge_staff",
-    "refresh_after_fetch",
     "refresh_client",
     "refresh_invoice_workbooks",
 ]
