@@ -14,6 +14,10 @@ directions (sales = ``Subject1``, purchases = ``Subject2``) of every client, the
 - ``peer export, asyncio``: the same recipe with ``AsyncKsefClient``/``AsyncExportWorkflow``, every
   client and both directions at once (``asyncio.gather``), the three-month windows of one direction
   one after the other (as ours: an incremental sync continues each from the last);
+- ``peer export + files``: the asyncio recipe plus what the peer's own CLI (``ksef export run
+  --out``) does with each package — every invoice's XML in a file of its own and
+  ``_metadata.json`` (plain writes, nothing flushed): the least a script that keeps the invoices
+  does, so our CPU per invoice is also printed against it;
 - ``peer metadata + GET``: ``iter_invoice_metadata_by_date_range`` and one ``get_invoice_bytes`` per
   invoice (the other route its README shows), sequential;
 - ``ksef-sheets fetch``: ``fetch_office`` on a fresh office folder whose ``ksef-sheets.toml`` points
@@ -37,7 +41,7 @@ the emulator's and our CPU per invoice, our share of it, and what even a client 
 at all could reach against the peer — on a 2-core machine the emulator's own work bounds the ratio.
 
 Run: ``.venv/bin/python bench/peer_fetch.py [--clients 1] [--per-client 2000] [--skip-meta]
-[--hour-clients 50] [--speed 30] [--only ours ours-wide peer-async] [--workdir DIR]``
+[--hour-clients 50] [--speed 30] [--only ours ours-wide peer-async peer-files] [--workdir DIR]``
 """
 
 from __future__ import annotations
