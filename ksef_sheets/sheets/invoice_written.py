@@ -150,21 +150,20 @@ def _read_kept_sheet(workbook: Path, register: Register, rows: list[list[Any]]) 
     staff = work.staff
     values_of = work.values
     for row, (ksef, status, comment, booked, person, decision, remark) in enumerate(rows, start=2):
+        booked_on = None if booked is None else _iso_day(booked)
         if (
             not ksef
             or ksef in staff
             or ksef.strip() != ksef
             or status not in _STATUS_AS_WRITTEN
-            or (booked is not None and not _ISO_DATE.fullmatch(booked))
+            or (booked is not None and booked_on is None)
             or not _none_or_shown(comment, person, decision, remark)
         ):
             return _read_sheet(workbook, register, _as_cells(rows))
         values: dict[str, CellValue] = {H_KSEF: ksef, H_STATUS: status}
-        booked_on = None
         if comment is not None:
             values[H_COMMENT] = comment
-        if booked is not None:
-            booked_on = date.fromisoformat(booked)
+        if booked_on is not None:
             values[H_BOOKED] = datetime(booked_on.year, booked_on.month, booked_on.day)
         if person is not None:
             values[H_PERSON] = person
